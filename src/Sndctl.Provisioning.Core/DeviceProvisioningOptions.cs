@@ -1,0 +1,51 @@
+namespace Sndctl.Provisioning.Core;
+
+/// <summary>Options of the provisioning core.</summary>
+public sealed class DeviceProvisioningOptions
+{
+    /// <summary>Device hostnames are <c>&lt;deviceId&gt;.&lt;BaseDomain&gt;</c>. Required.</summary>
+    public string BaseDomain { get; set; } = string.Empty;
+
+    /// <summary>The key type the server makes for devices that send no CSR.</summary>
+    public DeviceKeyAlgorithm KeyAlgorithm { get; set; } = DeviceKeyAlgorithm.EcdsaP256;
+
+    /// <summary>
+    /// How long a register or renew call waits for an issuance before it answers 202 with
+    /// Retry-After; the issuance goes on and the next call picks its result up.
+    /// </summary>
+    public TimeSpan IssuanceWaitBudget { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The Retry-After sent with 202 while an issuance runs.</summary>
+    public TimeSpan PendingRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long one instance may hold a device's issuance lease. Must outlast a slow issuance;
+    /// an instance that dies frees the device after this long.
+    /// </summary>
+    public TimeSpan IssuanceLeaseDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>An issuance is abandoned after this long (DNS propagation included).</summary>
+    public TimeSpan IssuanceTimeout { get; set; } = TimeSpan.FromMinutes(4);
+
+    /// <summary>
+    /// A device's last-seen time is written at most this often, so that the register fast path
+    /// (a device asking again for the certificate it holds) rarely writes to the database.
+    /// </summary>
+    public TimeSpan LastSeenResolution { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Most devices one batch call may create.</summary>
+    public int MaxBatchSize { get; set; } = 10_000;
+}
+
+/// <summary>Key types for server-made device keys.</summary>
+public enum DeviceKeyAlgorithm
+{
+    /// <summary>ECDSA on NIST P-256 (default).</summary>
+    EcdsaP256 = 0,
+
+    /// <summary>RSA, 2048 bits.</summary>
+    Rsa2048 = 1,
+
+    /// <summary>RSA, 3072 bits.</summary>
+    Rsa3072 = 2,
+}

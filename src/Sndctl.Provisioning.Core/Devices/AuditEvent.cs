@@ -1,0 +1,44 @@
+namespace Sndctl.Provisioning.Core;
+
+/// <summary>Something that happened to a device: who, what, when. Never carries a secret or a key.</summary>
+public sealed class AuditEvent
+{
+    /// <summary>Store identity, increasing.</summary>
+    public long Id { get; init; }
+
+    /// <summary>When it happened.</summary>
+    public DateTimeOffset Timestamp { get; init; }
+
+    /// <summary>The device concerned, if any.</summary>
+    public string? DeviceId { get; init; }
+
+    /// <summary>Who did it: <c>admin:&lt;key id&gt;</c>, <c>device</c> or <c>system</c>.</summary>
+    public required string Actor { get; init; }
+
+    /// <summary>What happened, e.g. <see cref="AuditEventTypes.CertificateIssued"/>.</summary>
+    public required string Type { get; init; }
+
+    /// <summary>Human-readable detail (serial number, reason...).</summary>
+    public string? Details { get; init; }
+}
+
+/// <summary>The event types the server records.</summary>
+public static class AuditEventTypes
+{
+    /// <summary>An admin created the device.</summary>
+    public const string DeviceCreated = "device.created";
+    /// <summary>An admin disabled the device.</summary>
+    public const string DeviceDisabled = "device.disabled";
+    /// <summary>An admin enabled the device.</summary>
+    public const string DeviceEnabled = "device.enabled";
+    /// <summary>An admin deleted the device.</summary>
+    public const string DeviceDeleted = "device.deleted";
+    /// <summary>An admin rotated the device secret.</summary>
+    public const string SecretRotated = "device.secret_rotated";
+    /// <summary>A certificate was issued to the device.</summary>
+    public const string CertificateIssued = "certificate.issued";
+    /// <summary>Issuing a certificate failed.</summary>
+    public const string CertificateFailed = "certificate.failed";
+    /// <summary>An admin revoked the device's certificate.</summary>
+    public const string CertificateRevoked = "certificate.revoked";
+}

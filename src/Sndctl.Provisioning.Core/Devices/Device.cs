@@ -1,0 +1,35 @@
+namespace Sndctl.Provisioning.Core;
+
+/// <summary>A device known to the provisioning server.</summary>
+public sealed class Device
+{
+    /// <summary>The device's ID: a DNS label, and the first label of its hostname.</summary>
+    public required string DeviceId { get; init; }
+
+    /// <summary>The device's fully qualified hostname, <c>&lt;deviceId&gt;.&lt;base domain&gt;</c>.</summary>
+    public required string Hostname { get; init; }
+
+    /// <summary>The keyed hash of the device secret. The secret itself is never stored.</summary>
+    public required byte[] SecretHash { get; set; }
+
+    /// <summary>The device's lifecycle state.</summary>
+    public DeviceStatus Status { get; set; }
+
+    /// <summary>Free-form labels set by the admin (batch, model, site...).</summary>
+    public IDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>When the device was pre-provisioned.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When the device first received a certificate.</summary>
+    public DateTimeOffset? RegisteredAt { get; set; }
+
+    /// <summary>When the device last authenticated successfully.</summary>
+    public DateTimeOffset? LastSeenAt { get; set; }
+
+    /// <summary>The certificate the device currently holds, if any.</summary>
+    public Guid? CurrentCertificateId { get; set; }
+
+    /// <summary>Optimistic concurrency token; stores change it on every update.</summary>
+    public Guid ConcurrencyStamp { get; set; } = Guid.NewGuid();
+}

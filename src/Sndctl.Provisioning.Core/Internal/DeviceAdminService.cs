@@ -1,0 +1,269 @@
+using Microsoft.Extensions.Options;
+
+namespace Sndctl.Provisioning.Core.Internal;
+
+internal sealed class DeviceAdminService(
+    IDeviceStore devices,
+    ICertificateStore certificates,
+    IAuditEventStore events,
+    ICertificateIssuer issuer,
+    DeviceSecretHasher hasher,
+    TimeProvider time,
+    IOptionsSnapshot<DeviceProvisioningOptions> options) : IDeviceAdminService
+{
+    internal const int MaxLabels = 32;
+    internal const int MaxLabelKeyLength = 64;
+    internal const int MaxLabelValueLength = 256;
+    private const int RecentEventCount = 50;
+
+    private readonly DeviceProvisioningOptions _options = options.Value;
+
+    public async Task<CreatedDevice> CreateDeviceAsync(string? deviceId, IReadOnlyDictionary<string, string>? labels, string actor, CancellationToken cancellationToken)
+    {
+        if (deviceId is not null && !DeviceNames.IsValidDeviceId(deviceId))
+        {
+            throw new DeviceValidationException($"deviceId '{deviceId}' is not a DNS label: use lower-case letters a-z, digits and inner hyphens, 1 to 63 characters.");
+        }
+
+        ValidateLabels(labels);
+        var generated = deviceId is null;
+        for (var attempt = 1; ; attempt++)
+        {
+            var (device, secret) = await NewDeviceAsync(deviceId ?? DeviceNames.NewDeviceId(), labels, cancellationToken);
+            try
+            {
+                await devices.CreateAsync([device], cancellationToken);
+            }
+            catch (DuplicateDeviceException) when (generated && attempt < 3)
+            {
+                continue;
+            }
+
+            await AuditAsync(device.DeviceId, actor, AuditEventTypes.DeviceCreated, null, cancellationToken);
+            return new CreatedDevice(device.DeviceId, secret, device.Hostname, device.Status, device.CreatedAt);
+        }
+    }
+
+    public async Task<IReadOnlyList<CreatedDevice>> CreateDevicesAsync(int count, IReadOnlyDictionary<string, string>? labels, string actor, CancellationToken cancellationToken)
+    {
+        if (count < 1 || count > _options.MaxBatchSize)
+        {
+            throw new DeviceValidationException($"count must be between 1 and {_options.MaxBatchSize}.");
+        }
+
+        ValidateLabels(labels);
+        for (var attempt = 1; ; attempt++)
+        {
+            var batch = new List<(Device Device, string Secret)>(count);
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            while (batch.Count < count)
+            {
+                var id = DeviceNames.NewDeviceId();
+                if (ids.Add(id))
+                {
+                    batch.Add(await NewDeviceAsync(id, labels, cancellationToken));
+                }
+            }
+
+            try
+            {
+                await devices.CreateAsync(batch.ConvertAll(b => b.Device), cancellationToken);
+            }
+            catch (DuplicateDeviceException) when (attempt < 3)
+            {
+                // 48 random bits make a clash with an existing device rare; draw the batch again.
+                continue;
+            }
+
+            await AuditAsync(null, actor, AuditEventTypes.DeviceCreated, $"Batch of {count} devices.", cancellationToken);
+            return batch.ConvertAll(b => new CreatedDevice(b.Device.DeviceId, b.Secret, b.Device.Hostname, b.Device.Status, b.Device.CreatedAt));
+        }
+    }
+
+    public async Task<Page<DeviceSummary>> ListDevicesAsync(DeviceQuery query, CancellationToken cancellationToken)
+    {
+        var page = await devices.ListAsync(query, cancellationToken);
+        var ids = page.Items.Where(d => d.CurrentCertificateId is not null).Select(d => d.CurrentCertificateId!.Value).ToList();
+        var current = ids.Count == 0 ? new Dictionary<Guid, DeviceCertificate>() : await certificates.FindManyAsync(ids, cancellationToken);
+        var items = page.Items
+            .Select(d => new DeviceSummary(d, d.CurrentCertificateId is { } id ? current.GetValueOrDefault(id) : null))
+            .ToList();
+        return new Page<DeviceSummary>(items, page.Total, page.PageNumber, page.PageSize);
+    }
+
+    public async Task<DeviceDetails?> GetDeviceAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        var device = await devices.FindAsync(deviceId, cancellationToken);
+        if (device is null)
+        {
+            return null;
+        }
+
+        var history = await certificates.ListByDeviceAsync(deviceId, cancellationToken);
+        var recent = await events.ListAsync(deviceId, 1, RecentEventCount, cancellationToken);
+        return new DeviceDetails(device, history, recent.Items);
+    }
+
+    public async Task<bool> SetEnabledAsync(string deviceId, bool enabled, string actor, CancellationToken cancellationToken)
+    {
+        var changed = await UpdateAsync(deviceId, device =>
+        {
+            device.Status = enabled
+                ? (device.RegisteredAt is null ? DeviceStatus.Pending : DeviceStatus.Active)
+                : DeviceStatus.Disabled;
+            return Task.CompletedTask;
+        }, cancellationToken);
+
+        if (changed)
+        {
+            await AuditAsync(deviceId, actor, enabled ? AuditEventTypes.DeviceEnabled : AuditEventTypes.DeviceDisabled, null, cancellationToken);
+        }
+
+        return changed;
+    }
+
+    public async Task<string?> RotateSecretAsync(string deviceId, string actor, CancellationToken cancellationToken)
+    {
+        var secret = DeviceNames.NewSecret();
+        var hash = await hasher.HashAsync(secret, cancellationToken);
+        var changed = await UpdateAsync(deviceId, device =>
+        {
+            device.SecretHash = hash;
+            return Task.CompletedTask;
+        }, cancellationToken);
+
+        if (!changed)
+        {
+            return null;
+        }
+
+        await AuditAsync(deviceId, actor, AuditEventTypes.SecretRotated, null, cancellationToken);
+        return secret;
+    }
+
+    public async Task<RevokeOutcome> RevokeCertificateAsync(string deviceId, string actor, CancellationToken cancellationToken)
+    {
+        var device = await devices.FindAsync(deviceId, cancellationToken);
+        if (device is null)
+        {
+            return RevokeOutcome.DeviceNotFound;
+        }
+
+        var current = device.CurrentCertificateId is { } id ? await certificates.FindAsync(id, cancellationToken) : null;
+        if (current is null || current.RevokedAt is not null)
+        {
+            return RevokeOutcome.NoCertificate;
+        }
+
+        if (!string.Equals(current.Issuer, issuer.Name, StringComparison.Ordinal))
+        {
+            return RevokeOutcome.IssuerMismatch;
+        }
+
+        // Revoke at the CA first: if that fails nothing local changes and the admin can retry.
+        await issuer.RevokeAsync(current, cancellationToken);
+        current.RevokedAt = time.GetUtcNow();
+        await certificates.UpdateAsync(current, cancellationToken);
+        await UpdateAsync(deviceId, d =>
+        {
+            if (d.CurrentCertificateId == current.Id)
+            {
+                d.CurrentCertificateId = null;
+            }
+
+            return Task.CompletedTask;
+        }, cancellationToken);
+
+        await AuditAsync(deviceId, actor, AuditEventTypes.CertificateRevoked, $"Serial {current.SerialNumber}.", cancellationToken);
+        return RevokeOutcome.Revoked;
+    }
+
+    public async Task<bool> DeleteDeviceAsync(string deviceId, string actor, CancellationToken cancellationToken)
+    {
+        if (!await devices.DeleteAsync(deviceId, cancellationToken))
+        {
+            return false;
+        }
+
+        await AuditAsync(deviceId, actor, AuditEventTypes.DeviceDeleted, null, cancellationToken);
+        return true;
+    }
+
+    public Task<Page<AuditEvent>> ListEventsAsync(string? deviceId, int page, int pageSize, CancellationToken cancellationToken)
+        => events.ListAsync(deviceId, page, pageSize, cancellationToken);
+
+    public async Task<FleetStatistics> GetStatisticsAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var byStatus = await devices.CountByStatusAsync(cancellationToken);
+        var in7 = await certificates.CountCurrentExpiringAsync(now.AddDays(7), cancellationToken);
+        var in30 = await certificates.CountCurrentExpiringAsync(now.AddDays(30), cancellationToken);
+        return new FleetStatistics(byStatus, in7, in30);
+    }
+
+    private async Task<(Device Device, string Secret)> NewDeviceAsync(string deviceId, IReadOnlyDictionary<string, string>? labels, CancellationToken cancellationToken)
+    {
+        var secret = DeviceNames.NewSecret();
+        var device = new Device
+        {
+            DeviceId = deviceId,
+            Hostname = DeviceNames.Hostname(deviceId, _options.BaseDomain),
+            SecretHash = await hasher.HashAsync(secret, cancellationToken),
+            Status = DeviceStatus.Pending,
+            CreatedAt = time.GetUtcNow(),
+            Labels = labels is null ? new Dictionary<string, string>(StringComparer.Ordinal) : new Dictionary<string, string>(labels, StringComparer.Ordinal),
+        };
+        return (device, secret);
+    }
+
+    private async Task<bool> UpdateAsync(string deviceId, Func<Device, Task> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var device = await devices.FindAsync(deviceId, cancellationToken);
+            if (device is null)
+            {
+                return false;
+            }
+
+            await change(device);
+            try
+            {
+                await devices.UpdateAsync(device, cancellationToken);
+                return true;
+            }
+            catch (ConcurrencyConflictException) when (attempt < 5)
+            {
+            }
+        }
+    }
+
+    private Task AuditAsync(string? deviceId, string actor, string type, string? details, CancellationToken cancellationToken)
+        => events.AppendAsync(new AuditEvent { Timestamp = time.GetUtcNow(), DeviceId = deviceId, Actor = actor, Type = type, Details = details }, cancellationToken);
+
+    private static void ValidateLabels(IReadOnlyDictionary<string, string>? labels)
+    {
+        if (labels is null)
+        {
+            return;
+        }
+
+        if (labels.Count > MaxLabels)
+        {
+            throw new DeviceValidationException($"At most {MaxLabels} labels are allowed.");
+        }
+
+        foreach (var (key, value) in labels)
+        {
+            if (string.IsNullOrWhiteSpace(key) || key.Length > MaxLabelKeyLength)
+            {
+                throw new DeviceValidationException($"Label keys must be 1 to {MaxLabelKeyLength} characters.");
+            }
+
+            if (value is null || value.Length > MaxLabelValueLength)
+            {
+                throw new DeviceValidationException($"Label '{key}' must have a value of at most {MaxLabelValueLength} characters.");
+            }
+        }
+    }
+}

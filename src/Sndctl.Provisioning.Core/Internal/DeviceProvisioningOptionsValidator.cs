@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Options;
+
+namespace Sndctl.Provisioning.Core.Internal;
+
+internal sealed class DeviceProvisioningOptionsValidator : IValidateOptions<DeviceProvisioningOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DeviceProvisioningOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.BaseDomain))
+        {
+            failures.Add("Provisioning:BaseDomain is required: set it to the DNS domain under which device hostnames live, e.g. 'devices.example.com'.");
+        }
+        else if (!DeviceNames.IsValidBaseDomain(options.BaseDomain))
+        {
+            failures.Add($"Provisioning:BaseDomain '{options.BaseDomain}' is not a lower-case DNS name of two or more labels (letters, digits, hyphens) short enough to hold a 63-character device label in front of it.");
+        }
+
+        if (!Enum.IsDefined(options.KeyAlgorithm))
+        {
+            failures.Add($"Provisioning:KeyAlgorithm '{options.KeyAlgorithm}' is unknown: use EcdsaP256, Rsa2048 or Rsa3072.");
+        }
+
+        RequirePositive(failures, options.IssuanceWaitBudget, "IssuanceWaitBudget");
+        RequirePositive(failures, options.PendingRetryAfter, "PendingRetryAfter");
+        RequirePositive(failures, options.IssuanceTimeout, "IssuanceTimeout");
+        RequirePositive(failures, options.IssuanceLeaseDuration, "IssuanceLeaseDuration");
+        if (options.IssuanceLeaseDuration <= options.IssuanceTimeout)
+        {
+            failures.Add("Provisioning:IssuanceLeaseDuration must be longer than Provisioning:IssuanceTimeout, or a second instance could start issuing while the first still is.");
+        }
+
+        if (options.LastSeenResolution < TimeSpan.Zero)
+        {
+            failures.Add("Provisioning:LastSeenResolution must not be negative.");
+        }
+
+        if (options.MaxBatchSize is < 1 or > 100_000)
+        {
+            failures.Add("Provisioning:MaxBatchSize must be between 1 and 100000.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void RequirePositive(List<string> failures, TimeSpan value, string key)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            failures.Add($"Provisioning:{key} must be a positive time span such as '00:00:30'.");
+        }
+    }
+}

@@ -1,0 +1,201 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Sndctl.Provisioning.Core.Internal;
+
+internal sealed partial class DeviceProvisioningService : IDeviceProvisioningService
+{
+    private readonly IDeviceStore _devices;
+    private readonly ICertificateStore _certificates;
+    private readonly DeviceSecretHasher _hasher;
+    private readonly IssuanceCoordinator _coordinator;
+    private readonly IDataProtector _keyProtector;
+    private readonly TimeProvider _time;
+    private readonly DeviceProvisioningOptions _options;
+    private readonly ProvisioningMetrics _metrics;
+    private readonly ILogger<DeviceProvisioningService> _logger;
+
+    public DeviceProvisioningService(
+        IDeviceStore devices,
+        ICertificateStore certificates,
+        DeviceSecretHasher hasher,
+        IssuanceCoordinator coordinator,
+        IDataProtectionProvider dataProtection,
+        TimeProvider time,
+        IOptionsSnapshot<DeviceProvisioningOptions> options,
+        ProvisioningMetrics metrics,
+        ILogger<DeviceProvisioningService> logger)
+    {
+        _devices = devices;
+        _certificates = certificates;
+        _hasher = hasher;
+        _coordinator = coordinator;
+        _keyProtector = dataProtection.CreateProtector(ProtectionPurposes.DevicePrivateKey);
+        _time = time;
+        _options = options.Value;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public Task<ProvisioningResult> RegisterAsync(ProvisioningRequest request, CancellationToken cancellationToken)
+        => ProvisionAsync(request, checkHostname: false, cancellationToken);
+
+    public Task<ProvisioningResult> RenewAsync(ProvisioningRequest request, CancellationToken cancellationToken)
+        => ProvisionAsync(request, checkHostname: true, cancellationToken);
+
+    private async Task<ProvisioningResult> ProvisionAsync(ProvisioningRequest request, bool checkHostname, CancellationToken cancellationToken)
+    {
+        if (!DeviceNames.IsValidDeviceId(request.DeviceId))
+        {
+            return Invalid("deviceId must be a lower-case DNS label: letters a-z, digits and inner hyphens, at most 63 characters.");
+        }
+
+        if (checkHostname && string.IsNullOrEmpty(request.Hostname))
+        {
+            return Invalid("hostname is required.");
+        }
+
+        var device = await _devices.FindAsync(request.DeviceId, cancellationToken);
+        if (!await _hasher.VerifyAsync(request.Secret, device?.SecretHash, cancellationToken) || device is null)
+        {
+            Log.AuthenticationFailed(_logger, request.DeviceId);
+            return new ProvisioningResult(ProvisioningOutcome.Unauthorized);
+        }
+
+        if (device.Status == DeviceStatus.Disabled)
+        {
+            return new ProvisioningResult(ProvisioningOutcome.Disabled, Detail: "The device is disabled.");
+        }
+
+        if (checkHostname && !string.Equals(request.Hostname, device.Hostname, StringComparison.OrdinalIgnoreCase))
+        {
+            return new ProvisioningResult(ProvisioningOutcome.HostnameMismatch, Detail: "The hostname is not this device's hostname.");
+        }
+
+        DeviceCsr? deviceCsr = null;
+        if (request.CertificateSigningRequestPem is { } pem)
+        {
+            if (!CertificateSigningRequests.TryValidate(pem, device.Hostname, out var der, out var publicKey, out var error))
+            {
+                return Invalid(error!);
+            }
+
+            deviceCsr = new DeviceCsr(der, publicKey);
+        }
+
+        var now = _time.GetUtcNow();
+        var current = device.CurrentCertificateId is { } id ? await _certificates.FindAsync(id, cancellationToken) : null;
+        if (current is not null && CanServe(current, deviceCsr, now))
+        {
+            await TouchAsync(device, now, cancellationToken);
+            _metrics.Served();
+            return new ProvisioningResult(ProvisioningOutcome.Current, ToProvisioned(device, current, privateKeyPem: null));
+        }
+
+        return await IssueAsync(device, deviceCsr, cancellationToken);
+    }
+
+    /// <summary>
+    /// The fast path: the device holds a valid certificate outside its renewal window, for the key it
+    /// asks about (its own CSR's key, or a server-made key when it sent none).
+    /// </summary>
+    internal static bool CanServe(DeviceCertificate current, DeviceCsr? deviceCsr, DateTimeOffset now)
+    {
+        if (!current.IsValidAt(now) || now >= current.RenewAfter)
+        {
+            return false;
+        }
+
+        return deviceCsr is null
+            ? current.ProtectedPrivateKey is not null
+            : IssuedChain.PublicKeyOf(current).AsSpan().SequenceEqual(deviceCsr.SubjectPublicKeyInfo);
+    }
+
+    private async Task<ProvisioningResult> IssueAsync(Device device, DeviceCsr? deviceCsr, CancellationToken cancellationToken)
+    {
+        var issuance = _coordinator.IssueAsync(device.DeviceId, device.Hostname, deviceCsr);
+        IssuanceOutcome outcome;
+        try
+        {
+            outcome = await issuance.WaitAsync(_options.IssuanceWaitBudget, _time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            return new ProvisioningResult(ProvisioningOutcome.Pending, RetryAfter: _options.PendingRetryAfter, Detail: "The certificate is being issued; call again after Retry-After.");
+        }
+        catch (CertificateAuthorityUnavailableException ex)
+        {
+            return new ProvisioningResult(ProvisioningOutcome.Unavailable, RetryAfter: ex.RetryAfter ?? TimeSpan.FromSeconds(60), Detail: ex.Message);
+        }
+        catch (CertificateIssuanceException ex)
+        {
+            return new ProvisioningResult(ProvisioningOutcome.Failed, Detail: ex.Message);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new ProvisioningResult(ProvisioningOutcome.Unavailable, RetryAfter: _options.PendingRetryAfter, Detail: "The server is shutting down.");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Store or DNS failures: nothing was handed out; the device may try again.
+            return new ProvisioningResult(ProvisioningOutcome.Unavailable, RetryAfter: TimeSpan.FromSeconds(60), Detail: "The certificate could not be issued right now.");
+        }
+
+        if (outcome.Certificate is null)
+        {
+            return new ProvisioningResult(ProvisioningOutcome.Pending, RetryAfter: _options.PendingRetryAfter, Detail: "The certificate is being issued by another instance; call again after Retry-After.");
+        }
+
+        // A joiner that sent a CSR for another key than the issuance used must not receive it.
+        if (deviceCsr is not null && !IssuedChain.PublicKeyOf(outcome.Certificate).AsSpan().SequenceEqual(deviceCsr.SubjectPublicKeyInfo))
+        {
+            return new ProvisioningResult(ProvisioningOutcome.Pending, RetryAfter: _options.PendingRetryAfter, Detail: "Another issuance for this device was under way; call again after Retry-After.");
+        }
+
+        return new ProvisioningResult(ProvisioningOutcome.Issued, ToProvisioned(device, outcome.Certificate, outcome.PrivateKeyPem));
+    }
+
+    private ProvisionedCertificate ToProvisioned(Device device, DeviceCertificate certificate, string? privateKeyPem)
+    {
+        if (privateKeyPem is null && certificate.ProtectedPrivateKey is { } protectedKey)
+        {
+            privateKeyPem = _keyProtector.Unprotect(protectedKey);
+        }
+
+        return new ProvisionedCertificate(
+            device.DeviceId,
+            device.Hostname,
+            certificate.CertificatePem,
+            privateKeyPem,
+            certificate.NotBefore,
+            certificate.NotAfter,
+            certificate.RenewAfter);
+    }
+
+    private async Task TouchAsync(Device device, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (device.LastSeenAt is { } seen && now - seen < _options.LastSeenResolution)
+        {
+            return;
+        }
+
+        device.LastSeenAt = now;
+        try
+        {
+            await _devices.UpdateAsync(device, cancellationToken);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            // Someone else wrote the device a moment ago; last-seen is best effort.
+        }
+    }
+
+    private static ProvisioningResult Invalid(string detail) => new(ProvisioningOutcome.Invalid, Detail: detail);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Authentication failed for device {DeviceId}.")]
+        public static partial void AuthenticationFailed(ILogger logger, string deviceId);
+    }
+}

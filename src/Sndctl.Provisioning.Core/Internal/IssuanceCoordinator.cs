@@ -1,0 +1,266 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Sndctl.Provisioning.Core.Internal;
+
+/// <summary>
+/// Runs issuances: at most one per device at a time in this process (single flight), and one across
+/// instances through a lease in the store. An issuance runs on its own scope and cancellation, not the
+/// request's, so a device that gave up waiting still gets its certificate on the next call.
+/// </summary>
+internal sealed partial class IssuanceCoordinator : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Task<IssuanceOutcome>> _inflight = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly IServiceScopeFactory _scopes;
+    private readonly TimeProvider _time;
+    private readonly IOptionsMonitor<DeviceProvisioningOptions> _options;
+    private readonly IDataProtector _keyProtector;
+    private readonly ProvisioningMetrics _metrics;
+    private readonly ILogger<IssuanceCoordinator> _logger;
+    private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+
+    public IssuanceCoordinator(
+        IServiceScopeFactory scopes,
+        TimeProvider time,
+        IOptionsMonitor<DeviceProvisioningOptions> options,
+        IDataProtectionProvider dataProtection,
+        ProvisioningMetrics metrics,
+        ILogger<IssuanceCoordinator> logger)
+    {
+        _scopes = scopes;
+        _time = time;
+        _options = options;
+        _keyProtector = dataProtection.CreateProtector(ProtectionPurposes.DevicePrivateKey);
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <summary>Joins the device's running issuance, or starts one.</summary>
+    public Task<IssuanceOutcome> IssueAsync(string deviceId, string hostname, DeviceCsr? deviceCsr)
+    {
+        while (true)
+        {
+            if (_inflight.TryGetValue(deviceId, out var running))
+            {
+                return running;
+            }
+
+            var completion = new TaskCompletionSource<IssuanceOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_inflight.TryAdd(deviceId, completion.Task))
+            {
+                _ = RunAsync(deviceId, hostname, deviceCsr, completion);
+                return completion.Task;
+            }
+        }
+    }
+
+    private async Task RunAsync(string deviceId, string hostname, DeviceCsr? deviceCsr, TaskCompletionSource<IssuanceOutcome> completion)
+    {
+        try
+        {
+            completion.SetResult(await IssueCoreAsync(deviceId, hostname, deviceCsr));
+        }
+        catch (Exception ex)
+        {
+            completion.SetException(ex);
+        }
+        finally
+        {
+            // Removed after the result is set: a caller arriving in between gets this result rather
+            // than starting a second issuance; one arriving after finds the certificate in the store.
+            _inflight.TryRemove(new KeyValuePair<string, Task<IssuanceOutcome>>(deviceId, completion.Task));
+        }
+    }
+
+    private async Task<IssuanceOutcome> IssueCoreAsync(string deviceId, string hostname, DeviceCsr? deviceCsr)
+    {
+        await Task.Yield();
+        var options = _options.CurrentValue;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+        timeout.CancelAfter(options.IssuanceTimeout);
+        var cancellationToken = timeout.Token;
+
+        await using var scope = _scopes.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        var leases = services.GetRequiredService<IIssuanceLeaseStore>();
+        var now = _time.GetUtcNow();
+        if (!await leases.TryAcquireAsync(deviceId, _holder, now, now + options.IssuanceLeaseDuration, cancellationToken))
+        {
+            Log.LeaseHeldElsewhere(_logger, deviceId);
+            return IssuanceOutcome.HeldElsewhere;
+        }
+
+        using var activity = ProvisioningDiagnostics.ActivitySource.StartActivity("Issue certificate");
+        activity?.SetTag("device.id", deviceId);
+        var issuer = services.GetRequiredService<ICertificateIssuer>();
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var devices = services.GetRequiredService<IDeviceStore>();
+            var certificates = services.GetRequiredService<ICertificateStore>();
+            var device = await devices.FindAsync(deviceId, cancellationToken)
+                ?? throw new CertificateIssuanceException($"Device '{deviceId}' was deleted during issuance.");
+            var current = device.CurrentCertificateId is { } currentId ? await certificates.FindAsync(currentId, cancellationToken) : null;
+            if (current is not null && DeviceProvisioningService.CanServe(current, deviceCsr, _time.GetUtcNow()))
+            {
+                // The caller read the device before another issuance stored this certificate.
+                return new IssuanceOutcome(current, null);
+            }
+
+            byte[] csr;
+            byte[] publicKey;
+            string? privateKeyPem = null;
+            if (deviceCsr is not null)
+            {
+                (csr, publicKey) = (deviceCsr.Der, deviceCsr.SubjectPublicKeyInfo);
+            }
+            else
+            {
+                (csr, privateKeyPem) = CertificateSigningRequests.CreateWithNewKey(hostname, options.KeyAlgorithm);
+                publicKey = System.Security.Cryptography.X509Certificates.CertificateRequest
+                    .LoadSigningRequest(csr, System.Security.Cryptography.HashAlgorithmName.SHA256, out _)
+                    .PublicKey.ExportSubjectPublicKeyInfo();
+            }
+
+            var issued = await issuer.IssueAsync(new CertificateIssueRequest(hostname, csr, current), cancellationToken);
+            var record = IssuedChain.ToDeviceCertificate(
+                issued,
+                deviceId,
+                hostname,
+                issuer.Name,
+                publicKey,
+                privateKeyPem is null ? null : _keyProtector.Protect(privateKeyPem),
+                current?.Id,
+                _time.GetUtcNow());
+
+            await certificates.AddAsync(record, cancellationToken);
+            await AttachToDeviceAsync(devices, device, record, cancellationToken);
+            await services.GetRequiredService<IAuditEventStore>().AppendAsync(
+                new AuditEvent
+                {
+                    Timestamp = _time.GetUtcNow(),
+                    DeviceId = deviceId,
+                    Actor = "system",
+                    Type = AuditEventTypes.CertificateIssued,
+                    Details = $"{issuer.Name} serial {record.SerialNumber}, valid until {record.NotAfter:O}",
+                },
+                cancellationToken);
+
+            _metrics.Issued(issuer.Name, Stopwatch.GetElapsedTime(started));
+            Log.Issued(_logger, deviceId, record.SerialNumber, record.NotAfter);
+            return new IssuanceOutcome(record, privateKeyPem);
+        }
+        catch (Exception ex)
+        {
+            _metrics.Failed(issuer.Name);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            Log.IssuanceFailed(_logger, deviceId, ex);
+            await RecordFailureAsync(services, deviceId, ex);
+            if (ex is OperationCanceledException && !_shutdown.IsCancellationRequested)
+            {
+                throw new CertificateAuthorityUnavailableException(
+                    $"Issuance did not finish within {options.IssuanceTimeout.TotalSeconds:0} s.", innerException: ex);
+            }
+
+            throw;
+        }
+        finally
+        {
+            try
+            {
+                await leases.ReleaseAsync(deviceId, _holder, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                // The lease expires by itself; a failed release only delays the next issuance.
+                Log.LeaseReleaseFailed(_logger, deviceId, ex);
+            }
+        }
+    }
+
+    private async Task AttachToDeviceAsync(IDeviceStore devices, Device device, DeviceCertificate record, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var now = _time.GetUtcNow();
+            device.CurrentCertificateId = record.Id;
+            device.RegisteredAt ??= now;
+            device.LastSeenAt = now;
+            if (device.Status == DeviceStatus.Pending)
+            {
+                device.Status = DeviceStatus.Active;
+            }
+
+            try
+            {
+                await devices.UpdateAsync(device, cancellationToken);
+                return;
+            }
+            catch (ConcurrencyConflictException) when (attempt < 5)
+            {
+                // An admin (disable, rotate) or last-seen update raced us: apply ours on top of theirs.
+                device = await devices.FindAsync(device.DeviceId, cancellationToken)
+                    ?? throw new CertificateIssuanceException($"Device '{device.DeviceId}' was deleted during issuance.");
+            }
+        }
+    }
+
+    private async Task RecordFailureAsync(IServiceProvider services, string deviceId, Exception exception)
+    {
+        try
+        {
+            await services.GetRequiredService<IAuditEventStore>().AppendAsync(
+                new AuditEvent
+                {
+                    Timestamp = _time.GetUtcNow(),
+                    DeviceId = deviceId,
+                    Actor = "system",
+                    Type = AuditEventTypes.CertificateFailed,
+                    Details = exception is OperationCanceledException ? "Timed out." : exception.Message,
+                },
+                CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            Log.AuditFailed(_logger, deviceId, ex);
+        }
+    }
+
+    public void Dispose()
+    {
+        _shutdown.Cancel();
+        _shutdown.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Issued certificate {SerialNumber} to device {DeviceId}, valid until {NotAfter:O}.")]
+        public static partial void Issued(ILogger logger, string deviceId, string serialNumber, DateTimeOffset notAfter);
+
+        [LoggerMessage(2, LogLevel.Error, "Issuing a certificate to device {DeviceId} failed.")]
+        public static partial void IssuanceFailed(ILogger logger, string deviceId, Exception exception);
+
+        [LoggerMessage(3, LogLevel.Information, "Device {DeviceId} is being issued a certificate by another instance.")]
+        public static partial void LeaseHeldElsewhere(ILogger logger, string deviceId);
+
+        [LoggerMessage(4, LogLevel.Warning, "Releasing the issuance lease of device {DeviceId} failed; it expires by itself.")]
+        public static partial void LeaseReleaseFailed(ILogger logger, string deviceId, Exception exception);
+
+        [LoggerMessage(5, LogLevel.Warning, "Recording the failed issuance of device {DeviceId} failed.")]
+        public static partial void AuditFailed(ILogger logger, string deviceId, Exception exception);
+    }
+}
+
+/// <summary>A CSR sent by the device, already checked.</summary>
+internal sealed record DeviceCsr(byte[] Der, byte[] SubjectPublicKeyInfo);
+
+/// <summary>The end of an issuance: a stored certificate (and the plain key when the server made it), or held elsewhere.</summary>
+internal sealed record IssuanceOutcome(DeviceCertificate? Certificate, string? PrivateKeyPem)
+{
+    public static readonly IssuanceOutcome HeldElsewhere = new(null, null);
+}

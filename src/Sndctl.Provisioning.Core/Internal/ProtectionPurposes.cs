@@ -1,0 +1,8 @@
+namespace Sndctl.Provisioning.Core.Internal;
+
+/// <summary>Data Protection purpose strings. Changing one makes existing ciphertext unreadable.</summary>
+internal static class ProtectionPurposes
+{
+    public const string DeviceSecretKey = "Sndctl.Provisioning.DeviceSecretKey.v1";
+    public const string DevicePrivateKey = "Sndctl.Provisioning.DevicePrivateKey.v1";
+}

@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Sndctl.Provisioning.Core.Internal;
+
+internal static class ProvisioningDiagnostics
+{
+    public const string Name = "Sndctl.Provisioning.Core";
+    public static readonly ActivitySource ActivitySource = new(Name);
+}
+
+/// <summary>Meter <c>Sndctl.Provisioning.Core</c>: issuances, failures and issuance time.</summary>
+internal sealed class ProvisioningMetrics
+{
+    private readonly Counter<long> _issued;
+    private readonly Counter<long> _failed;
+    private readonly Histogram<double> _duration;
+    private readonly Counter<long> _served;
+
+    public ProvisioningMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(ProvisioningDiagnostics.Name);
+        _issued = meter.CreateCounter<long>("sndctl.provisioning.certificates.issued", description: "Certificates issued.");
+        _failed = meter.CreateCounter<long>("sndctl.provisioning.certificates.failed", description: "Issuances that failed.");
+        _served = meter.CreateCounter<long>("sndctl.provisioning.certificates.served", description: "Register or renew calls answered with the current certificate.");
+        _duration = meter.CreateHistogram<double>("sndctl.provisioning.issuance.duration", unit: "s", description: "Time to issue a certificate.");
+    }
+
+    public void Issued(string issuer, TimeSpan elapsed)
+    {
+        var tag = new KeyValuePair<string, object?>("issuer", issuer);
+        _issued.Add(1, tag);
+        _duration.Record(elapsed.TotalSeconds, tag);
+    }
+
+    public void Failed(string issuer) => _failed.Add(1, new KeyValuePair<string, object?>("issuer", issuer));
+
+    public void Served() => _served.Add(1);
+}

@@ -1,0 +1,25 @@
+namespace Sndctl.Provisioning.Core;
+
+/// <summary>
+/// Places DNS records in the zone that holds the device hostnames: TXT records for ACME DNS-01.
+/// </summary>
+public interface IDnsProvider
+{
+    /// <summary>
+    /// Adds one TXT value at <paramref name="name"/>, leaving other values at that name in place.
+    /// </summary>
+    /// <param name="name">Fully qualified record name, without the trailing dot.</param>
+    /// <param name="value">The TXT value.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A handle to pass to <see cref="DeleteTxtRecordAsync"/>.</returns>
+    Task<DnsTxtRecord> CreateTxtRecordAsync(string name, string value, CancellationToken cancellationToken);
+
+    /// <summary>Removes exactly the value created by <see cref="CreateTxtRecordAsync"/>.</summary>
+    Task DeleteTxtRecordAsync(DnsTxtRecord record, CancellationToken cancellationToken);
+}
+
+/// <summary>A TXT value placed by an <see cref="IDnsProvider"/>.</summary>
+/// <param name="Name">Fully qualified record name.</param>
+/// <param name="Value">The TXT value.</param>
+/// <param name="ProviderId">The provider's own identifier for the record (zone and record ID), if it has one.</param>
+public sealed record DnsTxtRecord(string Name, string Value, string? ProviderId);

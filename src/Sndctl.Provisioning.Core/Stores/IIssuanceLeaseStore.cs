@@ -1,0 +1,17 @@
+namespace Sndctl.Provisioning.Core;
+
+/// <summary>
+/// Leases that let one instance at a time issue for a device, across every instance sharing a database.
+/// </summary>
+public interface IIssuanceLeaseStore
+{
+    /// <summary>
+    /// Takes the lease on <paramref name="deviceId"/> for <paramref name="holder"/> until
+    /// <paramref name="expiresAt"/>, if it is free, expired or already held by <paramref name="holder"/>.
+    /// </summary>
+    /// <returns><see langword="true"/> when the caller now holds the lease.</returns>
+    Task<bool> TryAcquireAsync(string deviceId, string holder, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+
+    /// <summary>Gives the lease back if <paramref name="holder"/> holds it.</summary>
+    Task ReleaseAsync(string deviceId, string holder, CancellationToken cancellationToken);
+}
