@@ -68,9 +68,43 @@ public static class DeviceNames
     /// <summary>
     /// A new random device ID: 12 lower-case hex characters (48 random bits). Hostnames appear in
     /// Certificate Transparency logs, so an ID never encodes a serial number or anything guessable.
+    /// IDs a spreadsheet would read as a number (all digits, or digits 'e' digits) are drawn again,
+    /// so the factory-line CSV opens intact.
     /// </summary>
-    public static string NewDeviceId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(GeneratedDeviceIdLength / 2));
+    public static string NewDeviceId()
+    {
+        while (true)
+        {
+            var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(GeneratedDeviceIdLength / 2));
+            if (!LooksNumeric(id))
+            {
+                return id;
+            }
+        }
+    }
 
-    /// <summary>A new device secret: 256 random bits, base64url (43 characters).</summary>
-    public static string NewSecret() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+    /// <summary>
+    /// A new device secret: 256 random bits, base64url (43 characters). Secrets starting with '-' are
+    /// drawn again: spreadsheets read them as formulas and command lines as options.
+    /// </summary>
+    public static string NewSecret()
+    {
+        while (true)
+        {
+            var secret = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+            if (secret[0] != '-')
+            {
+                return secret;
+            }
+        }
+    }
+
+    internal static bool LooksNumeric(string id)
+    {
+        var exponent = id.IndexOf('e', StringComparison.Ordinal);
+        return exponent < 0
+            ? id.All(char.IsAsciiDigit)
+            : exponent > 0 && exponent < id.Length - 1 && id.AsSpan(0, exponent).IndexOfAnyExceptInRange('0', '9') < 0
+                && id.AsSpan(exponent + 1).IndexOfAnyExceptInRange('0', '9') < 0;
+    }
 }

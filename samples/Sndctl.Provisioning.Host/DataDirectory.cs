@@ -1,0 +1,85 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Sndctl.Provisioning.Host;
+
+/// <summary>
+/// Files the host keeps beside its database: the admin API key made at first start, and the
+/// certificate that encrypts the Data Protection key ring. Created owner-read/write only.
+/// </summary>
+internal static class DataDirectory
+{
+    public const string AdminKeyFile = "admin-api-key";
+    public const string KeyRingCertificateFile = "keyring-protection.pfx";
+
+    public static void Ensure(string path)
+    {
+        Directory.CreateDirectory(path);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    /// <summary>Reads the stored admin key, or makes one; <paramref name="created"/> says it is new (print it once).</summary>
+    public static string GetOrCreateAdminKey(string directory, out bool created)
+    {
+        var path = Path.Combine(directory, AdminKeyFile);
+        if (File.Exists(path))
+        {
+            created = false;
+            return File.ReadAllText(path).Trim();
+        }
+
+        var key = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        created = TryWriteNew(path, System.Text.Encoding.UTF8.GetBytes(key + "\n"));
+        return created ? key : File.ReadAllText(path).Trim();
+    }
+
+    /// <summary>
+    /// The key-ring certificate: the one configured, or one made at first start. The key ring in the
+    /// database is useless without it, so a copy of the database alone reveals no private key.
+    /// </summary>
+    public static X509Certificate2 GetOrCreateKeyRingCertificate(string directory, string? configuredFile, string? password)
+    {
+        if (!string.IsNullOrEmpty(configuredFile))
+        {
+            return X509CertificateLoader.LoadPkcs12FromFile(configuredFile, password, X509KeyStorageFlags.EphemeralKeySet);
+        }
+
+        var path = Path.Combine(directory, KeyRingCertificateFile);
+        if (!File.Exists(path))
+        {
+            // RSA: Data Protection encrypts its XML key ring with EncryptedXml, which needs an RSA key.
+            using var rsa = RSA.Create(3072);
+            var request = new CertificateRequest("CN=Sndctl Provisioning key ring", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyEncipherment | X509KeyUsageFlags.DataEncipherment, true));
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(100));
+            TryWriteNew(path, certificate.Export(X509ContentType.Pkcs12));
+        }
+
+        return X509CertificateLoader.LoadPkcs12FromFile(path, null, X509KeyStorageFlags.EphemeralKeySet);
+    }
+
+    private static bool TryWriteNew(string path, byte[] content)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        try
+        {
+            using var stream = new FileStream(path, options);
+            stream.Write(content);
+            return true;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Another process made it first; use theirs.
+            return false;
+        }
+    }
+}

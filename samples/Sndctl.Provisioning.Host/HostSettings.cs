@@ -1,0 +1,126 @@
+namespace Sndctl.Provisioning.Host;
+
+/// <summary>
+/// The reference host's own reading of the <c>Provisioning</c> section: which issuer, which storage,
+/// where data lives. Unknown keys and contradictions stop start-up with a message naming the key.
+/// </summary>
+internal sealed class HostSettings
+{
+    private static readonly Dictionary<string, string[]> s_knownKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [""] = ["BaseDomain", "DataDirectory", "Issuer", "KeyAlgorithm", "IssuanceWaitBudget", "PendingRetryAfter", "IssuanceLeaseDuration",
+            "IssuanceTimeout", "LastSeenResolution", "MaxBatchSize", "Acme", "Dns", "Storage", "PrivateCa", "Admin", "Http", "DataProtection"],
+        ["Acme"] = ["DirectoryUrl", "Email", "AcceptTermsOfService", "TrustedRootFile", "PropagationNameservers"],
+        ["Dns"] = ["Provider", "Cloudflare", "Route53"],
+        ["Dns:Cloudflare"] = ["ApiToken", "ZoneId", "BaseUrl"],
+        ["Dns:Route53"] = ["AccessKeyId", "SecretAccessKey", "SessionToken", "HostedZoneId", "ServiceUrl"],
+        ["Storage"] = ["Provider"],
+        ["PrivateCa"] = ["Approval", "PostsPerMinute", "KeyAlgorithm", "CertificateLifetime", "Backdate", "RootName", "RootCertificateFile", "IssuerCertificateFile", "IssuerKeyFile"],
+        ["Admin"] = ["ApiKeys"],
+        ["Http"] = ["MaxDeviceRequestBodySize", "MaxAdminRequestBodySize", "MaxFailuresPerDevice", "MaxFailuresPerClient", "FailureWindow"],
+        ["DataProtection"] = ["CertificateFile", "CertificatePassword"],
+    };
+
+    public required string DataDirectory { get; init; }
+
+    public required IssuerKind Issuer { get; init; }
+
+    public required StorageKind Storage { get; init; }
+
+    public string? ConnectionString { get; init; }
+
+    public static HostSettings Read(IConfiguration configuration, string workingDirectory)
+    {
+        var section = configuration.GetSection("Provisioning");
+        var errors = new List<string>();
+        CheckKnownKeys(section, "", errors);
+
+        var dataDirectory = section["DataDirectory"] is { Length: > 0 } dir ? dir : "data";
+        // Relative to where the command runs (the repository root in the README), not the project folder.
+        dataDirectory = Path.GetFullPath(dataDirectory, workingDirectory);
+
+        var issuer = IssuerKind.PrivateCa;
+        switch (section["Issuer"])
+        {
+            case null or "" or "PrivateCa":
+                break;
+            case "Acme":
+                errors.Add("Provisioning:Issuer 'Acme' is not available in this build yet; use 'PrivateCa' (the default).");
+                break;
+            case var other:
+                errors.Add($"Provisioning:Issuer '{other}' is unknown: use 'PrivateCa' (default) or 'Acme'.");
+                break;
+        }
+
+        if (issuer == IssuerKind.PrivateCa && section.GetSection("Acme").Exists())
+        {
+            errors.Add("Provisioning:Acme:* is set but Provisioning:Issuer is 'PrivateCa': set Provisioning:Issuer to 'Acme' or remove the Acme keys.");
+        }
+
+        var storage = StorageKind.Sqlite;
+        var connectionString = configuration.GetConnectionString("Provisioning");
+        switch (section["Storage:Provider"])
+        {
+            case null or "" or "Sqlite":
+                connectionString ??= $"Data Source={Path.Combine(dataDirectory, "provisioning.db")}";
+                break;
+            case "PostgreSql":
+                storage = StorageKind.PostgreSql;
+                if (string.IsNullOrWhiteSpace(connectionString))
+                {
+                    errors.Add("Provisioning:Storage:Provider is 'PostgreSql' but ConnectionStrings:Provisioning is empty: set it (environment ConnectionStrings__Provisioning), e.g. 'Host=db;Database=provisioning;Username=app;Password=...'.");
+                }
+
+                break;
+            case var other:
+                errors.Add($"Provisioning:Storage:Provider '{other}' is unknown: use 'Sqlite' (default) or 'PostgreSql'.");
+                break;
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new HostConfigurationException(errors);
+        }
+
+        return new HostSettings { DataDirectory = dataDirectory, Issuer = issuer, Storage = storage, ConnectionString = connectionString };
+    }
+
+    private static void CheckKnownKeys(IConfigurationSection section, string path, List<string> errors)
+    {
+        if (!s_knownKeys.TryGetValue(path, out var known))
+        {
+            return;
+        }
+
+        foreach (var child in section.GetChildren())
+        {
+            var childPath = path.Length == 0 ? child.Key : path + ":" + child.Key;
+            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                errors.Add($"Provisioning:{childPath} is not a setting this server knows; check its spelling against docs/configuration.md.");
+                continue;
+            }
+
+            CheckKnownKeys(child, childPath, errors);
+        }
+    }
+}
+
+internal enum IssuerKind
+{
+    PrivateCa,
+    Acme,
+}
+
+internal enum StorageKind
+{
+    Sqlite,
+    PostgreSql,
+}
+
+/// <summary>The configuration cannot work; the message lists every problem with its key and fix.</summary>
+internal sealed class HostConfigurationException(IReadOnlyList<string> errors)
+    : Exception("The configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => " - " + e)))
+{
+    public IReadOnlyList<string> Errors { get; } = errors;
+}

@@ -1,0 +1,179 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Sndctl.Provisioning.Host.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class InitialCreate : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "DataProtectionKeys",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    FriendlyName = table.Column<string>(type: "TEXT", nullable: true),
+                    Xml = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DataProtectionKeys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ProvisioningAuditEvents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Timestamp = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    DeviceId = table.Column<string>(type: "TEXT", maxLength: 63, nullable: true),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Type = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Details = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ProvisioningAuditEvents", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ProvisioningCertificates",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    DeviceId = table.Column<string>(type: "TEXT", maxLength: 63, nullable: false),
+                    Issuer = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    SerialNumber = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Thumbprint = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CertificatePem = table.Column<string>(type: "TEXT", nullable: false),
+                    ProtectedPrivateKey = table.Column<string>(type: "TEXT", nullable: true),
+                    NotBefore = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    NotAfter = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    RenewAfter = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    IssuedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    RevokedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ReplacesId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    ConcurrencyStamp = table.Column<Guid>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ProvisioningCertificates", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ProvisioningDevices",
+                columns: table => new
+                {
+                    DeviceId = table.Column<string>(type: "TEXT", maxLength: 63, nullable: false),
+                    Hostname = table.Column<string>(type: "TEXT", maxLength: 253, nullable: false),
+                    SecretHash = table.Column<byte[]>(type: "BLOB", maxLength: 64, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Labels = table.Column<string>(type: "TEXT", maxLength: 16384, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    RegisteredAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LastSeenAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    CurrentCertificateId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    ConcurrencyStamp = table.Column<Guid>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ProvisioningDevices", x => x.DeviceId);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ProvisioningIssuanceLeases",
+                columns: table => new
+                {
+                    DeviceId = table.Column<string>(type: "TEXT", maxLength: 63, nullable: false),
+                    Holder = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ProvisioningIssuanceLeases", x => x.DeviceId);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ProvisioningIssuerState",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    Value = table.Column<string>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ProvisioningIssuerState", x => x.Key);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProvisioningAuditEvents_DeviceId_Id",
+                table: "ProvisioningAuditEvents",
+                columns: new[] { "DeviceId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProvisioningAuditEvents_Type_Timestamp",
+                table: "ProvisioningAuditEvents",
+                columns: new[] { "Type", "Timestamp" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProvisioningCertificates_DeviceId_IssuedAt",
+                table: "ProvisioningCertificates",
+                columns: new[] { "DeviceId", "IssuedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProvisioningCertificates_NotAfter",
+                table: "ProvisioningCertificates",
+                column: "NotAfter");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProvisioningCertificates_SerialNumber",
+                table: "ProvisioningCertificates",
+                column: "SerialNumber");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProvisioningDevices_CreatedAt",
+                table: "ProvisioningDevices",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProvisioningDevices_Hostname",
+                table: "ProvisioningDevices",
+                column: "Hostname",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProvisioningDevices_Status_CreatedAt",
+                table: "ProvisioningDevices",
+                columns: new[] { "Status", "CreatedAt" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "DataProtectionKeys");
+
+            migrationBuilder.DropTable(
+                name: "ProvisioningAuditEvents");
+
+            migrationBuilder.DropTable(
+                name: "ProvisioningCertificates");
+
+            migrationBuilder.DropTable(
+                name: "ProvisioningDevices");
+
+            migrationBuilder.DropTable(
+                name: "ProvisioningIssuanceLeases");
+
+            migrationBuilder.DropTable(
+                name: "ProvisioningIssuerState");
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using Sndctl.Provisioning.Host;
+
+var builder = WebApplication.CreateBuilder(args);
+try
+{
+    builder.AddProvisioningHost();
+}
+catch (HostConfigurationException ex)
+{
+    await Console.Error.WriteLineAsync(ex.Message);
+    return 2;
+}
+
+var app = builder.Build();
+await app.UseProvisioningHostAsync();
+await app.RunAsync();
+return 0;
+
+/// <summary>The reference server's entry point (public for WebApplicationFactory).</summary>
+public partial class Program;

@@ -1,0 +1,121 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Sndctl.Provisioning.Core;
+using Sndctl.Provisioning.Host.Data;
+using Sndctl.Provisioning.PrivateCa;
+
+namespace Sndctl.Provisioning.Host;
+
+/// <summary>Wires the packages from configuration: the whole of the reference server's composition.</summary>
+internal static partial class ProvisioningHost
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+    public const string DefaultBaseDomain = "devices.localhost";
+
+    public static HostSettings AddProvisioningHost(this WebApplicationBuilder builder)
+    {
+        var settings = HostSettings.Read(builder.Configuration, Environment.CurrentDirectory);
+        DataDirectory.Ensure(settings.DataDirectory);
+        var section = builder.Configuration.GetSection("Provisioning");
+
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
+
+        var provisioning = builder.Services.AddDeviceProvisioning(o => o.BaseDomain = DefaultBaseDomain);
+        builder.Services.Configure<DeviceProvisioningOptions>(section);
+
+        switch (settings.Storage)
+        {
+            case StorageKind.PostgreSql:
+                builder.Services.AddDbContext<HostDbContext, PostgreSqlHostDbContext>(o => o.UseNpgsql(settings.ConnectionString));
+                provisioning.UseEntityFrameworkStores<HostDbContext>();
+                break;
+            default:
+                builder.Services.AddDbContext<HostDbContext, SqliteHostDbContext>(o => o.UseSqlite(settings.ConnectionString));
+                provisioning.UseEntityFrameworkStores<HostDbContext>();
+                break;
+        }
+
+        var keyRingCertificate = DataDirectory.GetOrCreateKeyRingCertificate(
+            settings.DataDirectory, section["DataProtection:CertificateFile"], section["DataProtection:CertificatePassword"]);
+        builder.Services.AddDataProtection()
+            .SetApplicationName("Sndctl.Provisioning")
+            .PersistKeysToDbContext<HostDbContext>()
+            .ProtectKeysWithCertificate(keyRingCertificate)
+            .UnprotectKeysWithAnyCertificate(keyRingCertificate);
+
+        provisioning.UsePrivateCa();
+        builder.Services.Configure<PrivateCaOptions>(section.GetSection("PrivateCa"));
+
+        var adminKeys = section.GetSection("Admin:ApiKeys").Get<string[]>() ?? [];
+        string? newAdminKey = null;
+        if (adminKeys.Length == 0)
+        {
+            var key = DataDirectory.GetOrCreateAdminKey(settings.DataDirectory, out var created);
+            adminKeys = [key];
+            newAdminKey = created ? key : null;
+        }
+
+        provisioning.AddAspNetCore(o =>
+        {
+            section.GetSection("Http").Bind(o);
+            foreach (var key in adminKeys)
+            {
+                o.AdminApiKeys.Add(key);
+            }
+        });
+
+        builder.Services.AddOpenApi();
+        builder.Services.AddSingleton(new HostStartupInfo(settings, newAdminKey));
+        return settings;
+    }
+
+    public static async Task<WebApplication> UseProvisioningHostAsync(this WebApplication app)
+    {
+        var info = app.Services.GetRequiredService<HostStartupInfo>();
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<HostDbContext>();
+            await db.Database.MigrateAsync();
+        }
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        app.MapDeviceProvisioning();
+        app.MapDeviceProvisioningAdmin();
+        app.MapPrivateCa();
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sndctl.Provisioning.Host");
+        Log.Started(logger, info.Settings.Issuer.ToString(), info.Settings.Storage.ToString(), info.Settings.DataDirectory);
+        if (info.NewAdminKey is { } key)
+        {
+            // Printed once, to the console only: logs are often shipped elsewhere.
+            Console.WriteLine();
+            Console.WriteLine("  Admin API key (shown once; also stored in " + Path.Combine(info.Settings.DataDirectory, DataDirectory.AdminKeyFile) + "):");
+            Console.WriteLine("    " + key);
+            Console.WriteLine();
+        }
+        else if (app.Configuration.GetSection("Provisioning:Admin:ApiKeys").Get<string[]>() is not { Length: > 0 })
+        {
+            Log.AdminKeyFile(logger, Path.Combine(info.Settings.DataDirectory, DataDirectory.AdminKeyFile));
+        }
+
+        return app;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Sndctl.Provisioning host: issuer {Issuer}, storage {Storage}, data in {DataDirectory}.")]
+        public static partial void Started(ILogger logger, string issuer, string storage, string dataDirectory);
+
+        [LoggerMessage(2, LogLevel.Information, "The admin API key is in {Path}.")]
+        public static partial void AdminKeyFile(ILogger logger, string path);
+    }
+}
+
+internal sealed record HostStartupInfo(HostSettings Settings, string? NewAdminKey);

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Sndctl.Provisioning.AspNetCore;
+using Sndctl.Provisioning.AspNetCore.Internal;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers what the HTTP endpoints need.</summary>
+public static class DeviceProvisioningAspNetCoreBuilderExtensions
+{
+    /// <summary>
+    /// Adds the services behind <c>MapDeviceProvisioning()</c> and <c>MapDeviceProvisioningAdmin()</c>:
+    /// admin keys, body limits, failed-authentication throttling and ProblemDetails.
+    /// </summary>
+    public static DeviceProvisioningBuilder AddAspNetCore(this DeviceProvisioningBuilder builder, Action<DeviceProvisioningAspNetCoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<DeviceProvisioningAspNetCoreOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceProvisioningAspNetCoreOptions>, DeviceProvisioningAspNetCoreOptionsValidator>());
+        services.TryAddSingleton<FailedAuthenticationThrottle>();
+        services.TryAddSingleton<AdminApiKeyFilter>();
+        services.AddProblemDetails();
+        return builder;
+    }
+}

@@ -1,0 +1,29 @@
+namespace Sndctl.Provisioning.AspNetCore;
+
+/// <summary>Options of the HTTP endpoints.</summary>
+public sealed class DeviceProvisioningAspNetCoreOptions
+{
+    /// <summary>Minimum length of an admin API key.</summary>
+    public const int MinAdminApiKeyLength = 32;
+
+    /// <summary>
+    /// Keys accepted as <c>Authorization: Bearer &lt;key&gt;</c> on the admin API (configuration
+    /// <c>Provisioning:Admin:ApiKeys</c>). Several keys allow rotation. At least 32 characters each.
+    /// </summary>
+    public IList<string> AdminApiKeys { get; } = [];
+
+    /// <summary>Largest accepted body on the device API. Default 32 KiB (a CSR is at most 16 KiB).</summary>
+    public long MaxDeviceRequestBodySize { get; set; } = 32 * 1024;
+
+    /// <summary>Largest accepted body on the admin API. Default 64 KiB.</summary>
+    public long MaxAdminRequestBodySize { get; set; } = 64 * 1024;
+
+    /// <summary>Failed authentications for one device ID within <see cref="FailureWindow"/> before it is throttled.</summary>
+    public int MaxFailuresPerDevice { get; set; } = 10;
+
+    /// <summary>Failed authentications from one client address within <see cref="FailureWindow"/> before it is throttled.</summary>
+    public int MaxFailuresPerClient { get; set; } = 30;
+
+    /// <summary>The window over which failures are counted; a throttled caller waits until it ends.</summary>
+    public TimeSpan FailureWindow { get; set; } = TimeSpan.FromMinutes(15);
+}

@@ -1,0 +1,111 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Sndctl.Provisioning.AspNetCore;
+using Sndctl.Provisioning.AspNetCore.Internal;
+
+namespace Microsoft.AspNetCore.Routing;
+
+/// <summary>Maps the device and admin APIs.</summary>
+public static class DeviceProvisioningEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps <c>POST /api/register</c>, <c>POST /api/renew</c> and <c>GET /api/health</c>.
+    /// Requires <c>AddDeviceProvisioning(...).AddAspNetCore()</c>.
+    /// </summary>
+    /// <returns>The <c>/api</c> group, to add conventions (rate limiting, CORS...).</returns>
+    public static RouteGroupBuilder MapDeviceProvisioning(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        EnsureRegistered(endpoints);
+        var group = endpoints.MapGroup("/api");
+        group.WithTags("Devices");
+
+        group.MapPost("/register", DeviceEndpoints.RegisterAsync)
+            .WithName("Register")
+            .WithSummary("Register a device and obtain its certificate.")
+            .Accepts<RegisterRequest>("application/json")
+            .Produces<ProvisionResponse>()
+            .Produces<PendingResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        group.MapPost("/renew", DeviceEndpoints.RenewAsync)
+            .WithName("Renew")
+            .WithSummary("Renew a device's certificate.")
+            .Accepts<RenewRequest>("application/json")
+            .Produces<ProvisionResponse>()
+            .Produces<PendingResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        group.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthEndpoint.WriteAsync })
+            .WithName("Health")
+            .WithDisplayName("Health");
+        return group;
+    }
+
+    /// <summary>
+    /// Maps the admin API under <c>/api/admin</c>, authenticated by <c>Authorization: Bearer &lt;admin API key&gt;</c>.
+    /// </summary>
+    /// <returns>The <c>/api/admin</c> group, to add conventions.</returns>
+    public static RouteGroupBuilder MapDeviceProvisioningAdmin(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        EnsureRegistered(endpoints);
+        if (endpoints.ServiceProvider.GetRequiredService<IOptions<DeviceProvisioningAspNetCoreOptions>>().Value.AdminApiKeys.Count == 0)
+        {
+            throw new InvalidOperationException("MapDeviceProvisioningAdmin() needs at least one admin API key: set Provisioning:Admin:ApiKeys (or AdminApiKeys in AddAspNetCore()).");
+        }
+
+        var group = endpoints.MapGroup("/api/admin");
+        group.WithTags("Admin");
+        group.AddEndpointFilter<AdminApiKeyFilter>();
+        group.ProducesProblem(StatusCodes.Status401Unauthorized);
+
+        group.MapPost("/devices", AdminEndpoints.CreateDeviceAsync).WithName("CreateDevice")
+            .Accepts<CreateDeviceRequest>("application/json").Produces<CreatedDeviceResponse>(StatusCodes.Status201Created)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/devices/batch", AdminEndpoints.CreateBatchAsync).WithName("CreateDevices")
+            .Accepts<CreateBatchRequest>("application/json").Produces<BatchResponse>(StatusCodes.Status201Created, "application/json", "text/csv")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapGet("/devices", AdminEndpoints.ListDevicesAsync).WithName("ListDevices")
+            .Produces<PageResponse<DeviceListItem>>().ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapGet("/devices/{deviceId}", AdminEndpoints.GetDeviceAsync).WithName("GetDevice")
+            .Produces<DeviceDetailsResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/devices/{deviceId}/disable", AdminEndpoints.DisableAsync).WithName("DisableDevice")
+            .Produces<DeviceStatusResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/devices/{deviceId}/enable", AdminEndpoints.EnableAsync).WithName("EnableDevice")
+            .Produces<DeviceStatusResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/devices/{deviceId}/secret", AdminEndpoints.RotateSecretAsync).WithName("RotateDeviceSecret")
+            .Produces<SecretResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/devices/{deviceId}/revoke", AdminEndpoints.RevokeAsync).WithName("RevokeDeviceCertificate")
+            .Produces<RevokeResponse>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        group.MapDelete("/devices/{deviceId}", AdminEndpoints.DeleteAsync).WithName("DeleteDevice")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/events", AdminEndpoints.ListEventsAsync).WithName("ListEvents")
+            .Produces<PageResponse<EventItem>>().ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapGet("/statistics", AdminEndpoints.StatisticsAsync).WithName("GetStatistics")
+            .Produces<StatisticsResponse>();
+        return group;
+    }
+
+    private static void EnsureRegistered(IEndpointRouteBuilder endpoints)
+    {
+        if (endpoints.ServiceProvider.GetService<FailedAuthenticationThrottle>() is null)
+        {
+            throw new InvalidOperationException("The provisioning endpoints need their services: call services.AddDeviceProvisioning(...).AddAspNetCore().");
+        }
+    }
+}

@@ -1,0 +1,277 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Sndctl.Provisioning.Core;
+
+namespace Sndctl.Provisioning.AspNetCore.Internal;
+
+/// <summary>Handlers of the admin API under <c>/api/admin</c>.</summary>
+internal static class AdminEndpoints
+{
+    private const int MaxPageSize = 500;
+
+    public static async Task<IResult> CreateDeviceAsync(HttpContext context, IDeviceAdminService admin, IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.CreateDeviceRequest, options.CurrentValue.MaxAdminRequestBodySize);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        try
+        {
+            var created = await admin.CreateDeviceAsync(body!.DeviceId, body.Labels, AdminApiKeyFilter.ActorOf(context), context.RequestAborted);
+            return TypedResults.Json(
+                new CreatedDeviceResponse(created.DeviceId, created.Secret, created.Hostname, StatusNames.Of(created.Status), created.CreatedAt),
+                ProvisioningJsonContext.Default.CreatedDeviceResponse,
+                statusCode: StatusCodes.Status201Created);
+        }
+        catch (DeviceValidationException ex)
+        {
+            return Problems.BadRequest(ex.Message);
+        }
+        catch (DuplicateDeviceException)
+        {
+            return Problems.Conflict("duplicate-device", $"A device with ID '{body!.DeviceId}' exists already.");
+        }
+    }
+
+    public static async Task<IResult> CreateBatchAsync(HttpContext context, IDeviceAdminService admin, IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.CreateBatchRequest, options.CurrentValue.MaxAdminRequestBodySize);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (body!.Count is not { } count)
+        {
+            return Problems.BadRequest("count is required: how many devices to create.");
+        }
+
+        IReadOnlyList<CreatedDevice> created;
+        try
+        {
+            created = await admin.CreateDevicesAsync(count, body.Labels, AdminApiKeyFilter.ActorOf(context), context.RequestAborted);
+        }
+        catch (DeviceValidationException ex)
+        {
+            return Problems.BadRequest(ex.Message);
+        }
+
+        if (WantsCsv(context.Request))
+        {
+            return new CsvResult(created);
+        }
+
+        return TypedResults.Json(
+            new BatchResponse(created.Select(d => new BatchDevice(d.DeviceId, d.Secret, d.Hostname)).ToList()),
+            ProvisioningJsonContext.Default.BatchResponse,
+            statusCode: StatusCodes.Status201Created);
+    }
+
+    public static async Task<IResult> ListDevicesAsync(HttpContext context, IDeviceAdminService admin)
+    {
+        var query = context.Request.Query;
+        DeviceStatus? status = null;
+        if (query["status"] is { Count: > 0 } statusValues && !string.IsNullOrEmpty(statusValues[0]))
+        {
+            if (!StatusNames.TryParse(statusValues[0], out var parsed))
+            {
+                return Problems.BadRequest("status must be pending, active or disabled.");
+            }
+
+            status = parsed;
+        }
+
+        if (!TryPaging(context, out var page, out var pageSize, out var problem))
+        {
+            return problem!;
+        }
+
+        var search = query["search"].ToString();
+        if (search.Length > 253)
+        {
+            return Problems.BadRequest("search may be at most 253 characters.");
+        }
+
+        var result = await admin.ListDevicesAsync(new DeviceQuery(status, search, page, pageSize), context.RequestAborted);
+        var items = result.Items.Select(s => new DeviceListItem(
+            s.Device.DeviceId,
+            s.Device.Hostname,
+            StatusNames.Of(s.Device.Status),
+            s.Device.Labels,
+            s.Device.CreatedAt,
+            s.Device.RegisteredAt,
+            s.Device.LastSeenAt,
+            Summary(s.Certificate))).ToList();
+        return TypedResults.Json(new PageResponse<DeviceListItem>(items, result.Total, page, pageSize), ProvisioningJsonContext.Default.PageResponseDeviceListItem);
+    }
+
+    public static async Task<IResult> GetDeviceAsync(string deviceId, HttpContext context, IDeviceAdminService admin)
+    {
+        var details = await admin.GetDeviceAsync(deviceId, context.RequestAborted);
+        if (details is null)
+        {
+            return DeviceNotFound(deviceId);
+        }
+
+        var device = details.Device;
+        var current = details.Certificates.FirstOrDefault(c => c.Id == device.CurrentCertificateId);
+        return TypedResults.Json(
+            new DeviceDetailsResponse(
+                device.DeviceId,
+                device.Hostname,
+                StatusNames.Of(device.Status),
+                device.Labels,
+                device.CreatedAt,
+                device.RegisteredAt,
+                device.LastSeenAt,
+                Summary(current),
+                details.Certificates.Select(c => new CertificateHistoryItem(
+                    c.SerialNumber, c.Issuer, c.Thumbprint, c.NotBefore, c.NotAfter, c.RenewAfter, c.IssuedAt, c.RevokedAt, c.Id == device.CurrentCertificateId)).ToList(),
+                details.Events.Select(ToItem).ToList()),
+            ProvisioningJsonContext.Default.DeviceDetailsResponse);
+    }
+
+    public static Task<IResult> DisableAsync(string deviceId, HttpContext context, IDeviceAdminService admin) => SetEnabledAsync(deviceId, false, context, admin);
+
+    public static Task<IResult> EnableAsync(string deviceId, HttpContext context, IDeviceAdminService admin) => SetEnabledAsync(deviceId, true, context, admin);
+
+    public static async Task<IResult> RotateSecretAsync(string deviceId, HttpContext context, IDeviceAdminService admin)
+    {
+        var secret = await admin.RotateSecretAsync(deviceId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted);
+        return secret is null
+            ? DeviceNotFound(deviceId)
+            : TypedResults.Json(new SecretResponse(secret), ProvisioningJsonContext.Default.SecretResponse);
+    }
+
+    public static async Task<IResult> RevokeAsync(string deviceId, HttpContext context, IDeviceAdminService admin, ICertificateStore certificates)
+    {
+        var before = await admin.GetDeviceAsync(deviceId, context.RequestAborted);
+        RevokeOutcome outcome;
+        try
+        {
+            outcome = await admin.RevokeCertificateAsync(deviceId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted);
+        }
+        catch (CertificateAuthorityUnavailableException ex)
+        {
+            return Problems.Unavailable(context, ex.RetryAfter ?? TimeSpan.FromSeconds(60), ex.Message);
+        }
+        catch (CertificateIssuanceException ex)
+        {
+            return Problems.IssuanceFailed(ex.Message);
+        }
+
+        switch (outcome)
+        {
+            case RevokeOutcome.DeviceNotFound:
+                return DeviceNotFound(deviceId);
+            case RevokeOutcome.NoCertificate:
+                return Problems.Conflict("no-certificate", $"Device '{deviceId}' holds no unrevoked certificate.");
+            case RevokeOutcome.IssuerMismatch:
+                return Problems.Conflict("issuer-mismatch", "The certificate was issued by an issuer this server no longer uses; revoke it at that CA.");
+        }
+
+        var revoked = await certificates.FindAsync(before!.Device.CurrentCertificateId!.Value, context.RequestAborted);
+        return TypedResults.Json(new RevokeResponse(deviceId, revoked!.SerialNumber, revoked.RevokedAt!.Value), ProvisioningJsonContext.Default.RevokeResponse);
+    }
+
+    public static async Task<IResult> DeleteAsync(string deviceId, HttpContext context, IDeviceAdminService admin)
+        => await admin.DeleteDeviceAsync(deviceId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted)
+            ? TypedResults.NoContent()
+            : DeviceNotFound(deviceId);
+
+    public static async Task<IResult> ListEventsAsync(HttpContext context, IDeviceAdminService admin)
+    {
+        if (!TryPaging(context, out var page, out var pageSize, out var problem))
+        {
+            return problem!;
+        }
+
+        var deviceId = context.Request.Query["deviceId"].ToString();
+        var result = await admin.ListEventsAsync(deviceId.Length == 0 ? null : deviceId, page, pageSize, context.RequestAborted);
+        return TypedResults.Json(new PageResponse<EventItem>(result.Items.Select(ToItem).ToList(), result.Total, page, pageSize), ProvisioningJsonContext.Default.PageResponseEventItem);
+    }
+
+    public static async Task<IResult> StatisticsAsync(HttpContext context, IDeviceAdminService admin)
+    {
+        var statistics = await admin.GetStatisticsAsync(context.RequestAborted);
+        var byStatus = statistics.DevicesByStatus.ToDictionary(p => StatusNames.Of(p.Key), p => p.Value);
+        return TypedResults.Json(
+            new StatisticsResponse(byStatus, byStatus.Values.Sum(), statistics.ExpiringWithin7Days, statistics.ExpiringWithin30Days),
+            ProvisioningJsonContext.Default.StatisticsResponse);
+    }
+
+    private static async Task<IResult> SetEnabledAsync(string deviceId, bool enabled, HttpContext context, IDeviceAdminService admin)
+    {
+        if (!await admin.SetEnabledAsync(deviceId, enabled, AdminApiKeyFilter.ActorOf(context), context.RequestAborted))
+        {
+            return DeviceNotFound(deviceId);
+        }
+
+        var device = await admin.GetDeviceAsync(deviceId, context.RequestAborted);
+        return TypedResults.Json(new DeviceStatusResponse(deviceId, StatusNames.Of(device!.Device.Status)), ProvisioningJsonContext.Default.DeviceStatusResponse);
+    }
+
+    private static bool TryPaging(HttpContext context, out int page, out int pageSize, out ProblemHttpResult? problem)
+    {
+        page = 1;
+        pageSize = 50;
+        problem = null;
+        var query = context.Request.Query;
+        if (query["page"] is { Count: > 0 } p && !string.IsNullOrEmpty(p[0])
+            && (!int.TryParse(p[0], NumberStyles.None, CultureInfo.InvariantCulture, out page) || page < 1 || page > 1_000_000))
+        {
+            problem = Problems.BadRequest("page must be a positive whole number.");
+            return false;
+        }
+
+        if (query["pageSize"] is { Count: > 0 } s && !string.IsNullOrEmpty(s[0])
+            && (!int.TryParse(s[0], NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize < 1 || pageSize > MaxPageSize))
+        {
+            problem = Problems.BadRequest($"pageSize must be between 1 and {MaxPageSize}.");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool WantsCsv(HttpRequest request)
+        => request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase));
+
+    private static CertificateSummary? Summary(DeviceCertificate? certificate)
+        => certificate is null ? null : new CertificateSummary(certificate.SerialNumber, certificate.NotBefore, certificate.NotAfter, certificate.RenewAfter);
+
+    private static EventItem ToItem(AuditEvent e) => new(e.Id, e.Timestamp, e.DeviceId, e.Actor, e.Type, e.Details);
+
+    private static ProblemHttpResult DeviceNotFound(string deviceId) => Problems.NotFound($"No device '{deviceId}'.");
+
+    /// <summary>
+    /// RFC 4180 CSV (CRLF, header row) for the factory line. IDs and secrets are drawn so that no
+    /// field reads as a number or a formula in a spreadsheet.
+    /// </summary>
+    private sealed class CsvResult(IReadOnlyList<CreatedDevice> devices) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            var csv = new StringBuilder(devices.Count * 96);
+            csv.Append("deviceId,secret,hostname\r\n");
+            foreach (var device in devices)
+            {
+                csv.Append(device.DeviceId).Append(',').Append(device.Secret).Append(',').Append(device.Hostname).Append("\r\n");
+            }
+
+            var response = httpContext.Response;
+            response.StatusCode = StatusCodes.Status201Created;
+            response.ContentType = "text/csv; charset=utf-8";
+            response.Headers[HeaderNames.ContentDisposition] = $"attachment; filename=\"devices-{httpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow():yyyyMMdd-HHmmss}.csv\"";
+            response.Headers.CacheControl = "no-store";
+            return response.WriteAsync(csv.ToString(), httpContext.RequestAborted);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Sndctl.Provisioning.Core;
+
+namespace Sndctl.Provisioning.AspNetCore.Internal;
+
+internal sealed record RegisterRequest(string? DeviceId, string? Csr);
+
+internal sealed record RenewRequest(string? DeviceId, string? Hostname, string? Csr);
+
+internal sealed record ProvisionResponse(
+    string DeviceId,
+    string Hostname,
+    string Certificate,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? PrivateKey,
+    DateTimeOffset NotBefore,
+    DateTimeOffset NotAfter,
+    DateTimeOffset RenewAfter);
+
+internal sealed record PendingResponse(string DeviceId, string Status, int RetryAfterSeconds, string Detail);
+
+internal sealed record CreateDeviceRequest(string? DeviceId, Dictionary<string, string>? Labels);
+
+internal sealed record CreateBatchRequest(int? Count, Dictionary<string, string>? Labels);
+
+internal sealed record CreatedDeviceResponse(string DeviceId, string Secret, string Hostname, string Status, DateTimeOffset CreatedAt);
+
+internal sealed record BatchDevice(string DeviceId, string Secret, string Hostname);
+
+internal sealed record BatchResponse(IReadOnlyList<BatchDevice> Devices);
+
+internal sealed record CertificateSummary(string SerialNumber, DateTimeOffset NotBefore, DateTimeOffset NotAfter, DateTimeOffset RenewAfter);
+
+internal sealed record DeviceListItem(
+    string DeviceId,
+    string Hostname,
+    string Status,
+    IDictionary<string, string> Labels,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? RegisteredAt,
+    DateTimeOffset? LastSeenAt,
+    CertificateSummary? Certificate);
+
+internal sealed record PageResponse<T>(IReadOnlyList<T> Items, int Total, int Page, int PageSize);
+
+internal sealed record CertificateHistoryItem(
+    string SerialNumber,
+    string Issuer,
+    string Thumbprint,
+    DateTimeOffset NotBefore,
+    DateTimeOffset NotAfter,
+    DateTimeOffset RenewAfter,
+    DateTimeOffset IssuedAt,
+    DateTimeOffset? RevokedAt,
+    bool Current);
+
+internal sealed record EventItem(long Id, DateTimeOffset Timestamp, string? DeviceId, string Actor, string Type, string? Details);
+
+internal sealed record DeviceDetailsResponse(
+    string DeviceId,
+    string Hostname,
+    string Status,
+    IDictionary<string, string> Labels,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? RegisteredAt,
+    DateTimeOffset? LastSeenAt,
+    CertificateSummary? Certificate,
+    IReadOnlyList<CertificateHistoryItem> Certificates,
+    IReadOnlyList<EventItem> Events);
+
+internal sealed record DeviceStatusResponse(string DeviceId, string Status);
+
+internal sealed record SecretResponse(string Secret);
+
+internal sealed record RevokeResponse(string DeviceId, string SerialNumber, DateTimeOffset RevokedAt);
+
+internal sealed record StatisticsResponse(IReadOnlyDictionary<string, int> DevicesByStatus, int Total, int ExpiringWithin7Days, int ExpiringWithin30Days);
+
+internal sealed record HealthResponse(string Status, IReadOnlyDictionary<string, HealthEntry> Checks, double DurationMs);
+
+internal sealed record HealthEntry(string Status, string? Description);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(RegisterRequest))]
+[JsonSerializable(typeof(RenewRequest))]
+[JsonSerializable(typeof(ProvisionResponse))]
+[JsonSerializable(typeof(PendingResponse))]
+[JsonSerializable(typeof(CreateDeviceRequest))]
+[JsonSerializable(typeof(CreateBatchRequest))]
+[JsonSerializable(typeof(CreatedDeviceResponse))]
+[JsonSerializable(typeof(BatchResponse))]
+[JsonSerializable(typeof(PageResponse<DeviceListItem>))]
+[JsonSerializable(typeof(PageResponse<EventItem>))]
+[JsonSerializable(typeof(DeviceDetailsResponse))]
+[JsonSerializable(typeof(DeviceStatusResponse))]
+[JsonSerializable(typeof(SecretResponse))]
+[JsonSerializable(typeof(RevokeResponse))]
+[JsonSerializable(typeof(StatisticsResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+internal sealed partial class ProvisioningJsonContext : JsonSerializerContext;
+
+internal static class StatusNames
+{
+    public static string Of(DeviceStatus status) => status switch
+    {
+        DeviceStatus.Pending => "pending",
+        DeviceStatus.Active => "active",
+        DeviceStatus.Disabled => "disabled",
+        _ => status.ToString().ToLowerInvariant(),
+    };
+
+    public static bool TryParse(string? value, out DeviceStatus status)
+    {
+        switch (value)
+        {
+            case "pending": status = DeviceStatus.Pending; return true;
+            case "active": status = DeviceStatus.Active; return true;
+            case "disabled": status = DeviceStatus.Disabled; return true;
+            default: status = default; return false;
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Sndctl.Provisioning.Core;
+
+namespace Sndctl.Provisioning.AspNetCore.Internal;
+
+/// <summary>Handlers of <c>POST /api/register</c> and <c>POST /api/renew</c>.</summary>
+internal static class DeviceEndpoints
+{
+    public const string SecretHeader = "X-Device-Secret";
+
+    public static async Task<IResult> RegisterAsync(
+        HttpContext context,
+        IDeviceProvisioningService provisioning,
+        FailedAuthenticationThrottle throttle,
+        IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.RegisterRequest, options.CurrentValue.MaxDeviceRequestBodySize);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        return await ProvisionAsync(context, provisioning, throttle, body!.DeviceId, hostname: null, body.Csr, renew: false);
+    }
+
+    public static async Task<IResult> RenewAsync(
+        HttpContext context,
+        IDeviceProvisioningService provisioning,
+        FailedAuthenticationThrottle throttle,
+        IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.RenewRequest, options.CurrentValue.MaxDeviceRequestBodySize);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (string.IsNullOrEmpty(body!.Hostname))
+        {
+            return Problems.BadRequest("hostname is required: the device's own hostname, <deviceId>.<base domain>.");
+        }
+
+        return await ProvisionAsync(context, provisioning, throttle, body.DeviceId, body.Hostname, body.Csr, renew: true);
+    }
+
+    private static async Task<IResult> ProvisionAsync(
+        HttpContext context,
+        IDeviceProvisioningService provisioning,
+        FailedAuthenticationThrottle throttle,
+        string? deviceId,
+        string? hostname,
+        string? csr,
+        bool renew)
+    {
+        if (string.IsNullOrEmpty(deviceId))
+        {
+            return Problems.BadRequest("deviceId is required.");
+        }
+
+        if (!DeviceNames.IsValidDeviceId(deviceId))
+        {
+            return Problems.BadRequest("deviceId must be a lower-case DNS label: letters a-z, digits and inner hyphens, at most 63 characters.");
+        }
+
+        var client = context.Connection.RemoteIpAddress?.ToString();
+        if (throttle.RetryAfter(deviceId, client) is { } wait)
+        {
+            return Problems.TooManyRequests(context, wait);
+        }
+
+        var secrets = context.Request.Headers[SecretHeader];
+        var secret = secrets.Count == 1 ? secrets[0] : null;
+        if (string.IsNullOrEmpty(secret) || secret.Length > DeviceNames.MaxSecretLength)
+        {
+            throttle.RecordFailure(deviceId, client);
+            return Problems.Unauthorized($"Send the device secret in the {SecretHeader} header.");
+        }
+
+        var request = new ProvisioningRequest(deviceId, secret, hostname, csr);
+        var result = renew
+            ? await provisioning.RenewAsync(request, context.RequestAborted)
+            : await provisioning.RegisterAsync(request, context.RequestAborted);
+
+        if (result.Outcome == ProvisioningOutcome.Unauthorized)
+        {
+            throttle.RecordFailure(deviceId, client);
+        }
+        else
+        {
+            throttle.RecordSuccess(deviceId);
+        }
+
+        return ToResult(context, result, deviceId);
+    }
+
+    private static IResult ToResult(HttpContext context, ProvisioningResult result, string deviceId) => result.Outcome switch
+    {
+        ProvisioningOutcome.Current or ProvisioningOutcome.Issued => Ok(result.Certificate!),
+        ProvisioningOutcome.Pending => Accepted(context, result, deviceId),
+        ProvisioningOutcome.Unauthorized => Problems.Unauthorized("Unknown device or wrong secret."),
+        ProvisioningOutcome.Disabled => Problems.Forbidden("device-disabled", result.Detail ?? "The device is disabled."),
+        ProvisioningOutcome.HostnameMismatch => Problems.Forbidden("hostname-mismatch", result.Detail ?? "The hostname is not this device's hostname."),
+        ProvisioningOutcome.Invalid => Problems.BadRequest(result.Detail ?? "The request is invalid."),
+        ProvisioningOutcome.Unavailable => Problems.Unavailable(context, result.RetryAfter ?? TimeSpan.FromSeconds(60), result.Detail ?? "Try again later."),
+        ProvisioningOutcome.Failed => Problems.IssuanceFailed(result.Detail ?? "The certificate authority refused to issue."),
+        _ => throw new InvalidOperationException($"Unhandled outcome {result.Outcome}."),
+    };
+
+    private static Ok<ProvisionResponse> Ok(ProvisionedCertificate certificate) => TypedResults.Ok(new ProvisionResponse(
+        certificate.DeviceId,
+        certificate.Hostname,
+        certificate.CertificatePem,
+        certificate.PrivateKeyPem,
+        certificate.NotBefore,
+        certificate.NotAfter,
+        certificate.RenewAfter));
+
+    private static JsonHttpResult<PendingResponse> Accepted(HttpContext context, ProvisioningResult result, string deviceId)
+    {
+        var retryAfter = result.RetryAfter ?? TimeSpan.FromSeconds(5);
+        Problems.SetRetryAfter(context, retryAfter);
+        return TypedResults.Json(
+            new PendingResponse(deviceId, "pending", (int)Math.Ceiling(retryAfter.TotalSeconds), result.Detail ?? "Call again after Retry-After."),
+            ProvisioningJsonContext.Default.PendingResponse,
+            statusCode: StatusCodes.Status202Accepted);
+    }
+}

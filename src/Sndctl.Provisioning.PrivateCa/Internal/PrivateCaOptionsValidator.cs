@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Options;
+
+namespace Sndctl.Provisioning.PrivateCa.Internal;
+
+internal sealed class PrivateCaOptionsValidator : IValidateOptions<PrivateCaOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PrivateCaOptions options)
+    {
+        var failures = new List<string>();
+        if (options.CertificateLifetime < TimeSpan.FromHours(1) || options.CertificateLifetime > TimeSpan.FromDays(398))
+        {
+            failures.Add("Provisioning:PrivateCa:CertificateLifetime must be between 1 hour and 398 days (e.g. '90.00:00:00').");
+        }
+
+        if (options.Backdate < TimeSpan.Zero || options.Backdate > TimeSpan.FromDays(1))
+        {
+            failures.Add("Provisioning:PrivateCa:Backdate must be between 0 and 1 day.");
+        }
+
+        if (!Enum.IsDefined(options.KeyAlgorithm))
+        {
+            failures.Add("Provisioning:PrivateCa:KeyAlgorithm must be EcdsaP256, Rsa2048 or Rsa3072.");
+        }
+
+        var files = new[] { options.RootCertificateFile, options.IssuerCertificateFile, options.IssuerKeyFile };
+        var given = files.Count(f => !string.IsNullOrWhiteSpace(f));
+        if (given is not 0 and not 3)
+        {
+            failures.Add("Provisioning:PrivateCa:RootCertificateFile, IssuerCertificateFile and IssuerKeyFile go together: set all three to load an existing CA, or none to let the server make one.");
+        }
+        else if (given == 3)
+        {
+            failures.AddRange(files.Where(f => !File.Exists(f)).Select(f => $"Private CA file '{f}' does not exist."));
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Sndctl.Provisioning.PrivateCa;
+using Sndctl.Provisioning.PrivateCa.Internal;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Picks the private CA as the certificate issuer.</summary>
+public static class PrivateCaBuilderExtensions
+{
+    /// <summary>
+    /// Issues device certificates from a private CA: made at first start and kept (keys encrypted)
+    /// in the issuer-state store, or loaded from the PEM files named in <see cref="PrivateCaOptions"/>.
+    /// Adds an <c>issuer</c> health check. Map <c>app.MapPrivateCa()</c> to serve the root.
+    /// </summary>
+    public static DeviceProvisioningBuilder UsePrivateCa(this DeviceProvisioningBuilder builder, Action<PrivateCaOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<PrivateCaOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PrivateCaOptions>, PrivateCaOptionsValidator>());
+        services.TryAddSingleton<CertificateAuthority>();
+        builder.UseIssuer<PrivateCaCertificateIssuer>();
+        services.Configure<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>(o =>
+        {
+            o.Registrations.Remove(o.Registrations.FirstOrDefault(r => r.Name == "issuer")!);
+            o.Registrations.Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
+                "issuer", sp => new PrivateCaHealthCheck(sp.GetRequiredService<CertificateAuthority>()), null, ["ready"]));
+        });
+        return builder;
+    }
+}

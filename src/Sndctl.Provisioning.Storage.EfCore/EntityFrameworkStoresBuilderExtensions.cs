@@ -1,0 +1,46 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Sndctl.Provisioning.Core;
+using Sndctl.Provisioning.Storage.EfCore.Internal;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Picks the Entity Framework Core stores.</summary>
+public static class EntityFrameworkStoresBuilderExtensions
+{
+    /// <summary>
+    /// Stores devices, certificates, events, issuer state and leases through <typeparamref name="TContext"/>,
+    /// whose <c>OnModelCreating</c> calls <c>modelBuilder.UseDeviceProvisioning()</c>. Register the
+    /// context yourself (<c>AddDbContext&lt;TContext&gt;</c>) with SQLite or PostgreSQL. Adds a
+    /// <c>database</c> health check.
+    /// </summary>
+    public static DeviceProvisioningBuilder UseEntityFrameworkStores<TContext>(this DeviceProvisioningBuilder builder)
+        where TContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.RemoveAll<IDeviceStore>();
+        services.RemoveAll<ICertificateStore>();
+        services.RemoveAll<IAuditEventStore>();
+        services.RemoveAll<IIssuerStateStore>();
+        services.RemoveAll<IIssuanceLeaseStore>();
+        services.AddScoped<IDeviceStore, EfDeviceStore<TContext>>();
+        services.AddScoped<ICertificateStore, EfCertificateStore<TContext>>();
+        services.AddScoped<IAuditEventStore, EfAuditEventStore<TContext>>();
+        services.AddScoped<IIssuerStateStore, EfIssuerStateStore<TContext>>();
+        services.AddScoped<IIssuanceLeaseStore, EfIssuanceLeaseStore<TContext>>();
+
+        services.Configure<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>(o =>
+        {
+            if (o.Registrations.All(r => r.Name != "database"))
+            {
+                o.Registrations.Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
+                    "database",
+                    sp => new DbContextHealthCheck<TContext>(sp.GetRequiredService<IServiceScopeFactory>()),
+                    failureStatus: null,
+                    tags: ["ready"]));
+            }
+        });
+        return builder;
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.EntityFrameworkCore;
+using Sndctl.Provisioning.Core;
+
+namespace Sndctl.Provisioning.Storage.EfCore.Internal;
+
+internal sealed class EfAuditEventStore<TContext>(TContext context) : IAuditEventStore
+    where TContext : DbContext
+{
+    public async Task AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
+    {
+        context.Set<AuditEvent>().Add(auditEvent);
+        try
+        {
+            await context.SaveChangesAsync(cancellationToken);
+        }
+        finally
+        {
+            context.Entry(auditEvent).State = EntityState.Detached;
+        }
+    }
+
+    public async Task<Page<AuditEvent>> ListAsync(string? deviceId, int page, int pageSize, CancellationToken cancellationToken)
+    {
+        var events = context.Set<AuditEvent>().AsNoTracking();
+        if (deviceId is not null)
+        {
+            events = events.Where(e => e.DeviceId == deviceId);
+        }
+
+        var total = await events.CountAsync(cancellationToken);
+        var items = await events.OrderByDescending(e => e.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
+        return new Page<AuditEvent>(items, total, page, pageSize);
+    }
+}

@@ -1,0 +1,127 @@
+using Microsoft.EntityFrameworkCore;
+using Sndctl.Provisioning.Core;
+
+namespace Sndctl.Provisioning.Storage.EfCore.Internal;
+
+internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
+    where TContext : DbContext
+{
+    private DbSet<Device> Devices => context.Set<Device>();
+
+    public Task<Device?> FindAsync(string deviceId, CancellationToken cancellationToken)
+        => Devices.AsNoTracking().FirstOrDefaultAsync(d => d.DeviceId == deviceId, cancellationToken);
+
+    public async Task CreateAsync(IReadOnlyCollection<Device> devices, CancellationToken cancellationToken)
+    {
+        var ids = devices.Select(d => d.DeviceId).ToList();
+        if (await Devices.AnyAsync(d => ids.Contains(d.DeviceId), cancellationToken))
+        {
+            throw new DuplicateDeviceException(DuplicateMessage(devices.Count));
+        }
+
+        Devices.AddRange(devices);
+        try
+        {
+            await context.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex)
+        {
+            // Lost a race with a concurrent insert of the same ID: report it as the duplicate it is.
+            if (await Devices.AnyAsync(d => ids.Contains(d.DeviceId), cancellationToken))
+            {
+                throw new DuplicateDeviceException(DuplicateMessage(devices.Count), ex);
+            }
+
+            throw;
+        }
+        finally
+        {
+            context.Detach(devices);
+        }
+    }
+
+    public async Task UpdateAsync(Device device, CancellationToken cancellationToken)
+    {
+        var entry = context.Update(device);
+        entry.Property(d => d.ConcurrencyStamp).OriginalValue = device.ConcurrencyStamp;
+        var stamp = Guid.NewGuid();
+        entry.Property(d => d.ConcurrencyStamp).CurrentValue = stamp;
+        try
+        {
+            await context.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException ex)
+        {
+            throw new ConcurrencyConflictException($"Device '{device.DeviceId}' was changed or deleted by someone else.", ex);
+        }
+        finally
+        {
+            entry.State = EntityState.Detached;
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        await using var transaction = context.Database.CurrentTransaction is null
+            ? await context.Database.BeginTransactionAsync(cancellationToken)
+            : null;
+        await context.Set<DeviceCertificate>().Where(c => c.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken);
+        await context.Set<IssuanceLease>().Where(l => l.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken);
+        var deleted = await Devices.Where(d => d.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        return deleted > 0;
+    }
+
+    public async Task<Page<Device>> ListAsync(DeviceQuery query, CancellationToken cancellationToken)
+    {
+        var devices = Devices.AsNoTracking();
+        if (query.Status is { } status)
+        {
+            devices = devices.Where(d => d.Status == status);
+        }
+
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            // Hostnames start with the device ID, so one column covers both.
+            var search = query.Search.Trim().ToLowerInvariant();
+            devices = devices.Where(d => d.Hostname.Contains(search));
+        }
+
+        var total = await devices.CountAsync(cancellationToken);
+        var items = await devices
+            .OrderByDescending(d => d.CreatedAt).ThenBy(d => d.DeviceId)
+            .Skip((query.Page - 1) * query.PageSize)
+            .Take(query.PageSize)
+            .ToListAsync(cancellationToken);
+        return new Page<Device>(items, total, query.Page, query.PageSize);
+    }
+
+    public async Task<IReadOnlyDictionary<DeviceStatus, int>> CountByStatusAsync(CancellationToken cancellationToken)
+    {
+        var counts = await Devices
+            .GroupBy(d => d.Status)
+            .Select(g => new { Status = g.Key, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        return Enum.GetValues<DeviceStatus>().ToDictionary(s => s, s => counts.FirstOrDefault(c => c.Status == s)?.Count ?? 0);
+    }
+
+    private static string DuplicateMessage(int count)
+        => count == 1 ? "A device with this ID exists already." : "One of the device IDs exists already.";
+}
+
+internal static class DbContextExtensions
+{
+    /// <summary>Stops tracking entities this store added, so a host's shared context stays clean.</summary>
+    public static void Detach<T>(this DbContext context, IEnumerable<T> entities)
+        where T : class
+    {
+        foreach (var entity in entities)
+        {
+            context.Entry(entity).State = EntityState.Detached;
+        }
+    }
+}

@@ -1,0 +1,15 @@
+namespace Sndctl.Provisioning.Storage.EfCore.Internal;
+
+internal sealed class IssuerStateEntry
+{
+    public required string Key { get; init; }
+    public required string Value { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+internal sealed class IssuanceLease
+{
+    public required string DeviceId { get; init; }
+    public required string Holder { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+}

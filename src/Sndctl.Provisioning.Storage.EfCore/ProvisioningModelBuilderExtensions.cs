@@ -1,0 +1,119 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Sndctl.Provisioning.Core;
+using Sndctl.Provisioning.Storage.EfCore.Internal;
+
+namespace Microsoft.EntityFrameworkCore;
+
+/// <summary>Adds the provisioning tables to a host's own model.</summary>
+public static class ProvisioningModelBuilderExtensions
+{
+    /// <summary>
+    /// Maps devices, certificates, audit events, issuer state and issuance leases. Call it from your
+    /// DbContext's <c>OnModelCreating</c>, then add a migration.
+    /// </summary>
+    /// <param name="modelBuilder">The model builder.</param>
+    /// <param name="tablePrefix">Prefix of every table name.</param>
+    public static ModelBuilder UseDeviceProvisioning(this ModelBuilder modelBuilder, string tablePrefix = "Provisioning")
+    {
+        ArgumentNullException.ThrowIfNull(modelBuilder);
+
+        modelBuilder.Entity<Device>(device =>
+        {
+            device.ToTable(tablePrefix + "Devices");
+            device.HasKey(d => d.DeviceId);
+            device.Property(d => d.DeviceId).HasMaxLength(DeviceNames.MaxDeviceIdLength);
+            device.Property(d => d.Hostname).HasMaxLength(253).IsRequired();
+            device.HasIndex(d => d.Hostname).IsUnique();
+            device.Property(d => d.SecretHash).HasMaxLength(64).IsRequired();
+            device.Property(d => d.Status).HasConversion<string>().HasMaxLength(16);
+            device.HasIndex(d => new { d.Status, d.CreatedAt });
+            device.HasIndex(d => d.CreatedAt);
+            device.Property(d => d.Labels)
+                .HasConversion(LabelsConverter, LabelsComparer)
+                .HasMaxLength(16_384);
+            device.Property(d => d.ConcurrencyStamp).IsConcurrencyToken();
+        });
+
+        modelBuilder.Entity<DeviceCertificate>(certificate =>
+        {
+            certificate.ToTable(tablePrefix + "Certificates");
+            certificate.HasKey(c => c.Id);
+            certificate.Property(c => c.DeviceId).HasMaxLength(DeviceNames.MaxDeviceIdLength).IsRequired();
+            certificate.HasIndex(c => new { c.DeviceId, c.IssuedAt });
+            certificate.HasIndex(c => c.NotAfter);
+            certificate.Property(c => c.Issuer).HasMaxLength(64).IsRequired();
+            certificate.Property(c => c.SerialNumber).HasMaxLength(128).IsRequired();
+            certificate.HasIndex(c => c.SerialNumber);
+            certificate.Property(c => c.Thumbprint).HasMaxLength(64).IsRequired();
+            certificate.Property(c => c.CertificatePem).IsRequired();
+            certificate.Property(c => c.ConcurrencyStamp).IsConcurrencyToken();
+        });
+
+        modelBuilder.Entity<AuditEvent>(auditEvent =>
+        {
+            auditEvent.ToTable(tablePrefix + "AuditEvents");
+            auditEvent.HasKey(e => e.Id);
+            auditEvent.Property(e => e.Id).ValueGeneratedOnAdd();
+            auditEvent.Property(e => e.DeviceId).HasMaxLength(DeviceNames.MaxDeviceIdLength);
+            auditEvent.HasIndex(e => new { e.DeviceId, e.Id });
+            auditEvent.HasIndex(e => new { e.Type, e.Timestamp });
+            auditEvent.Property(e => e.Actor).HasMaxLength(128).IsRequired();
+            auditEvent.Property(e => e.Type).HasMaxLength(64).IsRequired();
+            auditEvent.Property(e => e.Details).HasMaxLength(2048);
+        });
+
+        modelBuilder.Entity<IssuerStateEntry>(state =>
+        {
+            state.ToTable(tablePrefix + "IssuerState");
+            state.HasKey(s => s.Key);
+            state.Property(s => s.Key).HasMaxLength(256);
+            state.Property(s => s.Value).IsRequired();
+        });
+
+        modelBuilder.Entity<IssuanceLease>(lease =>
+        {
+            lease.ToTable(tablePrefix + "IssuanceLeases");
+            lease.HasKey(l => l.DeviceId);
+            lease.Property(l => l.DeviceId).HasMaxLength(DeviceNames.MaxDeviceIdLength);
+            lease.Property(l => l.Holder).HasMaxLength(256).IsRequired();
+        });
+
+        // Timestamps are stored as UTC date-times: SQLite can then compare and order them, and
+        // PostgreSQL stores them as timestamptz.
+        foreach (var entity in new[] { typeof(Device), typeof(DeviceCertificate), typeof(AuditEvent), typeof(IssuerStateEntry), typeof(IssuanceLease) })
+        {
+            foreach (var property in modelBuilder.Entity(entity).Metadata.GetProperties())
+            {
+                if (property.ClrType == typeof(DateTimeOffset))
+                {
+                    property.SetValueConverter(UtcConverter);
+                }
+                else if (property.ClrType == typeof(DateTimeOffset?))
+                {
+                    property.SetValueConverter(NullableUtcConverter);
+                }
+            }
+        }
+
+        return modelBuilder;
+    }
+
+    private static readonly ValueConverter<DateTimeOffset, DateTime> UtcConverter = new(
+        v => v.UtcDateTime,
+        v => new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)));
+
+    private static readonly ValueConverter<DateTimeOffset?, DateTime?> NullableUtcConverter = new(
+        v => v.HasValue ? v.Value.UtcDateTime : null,
+        v => v.HasValue ? new DateTimeOffset(DateTime.SpecifyKind(v.Value, DateTimeKind.Utc)) : null);
+
+    private static readonly ValueConverter<IDictionary<string, string>, string> LabelsConverter = new(
+        v => JsonSerializer.Serialize(v, JsonSerializerOptions.Default),
+        v => JsonSerializer.Deserialize<Dictionary<string, string>>(v, JsonSerializerOptions.Default) ?? new Dictionary<string, string>());
+
+    private static readonly ValueComparer<IDictionary<string, string>> LabelsComparer = new(
+        (a, b) => a!.Count == b!.Count && !a.Except(b).Any(),
+        v => v.Aggregate(0, (hash, pair) => HashCode.Combine(hash, pair.Key, pair.Value)),
+        v => new Dictionary<string, string>(v));
+}
