@@ -25,8 +25,9 @@ internal static class CertificateSigningRequests
         CertificateRequest request;
         try
         {
-            // Default load options verify the request's self-signature.
-            request = CertificateRequest.LoadSigningRequestPem(pem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.Default);
+            // The signature is verified (no SkipSignatureValidation). Extensions are loaded only so that
+            // they can be checked here; they are never copied into a certificate.
+            request = CertificateRequest.LoadSigningRequestPem(pem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
         }
         catch (CryptographicException)
         {

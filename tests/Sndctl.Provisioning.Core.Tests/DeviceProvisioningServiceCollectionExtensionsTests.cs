@@ -1,0 +1,68 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Moq;
+
+namespace Sndctl.Provisioning.Core.Tests;
+
+public sealed class DeviceProvisioningServiceCollectionExtensionsTests
+{
+    private static ServiceCollection WithSeams()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddScoped(_ => Mock.Of<IDeviceStore>());
+        services.AddScoped(_ => Mock.Of<ICertificateStore>());
+        services.AddScoped(_ => Mock.Of<IAuditEventStore>());
+        services.AddScoped(_ => Mock.Of<IIssuerStateStore>());
+        services.AddScoped(_ => Mock.Of<IIssuanceLeaseStore>());
+        return services;
+    }
+
+    private sealed class FakeIssuer : ICertificateIssuer
+    {
+        public string Name => "Fake";
+
+        public Task<IssuedCertificate> IssueAsync(CertificateIssueRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task RevokeAsync(DeviceCertificate certificate, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    [Fact]
+    public void AddDeviceProvisioning_ResolvesEverythingWithValidation_AndUseTwiceKeepsOne()
+    {
+        var services = WithSeams();
+        services.AddDeviceProvisioning(o => o.BaseDomain = "devices.example.com").UseIssuer<FakeIssuer>().UseIssuer<FakeIssuer>();
+        services.AddDeviceProvisioning();
+        using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        using var scope = provider.CreateScope();
+        Assert.NotNull(scope.ServiceProvider.GetRequiredService<IDeviceProvisioningService>());
+        Assert.NotNull(scope.ServiceProvider.GetRequiredService<IDeviceAdminService>());
+        Assert.Single(services, d => d.ServiceType == typeof(ICertificateIssuer));
+        Assert.Equal("devices.example.com", provider.GetRequiredService<IOptions<DeviceProvisioningOptions>>().Value.BaseDomain);
+    }
+
+    [Fact]
+    public void Options_MissingIssuerAndBaseDomain_FailWithFix()
+    {
+        var services = WithSeams();
+        services.AddDeviceProvisioning();
+        using var provider = services.BuildServiceProvider();
+        var ex = Assert.Throws<OptionsValidationException>(() => { _ = provider.GetRequiredService<IOptions<DeviceProvisioningOptions>>().Value; });
+        Assert.Contains(ex.Failures, f => f.Contains("No ICertificateIssuer is registered: call UsePrivateCa()", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("Provisioning:BaseDomain is required", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Options_LeaseShorterThanTimeout_Fails()
+    {
+        var services = WithSeams();
+        services.AddDeviceProvisioning(o =>
+        {
+            o.BaseDomain = "devices.example.com";
+            o.IssuanceLeaseDuration = TimeSpan.FromMinutes(1);
+        }).UseIssuer<FakeIssuer>();
+        using var provider = services.BuildServiceProvider();
+        var ex = Assert.Throws<OptionsValidationException>(() => { _ = provider.GetRequiredService<IOptions<DeviceProvisioningOptions>>().Value; });
+        Assert.Contains(ex.Failures, f => f.Contains("IssuanceLeaseDuration", StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,78 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection;
+using Moq;
+using Sndctl.Provisioning.Core.Internal;
+
+namespace Sndctl.Provisioning.Core.Tests;
+
+public sealed class DeviceSecretHasherTests
+{
+    private static DeviceSecretHasher CreateHasher(Mock<IIssuerStateStore> state)
+    {
+        var services = new ServiceCollection().AddScoped(_ => state.Object).BuildServiceProvider();
+        return new DeviceSecretHasher(services.GetRequiredService<IServiceScopeFactory>(), new EphemeralDataProtectionProvider());
+    }
+
+    private static Mock<IIssuerStateStore> StoreKeepingFirstValue()
+    {
+        string? stored = null;
+        var state = new Mock<IIssuerStateStore>();
+        state.Setup(s => s.GetOrAddAsync(DeviceSecretHasher.StateKey, It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((string _, string value, CancellationToken _) => stored ??= value);
+        return state;
+    }
+
+    [Fact]
+    public async Task VerifyAsync_RightSecret_True()
+    {
+        using var hasher = CreateHasher(StoreKeepingFirstValue());
+        var secret = DeviceNames.NewSecret();
+        var hash = await hasher.HashAsync(secret, default);
+        Assert.True(await hasher.VerifyAsync(secret, hash, default));
+    }
+
+    [Fact]
+    public async Task VerifyAsync_WrongOrMissing_False()
+    {
+        using var hasher = CreateHasher(StoreKeepingFirstValue());
+        var hash = await hasher.HashAsync("right", default);
+        Assert.False(await hasher.VerifyAsync("wrong", hash, default));
+        Assert.False(await hasher.VerifyAsync(null, hash, default));
+        Assert.False(await hasher.VerifyAsync("right", null, default));
+        Assert.False(await hasher.VerifyAsync("", hash, default));
+    }
+
+    [Fact]
+    public async Task HashAsync_IsKeyed_NotPlainSha256AndDiffersPerDeployment()
+    {
+        using var first = CreateHasher(StoreKeepingFirstValue());
+        using var second = CreateHasher(StoreKeepingFirstValue());
+        var a = await first.HashAsync("secret", default);
+        var b = await second.HashAsync("secret", default);
+        Assert.NotEqual(a, b);
+        Assert.NotEqual(System.Security.Cryptography.SHA256.HashData("secret"u8), a);
+    }
+
+    [Fact]
+    public async Task HashAsync_LoadsKeyOnce()
+    {
+        var state = StoreKeepingFirstValue();
+        using var hasher = CreateHasher(state);
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => hasher.HashAsync("x", default).AsTask()));
+        state.Verify(s => s.GetOrAddAsync(DeviceSecretHasher.StateKey, It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task HashAsync_StoresKeyEncrypted()
+    {
+        string? stored = null;
+        var state = new Mock<IIssuerStateStore>();
+        state.Setup(s => s.GetOrAddAsync(DeviceSecretHasher.StateKey, It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((string _, string value, CancellationToken _) => stored = value);
+        using var hasher = CreateHasher(state);
+        await hasher.HashAsync("x", default);
+        Assert.NotNull(stored);
+        var looksLikeBareKey = Convert.TryFromBase64String(stored!, new byte[64], out var length) && length == 32;
+        Assert.False(looksLikeBareKey);
+    }
+}
