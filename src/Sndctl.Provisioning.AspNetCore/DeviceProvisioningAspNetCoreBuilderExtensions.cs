@@ -25,7 +25,17 @@ public static class DeviceProvisioningAspNetCoreBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceProvisioningAspNetCoreOptions>, DeviceProvisioningAspNetCoreOptionsValidator>());
         services.TryAddSingleton<FailedAuthenticationThrottle>();
         services.TryAddSingleton<AdminApiKeyFilter>();
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+        {
+            // Answers made by the framework (status code pages) carry no detail; give them one.
+            ctx.ProblemDetails.Detail ??= ctx.ProblemDetails.Status switch
+            {
+                404 => "There is no endpoint at this path; see /openapi/v1.json.",
+                405 => "This endpoint does not accept that HTTP method.",
+                415 => "Send the body as application/json.",
+                _ => null,
+            };
+        });
         return builder;
     }
 }

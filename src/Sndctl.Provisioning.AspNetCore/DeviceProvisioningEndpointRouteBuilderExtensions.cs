@@ -26,7 +26,7 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
         group.MapPost("/register", DeviceEndpoints.RegisterAsync)
             .WithName("Register")
             .WithSummary("Register a device and obtain its certificate.")
-            .Accepts<RegisterRequest>("application/json")
+            .Accepts<RegisterRequest>(isOptional: true, "application/json")
             .Produces<ProvisionResponse>()
             .Produces<PendingResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -39,7 +39,7 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
         group.MapPost("/renew", DeviceEndpoints.RenewAsync)
             .WithName("Renew")
             .WithSummary("Renew a device's certificate.")
-            .Accepts<RenewRequest>("application/json")
+            .Accepts<RenewRequest>(isOptional: true, "application/json")
             .Produces<ProvisionResponse>()
             .Produces<PendingResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -74,10 +74,10 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
         group.ProducesProblem(StatusCodes.Status401Unauthorized);
 
         group.MapPost("/devices", AdminEndpoints.CreateDeviceAsync).WithName("CreateDevice")
-            .Accepts<CreateDeviceRequest>("application/json").Produces<CreatedDeviceResponse>(StatusCodes.Status201Created)
+            .Accepts<CreateDeviceRequest>(isOptional: true, "application/json").Produces<CreatedDeviceResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/devices/batch", AdminEndpoints.CreateBatchAsync).WithName("CreateDevices")
-            .Accepts<CreateBatchRequest>("application/json").Produces<BatchResponse>(StatusCodes.Status201Created, "application/json", "text/csv")
+            .Accepts<CreateBatchRequest>(isOptional: true, "application/json").Produces<BatchResponse>(StatusCodes.Status201Created, "application/json", "text/csv")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/devices", AdminEndpoints.ListDevicesAsync).WithName("ListDevices")
             .Produces<PageResponse<DeviceListItem>>().ProducesProblem(StatusCodes.Status400BadRequest);
