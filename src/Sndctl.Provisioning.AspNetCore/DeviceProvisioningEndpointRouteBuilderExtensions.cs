@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -49,9 +48,11 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        group.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthEndpoint.WriteAsync })
+        group.MapGet("/health", HealthEndpoint.CheckAsync)
             .WithName("Health")
-            .WithDisplayName("Health");
+            .WithSummary("Liveness: 200 when the database and the issuer answer, 503 otherwise.")
+            .Produces<HealthResponse>()
+            .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
         return group;
     }
 

@@ -1,0 +1,184 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Sndctl.Provisioning.Host;
+using Sndctl.Provisioning.Host.Data;
+
+namespace Sndctl.Provisioning.IntegrationTests;
+
+public sealed class HostTests
+{
+    [Fact]
+    public async Task Host_FreshStartNoConfiguration_HealthyAndRestartKeepsData()
+    {
+        var first = new ProvisioningHostFactory();
+        string adminKey;
+        CreatedDevice device;
+        ProvisionResponse issued;
+        string root;
+        try
+        {
+            using (var client = first.Device())
+            {
+                var health = await client.GetAsync("/api/health");
+                Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+                var body = await health.Content.ReadFromJsonAsync<JsonElement>();
+                Assert.Equal("Healthy", body.GetProperty("status").GetString());
+                Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+                root = await client.GetStringAsync("/api/v1/ca/root.pem");
+                device = await first.CreateDeviceAsync();
+                issued = (await (await client.SendAsync(ProvisioningHostFactory.Register(device))).Content.ReadFromJsonAsync<ProvisionResponse>())!;
+            }
+
+            adminKey = first.AdminKey;
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        var second = new ProvisioningHostFactory(first.DataDirectory);
+        try
+        {
+            Assert.Equal(adminKey, second.AdminKey);
+            using var client = second.Device();
+            Assert.Equal(root, await client.GetStringAsync("/api/v1/ca/root.pem"));
+            var again = (await (await client.SendAsync(ProvisioningHostFactory.Register(device))).Content.ReadFromJsonAsync<ProvisionResponse>())!;
+            Assert.Equal(issued.Certificate, again.Certificate);
+            Assert.Equal(issued.PrivateKey, again.PrivateKey);
+        }
+        finally
+        {
+            await second.DisposeAsync();
+            second.DeleteData();
+        }
+    }
+
+    [Fact]
+    public async Task PrivateKeys_EncryptedAtRest_DatabaseCopyAloneCannotDecrypt()
+    {
+        var host = new ProvisioningHostFactory();
+        ProvisionResponse issued;
+        try
+        {
+            var device = await host.CreateDeviceAsync();
+            using var client = host.Device();
+            issued = (await (await client.SendAsync(ProvisioningHostFactory.Register(device))).Content.ReadFromJsonAsync<ProvisionResponse>())!;
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+
+        var copy = Path.Combine(Path.GetTempPath(), "sndctl-copy-" + Guid.NewGuid().ToString("N") + ".db");
+        try
+        {
+            await CheckpointAndCopyAsync(Path.Combine(host.DataDirectory, "provisioning.db"), copy);
+            var bytes = Encoding.Latin1.GetString(await File.ReadAllBytesAsync(copy));
+            var keyBody = issued.PrivateKey!.Split('\n')[1];
+            Assert.DoesNotContain(keyBody, bytes, StringComparison.Ordinal);
+            Assert.DoesNotContain("PRIVATE KEY", bytes, StringComparison.Ordinal);
+            Assert.Contains("encryptedSecret", bytes, StringComparison.Ordinal);
+
+            // Without the key-ring certificate (kept outside the database) nothing decrypts...
+            await using (var withoutCertificate = Services(copy, certificate: null))
+            {
+                var stored = await StoredKeyAsync(withoutCertificate);
+                var protector = withoutCertificate.GetRequiredService<IDataProtectionProvider>().CreateProtector("Sndctl.Provisioning.DevicePrivateKey.v1");
+                Assert.ThrowsAny<CryptographicException>(() => protector.Unprotect(stored));
+            }
+
+            // ...and with it, the same database gives the key back: the encryption is real, not loss.
+            using var certificate = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(host.DataDirectory, "keyring-protection.pfx"), null);
+            await using var withCertificate = Services(copy, certificate);
+            var protectedKey = await StoredKeyAsync(withCertificate);
+            var unprotected = withCertificate.GetRequiredService<IDataProtectionProvider>().CreateProtector("Sndctl.Provisioning.DevicePrivateKey.v1").Unprotect(protectedKey);
+            Assert.Equal(issued.PrivateKey, unprotected);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Delete(copy);
+            host.DeleteData();
+        }
+    }
+
+    [Fact]
+    public async Task OpenApi_DocumentListsDeviceAndAdminEndpoints()
+    {
+        await using var host = new ProvisioningHostFactory();
+        using var client = host.Device();
+        var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var paths = document.GetProperty("paths");
+        foreach (var path in new[] { "/api/register", "/api/renew", "/api/health", "/api/admin/devices", "/api/admin/devices/batch", "/api/admin/devices/{deviceId}", "/api/v1/ca/root.pem" })
+        {
+            Assert.True(paths.TryGetProperty(path, out _), path);
+        }
+
+        host.DeleteData();
+    }
+
+    [Theory]
+    [InlineData("Provisioning:BaseDomian", "x", "Provisioning:BaseDomian is not a setting")]
+    [InlineData("Provisioning:Issuer", "Bogus", "Provisioning:Issuer 'Bogus' is unknown")]
+    [InlineData("Provisioning:Storage:Provider", "PostgreSql", "ConnectionStrings:Provisioning is empty")]
+    [InlineData("Provisioning:Storage:Provider", "Oracle", "Provisioning:Storage:Provider 'Oracle' is unknown")]
+    [InlineData("Provisioning:Acme:Email", "a@b.c", "set Provisioning:Issuer to 'Acme'")]
+    public void Settings_UnknownOrContradictory_NameTheKey(string key, string value, string message)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();
+        var ex = Assert.Throws<HostConfigurationException>(() => HostSettings.Read(configuration, Path.GetTempPath()));
+        Assert.Contains(ex.Errors, e => e.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Host_InvalidBaseDomain_FailsAtStartWithTheKey()
+    {
+        await using var host = new ProvisioningHostFactory(settings: new Dictionary<string, string?> { ["Provisioning:BaseDomain"] = "Not A Domain" });
+        var ex = Assert.ThrowsAny<Exception>(() => host.Device());
+        Assert.Contains("Provisioning:BaseDomain", ex.ToString(), StringComparison.Ordinal);
+        host.DeleteData();
+    }
+
+    private static ServiceProvider Services(string database, X509Certificate2? certificate)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddDbContext<HostDbContext, SqliteHostDbContext>(o => o.UseSqlite($"Data Source={database}"));
+        var dataProtection = services.AddDataProtection().SetApplicationName("Sndctl.Provisioning").PersistKeysToDbContext<HostDbContext>();
+        if (certificate is not null)
+        {
+            dataProtection.UnprotectKeysWithAnyCertificate(certificate);
+        }
+
+        return services.BuildServiceProvider();
+    }
+
+    private static async Task<string> StoredKeyAsync(IServiceProvider services)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HostDbContext>();
+        return await db.Set<Core.DeviceCertificate>().Select(c => c.ProtectedPrivateKey!).SingleAsync();
+    }
+
+    private static async Task CheckpointAndCopyAsync(string source, string destination)
+    {
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={source}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        File.Copy(source, destination);
+    }
+}
