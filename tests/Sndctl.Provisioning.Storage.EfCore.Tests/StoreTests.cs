@@ -1,0 +1,275 @@
+using Sndctl.Provisioning.Core;
+using Sndctl.Provisioning.Storage.EfCore.Internal;
+
+namespace Sndctl.Provisioning.Storage.EfCore.Tests;
+
+/// <summary>The store contract, run against each database users meet.</summary>
+public abstract class StoreTests<TDatabase> : IAsyncLifetime
+    where TDatabase : ITestDatabase, new()
+{
+    private static readonly DateTimeOffset s_now = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
+    private TDatabase _database = default!;
+
+    public ValueTask InitializeAsync()
+    {
+        _database = new TDatabase();
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
+
+    private EfDeviceStore<TestDbContext> Devices(TestDbContext context) => new(context);
+
+    private static Device NewDevice(string id, DateTimeOffset? createdAt = null) => new()
+    {
+        DeviceId = id,
+        Hostname = id + ".devices.example.com",
+        SecretHash = new byte[32],
+        CreatedAt = createdAt ?? s_now,
+        Labels = new Dictionary<string, string> { ["site"] = "berlin" },
+    };
+
+    private static DeviceCertificate NewCertificate(string deviceId, DateTimeOffset notAfter, DateTimeOffset? issuedAt = null) => new()
+    {
+        DeviceId = deviceId,
+        Issuer = "Test",
+        SerialNumber = Guid.NewGuid().ToString("N").ToUpperInvariant(),
+        Thumbprint = new string('A', 64),
+        CertificatePem = "-----BEGIN CERTIFICATE-----",
+        NotBefore = notAfter.AddDays(-90),
+        NotAfter = notAfter,
+        RenewAfter = notAfter.AddDays(-30),
+        IssuedAt = issuedAt ?? s_now,
+    };
+
+    [Fact]
+    public async Task Device_CreateFindUpdate_RoundTripsEveryField()
+    {
+        await using (var context = _database.CreateContext())
+        {
+            await Devices(context).CreateAsync([NewDevice("dev-1")], default);
+        }
+
+        await using (var context = _database.CreateContext())
+        {
+            var store = Devices(context);
+            var device = (await store.FindAsync("dev-1", default))!;
+            Assert.Equal("dev-1.devices.example.com", device.Hostname);
+            Assert.Equal("berlin", device.Labels["site"]);
+            Assert.Equal(s_now, device.CreatedAt);
+            Assert.Equal(DeviceStatus.Pending, device.Status);
+            device.Status = DeviceStatus.Active;
+            device.RegisteredAt = s_now.AddMinutes(1);
+            device.CurrentCertificateId = Guid.NewGuid();
+            await store.UpdateAsync(device, default);
+            await store.UpdateAsync(device, default);
+        }
+
+        await using (var context = _database.CreateContext())
+        {
+            var device = (await Devices(context).FindAsync("dev-1", default))!;
+            Assert.Equal(DeviceStatus.Active, device.Status);
+            Assert.Equal(s_now.AddMinutes(1), device.RegisteredAt);
+            Assert.NotNull(device.CurrentCertificateId);
+            Assert.Null(await Devices(context).FindAsync("dev-2", default));
+        }
+    }
+
+    [Fact]
+    public async Task Device_Duplicate_ThrowsAndBatchIsAllOrNothing()
+    {
+        await using var context = _database.CreateContext();
+        var store = Devices(context);
+        await store.CreateAsync([NewDevice("dup")], default);
+        await Assert.ThrowsAsync<DuplicateDeviceException>(() => store.CreateAsync([NewDevice("dup")], default));
+        await Assert.ThrowsAsync<DuplicateDeviceException>(() => store.CreateAsync([NewDevice("new-1"), NewDevice("dup"), NewDevice("new-2")], default));
+        Assert.Null(await store.FindAsync("new-1", default));
+        Assert.Null(await store.FindAsync("new-2", default));
+    }
+
+    [Fact]
+    public async Task Device_ConcurrentWriters_SecondGetsConflict()
+    {
+        await using (var context = _database.CreateContext())
+        {
+            await Devices(context).CreateAsync([NewDevice("race")], default);
+        }
+
+        await using var first = _database.CreateContext();
+        await using var second = _database.CreateContext();
+        var a = (await Devices(first).FindAsync("race", default))!;
+        var b = (await Devices(second).FindAsync("race", default))!;
+        a.Status = DeviceStatus.Disabled;
+        await Devices(first).UpdateAsync(a, default);
+        b.LastSeenAt = s_now;
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => Devices(second).UpdateAsync(b, default));
+
+        await using var check = _database.CreateContext();
+        Assert.Equal(DeviceStatus.Disabled, (await Devices(check).FindAsync("race", default))!.Status);
+    }
+
+    [Fact]
+    public async Task Device_Delete_RemovesCertificatesToo()
+    {
+        await using var context = _database.CreateContext();
+        await Devices(context).CreateAsync([NewDevice("gone")], default);
+        var certificates = new EfCertificateStore<TestDbContext>(context);
+        await certificates.AddAsync(NewCertificate("gone", s_now.AddDays(60)), default);
+
+        Assert.True(await Devices(context).DeleteAsync("gone", default));
+        Assert.False(await Devices(context).DeleteAsync("gone", default));
+        Assert.Empty(await certificates.ListByDeviceAsync("gone", default));
+    }
+
+    [Fact]
+    public async Task Device_ListFiltersPagesAndCounts()
+    {
+        await using var context = _database.CreateContext();
+        var store = Devices(context);
+        var devices = Enumerable.Range(0, 25).Select(i => NewDevice($"d{i:00}", s_now.AddMinutes(i))).ToList();
+        devices[3].Status = DeviceStatus.Disabled;
+        devices[4].Status = DeviceStatus.Active;
+        await store.CreateAsync(devices, default);
+
+        var first = await store.ListAsync(new DeviceQuery(PageSize: 10), default);
+        Assert.Equal(25, first.Total);
+        Assert.Equal("d24", first.Items[0].DeviceId);
+        var last = await store.ListAsync(new DeviceQuery(Page: 3, PageSize: 10), default);
+        Assert.Equal(5, last.Items.Count);
+        Assert.Equal("d03", Assert.Single((await store.ListAsync(new DeviceQuery(DeviceStatus.Disabled), default)).Items).DeviceId);
+        Assert.Equal(10, (await store.ListAsync(new DeviceQuery(Search: "D1"), default)).Total);
+
+        var counts = await store.CountByStatusAsync(default);
+        Assert.Equal(23, counts[DeviceStatus.Pending]);
+        Assert.Equal(1, counts[DeviceStatus.Active]);
+        Assert.Equal(1, counts[DeviceStatus.Disabled]);
+    }
+
+    [Fact]
+    public async Task Certificates_HistoryNewestFirst_FindMany_RevokeAndExpiringCount()
+    {
+        await using var context = _database.CreateContext();
+        await Devices(context).CreateAsync([NewDevice("c1"), NewDevice("c2")], default);
+        var store = new EfCertificateStore<TestDbContext>(context);
+        var old = NewCertificate("c1", s_now.AddDays(5), s_now.AddDays(-85));
+        var current = NewCertificate("c1", s_now.AddDays(20), s_now.AddDays(-70));
+        var other = NewCertificate("c2", s_now.AddDays(3));
+        foreach (var certificate in new[] { old, current, other })
+        {
+            await store.AddAsync(certificate, default);
+        }
+
+        foreach (var (id, certificate) in new[] { ("c1", current), ("c2", other) })
+        {
+            var device = (await Devices(context).FindAsync(id, default))!;
+            device.CurrentCertificateId = certificate.Id;
+            await Devices(context).UpdateAsync(device, default);
+        }
+
+        var history = await store.ListByDeviceAsync("c1", default);
+        Assert.Equal([current.Id, old.Id], history.Select(c => c.Id));
+        Assert.Equal(2, (await store.FindManyAsync([current.Id, other.Id, Guid.NewGuid()], default)).Count);
+
+        // Only current certificates count: the old one expires in 5 days but was replaced.
+        Assert.Equal(1, await store.CountCurrentExpiringAsync(s_now.AddDays(7), default));
+        Assert.Equal(2, await store.CountCurrentExpiringAsync(s_now.AddDays(30), default));
+
+        var loaded = (await store.FindAsync(other.Id, default))!;
+        loaded.RevokedAt = s_now;
+        await store.UpdateAsync(loaded, default);
+        Assert.Equal(s_now, (await store.FindAsync(other.Id, default))!.RevokedAt);
+        Assert.Equal(1, await store.CountCurrentExpiringAsync(s_now.AddDays(30), default));
+    }
+
+    [Fact]
+    public async Task AuditEvents_NewestFirstPerDevice()
+    {
+        await using var context = _database.CreateContext();
+        var store = new EfAuditEventStore<TestDbContext>(context);
+        for (var i = 0; i < 5; i++)
+        {
+            await store.AppendAsync(new AuditEvent { Timestamp = s_now.AddSeconds(i), DeviceId = i % 2 == 0 ? "a" : "b", Actor = "system", Type = "t" + i }, default);
+        }
+
+        var forA = await store.ListAsync("a", 1, 10, default);
+        Assert.Equal(3, forA.Total);
+        Assert.Equal(["t4", "t2", "t0"], forA.Items.Select(e => e.Type));
+        var all = await store.ListAsync(null, 2, 2, default);
+        Assert.Equal(5, all.Total);
+        Assert.Equal(["t2", "t1"], all.Items.Select(e => e.Type));
+    }
+
+    [Fact]
+    public async Task IssuerState_FirstWriterWins_SetReplaces()
+    {
+        await using var first = _database.CreateContext();
+        await using var second = _database.CreateContext();
+        var a = new EfIssuerStateStore<TestDbContext>(first, TimeProvider.System);
+        var b = new EfIssuerStateStore<TestDbContext>(second, TimeProvider.System);
+        Assert.Null(await a.GetAsync("k", default));
+        Assert.Equal("one", await a.GetOrAddAsync("k", "one", default));
+        Assert.Equal("one", await b.GetOrAddAsync("k", "two", default));
+        await b.SetAsync("k", "three", default);
+        Assert.Equal("three", await a.GetAsync("k", default));
+        await b.SetAsync("new", "v", default);
+        Assert.Equal("v", await a.GetAsync("new", default));
+    }
+
+    [Fact]
+    public async Task IssuerState_RacingFirstStart_AllAgreeOnOneValue()
+    {
+        var contexts = Enumerable.Range(0, 8).Select(_ => _database.CreateContext()).ToList();
+        try
+        {
+            var values = await Task.WhenAll(contexts.Select((c, i) => new EfIssuerStateStore<TestDbContext>(c, TimeProvider.System).GetOrAddAsync("race", "v" + i, default)));
+            Assert.Single(values.Distinct());
+        }
+        finally
+        {
+            foreach (var context in contexts)
+            {
+                await context.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Lease_OneHolderAtATime_ExpiredLeaseCanBeTaken()
+    {
+        await using var first = _database.CreateContext();
+        await using var second = _database.CreateContext();
+        var a = new EfIssuanceLeaseStore<TestDbContext>(first);
+        var b = new EfIssuanceLeaseStore<TestDbContext>(second);
+
+        Assert.True(await a.TryAcquireAsync("dev", "A", s_now, s_now.AddMinutes(5), default));
+        Assert.True(await a.TryAcquireAsync("dev", "A", s_now, s_now.AddMinutes(5), default));
+        Assert.False(await b.TryAcquireAsync("dev", "B", s_now.AddMinutes(1), s_now.AddMinutes(6), default));
+        Assert.True(await b.TryAcquireAsync("dev", "B", s_now.AddMinutes(5), s_now.AddMinutes(10), default));
+        await a.ReleaseAsync("dev", "A", default);
+        Assert.False(await a.TryAcquireAsync("dev", "A", s_now.AddMinutes(6), s_now.AddMinutes(11), default));
+        await b.ReleaseAsync("dev", "B", default);
+        Assert.True(await a.TryAcquireAsync("dev", "A", s_now.AddMinutes(6), s_now.AddMinutes(11), default));
+    }
+
+    [Fact]
+    public async Task Lease_RacingInstances_ExactlyOneWins()
+    {
+        var contexts = Enumerable.Range(0, 8).Select(_ => _database.CreateContext()).ToList();
+        try
+        {
+            var won = await Task.WhenAll(contexts.Select((c, i) => new EfIssuanceLeaseStore<TestDbContext>(c).TryAcquireAsync("hot", "H" + i, s_now, s_now.AddMinutes(5), default)));
+            Assert.Equal(1, won.Count(w => w));
+        }
+        finally
+        {
+            foreach (var context in contexts)
+            {
+                await context.DisposeAsync();
+            }
+        }
+    }
+}
+
+public sealed class SqliteStoreTests : StoreTests<SqliteFileDatabase>;
+
+public sealed class PostgreSqlStoreTests : StoreTests<PostgreSqlDatabase>;
