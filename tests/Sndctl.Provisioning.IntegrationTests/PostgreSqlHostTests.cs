@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Http.Json;
+using Npgsql;
+
+namespace Sndctl.Provisioning.IntegrationTests;
+
+/// <summary>The reference host on PostgreSQL: migrations applied at start-up, the device flow, a restart.</summary>
+public sealed class PostgreSqlHostTests
+{
+    [Fact]
+    public async Task Host_OnPostgreSql_MigratesRegistersAndKeepsDataAcrossRestart()
+    {
+        var server = Environment.GetEnvironmentVariable("SNDCTL_TEST_POSTGRES");
+        if (string.IsNullOrEmpty(server))
+        {
+            Assert.True(Environment.GetEnvironmentVariable("CI") != "true", "SNDCTL_TEST_POSTGRES is not set: run tests/run.sh.");
+            Assert.Skip("SNDCTL_TEST_POSTGRES is not set; tests/run.sh starts PostgreSQL.");
+        }
+
+        var database = $"sndctl_host_{Guid.NewGuid():N}";
+        var settings = new Dictionary<string, string?>
+        {
+            ["Provisioning:Storage:Provider"] = "PostgreSql",
+            ["ConnectionStrings:Provisioning"] = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString,
+        };
+        var first = new ProvisioningHostFactory(settings: settings);
+        try
+        {
+            CreatedDevice device;
+            ProvisionResponse issued;
+            await using (first)
+            {
+                device = await first.CreateDeviceAsync();
+                using var client = first.Device();
+                var response = await client.SendAsync(ProvisioningHostFactory.Register(device));
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                issued = (await response.Content.ReadFromJsonAsync<ProvisionResponse>())!;
+            }
+
+            await using var second = new ProvisioningHostFactory(first.DataDirectory, settings);
+            using var again = second.Device();
+            var renewed = (await (await again.SendAsync(ProvisioningHostFactory.Renew(device))).Content.ReadFromJsonAsync<ProvisionResponse>())!;
+            Assert.Equal(issued.Certificate, renewed.Certificate);
+            Assert.Equal(issued.PrivateKey, renewed.PrivateKey);
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(server);
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+            first.DeleteData();
+        }
+    }
+}
