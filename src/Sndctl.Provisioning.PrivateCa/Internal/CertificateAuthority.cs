@@ -46,9 +46,20 @@ internal sealed partial class CertificateAuthority(
 
     private static LoadedCa LoadFromFiles(PrivateCaOptions o)
     {
-        var root = X509CertificateLoader.LoadCertificate(X509Certificate2.CreateFromPemFile(o.RootCertificateFile!).RawData);
-        var issuer = X509Certificate2.CreateFromPem(File.ReadAllText(o.IssuerCertificateFile!));
-        var key = CaCertificates.ImportPrivateKeyPem(File.ReadAllText(o.IssuerKeyFile!));
+        X509Certificate2 root, issuer;
+        AsymmetricAlgorithm key;
+        try
+        {
+            root = X509Certificate2.CreateFromPem(File.ReadAllText(o.RootCertificateFile!));
+            issuer = X509Certificate2.CreateFromPem(File.ReadAllText(o.IssuerCertificateFile!));
+            key = CaCertificates.ImportPrivateKeyPem(File.ReadAllText(o.IssuerKeyFile!));
+        }
+        catch (Exception ex) when (ex is CryptographicException or IOException or ArgumentException)
+        {
+            throw new InvalidOperationException(
+                $"The private CA files cannot be read: RootCertificateFile '{o.RootCertificateFile}' and IssuerCertificateFile '{o.IssuerCertificateFile}' must hold a PEM certificate, IssuerKeyFile '{o.IssuerKeyFile}' an unencrypted PKCS#8 PEM key.", ex);
+        }
+
         var loaded = new LoadedCa(root, issuer, key);
         loaded.EnsureConsistent();
         return loaded;

@@ -48,9 +48,19 @@ internal sealed class PrivateCaCertificateIssuer(CertificateAuthority authority,
         san.AddDnsName(hostname);
         request.CertificateExtensions.Add(san.Build(critical: false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(publicKey, false));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, true, false));
+        request.CertificateExtensions.Add(AuthorityKeyIdentifier(issuer));
         return request;
     }
+
+    /// <summary>
+    /// From the issuer's SKI when it has one; an existing CA loaded from files may not, and then the
+    /// identifier is derived from its public key the way RFC 5280 suggests.
+    /// </summary>
+    private static X509AuthorityKeyIdentifierExtension AuthorityKeyIdentifier(X509Certificate2 issuer)
+        => issuer.Extensions.OfType<X509SubjectKeyIdentifierExtension>().Any()
+            ? X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, true, false)
+            : X509AuthorityKeyIdentifierExtension.CreateFromSubjectKeyIdentifier(
+                new X509SubjectKeyIdentifierExtension(issuer.PublicKey, false).SubjectKeyIdentifierBytes.Span);
 
     private DateTimeOffset NotBefore() => time.GetUtcNow() - options.Value.Backdate;
 
