@@ -150,9 +150,10 @@ internal static class AdminEndpoints
             : TypedResults.Json(new SecretResponse(secret), ProvisioningJsonContext.Default.SecretResponse);
     }
 
-    public static async Task<IResult> RevokeAsync(string deviceId, HttpContext context, IDeviceAdminService admin, ICertificateStore certificates)
+    public static async Task<IResult> RevokeAsync(string deviceId, HttpContext context, IDeviceAdminService admin, IDeviceStore devices, ICertificateStore certificates)
     {
-        var before = await admin.GetDeviceAsync(deviceId, context.RequestAborted);
+        // Only the current certificate's ID is needed afterwards: one device read, not the whole history.
+        var before = await devices.FindAsync(deviceId, context.RequestAborted);
         RevokeOutcome outcome;
         try
         {
@@ -177,7 +178,7 @@ internal static class AdminEndpoints
                 return Problems.Conflict("issuer-mismatch", "The certificate was issued by an issuer this server no longer uses; revoke it at that CA.");
         }
 
-        var revoked = await certificates.FindAsync(before!.Device.CurrentCertificateId!.Value, context.RequestAborted);
+        var revoked = await certificates.FindAsync(before!.CurrentCertificateId!.Value, context.RequestAborted);
         return TypedResults.Json(new RevokeResponse(deviceId, revoked!.SerialNumber, revoked.RevokedAt!.Value), ProvisioningJsonContext.Default.RevokeResponse);
     }
 
