@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test project against real peers: installs what is missing (Debian packages), starts a
-# PostgreSQL server on a free loopback port, runs `dotnet test`, stops the servers, and ends with
+# PostgreSQL server and a Pebble ACME lab (tests/acme-lab.sh) on free loopback ports, runs `dotnet test`, stops the servers, and ends with
 # one line "N passed, N failed" summed over all test projects.
 set -euo pipefail
 
@@ -17,6 +17,7 @@ cleanup() {
   if [ -n "${pg_bin:-}" ] && [ -d "$work/pg/data" ]; then
     as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1 || true
   fi
+  acme_lab_stop
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
@@ -54,8 +55,12 @@ start_postgres() {
   log "PostgreSQL on 127.0.0.1:$port"
 }
 
+# shellcheck source=tests/acme-lab.sh
+source "$root/tests/acme-lab.sh"
+
 command -v python3 >/dev/null || ensure_packages python3
 start_postgres
+acme_lab_start "$work/acme"
 
 log "building"
 dotnet build Sndctl.Provisioning.sln -c Release -nologo -v quiet

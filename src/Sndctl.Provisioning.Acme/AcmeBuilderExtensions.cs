@@ -1,0 +1,60 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Sndctl.Provisioning.Acme;
+using Sndctl.Provisioning.Acme.Internal;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Picks ACME (Let's Encrypt or any RFC 8555 CA) as the certificate issuer.</summary>
+public static class AcmeBuilderExtensions
+{
+    /// <summary>
+    /// Issues publicly trusted device certificates over ACME with DNS-01. Needs a DNS provider
+    /// (<c>UseCloudflareDns</c>, <c>UseRoute53Dns</c> or <c>UseDnsProvider&lt;T&gt;()</c>). Adds an
+    /// <c>issuer</c> health check and the named <see cref="HttpClient"/> <c>Sndctl.Provisioning.Acme</c>
+    /// (returned builder: add handlers, logging or resilience to it).
+    /// </summary>
+    public static IHttpClientBuilder UseAcmeIssuer(this DeviceProvisioningBuilder builder, Action<AcmeIssuerOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<AcmeIssuerOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AcmeIssuerOptions>, AcmeIssuerOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<AcmeAccountManager>();
+        services.TryAddSingleton<AcmeRateLimitGate>();
+        services.TryAddSingleton<DnsPropagation>();
+        builder.UseIssuer<AcmeCertificateIssuer>();
+        services.Configure<HealthCheckServiceOptions>(o =>
+        {
+            if (o.Registrations.FirstOrDefault(r => r.Name == "issuer") is { } existing)
+            {
+                o.Registrations.Remove(existing);
+            }
+
+            o.Registrations.Add(new HealthCheckRegistration(
+                "issuer",
+                sp => new AcmeHealthCheck(sp.GetRequiredService<AcmeAccountManager>(), sp.GetRequiredService<AcmeRateLimitGate>()),
+                null,
+                ["ready"]));
+        });
+
+        return services.AddHttpClient(AcmeAccountManager.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => AcmeHttpHandler.Create(sp.GetRequiredService<IOptions<AcmeIssuerOptions>>().Value))
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan); // AcmeClientOptions.RequestTimeout bounds each exchange.
+    }
+
+    /// <summary>Same as <see cref="UseAcmeIssuer"/>, returning the provisioning builder to go on with <c>Use*</c> calls.</summary>
+    public static DeviceProvisioningBuilder UseAcme(this DeviceProvisioningBuilder builder, Action<AcmeIssuerOptions>? configure = null)
+    {
+        UseAcmeIssuer(builder, configure);
+        return builder;
+    }
+}

@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Options;
+using Sndctl.Provisioning.Core;
+
+namespace Sndctl.Provisioning.Acme.Internal;
+
+/// <summary>
+/// After the CA answers <c>rateLimited</c>, refuses new orders locally until its <c>Retry-After</c>
+/// has passed, so a fleet retrying does not hammer the CA (and extend the limit). One gate per
+/// process: Let's Encrypt's limits are per account and per registered domain, which every device
+/// of a deployment shares.
+/// </summary>
+internal sealed class AcmeRateLimitGate(TimeProvider time, IOptionsMonitor<AcmeIssuerOptions> options)
+{
+    private long _closedUntilTicks;
+
+    /// <summary>When orders may be placed again, or <see langword="null"/> when open.</summary>
+    public DateTimeOffset? ClosedUntil
+    {
+        get
+        {
+            var ticks = Interlocked.Read(ref _closedUntilTicks);
+            return ticks > time.GetUtcNow().UtcTicks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+        }
+    }
+
+    /// <summary>Closes the gate for the CA's <paramref name="retryAfter"/> (or the configured backoff); returns the wait.</summary>
+    public TimeSpan Close(TimeSpan? retryAfter)
+    {
+        var wait = retryAfter is { } asked && asked > TimeSpan.Zero ? asked : options.CurrentValue.RateLimitBackoff;
+        var until = time.GetUtcNow().UtcTicks + wait.Ticks;
+        long current;
+        do
+        {
+            current = Interlocked.Read(ref _closedUntilTicks);
+            if (current >= until)
+            {
+                return TimeSpan.FromTicks(current - time.GetUtcNow().UtcTicks);
+            }
+        }
+        while (Interlocked.CompareExchange(ref _closedUntilTicks, until, current) != current);
+
+        return wait;
+    }
+
+    /// <summary>Throws <see cref="CertificateAuthorityUnavailableException"/> while the gate is closed.</summary>
+    public void ThrowIfClosed()
+    {
+        if (ClosedUntil is { } until)
+        {
+            var wait = until - time.GetUtcNow();
+            throw new CertificateAuthorityUnavailableException(
+                $"The CA rate-limited this deployment; no new orders until {until:O}.",
+                wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1));
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Sndctl.Provisioning.Acme.Testing;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the pebble-challtestsrv DNS provider for local runs and tests against Pebble.</summary>
+public static class ChallTestSrvBuilderExtensions
+{
+    /// <summary>
+    /// Places DNS-01 TXT records in a local <c>pebble-challtestsrv</c> (never in production). Pair it
+    /// with <see cref="Sndctl.Provisioning.Acme.AcmeIssuerOptions.PropagationNameservers"/> set to the
+    /// challtestsrv DNS address.
+    /// </summary>
+    public static DeviceProvisioningBuilder UseChallTestSrvDns(this DeviceProvisioningBuilder builder, Uri managementUrl)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(managementUrl);
+        builder.Services.Configure<ChallTestSrvOptions>(o => o.ManagementUrl = managementUrl);
+        builder.Services.AddHttpClient<ChallTestSrvDnsProvider>(ChallTestSrvDnsProvider.HttpClientName);
+        builder.Services.RemoveAll<Sndctl.Provisioning.Core.IDnsProvider>();
+        builder.Services.AddScoped<Sndctl.Provisioning.Core.IDnsProvider>(sp => sp.GetRequiredService<ChallTestSrvDnsProvider>());
+        return builder;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Net.Http.Json;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+using Sndctl.Provisioning.Acme.Internal;
+
+namespace Sndctl.Provisioning.Acme.Tests;
+
+/// <summary>
+/// The local ACME lab tests/acme-lab.sh starts: Pebble (and an EAB-requiring Pebble), and
+/// pebble-challtestsrv as Pebble's DNS. Tests skip without it, except in CI where they fail.
+/// </summary>
+public sealed class AcmeLab
+{
+    private AcmeLab()
+    {
+    }
+
+    public required Uri Directory { get; init; }
+    public required Uri EabDirectory { get; init; }
+    public required string EabKeyId { get; init; }
+    public required string EabHmacKey { get; init; }
+    public required Uri Management { get; init; }
+    public required string TlsRootFile { get; init; }
+    public required string TlsCertificateFile { get; init; }
+    public required string TlsKeyFile { get; init; }
+    public required Uri ChallTestSrv { get; init; }
+    public required string ChallTestSrvDns { get; init; }
+    public required Uri DecoyChallTestSrv { get; init; }
+    public required string DecoyChallTestSrvDns { get; init; }
+
+    /// <summary>The lab, or a skip (a failure in CI) when tests/run.sh did not start it.</summary>
+    public static AcmeLab Require()
+    {
+        string Get(string name)
+        {
+            var value = Environment.GetEnvironmentVariable(name);
+            if (string.IsNullOrEmpty(value))
+            {
+                if (Environment.GetEnvironmentVariable("CI") == "true")
+                {
+                    Assert.Fail($"{name} is not set: tests/run.sh starts Pebble and sets it.");
+                }
+
+                Assert.Skip($"{name} is not set; tests/run.sh starts Pebble and sets it.");
+            }
+
+            return value!;
+        }
+
+        return new AcmeLab
+        {
+            Directory = new Uri(Get("SNDCTL_TEST_PEBBLE_DIRECTORY")),
+            EabDirectory = new Uri(Get("SNDCTL_TEST_PEBBLE_EAB_DIRECTORY")),
+            EabKeyId = Get("SNDCTL_TEST_PEBBLE_EAB_KID"),
+            EabHmacKey = Get("SNDCTL_TEST_PEBBLE_EAB_HMAC"),
+            Management = new Uri(Get("SNDCTL_TEST_PEBBLE_MANAGEMENT")),
+            TlsRootFile = Get("SNDCTL_TEST_PEBBLE_TLS_ROOT"),
+            TlsCertificateFile = Get("SNDCTL_TEST_PEBBLE_TLS_CERT"),
+            TlsKeyFile = Get("SNDCTL_TEST_PEBBLE_TLS_KEY"),
+            ChallTestSrv = new Uri(Get("SNDCTL_TEST_CHALLTESTSRV")),
+            ChallTestSrvDns = Get("SNDCTL_TEST_CHALLTESTSRV_DNS"),
+            DecoyChallTestSrv = new Uri(Get("SNDCTL_TEST_DECOY_CHALLTESTSRV")),
+            DecoyChallTestSrvDns = Get("SNDCTL_TEST_DECOY_CHALLTESTSRV_DNS"),
+        };
+    }
+
+    /// <summary>An HttpClient that trusts Pebble's HTTPS (the lab's TLS root) the way the issuer does.</summary>
+    public HttpClient CreateHttpClient()
+    {
+        var options = new AcmeIssuerOptions { TrustedRootFile = TlsRootFile };
+        return new HttpClient(AcmeHttpHandler.Create(options));
+    }
+
+    public static async Task SetTxtAsync(Uri challTestSrv, string name, string value)
+    {
+        using var http = new HttpClient();
+        using var response = await http.PostAsJsonAsync(new Uri(challTestSrv, "set-txt"), new { host = name.TrimEnd('.') + ".", value });
+        response.EnsureSuccessStatusCode();
+    }
+
+    public static async Task ClearTxtAsync(Uri challTestSrv, string name)
+    {
+        using var http = new HttpClient();
+        using var response = await http.PostAsJsonAsync(new Uri(challTestSrv, "clear-txt"), new { host = name.TrimEnd('.') + "." });
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Pebble's issuing root and intermediate (new at every Pebble start), for chain checks.</summary>
+    public async Task<(X509Certificate2 Root, X509Certificate2 Intermediate)> GetIssuingCertificatesAsync(int chain = 0)
+    {
+        using var http = CreateHttpClient();
+        var root = X509Certificate2.CreateFromPem(await http.GetStringAsync(new Uri(Management, $"roots/{chain}")));
+        var intermediate = X509Certificate2.CreateFromPem(await http.GetStringAsync(new Uri(Management, $"intermediates/{chain}")));
+        return (root, intermediate);
+    }
+
+    /// <summary>Pebble's view of a certificate: <c>Valid</c> or <c>Revoked</c>.</summary>
+    public async Task<string?> GetCertificateStatusAsync(string serialNumberHex)
+    {
+        using var http = CreateHttpClient();
+        var json = JsonNode.Parse(await http.GetStringAsync(new Uri(Management, $"cert-status-by-serial/{serialNumberHex.ToLowerInvariant().TrimStart('0')}")));
+        return json?["Status"]?.GetValue<string>();
+    }
+
+    /// <summary>Builds the chain of the PEM's leaf to <paramref name="root"/> with the PEM's own intermediates only.</summary>
+    public static X509ChainStatusFlags VerifyChain(string chainPem, X509Certificate2 root, DateTimeOffset? at = null)
+    {
+        var certificates = new X509Certificate2Collection();
+        certificates.ImportFromPem(chainPem);
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(root);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = (at ?? DateTimeOffset.UtcNow).UtcDateTime;
+        for (var i = 1; i < certificates.Count; i++)
+        {
+            chain.ChainPolicy.ExtraStore.Add(certificates[i]);
+        }
+
+        chain.Build(certificates[0]);
+        return chain.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (flags, status) => flags | status.Status);
+    }
+
+    internal static bool AcceptAny(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) => true;
+}
