@@ -124,8 +124,14 @@ public sealed class AcmeAccountKey : IDisposable
     /// <summary>
     /// The TXT value for a dns-01 challenge (RFC 8555 §8.4): base64url(SHA-256(key authorization)).
     /// </summary>
-    public string GetDns01TxtValue(string token)
-        => Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(GetKeyAuthorization(token))));
+    public string GetDns01TxtValue(string token) => ComputeDns01TxtValue(GetKeyAuthorization(token));
+
+    /// <summary>The dns-01 TXT value of a key authorization: base64url(SHA-256(keyAuthorization)).</summary>
+    public static string ComputeDns01TxtValue(string keyAuthorization)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(keyAuthorization);
+        return Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(keyAuthorization)));
+    }
 
     /// <summary>Computes the RFC 7638 thumbprint of a public JWK given as JSON (EC, RSA or oct).</summary>
     /// <exception cref="ArgumentException">A required member is missing or the key type is unknown.</exception>

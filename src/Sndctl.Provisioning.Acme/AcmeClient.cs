@@ -473,11 +473,11 @@ public sealed partial class AcmeClient
     private async Task<HttpResponseMessage> PostAsync(Uri url, byte[]? payload, bool useJwk, CancellationToken cancellationToken, string accept = "application/json")
     {
         var kid = useJwk ? null : RequireAccount();
+        string? nonce = null;
         for (var attempt = 0; ; attempt++)
         {
-            var nonce = await TakeNonceAsync(cancellationToken).ConfigureAwait(false);
-            var key = _accountKey;
-            var body = Jws.Sign(key, url, nonce, kid, payload);
+            nonce ??= await TakeNonceAsync(cancellationToken).ConfigureAwait(false);
+            var body = Jws.Sign(_accountKey, url, nonce, kid, payload);
             var response = await SendAsync(
                 () =>
                 {
@@ -487,10 +487,13 @@ public sealed partial class AcmeClient
                     return request;
                 },
                 url,
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken,
+                keepNonce: false).ConfigureAwait(false);
 
+            nonce = NonceOf(response);
             if (response.IsSuccessStatusCode)
             {
+                KeepNonce(nonce);
                 return response;
             }
 
@@ -500,12 +503,22 @@ public sealed partial class AcmeClient
                 var exception = AcmeProblemException.Create(problem, response.StatusCode, url, RetryAfterOf(response));
                 if (exception is AcmeBadNonceException && attempt < _options.BadNonceRetries)
                 {
+                    // Retry with the fresh nonce the rejection carried (RFC 8555 §6.5), not one from the pool.
                     Log.BadNonceRetry(_logger, url.AbsolutePath);
                     continue;
                 }
 
+                KeepNonce(nonce);
                 throw exception;
             }
+        }
+    }
+
+    private void KeepNonce(string? nonce)
+    {
+        if (nonce is not null && _nonces.Count < _options.NoncePoolSize)
+        {
+            _nonces.Enqueue(nonce);
         }
     }
 
@@ -545,9 +558,9 @@ public sealed partial class AcmeClient
         }
 
         Log.Exchange(_logger, request.Method.Method, url.AbsolutePath, (int)response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        if (keepNonce && NonceOf(response) is { } nonce && _nonces.Count < _options.NoncePoolSize)
+        if (keepNonce)
         {
-            _nonces.Enqueue(nonce);
+            KeepNonce(NonceOf(response));
         }
 
         return response;

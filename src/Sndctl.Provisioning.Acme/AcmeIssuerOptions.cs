@@ -52,7 +52,7 @@ public sealed class AcmeIssuerOptions
     public TimeSpan RateLimitBackoff { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Timeouts, polling and nonce retries of the underlying <see cref="AcmeClient"/>.</summary>
-    public AcmeClientOptions Client { get; } = new() { BadNonceRetries = 3 };
+    public AcmeClientOptions Client { get; } = new();
 }
 
 /// <summary>Well-known ACME directory URLs.</summary>
