@@ -10,8 +10,11 @@ internal sealed class HostSettings
     {
         [""] = ["BaseDomain", "DataDirectory", "Issuer", "KeyAlgorithm", "IssuanceWaitBudget", "PendingRetryAfter", "IssuanceLeaseDuration",
             "IssuanceTimeout", "LastSeenResolution", "MaxBatchSize", "Acme", "Dns", "Storage", "PrivateCa", "Admin", "Http", "DataProtection"],
-        ["Acme"] = ["DirectoryUrl", "Email", "AcceptTermsOfService", "TrustedRootFile", "PropagationNameservers"],
-        ["Dns"] = ["Provider", "Cloudflare", "Route53"],
+        ["Acme"] = ["DirectoryUrl", "Email", "AcceptTermsOfService", "TrustedRootFile", "PropagationNameservers", "ExternalAccountKeyId",
+            "ExternalAccountHmacKey", "AccountKeyAlgorithm", "PreferredChain", "Profile", "PropagationTimeout", "PropagationMaxInterval", "RateLimitBackoff", "Client"],
+        ["Acme:Client"] = ["RequestTimeout", "BadNonceRetries", "PollInitialDelay", "PollMaxDelay", "MaxRetryAfter", "NoncePoolSize", "UserAgent"],
+        ["Dns"] = ["Provider", "Cloudflare", "Route53", "ChallTestSrv"],
+        ["Dns:ChallTestSrv"] = ["ManagementUrl"],
         ["Dns:Cloudflare"] = ["ApiToken", "ZoneId", "BaseUrl"],
         ["Dns:Route53"] = ["AccessKeyId", "SecretAccessKey", "SessionToken", "HostedZoneId", "ServiceUrl"],
         ["Storage"] = ["Provider"],
@@ -29,6 +32,8 @@ internal sealed class HostSettings
 
     public string? ConnectionString { get; init; }
 
+    public DnsKind Dns { get; init; }
+
     public static HostSettings Read(IConfiguration configuration, string workingDirectory)
     {
         var section = configuration.GetSection("Provisioning");
@@ -45,7 +50,7 @@ internal sealed class HostSettings
             case null or "" or "PrivateCa":
                 break;
             case "Acme":
-                errors.Add("Provisioning:Issuer 'Acme' is not available in this build yet; use 'PrivateCa' (the default).");
+                issuer = IssuerKind.Acme;
                 break;
             case var other:
                 errors.Add($"Provisioning:Issuer '{other}' is unknown: use 'PrivateCa' (default) or 'Acme'.");
@@ -55,6 +60,41 @@ internal sealed class HostSettings
         if (issuer == IssuerKind.PrivateCa && section.GetSection("Acme").Exists())
         {
             errors.Add("Provisioning:Acme:* is set but Provisioning:Issuer is 'PrivateCa': set Provisioning:Issuer to 'Acme' or remove the Acme keys.");
+        }
+
+        if (issuer == IssuerKind.PrivateCa && section.GetSection("Dns").Exists())
+        {
+            errors.Add("Provisioning:Dns:* is set but Provisioning:Issuer is 'PrivateCa' (which needs no DNS): set Provisioning:Issuer to 'Acme' or remove the Dns keys.");
+        }
+
+        var dns = DnsKind.None;
+        if (issuer == IssuerKind.Acme)
+        {
+            if (string.IsNullOrWhiteSpace(section["Acme:DirectoryUrl"]))
+            {
+                errors.Add("Provisioning:Issuer is 'Acme' but Provisioning:Acme:DirectoryUrl is empty: set it to https://acme-staging-v02.api.letsencrypt.org/directory (Let's Encrypt staging; try this first), https://acme-v02.api.letsencrypt.org/directory (production) or your CA's directory.");
+            }
+
+            switch (section["Dns:Provider"])
+            {
+                case null or "":
+                    errors.Add("Provisioning:Issuer is 'Acme' but Provisioning:Dns:Provider is empty: DNS-01 needs a DNS provider for the base domain's zone ('Cloudflare' or 'Route53'; 'ChallTestSrv' for a local Pebble).");
+                    break;
+                case "Cloudflare" or "Route53":
+                    errors.Add($"Provisioning:Dns:Provider '{section["Dns:Provider"]}' is not available in this build yet; for a local Pebble use 'ChallTestSrv'.");
+                    break;
+                case "ChallTestSrv":
+                    dns = DnsKind.ChallTestSrv;
+                    if (!Uri.TryCreate(section["Dns:ChallTestSrv:ManagementUrl"], UriKind.Absolute, out _))
+                    {
+                        errors.Add("Provisioning:Dns:Provider is 'ChallTestSrv' but Provisioning:Dns:ChallTestSrv:ManagementUrl is not a URL: set it to the pebble-challtestsrv management address, e.g. http://127.0.0.1:8055.");
+                    }
+
+                    break;
+                case var other:
+                    errors.Add($"Provisioning:Dns:Provider '{other}' is unknown: use 'Cloudflare', 'Route53' or 'ChallTestSrv' (local Pebble only).");
+                    break;
+            }
         }
 
         var storage = StorageKind.Sqlite;
@@ -82,7 +122,7 @@ internal sealed class HostSettings
             throw new HostConfigurationException(errors);
         }
 
-        return new HostSettings { DataDirectory = dataDirectory, Issuer = issuer, Storage = storage, ConnectionString = connectionString };
+        return new HostSettings { DataDirectory = dataDirectory, Issuer = issuer, Storage = storage, ConnectionString = connectionString, Dns = dns };
     }
 
     private static void CheckKnownKeys(IConfigurationSection section, string path, List<string> errors)
@@ -110,6 +150,12 @@ internal enum IssuerKind
 {
     PrivateCa,
     Acme,
+}
+
+internal enum DnsKind
+{
+    None,
+    ChallTestSrv,
 }
 
 internal enum StorageKind

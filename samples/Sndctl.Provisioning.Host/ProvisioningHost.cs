@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Sndctl.Provisioning.Acme;
 using Sndctl.Provisioning.Core;
 using Sndctl.Provisioning.Host.Data;
 using Sndctl.Provisioning.PrivateCa;
@@ -48,8 +49,18 @@ internal static partial class ProvisioningHost
             .ProtectKeysWithCertificate(keyRingCertificate)
             .UnprotectKeysWithAnyCertificate(keyRingCertificate);
 
+        // The private CA stays registered in ACME mode too: it serves /api/v1 (root, private-IP CSRs).
         provisioning.UsePrivateCa();
         builder.Services.Configure<PrivateCaOptions>(section.GetSection("PrivateCa"));
+        if (settings.Issuer == IssuerKind.Acme)
+        {
+            provisioning.UseAcme();
+            builder.Services.Configure<AcmeIssuerOptions>(section.GetSection("Acme"));
+            if (settings.Dns == DnsKind.ChallTestSrv)
+            {
+                provisioning.UseChallTestSrvDns(new Uri(section["Dns:ChallTestSrv:ManagementUrl"]!));
+            }
+        }
 
         var adminKeys = section.GetSection("Admin:ApiKeys").Get<string[]>() ?? [];
         string? newAdminKey = null;

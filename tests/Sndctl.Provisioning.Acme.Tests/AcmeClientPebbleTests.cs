@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
+using Sndctl.Provisioning.Testing;
+
 namespace Sndctl.Provisioning.Acme.Tests;
 
 /// <summary>The ACME client on its own, against a real Pebble with challtestsrv as its DNS.</summary>

@@ -36,6 +36,9 @@ public sealed class ProvisioningHostFactory : WebApplicationFactory<Program>
 
     public ConcurrentQueue<string> Logs { get; } = new();
 
+    /// <summary>Extra service changes applied after the host's own (swap a DNS provider, say).</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
+
     public string AdminKey => File.ReadAllText(Path.Combine(DataDirectory, "admin-api-key")).Trim();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -46,7 +49,11 @@ public sealed class ProvisioningHostFactory : WebApplicationFactory<Program>
         }
 
         builder.ConfigureLogging(logging => logging.AddProvider(new CapturingLoggerProvider(Logs)).SetMinimumLevel(LogLevel.Trace));
-        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Time);
+            TestServices?.Invoke(services);
+        });
     }
 
     public HttpClient Device()

@@ -26,7 +26,6 @@ internal sealed partial class AcmeAccountManager : IDisposable
     private readonly IHttpClientFactory _httpClients;
     private readonly IOptionsMonitor<AcmeIssuerOptions> _options;
     private readonly IDataProtector _protector;
-    private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private AcmeClient? _client;
@@ -36,14 +35,12 @@ internal sealed partial class AcmeAccountManager : IDisposable
         IHttpClientFactory httpClients,
         IOptionsMonitor<AcmeIssuerOptions> options,
         IDataProtectionProvider dataProtection,
-        TimeProvider time,
         ILoggerFactory loggers)
     {
         _scopes = scopes;
         _httpClients = httpClients;
         _options = options;
         _protector = dataProtection.CreateProtector(ProtectionPurpose);
-        _time = time;
         _loggers = loggers;
         _logger = loggers.CreateLogger<AcmeAccountManager>();
     }
@@ -116,7 +113,7 @@ internal sealed partial class AcmeAccountManager : IDisposable
             key,
             options.Client,
             _loggers.CreateLogger<AcmeClient>(),
-            _time);
+            TimeProvider.System); // Polling waits on a real remote CA: always real time, even under a test clock.
 
         var directory = await client.GetDirectoryAsync(cancellationToken).ConfigureAwait(false);
         if (directory.Meta?.TermsOfService is { } terms && !options.AcceptTermsOfService)

@@ -16,16 +16,14 @@ internal sealed partial class DnsPropagation
 {
     private const int MaxCnameHops = 8;
     private readonly IOptionsMonitor<AcmeIssuerOptions> _options;
-    private readonly TimeProvider _time;
     private readonly ILogger<DnsPropagation> _logger;
     private readonly LookupClient _recursive;
     private readonly LookupClient _direct;
     private readonly IReadOnlyList<NameServer> _configured;
 
-    public DnsPropagation(IOptionsMonitor<AcmeIssuerOptions> options, TimeProvider time, ILogger<DnsPropagation> logger)
+    public DnsPropagation(IOptionsMonitor<AcmeIssuerOptions> options, ILogger<DnsPropagation> logger)
     {
         _options = options;
-        _time = time;
         _logger = logger;
         _configured = [.. options.CurrentValue.PropagationNameservers.Select(ParseNameServer)];
         var recursive = _configured.Count > 0 ? new LookupClientOptions([.. _configured]) : new LookupClientOptions();
@@ -102,7 +100,7 @@ internal sealed partial class DnsPropagation
                     return;
                 }
 
-                await Task.Delay(delay, _time, timeout.Token).ConfigureAwait(false);
+                await Task.Delay(delay, timeout.Token).ConfigureAwait(false);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.PropagationMaxInterval.Ticks));
             }
         }

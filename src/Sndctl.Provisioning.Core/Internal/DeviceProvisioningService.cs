@@ -100,9 +100,13 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
     /// The fast path: the device holds a valid certificate outside its renewal window, for the key it
     /// asks about (its own CSR's key, or a server-made key when it sent none).
     /// </summary>
+    private static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromMinutes(10);
+
     internal static bool CanServe(DeviceCertificate current, DeviceCsr? deviceCsr, DateTimeOffset now)
     {
-        if (!current.IsValidAt(now) || now >= current.RenewAfter)
+        // A notBefore slightly ahead of our clock is the CA's clock, not a bad certificate: serving it
+        // is right, and re-issuing would burn a CA rate limit on every call until the clocks agree.
+        if (current.RevokedAt is not null || now >= current.NotAfter || now >= current.RenewAfter || current.NotBefore > now + ClockSkewAllowance)
         {
             return false;
         }

@@ -2,9 +2,8 @@ using System.Net.Http.Json;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
-using Sndctl.Provisioning.Acme.Internal;
 
-namespace Sndctl.Provisioning.Acme.Tests;
+namespace Sndctl.Provisioning.Testing;
 
 /// <summary>
 /// The local ACME lab tests/acme-lab.sh starts: Pebble (and an EAB-requiring Pebble), and
@@ -65,11 +64,31 @@ public sealed class AcmeLab
         };
     }
 
-    /// <summary>An HttpClient that trusts Pebble's HTTPS (the lab's TLS root) the way the issuer does.</summary>
+    /// <summary>An HttpClient that trusts Pebble's HTTPS (the lab's TLS root) and nothing else extra.</summary>
     public HttpClient CreateHttpClient()
     {
-        var options = new AcmeIssuerOptions { TrustedRootFile = TlsRootFile };
-        return new HttpClient(AcmeHttpHandler.Create(options));
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPemFile(TlsRootFile);
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                {
+                    if ((errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0 || certificate is not X509Certificate2 leaf)
+                    {
+                        return false;
+                    }
+
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    return chain.Build(leaf);
+                },
+            },
+        };
+        return new HttpClient(handler);
     }
 
     public static async Task SetTxtAsync(Uri challTestSrv, string name, string value)
@@ -121,6 +140,4 @@ public sealed class AcmeLab
         chain.Build(certificates[0]);
         return chain.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (flags, status) => flags | status.Status);
     }
-
-    internal static bool AcceptAny(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) => true;
 }

@@ -1,0 +1,394 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Sndctl.Provisioning.Core;
+using Sndctl.Provisioning.Testing;
+
+namespace Sndctl.Provisioning.IntegrationTests;
+
+/// <summary>
+/// The reference host in ACME mode, driven over real HTTP as devices and admins drive it, against a
+/// real Pebble that validates DNS-01 through pebble-challtestsrv (Pebble's default 5 % nonce
+/// rejection on). Failure paths swap in a DNS provider that writes to a DNS server Pebble does not use.
+/// </summary>
+public sealed class AcmeHostTests : IAsyncLifetime
+{
+    private readonly AcmeLab _lab = AcmeLab.Require();
+    private readonly List<ProvisioningHostFactory> _hosts = [];
+    private readonly List<AcmeProxy> _proxies = [];
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var host in _hosts)
+        {
+            await host.DisposeAsync();
+            host.DeleteData();
+        }
+
+        foreach (var proxy in _proxies)
+        {
+            await proxy.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Registers_and_renews_with_certificates_that_chain_to_pebbles_root()
+    {
+        var host = StartHost();
+        var device = await host.CreateDeviceAsync();
+        using var client = host.Device();
+
+        var first = await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+        await AssertValidForAsync(first, device.Hostname);
+        Assert.Equal(first.Certificate, (await ProvisionAsync(client, ProvisioningHostFactory.Register(device))).Certificate);
+
+        // Into the renewal window (Pebble's certificates last 5 years; renewal starts in the last third).
+        host.Time.Advance(first.RenewAfter - host.Time.GetUtcNow() + TimeSpan.FromDays(1));
+        var renewed = await ProvisionAsync(client, ProvisioningHostFactory.Renew(device));
+        await AssertValidForAsync(renewed, device.Hostname);
+        Assert.NotEqual(SerialOf(first.Certificate), SerialOf(renewed.Certificate));
+
+        using var admin = host.Admin();
+        var details = await admin.GetFromJsonAsync<JsonElement>($"/api/admin/devices/{device.DeviceId}");
+        Assert.Equal("active", details.GetProperty("status").GetString());
+        Assert.Equal(2, details.GetProperty("certificates").GetArrayLength());
+        Assert.All(details.GetProperty("certificates").EnumerateArray(), c => Assert.Equal("Acme", c.GetProperty("issuer").GetString()));
+    }
+
+    [Fact]
+    public async Task Uses_a_device_CSR_as_sent_and_returns_no_key()
+    {
+        var host = StartHost();
+        var device = await host.CreateDeviceAsync();
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={device.Hostname}", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName(device.Hostname);
+        request.CertificateExtensions.Add(san.Build());
+        using var client = host.Device();
+
+        var body = await ProvisionAsync(client, ProvisioningHostFactory.Register(device, csr: request.CreateSigningRequestPem()));
+
+        Assert.Null(body.PrivateKey);
+        using var leaf = X509Certificate2.CreateFromPem(body.Certificate);
+        Assert.Equal(key.ExportSubjectPublicKeyInfo(), leaf.PublicKey.ExportSubjectPublicKeyInfo());
+    }
+
+    [Fact]
+    public async Task Creates_the_ACME_account_once_and_reuses_it_after_a_restart()
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "sndctl-it-" + Guid.NewGuid().ToString("N"));
+        var first = StartHost(dataDirectory: dataDirectory);
+        var device = await first.CreateDeviceAsync();
+        using (var client = first.Device())
+        {
+            await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+        }
+
+        var stateKey = "acme/account/" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(_lab.Directory.AbsoluteUri)))[..32];
+        var stateBefore = await ReadStateAsync(first, stateKey);
+        Assert.Contains("\"accountUrl\":\"https://", stateBefore, StringComparison.Ordinal);
+        Assert.Contains(first.Logs, l => l.Contains("Created ACME account", StringComparison.Ordinal));
+        await first.DisposeAsync();
+
+        var second = StartHost(dataDirectory: dataDirectory);
+        var other = await second.CreateDeviceAsync();
+        using (var client = second.Device())
+        {
+            await ProvisionAsync(client, ProvisioningHostFactory.Register(other));
+        }
+
+        Assert.Equal(stateBefore, await ReadStateAsync(second, stateKey));
+        Assert.Contains(second.Logs, l => l.Contains("Using ACME account", StringComparison.Ordinal));
+        Assert.DoesNotContain(second.Logs, l => l.Contains("Created ACME account", StringComparison.Ordinal));
+        Assert.DoesNotContain("PRIVATE KEY", stateBefore, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Admin_revoke_revokes_the_certificate_at_the_CA()
+    {
+        var host = StartHost();
+        var device = await host.CreateDeviceAsync();
+        using var client = host.Device();
+        var body = await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+        var serial = SerialOf(body.Certificate);
+        Assert.Equal("Valid", await _lab.GetCertificateStatusAsync(serial));
+
+        using var admin = host.Admin();
+        var response = await admin.PostAsync($"/api/admin/devices/{device.DeviceId}/revoke", null);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Revoked", await _lab.GetCertificateStatusAsync(serial));
+        // The revoked certificate is never handed out again: the next register issues a new one.
+        var next = await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+        Assert.NotEqual(serial, SerialOf(next.Certificate));
+    }
+
+    [Fact]
+    public async Task Many_devices_registering_at_once_all_get_their_own_certificate()
+    {
+        var host = StartHost();
+        var devices = new List<CreatedDevice>();
+        for (var i = 0; i < 40; i++)
+        {
+            devices.Add(await host.CreateDeviceAsync());
+        }
+
+        using var client = host.Device();
+        var results = await Task.WhenAll(devices.Select(d => ProvisionAsync(client, ProvisioningHostFactory.Register(d))));
+
+        var (root, _) = await _lab.GetIssuingCertificatesAsync();
+        for (var i = 0; i < devices.Count; i++)
+        {
+            Assert.Equal(devices[i].Hostname, results[i].Hostname);
+            Assert.Equal(X509ChainStatusFlags.NoError, AcmeLab.VerifyChain(results[i].Certificate, root));
+            using var leaf = X509Certificate2.CreateFromPem(results[i].Certificate);
+            Assert.True(leaf.MatchesHostname(devices[i].Hostname, allowWildcards: false, allowCommonName: false));
+        }
+
+        Assert.Equal(devices.Count, results.Select(r => SerialOf(r.Certificate)).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_TXT_record_that_never_propagates_gives_a_clear_503_and_is_cleaned_up()
+    {
+        var dns = new RecordingDnsProvider(_lab.DecoyChallTestSrv); // Written where the checked nameserver never sees it.
+        var host = StartHost(
+            new() { ["Provisioning:Acme:PropagationTimeout"] = "00:00:01" },
+            services => dns.Replace(services));
+        var device = await host.CreateDeviceAsync();
+        using var client = host.Device();
+
+        var response = await client.SendAsync(ProvisioningHostFactory.Register(device));
+
+        var problem = await HttpAssert.ProblemAsync(response, 503);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Contains("did not reach every nameserver", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains(_lab.ChallTestSrvDns, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Single(dns.Created);
+        Assert.Equal(dns.Created, dns.Deleted);
+        await AssertNothingStoredAsync(host, device);
+    }
+
+    [Fact]
+    public async Task A_challenge_that_fails_validation_gives_a_clear_error_stores_nothing_and_cleans_up()
+    {
+        var dns = new RecordingDnsProvider(_lab.DecoyChallTestSrv); // Propagation is checked there; Pebble asks the real one.
+        var host = StartHost(
+            new() { ["Provisioning:Acme:PropagationNameservers:0"] = _lab.DecoyChallTestSrvDns },
+            services => dns.Replace(services));
+        var device = await host.CreateDeviceAsync();
+        using var client = host.Device();
+
+        var response = await client.SendAsync(ProvisioningHostFactory.Register(device));
+
+        var problem = await HttpAssert.ProblemAsync(response, 502);
+        var detail = problem.GetProperty("detail").GetString();
+        Assert.Contains("DNS-01 validation failed", detail, StringComparison.Ordinal);
+        Assert.Contains(device.Hostname, detail, StringComparison.Ordinal);
+        Assert.Equal(dns.Created, dns.Deleted);
+        await AssertNothingStoredAsync(host, device);
+    }
+
+    [Fact]
+    public async Task An_unreachable_CA_gives_503_with_Retry_After_and_the_device_registers_once_it_is_back()
+    {
+        var proxy = await StartProxyAsync();
+        var host = StartHost(directory: proxy.Directory);
+        var device = await host.CreateDeviceAsync();
+        using var client = host.Device();
+        proxy.Down = true;
+
+        var response = await client.SendAsync(ProvisioningHostFactory.Register(device));
+
+        var problem = await HttpAssert.ProblemAsync(response, 503);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Contains("could not be reached", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await AssertNothingStoredAsync(host, device);
+
+        proxy.Down = false;
+        var body = await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+        await AssertValidForAsync(body, device.Hostname);
+    }
+
+    [Fact]
+    public async Task A_rateLimited_answer_gives_503_with_the_CAs_Retry_After_and_pauses_new_orders()
+    {
+        var proxy = await StartProxyAsync();
+        proxy.RateLimitNextOrders = 1;
+        proxy.RateLimitRetryAfter = TimeSpan.FromSeconds(120);
+        var host = StartHost(directory: proxy.Directory);
+        var first = await host.CreateDeviceAsync();
+        var second = await host.CreateDeviceAsync();
+        using var client = host.Device();
+
+        var limited = await client.SendAsync(ProvisioningHostFactory.Register(first));
+        var problem = await HttpAssert.ProblemAsync(limited, 503);
+        Assert.Equal(TimeSpan.FromSeconds(120), limited.Headers.RetryAfter?.Delta);
+        Assert.Contains("rate limit", problem.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+
+        // Another device meanwhile: refused locally, the CA is not asked again.
+        var paused = await client.SendAsync(ProvisioningHostFactory.Register(second));
+        await HttpAssert.ProblemAsync(paused, 503);
+        Assert.InRange(paused.Headers.RetryAfter!.Delta!.Value, TimeSpan.FromSeconds(100), TimeSpan.FromSeconds(120));
+        Assert.Single(proxy.NewOrders);
+        var health = await client.GetFromJsonAsync<JsonElement>("/api/health");
+        Assert.Equal("Degraded", health.GetProperty("checks").GetProperty("issuer").GetProperty("status").GetString());
+
+        host.Time.Advance(TimeSpan.FromSeconds(121));
+        await AssertValidForAsync(await ProvisionAsync(client, ProvisioningHostFactory.Register(second)), second.Hostname);
+    }
+
+    [Fact]
+    public async Task Renewal_time_comes_from_ARI_and_renewals_send_replaces()
+    {
+        var proxy = await StartProxyAsync();
+        var windowStart = DateTimeOffset.UtcNow.AddDays(30);
+        proxy.RenewalWindow = (windowStart, windowStart.AddDays(2));
+        var host = StartHost(directory: proxy.Directory);
+        var device = await host.CreateDeviceAsync();
+        using var client = host.Device();
+
+        var first = await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+        Assert.InRange(first.RenewAfter, windowStart.AddSeconds(-1), windowStart.AddDays(2).AddSeconds(1));
+        Assert.Null(proxy.NewOrders.Single()["replaces"]);
+
+        host.Time.Advance(first.RenewAfter - host.Time.GetUtcNow() + TimeSpan.FromMinutes(1));
+        var renewed = await ProvisionAsync(client, ProvisioningHostFactory.Renew(device));
+
+        Assert.NotEqual(SerialOf(first.Certificate), SerialOf(renewed.Certificate));
+        var replaces = proxy.NewOrders.Last()["replaces"]?.GetValue<string>();
+        Assert.Equal(Sndctl.Provisioning.Acme.AcmeCertificateIdentifier.TryGet(first.Certificate), replaces);
+        Assert.Contains(replaces!, proxy.RenewalInfoRequests);
+    }
+
+    [Fact]
+    public async Task A_slow_issuance_answers_202_and_the_next_call_gets_the_certificate()
+    {
+        var proxy = await StartProxyAsync();
+        proxy.NewOrderDelay = TimeSpan.FromSeconds(1);
+        var host = StartHost(directory: proxy.Directory);
+        var device = await host.CreateDeviceAsync();
+        using var client = host.Device();
+
+        var call = client.SendAsync(ProvisioningHostFactory.Register(device));
+        while (proxy.NewOrders.IsEmpty)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        host.Time.Advance(TimeSpan.FromSeconds(31)); // Past the 30 s wait budget on the host's clock.
+        var pending = await call;
+        Assert.Equal(HttpStatusCode.Accepted, pending.StatusCode);
+        Assert.NotNull(pending.Headers.RetryAfter);
+
+        var body = await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+        await AssertValidForAsync(body, device.Hostname);
+        Assert.Single(proxy.NewOrders); // The second call joined the running issuance.
+    }
+
+    private ProvisioningHostFactory StartHost(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, Uri? directory = null, string? dataDirectory = null)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            ["Provisioning:BaseDomain"] = "devices.example.test",
+            ["Provisioning:Issuer"] = "Acme",
+            ["Provisioning:Acme:DirectoryUrl"] = (directory ?? _lab.Directory).AbsoluteUri,
+            ["Provisioning:Acme:AcceptTermsOfService"] = "true",
+            ["Provisioning:Acme:Email"] = "ops@example.test",
+            ["Provisioning:Acme:TrustedRootFile"] = _lab.TlsRootFile,
+            ["Provisioning:Acme:PropagationNameservers:0"] = _lab.ChallTestSrvDns,
+            ["Provisioning:Dns:Provider"] = "ChallTestSrv",
+            ["Provisioning:Dns:ChallTestSrv:ManagementUrl"] = _lab.ChallTestSrv.AbsoluteUri,
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            all[key] = value;
+        }
+
+        var host = new ProvisioningHostFactory(dataDirectory, all) { TestServices = services };
+        _hosts.Add(host);
+        return host;
+    }
+
+    private async Task<AcmeProxy> StartProxyAsync()
+    {
+        var proxy = await AcmeProxy.StartAsync(_lab);
+        _proxies.Add(proxy);
+        return proxy;
+    }
+
+    private static async Task<ProvisionResponse> ProvisionAsync(HttpClient client, HttpRequestMessage request)
+    {
+        var response = await client.SendAsync(request);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<ProvisionResponse>())!;
+    }
+
+    private async Task AssertValidForAsync(ProvisionResponse body, string hostname)
+    {
+        var (root, intermediate) = await _lab.GetIssuingCertificatesAsync();
+        Assert.Equal(X509ChainStatusFlags.NoError, AcmeLab.VerifyChain(body.Certificate, root));
+        var chain = new X509Certificate2Collection();
+        chain.ImportFromPem(body.Certificate);
+        Assert.Equal(intermediate.Thumbprint, chain[1].Thumbprint);
+        using var leaf = body.PrivateKey is null ? X509Certificate2.CreateFromPem(body.Certificate) : X509Certificate2.CreateFromPem(body.Certificate, body.PrivateKey);
+        Assert.Equal([hostname], leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames());
+        Assert.True(body.PrivateKey is null || leaf.HasPrivateKey);
+    }
+
+    private static async Task AssertNothingStoredAsync(ProvisioningHostFactory host, CreatedDevice device)
+    {
+        using var admin = host.Admin();
+        var details = await admin.GetFromJsonAsync<JsonElement>($"/api/admin/devices/{device.DeviceId}");
+        Assert.Equal("pending", details.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, details.GetProperty("certificate").ValueKind);
+        Assert.Equal(0, details.GetProperty("certificates").GetArrayLength());
+        Assert.Contains(details.GetProperty("events").EnumerateArray(), e => e.GetProperty("type").GetString() == AuditEventTypes.CertificateFailed);
+    }
+
+    private static async Task<string> ReadStateAsync(ProvisioningHostFactory host, string key)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        return (await scope.ServiceProvider.GetRequiredService<IIssuerStateStore>().GetAsync(key, CancellationToken.None))!;
+    }
+
+    private static string SerialOf(string pem)
+    {
+        using var leaf = X509Certificate2.CreateFromPem(pem);
+        return leaf.SerialNumber;
+    }
+
+    /// <summary>Places TXT records in a given challtestsrv and remembers what it created and deleted.</summary>
+    private sealed class RecordingDnsProvider(Uri challTestSrv) : IDnsProvider
+    {
+        public ConcurrentBag<string> Created { get; } = [];
+
+        public ConcurrentBag<string> Deleted { get; } = [];
+
+        public void Replace(IServiceCollection services)
+        {
+            services.RemoveAll<IDnsProvider>();
+            services.AddSingleton<IDnsProvider>(this);
+        }
+
+        public async Task<DnsTxtRecord> CreateTxtRecordAsync(string name, string value, CancellationToken cancellationToken)
+        {
+            await AcmeLab.SetTxtAsync(challTestSrv, name, value);
+            Created.Add(name + " " + value);
+            return new DnsTxtRecord(name, value, null);
+        }
+
+        public async Task DeleteTxtRecordAsync(DnsTxtRecord record, CancellationToken cancellationToken)
+        {
+            await AcmeLab.ClearTxtAsync(challTestSrv, record.Name);
+            Deleted.Add(record.Name + " " + record.Value);
+        }
+    }
+}

@@ -1,0 +1,172 @@
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Sndctl.Provisioning.Testing;
+
+namespace Sndctl.Provisioning.IntegrationTests;
+
+/// <summary>
+/// A small HTTPS stub in front of Pebble for what Pebble 2.4 lacks: it forwards every request (Host
+/// header kept, so Pebble's URLs and JWS url checks point at the stub), adds RFC 9773
+/// <c>renewalInfo</c> to the directory and serves a configured window, records new-order payloads
+/// (to see <c>replaces</c>), answers <c>rateLimited</c> with Retry-After on demand, can slow new
+/// orders down, and can drop every connection as an unreachable CA would.
+/// </summary>
+public sealed class AcmeProxy : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly HttpClient _pebble;
+    private readonly Uri _upstream;
+    private string? _newOrderPath;
+    private string? _noncePath;
+
+    private AcmeProxy(WebApplication app, HttpClient pebble, Uri upstream)
+    {
+        _app = app;
+        _pebble = pebble;
+        _upstream = upstream;
+    }
+
+    public Uri Directory { get; private set; } = null!;
+
+    /// <summary>The window served at renewalInfo; <see langword="null"/> answers 404.</summary>
+    public (DateTimeOffset Start, DateTimeOffset End)? RenewalWindow { get; set; }
+
+    /// <summary>How many coming new-order requests get a 429 rateLimited.</summary>
+    public int RateLimitNextOrders { get; set; }
+
+    public TimeSpan RateLimitRetryAfter { get; set; } = TimeSpan.FromSeconds(120);
+
+    public TimeSpan NewOrderDelay { get; set; }
+
+    /// <summary>Abort every connection, as a CA that cannot be reached.</summary>
+    public bool Down { get; set; }
+
+    /// <summary>Decoded JSON payloads of every new-order request that reached the stub.</summary>
+    public ConcurrentQueue<JsonNode> NewOrders { get; } = new();
+
+    public ConcurrentQueue<string> RenewalInfoRequests { get; } = new();
+
+    public static async Task<AcmeProxy> StartAsync(AcmeLab lab)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        var certificate = X509Certificate2.CreateFromPemFile(lab.TlsCertificateFile, lab.TlsKeyFile);
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.UseHttps(X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), null))));
+        var app = builder.Build();
+        var pebble = lab.CreateHttpClient();
+        var upstream = new Uri(lab.Directory.GetLeftPart(UriPartial.Authority));
+        var proxy = new AcmeProxy(app, pebble, upstream);
+        app.Run(proxy.HandleAsync);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        proxy.Directory = new Uri(new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), lab.Directory.AbsolutePath);
+        return proxy;
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        if (Down)
+        {
+            context.Abort();
+            return;
+        }
+
+        var request = context.Request;
+        var path = request.Path.Value ?? "/";
+        if (path.StartsWith("/renewal-info/", StringComparison.Ordinal))
+        {
+            RenewalInfoRequests.Enqueue(path["/renewal-info/".Length..]);
+            if (RenewalWindow is not { } window)
+            {
+                context.Response.StatusCode = 404;
+                return;
+            }
+
+            context.Response.Headers.RetryAfter = "21600";
+            await context.Response.WriteAsJsonAsync(new { suggestedWindow = new { start = window.Start.UtcDateTime.ToString("O"), end = window.End.UtcDateTime.ToString("O") } });
+            return;
+        }
+
+        var body = new MemoryStream();
+        await request.Body.CopyToAsync(body);
+        if (path == _newOrderPath)
+        {
+            using var jws = JsonDocument.Parse(body.ToArray());
+            NewOrders.Enqueue(JsonNode.Parse(Base64Url.DecodeFromChars(jws.RootElement.GetProperty("payload").GetString()!))!);
+            if (NewOrderDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(NewOrderDelay);
+            }
+
+            if (RateLimitNextOrders > 0)
+            {
+                RateLimitNextOrders--;
+                using var nonce = await ForwardAsync(context, HttpMethod.Head, _noncePath!, null);
+                context.Response.StatusCode = 429;
+                context.Response.ContentType = "application/problem+json";
+                context.Response.Headers.RetryAfter = ((int)RateLimitRetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                context.Response.Headers["Replay-Nonce"] = nonce.Headers.GetValues("Replay-Nonce").First();
+                await context.Response.WriteAsync("""{"type":"urn:ietf:params:acme:error:rateLimited","detail":"too many new orders recently (stub)","status":429}""");
+                return;
+            }
+        }
+
+        using var response = await ForwardAsync(context, new HttpMethod(request.Method), path + request.QueryString, body.ToArray());
+        var content = await response.Content.ReadAsByteArrayAsync();
+        if (path == Directory.AbsolutePath)
+        {
+            var directory = JsonNode.Parse(content)!.AsObject();
+            _newOrderPath = new Uri(directory["newOrder"]!.GetValue<string>()).AbsolutePath;
+            _noncePath = new Uri(directory["newNonce"]!.GetValue<string>()).AbsolutePath;
+            directory["renewalInfo"] = $"https://{request.Host}/renewal-info/";
+            content = Encoding.UTF8.GetBytes(directory.ToJsonString());
+        }
+
+        context.Response.StatusCode = (int)response.StatusCode;
+        foreach (var header in response.Headers.Concat(response.Content.Headers))
+        {
+            if (header.Key is not ("Transfer-Encoding" or "Content-Length"))
+            {
+                context.Response.Headers[header.Key] = header.Value.ToArray();
+            }
+        }
+
+        await context.Response.Body.WriteAsync(content);
+    }
+
+    private Task<HttpResponseMessage> ForwardAsync(HttpContext context, HttpMethod method, string pathAndQuery, byte[]? body)
+    {
+        var forward = new HttpRequestMessage(method, new Uri(_upstream, pathAndQuery));
+        forward.Headers.Host = context.Request.Host.Value;
+        if (body is { Length: > 0 })
+        {
+            forward.Content = new ByteArrayContent(body);
+            forward.Content.Headers.TryAddWithoutValidation("Content-Type", context.Request.ContentType);
+        }
+
+        if (context.Request.Headers.Accept.Count > 0)
+        {
+            forward.Headers.TryAddWithoutValidation("Accept", context.Request.Headers.Accept.ToArray());
+        }
+
+        return _pebble.SendAsync(forward);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        _pebble.Dispose();
+    }
+}
