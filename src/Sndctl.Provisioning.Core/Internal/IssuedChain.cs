@@ -46,10 +46,16 @@ internal static class IssuedChain
     }
 
     /// <summary>
-    /// The last third of the lifetime, whatever the lifetime is: 60 of 90 days, 30 of 45, 4 of 6.
+    /// The start of the last third of the lifetime, whatever the lifetime is (60 of 90 days, 30 of 45,
+    /// 4 of 6), plus a random jitter of up to a twentieth of the lifetime (4.5 days of 90), so that a
+    /// fleet provisioned in one afternoon does not come back for renewal in the same minute.
     /// </summary>
     public static DateTimeOffset DefaultRenewAfter(DateTimeOffset notBefore, DateTimeOffset notAfter)
-        => notBefore + ((notAfter - notBefore) * 2 / 3);
+    {
+        var lifetime = notAfter - notBefore;
+        var jitter = TimeSpan.FromTicks((long)(lifetime.Ticks / 20 * System.Security.Cryptography.RandomNumberGenerator.GetInt32(1_000_000) / 1_000_000.0));
+        return notBefore + (lifetime * 2 / 3) + jitter;
+    }
 
     public static byte[] PublicKeyOf(DeviceCertificate certificate)
     {
