@@ -6,6 +6,8 @@
 #                        Pebble that requires External Account Binding. Exports SNDCTL_TEST_* for tests.
 #   acme_lab_stop        stops them.
 # Pebble keeps its default 5 % random nonce rejection (PEBBLE_WFE_NONCEREJECT) unless the caller sets it.
+# Authorization reuse is off (PEBBLE_AUTHZREUSE=0): Pebble 2.4 deadlocks in its in-memory store when
+# reused authorizations meet a few hundred concurrent requests, and every order then really validates DNS-01.
 # Needs: ensure_packages, free_port, log (from the caller).
 
 acme_lab_pids=()
@@ -56,7 +58,7 @@ JSON
   "certificate": "$lab/tls.pem", "privateKey": "$lab/tls.key", "httpPort": 5002, "tlsPort": 5001,
   "ocspResponderURL": "", "externalAccountBindingRequired": true, "externalAccountMACKeys": {"kid-1": "$eab_key"}}}
 JSON
-  PEBBLE_VA_NOSLEEP="${PEBBLE_VA_NOSLEEP:-1}" PEBBLE_ALTERNATE_ROOTS="${PEBBLE_ALTERNATE_ROOTS:-1}" pebble -config "$lab/pebble.json" -dnsserver "127.0.0.1:$dns" >"$lab/pebble.log" 2>&1 &
+  PEBBLE_VA_NOSLEEP="${PEBBLE_VA_NOSLEEP:-1}" PEBBLE_ALTERNATE_ROOTS="${PEBBLE_ALTERNATE_ROOTS:-1}" PEBBLE_AUTHZREUSE="${PEBBLE_AUTHZREUSE:-0}" pebble -config "$lab/pebble.json" -dnsserver "127.0.0.1:$dns" >"$lab/pebble.log" 2>&1 &
   acme_lab_pids+=($!)
   PEBBLE_VA_NOSLEEP="${PEBBLE_VA_NOSLEEP:-1}" pebble -config "$lab/pebble-eab.json" -dnsserver "127.0.0.1:$dns" >"$lab/pebble-eab.log" 2>&1 &
   acme_lab_pids+=($!)

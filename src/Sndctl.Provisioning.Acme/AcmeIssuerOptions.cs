@@ -51,6 +51,14 @@ public sealed class AcmeIssuerOptions
     /// </summary>
     public TimeSpan RateLimitBackoff { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Most orders in flight at once from this instance. Issuance is I/O-bound and runs concurrently;
+    /// this only keeps a burst (a whole fleet booting) from queueing hundreds of requests at the CA,
+    /// where they would time out rather than finish sooner (Pebble 2.4 even deadlocks under a few
+    /// hundred concurrent requests). Default 16.
+    /// </summary>
+    public int MaxConcurrentOrders { get; set; } = 16;
+
     /// <summary>Timeouts, polling and nonce retries of the underlying <see cref="AcmeClient"/>.</summary>
     public AcmeClientOptions Client { get; } = new();
 }

@@ -46,12 +46,14 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
     {
         ArgumentNullException.ThrowIfNull(request);
         _gate.ThrowIfClosed();
-        var started = Stopwatch.GetTimestamp();
         using var activity = AcmeDiagnostics.ActivitySource.StartActivity("ACME issue");
         activity?.SetTag("dns.name", request.Hostname);
         AcmeClient? client = null;
         try
         {
+            using var slot = await _gate.EnterOrderAsync(cancellationToken).ConfigureAwait(false);
+            _gate.ThrowIfClosed(); // It may have closed while this order waited for a slot.
+            var started = Stopwatch.GetTimestamp();
             client = await _accounts.GetClientAsync(cancellationToken).ConfigureAwait(false);
             var options = _options.CurrentValue;
             var order = await NewOrderAsync(client, request, options, cancellationToken).ConfigureAwait(false);

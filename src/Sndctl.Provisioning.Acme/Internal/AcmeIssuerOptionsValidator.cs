@@ -55,6 +55,11 @@ internal sealed class AcmeIssuerOptionsValidator : IValidateOptions<AcmeIssuerOp
             errors.Add("AcmeIssuerOptions.PropagationTimeout and PropagationMaxInterval must be positive.");
         }
 
+        if (options.MaxConcurrentOrders < 1)
+        {
+            errors.Add("AcmeIssuerOptions.MaxConcurrentOrders must be at least 1.");
+        }
+
         if (options.Client.RequestTimeout <= TimeSpan.Zero || options.Client.BadNonceRetries < 0 || options.Client.PollInitialDelay <= TimeSpan.Zero)
         {
             errors.Add("AcmeIssuerOptions.Client: RequestTimeout and PollInitialDelay must be positive and BadNonceRetries not negative.");

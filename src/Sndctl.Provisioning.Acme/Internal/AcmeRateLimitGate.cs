@@ -7,11 +7,34 @@ namespace Sndctl.Provisioning.Acme.Internal;
 /// After the CA answers <c>rateLimited</c>, refuses new orders locally until its <c>Retry-After</c>
 /// has passed, so a fleet retrying does not hammer the CA (and extend the limit). One gate per
 /// process: Let's Encrypt's limits are per account and per registered domain, which every device
-/// of a deployment shares.
+/// of a deployment shares. Also bounds the orders in flight at once.
 /// </summary>
-internal sealed class AcmeRateLimitGate(TimeProvider time, IOptionsMonitor<AcmeIssuerOptions> options)
+internal sealed class AcmeRateLimitGate(TimeProvider time, IOptionsMonitor<AcmeIssuerOptions> options) : IDisposable
 {
+    private readonly SemaphoreSlim _orders = new(options.CurrentValue.MaxConcurrentOrders, options.CurrentValue.MaxConcurrentOrders);
     private long _closedUntilTicks;
+
+    /// <summary>Waits for one of <see cref="AcmeIssuerOptions.MaxConcurrentOrders"/> order slots; dispose the result to free it.</summary>
+    public async Task<IDisposable> EnterOrderAsync(CancellationToken cancellationToken)
+    {
+        await _orders.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new Slot(_orders);
+    }
+
+    public void Dispose() => _orders.Dispose();
+
+    private sealed class Slot(SemaphoreSlim orders) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                orders.Release();
+            }
+        }
+    }
 
     /// <summary>When orders may be placed again, or <see langword="null"/> when open.</summary>
     public DateTimeOffset? ClosedUntil
