@@ -8,9 +8,25 @@
 # Pebble keeps its default 5 % random nonce rejection (PEBBLE_WFE_NONCEREJECT) unless the caller sets it.
 # Authorization reuse is off (PEBBLE_AUTHZREUSE=0): Pebble 2.4 deadlocks in its in-memory store when
 # reused authorizations meet a few hundred concurrent requests, and every order then really validates DNS-01.
-# Needs: ensure_packages, free_port, log (from the caller).
+# Run directly (bash tests/acme-lab.sh [DIR]) it starts the lab, prints the settings for the
+# reference host, and runs until Ctrl+C.
 
 acme_lab_pids=()
+
+declare -F log >/dev/null || log() { printf '[acme-lab] %s\n' "$*" >&2; }
+declare -F free_port >/dev/null || free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+declare -F ensure_packages >/dev/null || ensure_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    log "installing ${missing[*]}"
+    $sudo apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
 
 acme_lab_wait_port() {
   local port="$1" name="$2"
@@ -87,3 +103,24 @@ acme_lab_stop() {
   for pid in "${acme_lab_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   acme_lab_pids=()
 }
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -euo pipefail
+  dir="${1:-$(mktemp -d /tmp/sndctl-acme-lab.XXXXXX)}"
+  trap acme_lab_stop EXIT
+  acme_lab_start "$dir"
+  env | grep '^SNDCTL_TEST_' | sed 's/^/export /' > "$dir/env"
+  cat <<HINT
+
+ACME lab running (Ctrl+C stops it). Pebble's issuing root: curl --cacert $SNDCTL_TEST_PEBBLE_TLS_ROOT $SNDCTL_TEST_PEBBLE_MANAGEMENT/roots/0
+Tests: source $dir/env, then dotnet test. Reference host in ACME mode:
+
+  Provisioning__Issuer=Acme Provisioning__BaseDomain=devices.example.test \\
+  Provisioning__Acme__DirectoryUrl=$SNDCTL_TEST_PEBBLE_DIRECTORY Provisioning__Acme__AcceptTermsOfService=true \\
+  Provisioning__Acme__TrustedRootFile=$SNDCTL_TEST_PEBBLE_TLS_ROOT Provisioning__Acme__PropagationNameservers__0=$SNDCTL_TEST_CHALLTESTSRV_DNS \\
+  Provisioning__Dns__Provider=ChallTestSrv Provisioning__Dns__ChallTestSrv__ManagementUrl=$SNDCTL_TEST_CHALLTESTSRV \\
+  dotnet run --project samples/Sndctl.Provisioning.Host
+
+HINT
+  wait
+fi
