@@ -98,6 +98,13 @@ public sealed class AcmeLab
         response.EnsureSuccessStatusCode();
     }
 
+    public static async Task SetCnameAsync(Uri challTestSrv, string name, string target)
+    {
+        using var http = new HttpClient();
+        using var response = await http.PostAsJsonAsync(new Uri(challTestSrv, "set-cname"), new { host = name.TrimEnd('.') + ".", target = target.TrimEnd('.') + "." });
+        response.EnsureSuccessStatusCode();
+    }
+
     public static async Task ClearTxtAsync(Uri challTestSrv, string name)
     {
         using var http = new HttpClient();

@@ -81,6 +81,23 @@ public sealed class AcmeHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Follows_a_CNAME_at_acme_challenge_and_writes_the_record_where_it_points()
+    {
+        var dns = new RecordingDnsProvider(_lab.ChallTestSrv);
+        var host = StartHost(services: services => dns.Replace(services));
+        var device = await host.CreateDeviceAsync();
+        var target = $"{device.DeviceId}.acme-delegated.example.test";
+        await AcmeLab.SetCnameAsync(_lab.ChallTestSrv, "_acme-challenge." + device.Hostname, target);
+        using var client = host.Device();
+
+        var body = await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+
+        await AssertValidForAsync(body, device.Hostname);
+        Assert.StartsWith(target + " ", Assert.Single(dns.Created), StringComparison.Ordinal);
+        Assert.Equal(dns.Created, dns.Deleted);
+    }
+
+    [Fact]
     public async Task Creates_the_ACME_account_once_and_reuses_it_after_a_restart()
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "sndctl-it-" + Guid.NewGuid().ToString("N"));
