@@ -11,7 +11,7 @@ internal sealed class HostSettings
         [""] = ["BaseDomain", "DataDirectory", "Issuer", "KeyAlgorithm", "IssuanceWaitBudget", "PendingRetryAfter", "IssuanceLeaseDuration",
             "IssuanceTimeout", "LastSeenResolution", "MaxBatchSize", "Acme", "Dns", "Storage", "PrivateCa", "Admin", "Http", "DataProtection"],
         ["Acme"] = ["DirectoryUrl", "Email", "AcceptTermsOfService", "TrustedRootFile", "PropagationNameservers", "ExternalAccountKeyId",
-            "ExternalAccountHmacKey", "AccountKeyAlgorithm", "PreferredChain", "Profile", "PropagationTimeout", "PropagationMaxInterval", "RateLimitBackoff", "MaxConcurrentOrders", "Client"],
+            "ExternalAccountHmacKey", "AccountKeyAlgorithm", "PreferredChain", "Profile", "Resolvers", "PropagationTimeout", "PropagationMaxInterval", "RateLimitBackoff", "MaxConcurrentOrders", "Client"],
         ["Acme:Client"] = ["RequestTimeout", "BadNonceRetries", "PollInitialDelay", "PollMaxDelay", "MaxRetryAfter", "NoncePoolSize", "UserAgent"],
         ["Dns"] = ["Provider", "Cloudflare", "Route53", "ChallTestSrv"],
         ["Dns:ChallTestSrv"] = ["ManagementUrl"],

@@ -39,6 +39,15 @@ public sealed class AcmeIssuerOptions
     /// </summary>
     public IList<string> PropagationNameservers { get; } = [];
 
+    /// <summary>
+    /// <c>host:port</c> recursive resolvers used to follow CNAMEs and find the zone's nameservers;
+    /// the system's resolvers when empty. Ignored when <see cref="PropagationNameservers"/> is set.
+    /// </summary>
+    public IList<string> Resolvers { get; } = [];
+
+    /// <summary>The port authoritative nameservers are asked on (53; tests run fake ones elsewhere).</summary>
+    internal int AuthoritativePort { get; set; } = 53;
+
     /// <summary>How long to wait for every nameserver to answer the TXT value. Default 2 minutes.</summary>
     public TimeSpan PropagationTimeout { get; set; } = TimeSpan.FromMinutes(2);
 

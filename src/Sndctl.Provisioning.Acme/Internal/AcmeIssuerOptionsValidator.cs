@@ -38,7 +38,7 @@ internal sealed class AcmeIssuerOptionsValidator : IValidateOptions<AcmeIssuerOp
             errors.Add($"AcmeIssuerOptions.TrustedRootFile '{root}' does not exist.");
         }
 
-        foreach (var server in options.PropagationNameservers)
+        foreach (var server in options.PropagationNameservers.Concat(options.Resolvers))
         {
             try
             {
@@ -46,7 +46,7 @@ internal sealed class AcmeIssuerOptionsValidator : IValidateOptions<AcmeIssuerOp
             }
             catch (Exception ex) when (ex is ArgumentException or System.Net.Sockets.SocketException)
             {
-                errors.Add($"AcmeIssuerOptions.PropagationNameservers entry '{server}' is not a reachable host:port.");
+                errors.Add($"AcmeIssuerOptions.PropagationNameservers or Resolvers entry '{server}' is not a host:port that resolves.");
             }
         }
 

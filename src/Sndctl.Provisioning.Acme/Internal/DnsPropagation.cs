@@ -26,7 +26,8 @@ internal sealed partial class DnsPropagation
         _options = options;
         _logger = logger;
         _configured = [.. options.CurrentValue.PropagationNameservers.Select(ParseNameServer)];
-        var recursive = _configured.Count > 0 ? new LookupClientOptions([.. _configured]) : new LookupClientOptions();
+        NameServer[] resolvers = _configured.Count > 0 ? [.. _configured] : [.. options.CurrentValue.Resolvers.Select(ParseNameServer)];
+        var recursive = resolvers.Length > 0 ? new LookupClientOptions(resolvers) : new LookupClientOptions();
         recursive.UseCache = false;
         recursive.Timeout = TimeSpan.FromSeconds(3);
         recursive.Retries = 1;
@@ -141,7 +142,7 @@ internal sealed partial class DnsPropagation
             foreach (var type in new[] { QueryType.A, QueryType.AAAA })
             {
                 var addresses = await _recursive.QueryAsync(host, type, QueryClass.IN, cancellationToken).ConfigureAwait(false);
-                servers.AddRange(addresses.Answers.OfType<AddressRecord>().Select(a => new NameServer(a.Address, 53)));
+                servers.AddRange(addresses.Answers.OfType<AddressRecord>().Select(a => new NameServer(a.Address, _options.CurrentValue.AuthoritativePort)));
             }
         }
 
