@@ -286,6 +286,28 @@ public sealed class AcmeHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_configured_certificate_profile_is_requested_when_the_CA_offers_it_and_refused_clearly_when_not()
+    {
+        var proxy = await StartProxyAsync();
+        proxy.Profiles = new() { ["classic"] = "The profile you're used to", ["shortlived"] = "Six-day certificates" };
+        var host = StartHost(new() { ["Provisioning:Acme:Profile"] = "shortlived" }, directory: proxy.Directory);
+        var device = await host.CreateDeviceAsync();
+        using var client = host.Device();
+
+        await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+        Assert.Equal("shortlived", proxy.NewOrders.Single()["profile"]?.GetValue<string>());
+
+        var other = StartHost(new() { ["Provisioning:Acme:Profile"] = "tlsserver" }, directory: proxy.Directory);
+        var refusedDevice = await other.CreateDeviceAsync();
+        using var otherClient = other.Device();
+        var refused = await otherClient.SendAsync(ProvisioningHostFactory.Register(refusedDevice));
+        var problem = await HttpAssert.ProblemAsync(refused, 502);
+        Assert.Contains("'tlsserver'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("classic, shortlived", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Single(proxy.NewOrders); // Refused before asking the CA.
+    }
+
+    [Fact]
     public async Task A_slow_issuance_answers_202_and_the_next_call_gets_the_certificate()
     {
         var proxy = await StartProxyAsync();

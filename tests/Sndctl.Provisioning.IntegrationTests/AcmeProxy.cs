@@ -50,10 +50,13 @@ public sealed class AcmeProxy : IAsyncDisposable
 
     public TimeSpan NewOrderDelay { get; set; }
 
+    /// <summary>Certificate profiles to list in the directory's meta (draft-aaron-acme-profiles).</summary>
+    public Dictionary<string, string>? Profiles { get; set; }
+
     /// <summary>Abort every connection, as a CA that cannot be reached.</summary>
     public bool Down { get; set; }
 
-    /// <summary>Decoded JSON payloads of every new-order request that reached the stub.</summary>
+    /// <summary>Decoded JSON payloads of the orders created (or rate-limited by the stub).</summary>
     public ConcurrentQueue<JsonNode> NewOrders { get; } = new();
 
     public ConcurrentQueue<string> RenewalInfoRequests { get; } = new();
@@ -101,10 +104,11 @@ public sealed class AcmeProxy : IAsyncDisposable
 
         var body = new MemoryStream();
         await request.Body.CopyToAsync(body);
+        JsonNode? newOrder = null;
         if (path == _newOrderPath)
         {
             using var jws = JsonDocument.Parse(body.ToArray());
-            NewOrders.Enqueue(JsonNode.Parse(Base64Url.DecodeFromChars(jws.RootElement.GetProperty("payload").GetString()!))!);
+            newOrder = JsonNode.Parse(Base64Url.DecodeFromChars(jws.RootElement.GetProperty("payload").GetString()!))!;
             if (NewOrderDelay > TimeSpan.Zero)
             {
                 await Task.Delay(NewOrderDelay);
@@ -113,6 +117,7 @@ public sealed class AcmeProxy : IAsyncDisposable
             if (RateLimitNextOrders > 0)
             {
                 RateLimitNextOrders--;
+                NewOrders.Enqueue(newOrder);
                 using var nonce = await ForwardAsync(context, HttpMethod.Head, _noncePath!, null);
                 context.Response.StatusCode = 429;
                 context.Response.ContentType = "application/problem+json";
@@ -124,6 +129,10 @@ public sealed class AcmeProxy : IAsyncDisposable
         }
 
         using var response = await ForwardAsync(context, new HttpMethod(request.Method), path + request.QueryString, body.ToArray());
+        if (newOrder is not null && response.StatusCode == HttpStatusCode.Created)
+        {
+            NewOrders.Enqueue(newOrder); // Orders Pebble rejected (its random badNonce) are retried, not counted.
+        }
         var content = await response.Content.ReadAsByteArrayAsync();
         if (path == Directory.AbsolutePath)
         {
@@ -131,6 +140,10 @@ public sealed class AcmeProxy : IAsyncDisposable
             _newOrderPath = new Uri(directory["newOrder"]!.GetValue<string>()).AbsolutePath;
             _noncePath = new Uri(directory["newNonce"]!.GetValue<string>()).AbsolutePath;
             directory["renewalInfo"] = $"https://{request.Host}/renewal-info/";
+            if (Profiles is not null)
+            {
+                directory["meta"]!["profiles"] = JsonSerializer.SerializeToNode(Profiles);
+            }
             content = Encoding.UTF8.GetBytes(directory.ToJsonString());
         }
 

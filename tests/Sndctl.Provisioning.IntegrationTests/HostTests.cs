@@ -131,9 +131,22 @@ public sealed class HostTests
     [InlineData("Provisioning:Storage:Provider", "PostgreSql", "ConnectionStrings:Provisioning is empty")]
     [InlineData("Provisioning:Storage:Provider", "Oracle", "Provisioning:Storage:Provider 'Oracle' is unknown")]
     [InlineData("Provisioning:Acme:Email", "a@b.c", "set Provisioning:Issuer to 'Acme'")]
-    public void Settings_UnknownOrContradictory_NameTheKey(string key, string value, string message)
+    [InlineData("Provisioning:Dns:Provider", "ChallTestSrv", "Provisioning:Dns:* is set but Provisioning:Issuer is 'PrivateCa'")]
+    [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Acme:DirectoryUrl is empty")]
+    [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:Provider is empty")]
+    [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:Provider 'Route53' is not available", "Provisioning:Dns:Provider", "Route53")]
+    [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:Provider 'Bind' is unknown", "Provisioning:Dns:Provider", "Bind")]
+    [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:ChallTestSrv:ManagementUrl is not a URL", "Provisioning:Dns:Provider", "ChallTestSrv")]
+    [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Acme:DirectoryUrI is not a setting", "Provisioning:Acme:DirectoryUrI", "https://x")]
+    public void Settings_UnknownOrContradictory_NameTheKey(string key, string value, string message, string? otherKey = null, string? otherValue = null)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();
+        var settings = new Dictionary<string, string?> { [key] = value };
+        if (otherKey is not null)
+        {
+            settings[otherKey] = otherValue;
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var ex = Assert.Throws<HostConfigurationException>(() => HostSettings.Read(configuration, Path.GetTempPath()));
         Assert.Contains(ex.Errors, e => e.Contains(message, StringComparison.Ordinal));
     }
@@ -144,6 +157,27 @@ public sealed class HostTests
         await using var host = new ProvisioningHostFactory(settings: new Dictionary<string, string?> { ["Provisioning:BaseDomain"] = "Not A Domain" });
         var ex = Assert.ThrowsAny<Exception>(() => host.Device());
         Assert.Contains("Provisioning:BaseDomain", ex.ToString(), StringComparison.Ordinal);
+        host.DeleteData();
+    }
+
+    [Theory]
+    [InlineData("Provisioning:Acme:DirectoryUrl", "not a url", "DirectoryUrl")]
+    [InlineData("Provisioning:Acme:ExternalAccountKeyId", "kid-1", "ExternalAccountKeyId and ExternalAccountHmacKey go together")]
+    [InlineData("Provisioning:Acme:TrustedRootFile", "/no/such/root.pem", "TrustedRootFile")]
+    [InlineData("Provisioning:Acme:MaxConcurrentOrders", "0", "MaxConcurrentOrders")]
+    public async Task Host_InvalidAcmeOptions_FailAtStartNamingTheSetting(string key, string value, string message)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Provisioning:Issuer"] = "Acme",
+            ["Provisioning:Acme:DirectoryUrl"] = "https://127.0.0.1:9/dir",
+            ["Provisioning:Dns:Provider"] = "ChallTestSrv",
+            ["Provisioning:Dns:ChallTestSrv:ManagementUrl"] = "http://127.0.0.1:9",
+            [key] = value,
+        };
+        await using var host = new ProvisioningHostFactory(settings: settings);
+        var ex = Assert.ThrowsAny<Exception>(() => host.Device());
+        Assert.Contains(message, ex.ToString(), StringComparison.Ordinal);
         host.DeleteData();
     }
 

@@ -127,9 +127,10 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
             replaces = AcmeCertificateIdentifier.TryGet(previous.CertificatePem);
         }
 
-        if (options.Profile is { } profile && directory.Meta?.Profiles is not { } offered)
+        if (options.Profile is { } profile && directory.Meta?.Profiles?.ContainsKey(profile) != true)
         {
-            throw new CertificateIssuanceException($"The certificate profile '{profile}' is configured, but the CA offers no profiles: remove the Profile setting.");
+            var offered = directory.Meta?.Profiles is { Count: > 0 } profiles ? "it offers: " + string.Join(", ", profiles.Keys) : "it offers none";
+            throw new CertificateIssuanceException($"The certificate profile '{profile}' is configured, but the CA does not offer it ({offered}): change or remove the Profile setting.");
         }
 
         var orderRequest = new AcmeOrderRequest
