@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Sndctl.Provisioning.Acme;
 using Sndctl.Provisioning.Acme.Internal;
@@ -31,19 +30,7 @@ public static class AcmeBuilderExtensions
         services.TryAddSingleton<AcmeRateLimitGate>();
         services.TryAddSingleton<DnsPropagation>();
         builder.UseIssuer<AcmeCertificateIssuer>();
-        services.Configure<HealthCheckServiceOptions>(o =>
-        {
-            if (o.Registrations.FirstOrDefault(r => r.Name == "issuer") is { } existing)
-            {
-                o.Registrations.Remove(existing);
-            }
-
-            o.Registrations.Add(new HealthCheckRegistration(
-                "issuer",
-                sp => new AcmeHealthCheck(sp.GetRequiredService<AcmeAccountManager>(), sp.GetRequiredService<AcmeRateLimitGate>()),
-                null,
-                ["ready"]));
-        });
+        builder.UseIssuerHealthCheck(sp => new AcmeHealthCheck(sp.GetRequiredService<AcmeAccountManager>(), sp.GetRequiredService<AcmeRateLimitGate>()));
 
         return services.AddHttpClient(AcmeAccountManager.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => AcmeHttpHandler.Create(sp.GetRequiredService<IOptions<AcmeIssuerOptions>>().Value))

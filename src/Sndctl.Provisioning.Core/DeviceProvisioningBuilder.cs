@@ -30,6 +30,25 @@ public sealed class DeviceProvisioningBuilder
         return this;
     }
 
+    /// <summary>
+    /// Makes <paramref name="factory"/>'s check the <c>issuer</c> health check (tag <c>ready</c>),
+    /// replacing the previous issuer's: issuer packages call it from their <c>Use*</c> method.
+    /// </summary>
+    public DeviceProvisioningBuilder UseIssuerHealthCheck(Func<IServiceProvider, Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Services.Configure<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>(o =>
+        {
+            if (o.Registrations.FirstOrDefault(r => r.Name == "issuer") is { } previous)
+            {
+                o.Registrations.Remove(previous);
+            }
+
+            o.Registrations.Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration("issuer", factory, null, ["ready"]));
+        });
+        return this;
+    }
+
     /// <summary>Makes <typeparamref name="TProvider"/> the DNS provider (scoped).</summary>
     public DeviceProvisioningBuilder UseDnsProvider<TProvider>()
         where TProvider : class, IDnsProvider

@@ -26,12 +26,7 @@ public static class PrivateCaBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PrivateCaOptions>, PrivateCaOptionsValidator>());
         services.TryAddSingleton<CertificateAuthority>();
         builder.UseIssuer<PrivateCaCertificateIssuer>();
-        services.Configure<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>(o =>
-        {
-            o.Registrations.Remove(o.Registrations.FirstOrDefault(r => r.Name == "issuer")!);
-            o.Registrations.Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
-                "issuer", sp => new PrivateCaHealthCheck(sp.GetRequiredService<CertificateAuthority>()), null, ["ready"]));
-        });
+        builder.UseIssuerHealthCheck(sp => new PrivateCaHealthCheck(sp.GetRequiredService<CertificateAuthority>()));
         return builder;
     }
 }
