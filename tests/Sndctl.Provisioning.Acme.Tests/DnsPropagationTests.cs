@@ -73,7 +73,7 @@ public sealed class DnsPropagationTests : IAsyncLifetime
     [Fact]
     public async Task Names_the_nameservers_that_never_got_the_value()
     {
-        var propagation = Create(o => o.PropagationTimeout = TimeSpan.FromMilliseconds(600));
+        var propagation = Create(o => o.PropagationTimeout = TimeSpan.FromSeconds(2));
         _ns1.AddTxt(Name, "expected");
 
         var failure = await Assert.ThrowsAsync<DnsPropagationException>(() => propagation.WaitForTxtAsync(Name, "expected", TestContext.Current.CancellationToken));

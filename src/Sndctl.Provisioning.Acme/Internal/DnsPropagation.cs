@@ -85,8 +85,8 @@ internal sealed partial class DnsPropagation
             servers = _configured.Count > 0 ? _configured : await AuthoritativeServersAsync(name, timeout.Token).ConfigureAwait(false);
             while (true)
             {
-                missing.Clear();
                 var answers = await Task.WhenAll(servers.Select(server => HasValueAsync(server, name, value, timeout.Token))).ConfigureAwait(false);
+                missing.Clear(); // Only after a whole round: the error names what the last complete round saw.
                 for (var i = 0; i < servers.Count; i++)
                 {
                     if (!answers[i])
