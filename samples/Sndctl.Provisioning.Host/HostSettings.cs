@@ -15,7 +15,7 @@ internal sealed class HostSettings
         ["Acme:Client"] = ["RequestTimeout", "BadNonceRetries", "PollInitialDelay", "PollMaxDelay", "MaxRetryAfter", "NoncePoolSize", "UserAgent"],
         ["Dns"] = ["Provider", "Cloudflare", "Route53", "ChallTestSrv"],
         ["Dns:ChallTestSrv"] = ["ManagementUrl"],
-        ["Dns:Cloudflare"] = ["ApiToken", "ZoneId", "BaseUrl"],
+        ["Dns:Cloudflare"] = ["ApiToken", "ZoneId", "BaseUrl", "Ttl", "RequestTimeout", "MaxRetries", "VerifyOnStart"],
         ["Dns:Route53"] = ["AccessKeyId", "SecretAccessKey", "SessionToken", "HostedZoneId", "ServiceUrl"],
         ["Storage"] = ["Provider"],
         ["PrivateCa"] = ["Approval", "PostsPerMinute", "KeyAlgorithm", "CertificateLifetime", "Backdate", "RootName", "RootCertificateFile", "IssuerCertificateFile", "IssuerKeyFile"],
@@ -80,8 +80,16 @@ internal sealed class HostSettings
                 case null or "":
                     errors.Add("Provisioning:Issuer is 'Acme' but Provisioning:Dns:Provider is empty: DNS-01 needs a DNS provider for the base domain's zone ('Cloudflare' or 'Route53'; 'ChallTestSrv' for a local Pebble).");
                     break;
-                case "Cloudflare" or "Route53":
-                    errors.Add($"Provisioning:Dns:Provider '{section["Dns:Provider"]}' is not available in this build yet; for a local Pebble use 'ChallTestSrv'.");
+                case "Cloudflare":
+                    dns = DnsKind.Cloudflare;
+                    if (string.IsNullOrWhiteSpace(section["Dns:Cloudflare:ApiToken"]))
+                    {
+                        errors.Add("Provisioning:Dns:Provider is 'Cloudflare' but Provisioning:Dns:Cloudflare:ApiToken is empty: create an API token with Zone:Read and DNS:Edit on the zone (environment Provisioning__Dns__Cloudflare__ApiToken).");
+                    }
+
+                    break;
+                case "Route53":
+                    errors.Add("Provisioning:Dns:Provider 'Route53' is not available in this build yet; use 'Cloudflare', or 'ChallTestSrv' for a local Pebble.");
                     break;
                 case "ChallTestSrv":
                     dns = DnsKind.ChallTestSrv;
@@ -156,6 +164,7 @@ internal enum DnsKind
 {
     None,
     ChallTestSrv,
+    Cloudflare,
 }
 
 internal enum StorageKind

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Sndctl.Provisioning.Acme;
 using Sndctl.Provisioning.Core;
+using Sndctl.Provisioning.Dns.Cloudflare;
 using Sndctl.Provisioning.Host.Data;
 using Sndctl.Provisioning.PrivateCa;
 
@@ -56,9 +57,15 @@ internal static partial class ProvisioningHost
         {
             provisioning.UseAcme();
             builder.Services.Configure<AcmeIssuerOptions>(section.GetSection("Acme"));
-            if (settings.Dns == DnsKind.ChallTestSrv)
+            switch (settings.Dns)
             {
-                provisioning.UseChallTestSrvDns(new Uri(section["Dns:ChallTestSrv:ManagementUrl"]!));
+                case DnsKind.ChallTestSrv:
+                    provisioning.UseChallTestSrvDns(new Uri(section["Dns:ChallTestSrv:ManagementUrl"]!));
+                    break;
+                case DnsKind.Cloudflare:
+                    provisioning.UseCloudflareDns();
+                    builder.Services.Configure<CloudflareDnsOptions>(section.GetSection("Dns:Cloudflare"));
+                    break;
             }
         }
 

@@ -98,6 +98,34 @@ public sealed class AcmeHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Issues_through_Cloudflare_DNS_with_Pebble_validating_what_the_provider_placed()
+    {
+        await using var cloudflare = await FakeCloudflare.StartAsync();
+        cloudflare.ChallTestSrv = _lab.ChallTestSrv; // Records placed through the API land in Pebble's DNS.
+        cloudflare.Tokens["cf-token-for-the-host-0123456789"] = (["zone:read", "dns:edit"], "active");
+        var zoneId = cloudflare.AddZone("example.test");
+        var host = StartHost(new()
+        {
+            ["Provisioning:Dns:Provider"] = "Cloudflare",
+            ["Provisioning:Dns:ChallTestSrv:ManagementUrl"] = null,
+            ["Provisioning:Dns:Cloudflare:ApiToken"] = "cf-token-for-the-host-0123456789",
+            ["Provisioning:Dns:Cloudflare:BaseUrl"] = cloudflare.BaseUrl.AbsoluteUri,
+        });
+        var device = await host.CreateDeviceAsync();
+        using var client = host.Device();
+
+        var body = await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+
+        await AssertValidForAsync(body, device.Hostname);
+        Assert.Contains(cloudflare.Requests, r => r.Method == "POST" && r.Path == $"/client/v4/zones/{zoneId}/dns_records" && r.Body.Contains("_acme-challenge." + device.Hostname, StringComparison.Ordinal));
+        Assert.Contains(cloudflare.Requests, r => r.Method == "DELETE");
+        Assert.Empty(cloudflare.Records);
+        var health = await client.GetFromJsonAsync<JsonElement>("/api/health");
+        Assert.Equal("Healthy", health.GetProperty("checks").GetProperty("dns").GetProperty("status").GetString());
+        Assert.DoesNotContain(host.Logs, l => l.Contains("cf-token-for-the-host-0123456789", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Creates_the_ACME_account_once_and_reuses_it_after_a_restart()
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "sndctl-it-" + Guid.NewGuid().ToString("N"));

@@ -135,6 +135,7 @@ public sealed class HostTests
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Acme:DirectoryUrl is empty")]
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:Provider is empty")]
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:Provider 'Route53' is not available", "Provisioning:Dns:Provider", "Route53")]
+    [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:Cloudflare:ApiToken is empty", "Provisioning:Dns:Provider", "Cloudflare")]
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:Provider 'Bind' is unknown", "Provisioning:Dns:Provider", "Bind")]
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:ChallTestSrv:ManagementUrl is not a URL", "Provisioning:Dns:Provider", "ChallTestSrv")]
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Acme:DirectoryUrI is not a setting", "Provisioning:Acme:DirectoryUrI", "https://x")]

@@ -1,0 +1,26 @@
+using System.Net;
+
+namespace Sndctl.Provisioning.Dns.Cloudflare;
+
+/// <summary>The Cloudflare API answered <c>success: false</c> or an error status.</summary>
+public sealed class CloudflareApiException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public CloudflareApiException(string message, HttpStatusCode statusCode, IReadOnlyList<CloudflareError> errors)
+        : base(message)
+    {
+        StatusCode = statusCode;
+        Errors = errors;
+    }
+
+    /// <summary>The HTTP status.</summary>
+    public HttpStatusCode StatusCode { get; }
+
+    /// <summary>Cloudflare's <c>errors</c> array.</summary>
+    public IReadOnlyList<CloudflareError> Errors { get; }
+}
+
+/// <summary>One entry of Cloudflare's <c>errors</c> array.</summary>
+/// <param name="Code">Cloudflare's error code, e.g. 10000 (authentication error) or 81058 (identical record exists).</param>
+/// <param name="Message">Cloudflare's message.</param>
+public sealed record CloudflareError(int Code, string Message);

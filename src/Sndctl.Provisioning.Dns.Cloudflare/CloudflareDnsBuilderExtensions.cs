@@ -1,0 +1,62 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Sndctl.Provisioning.Core;
+using Sndctl.Provisioning.Dns.Cloudflare;
+using Sndctl.Provisioning.Dns.Cloudflare.Internal;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the Cloudflare DNS provider.</summary>
+public static class CloudflareDnsBuilderExtensions
+{
+    /// <summary>The name of the typed <see cref="HttpClient"/> that talks to Cloudflare.</summary>
+    public const string HttpClientName = "Sndctl.Provisioning.Dns.Cloudflare";
+
+    /// <summary>
+    /// Places ACME DNS-01 records through the Cloudflare API v4. Adds a start-up token check and a
+    /// <c>dns</c> health check; <paramref name="configureHttpClient"/> customises the typed client
+    /// (proxy, resilience handlers).
+    /// </summary>
+    public static DeviceProvisioningBuilder UseCloudflareDns(
+        this DeviceProvisioningBuilder builder,
+        Action<CloudflareDnsOptions>? configure = null,
+        Action<IHttpClientBuilder>? configureHttpClient = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<CloudflareDnsOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CloudflareDnsOptions>, CloudflareDnsOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<CloudflareZoneCache>();
+        services.TryAddSingleton<CloudflareSelfCheck>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CloudflareSelfCheck>(sp => sp.GetRequiredService<CloudflareSelfCheck>()));
+        var http = services.AddHttpClient<CloudflareApi>(HttpClientName)
+            .ConfigureHttpClient((sp, client) =>
+            {
+                var baseUrl = sp.GetRequiredService<IOptions<CloudflareDnsOptions>>().Value.BaseUrl;
+                client.BaseAddress = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
+                client.Timeout = Timeout.InfiniteTimeSpan; // CloudflareDnsOptions.RequestTimeout bounds each call.
+            });
+        configureHttpClient?.Invoke(http);
+
+        services.RemoveAll<IDnsProvider>();
+        services.AddScoped<IDnsProvider, CloudflareDnsProvider>();
+        services.Configure<HealthCheckServiceOptions>(o =>
+        {
+            if (o.Registrations.FirstOrDefault(r => r.Name == "dns") is { } previous)
+            {
+                o.Registrations.Remove(previous);
+            }
+
+            o.Registrations.Add(new HealthCheckRegistration("dns", sp => sp.GetRequiredService<CloudflareSelfCheck>(), null, ["ready"]));
+        });
+        return builder;
+    }
+}

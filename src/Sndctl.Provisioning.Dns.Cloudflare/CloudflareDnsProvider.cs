@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+using Sndctl.Provisioning.Core;
+using Sndctl.Provisioning.Dns.Cloudflare.Internal;
+
+namespace Sndctl.Provisioning.Dns.Cloudflare;
+
+/// <summary>
+/// Places DNS-01 TXT records in a Cloudflare zone: one record per challenge (several challenges at
+/// one name each get their own), deleted by its ID, so other values at the name are left alone.
+/// </summary>
+internal sealed partial class CloudflareDnsProvider(CloudflareApi api, ILogger<CloudflareDnsProvider> logger) : IDnsProvider
+{
+    public async Task<DnsTxtRecord> CreateTxtRecordAsync(string name, string value, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var zoneId = await api.FindZoneIdAsync(name, cancellationToken).ConfigureAwait(false);
+        var recordId = await api.CreateTxtAsync(zoneId, name.TrimEnd('.'), value, cancellationToken).ConfigureAwait(false);
+        Log.Created(logger, name, zoneId, recordId);
+        return new DnsTxtRecord(name, value, zoneId + "/" + recordId);
+    }
+
+    public async Task DeleteTxtRecordAsync(DnsTxtRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (record.ProviderId?.Split('/') is not [var zoneId, var recordId])
+        {
+            throw new ArgumentException($"The TXT record '{record.Name}' was not created by the Cloudflare provider (no zone/record ID).", nameof(record));
+        }
+
+        await api.DeleteAsync(zoneId, recordId, cancellationToken).ConfigureAwait(false);
+        Log.Deleted(logger, record.Name, zoneId, recordId);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Debug, "Created TXT record {Name} in Cloudflare zone {ZoneId} (record {RecordId}).")]
+        public static partial void Created(ILogger logger, string name, string zoneId, string recordId);
+
+        [LoggerMessage(2, LogLevel.Debug, "Deleted TXT record {Name} from Cloudflare zone {ZoneId} (record {RecordId}).")]
+        public static partial void Deleted(ILogger logger, string name, string zoneId, string recordId);
+    }
+}

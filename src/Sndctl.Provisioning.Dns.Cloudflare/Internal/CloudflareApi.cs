@@ -1,0 +1,287 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Sndctl.Provisioning.Dns.Cloudflare.Internal;
+
+/// <summary>
+/// The few Cloudflare API v4 calls DNS-01 needs, over the typed <see cref="HttpClient"/>: envelope
+/// checking, pagination, and retries of 429/5xx honouring <c>Retry-After</c>.
+/// </summary>
+internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<CloudflareDnsOptions> options, CloudflareZoneCache zones, TimeProvider time, ILogger<CloudflareApi> logger)
+{
+    private const int IdenticalRecordExists = 81058;
+    private const int RecordDoesNotExist = 81044;
+
+    public async Task VerifyTokenAsync(CancellationToken cancellationToken)
+    {
+        using var document = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, "user/tokens/verify"), "verifying the API token", cancellationToken).ConfigureAwait(false);
+        var status = document.RootElement.GetProperty("result").GetProperty("status").GetString();
+        if (status != "active")
+        {
+            throw new CloudflareApiException($"The Cloudflare API token is '{status}', not active: make a new token with Zone:Read and DNS:Edit.", HttpStatusCode.OK, []);
+        }
+    }
+
+    public async Task<string> GetZoneNameAsync(string zoneId, CancellationToken cancellationToken)
+    {
+        using var document = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, $"zones/{Uri.EscapeDataString(zoneId)}"), $"reading zone {zoneId} (needs Zone:Read)", cancellationToken).ConfigureAwait(false);
+        return document.RootElement.GetProperty("result").GetProperty("name").GetString()!;
+    }
+
+    /// <summary>The configured zone, or the longest zone of the account that contains <paramref name="recordName"/>.</summary>
+    public async Task<string> FindZoneIdAsync(string recordName, CancellationToken cancellationToken)
+    {
+        if (options.CurrentValue.ZoneId is { Length: > 0 } configured)
+        {
+            return configured;
+        }
+
+        var labels = recordName.TrimEnd('.').Split('.');
+        for (var i = 0; i < labels.Length - 1; i++)
+        {
+            var candidate = string.Join('.', labels[i..]).ToLowerInvariant();
+            if (zones.TryGet(candidate, out var cached))
+            {
+                if (cached is not null)
+                {
+                    return cached;
+                }
+
+                continue;
+            }
+
+            string? found = null;
+            await foreach (var zone in PagesAsync($"zones?name={Uri.EscapeDataString(candidate)}", "finding the zone (needs Zone:Read)", cancellationToken).ConfigureAwait(false))
+            {
+                if (string.Equals(zone.GetProperty("name").GetString(), candidate, StringComparison.OrdinalIgnoreCase))
+                {
+                    found = zone.GetProperty("id").GetString();
+                    break;
+                }
+            }
+
+            zones.Set(candidate, found);
+            if (found is not null)
+            {
+                return found;
+            }
+        }
+
+        throw new CloudflareApiException(
+            $"No Cloudflare zone of this token contains '{recordName}': add the zone to the token's resources (Zone:Read, DNS:Edit) or set ZoneId.",
+            HttpStatusCode.NotFound,
+            []);
+    }
+
+    /// <summary>Adds one TXT record and returns its ID; an identical record (same name and value) is reused.</summary>
+    public async Task<string> CreateTxtAsync(string zoneId, string name, string value, CancellationToken cancellationToken)
+    {
+        var body = new CreateRecord("TXT", name, Quote(value), options.CurrentValue.Ttl);
+        try
+        {
+            using var document = await SendAsync(
+                () => new HttpRequestMessage(HttpMethod.Post, $"zones/{Uri.EscapeDataString(zoneId)}/dns_records") { Content = JsonContent.Create(body, CloudflareJsonContext.Default.CreateRecord) },
+                $"creating the TXT record {name} (needs DNS:Edit)",
+                cancellationToken).ConfigureAwait(false);
+            return document.RootElement.GetProperty("result").GetProperty("id").GetString()!;
+        }
+        catch (CloudflareApiException ex) when (ex.Errors.Any(e => e.Code == IdenticalRecordExists))
+        {
+            // The same value at the same name is the same challenge (a retried attempt): use that record.
+            await foreach (var record in PagesAsync($"zones/{Uri.EscapeDataString(zoneId)}/dns_records?type=TXT&name={Uri.EscapeDataString(name)}", $"listing TXT records at {name}", cancellationToken).ConfigureAwait(false))
+            {
+                if (Unquote(record.GetProperty("content").GetString()) == value)
+                {
+                    return record.GetProperty("id").GetString()!;
+                }
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Deletes one record by ID; a record that is gone already counts as deleted.</summary>
+    public async Task DeleteAsync(string zoneId, string recordId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var document = await SendAsync(
+                () => new HttpRequestMessage(HttpMethod.Delete, $"zones/{Uri.EscapeDataString(zoneId)}/dns_records/{Uri.EscapeDataString(recordId)}"),
+                $"deleting DNS record {recordId} (needs DNS:Edit)",
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (CloudflareApiException ex) when (ex.StatusCode == HttpStatusCode.NotFound || ex.Errors.Any(e => e.Code == RecordDoesNotExist))
+        {
+            Log.AlreadyGone(logger, recordId);
+        }
+    }
+
+    /// <summary>Every item of a paginated list (<c>result_info.total_pages</c>), page by page.</summary>
+    public async IAsyncEnumerable<JsonElement> PagesAsync(string path, string what, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var separator = path.Contains('?', StringComparison.Ordinal) ? '&' : '?';
+        for (var page = 1; ; page++)
+        {
+            var pagePath = $"{path}{separator}page={page}&per_page=50";
+            using var document = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, pagePath), what, cancellationToken).ConfigureAwait(false);
+            foreach (var item in document.RootElement.GetProperty("result").EnumerateArray())
+            {
+                yield return item.Clone();
+            }
+
+            var totalPages = document.RootElement.TryGetProperty("result_info", out var info) && info.TryGetProperty("total_pages", out var pages) ? pages.GetInt32() : 1;
+            if (page >= totalPages)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private async Task<JsonDocument> SendAsync(Func<HttpRequestMessage> create, string what, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        for (var attempt = 0; ; attempt++)
+        {
+            using var request = create();
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.ApiToken);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(settings.RequestTimeout);
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Cloudflare did not answer within {settings.RequestTimeout.TotalSeconds:0.#} s while {what}.", ex);
+            }
+
+            using (response)
+            {
+                if ((response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500) && attempt < settings.MaxRetries)
+                {
+                    var wait = RetryAfter(response) ?? TimeSpan.FromMilliseconds(500 * (1 << attempt));
+                    Log.Retrying(logger, (int)response.StatusCode, what, wait.TotalSeconds, attempt + 1);
+                    await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                JsonDocument? document = null;
+                try
+                {
+                    document = JsonDocument.Parse(bytes);
+                }
+                catch (JsonException)
+                {
+                    // Not Cloudflare's envelope (a proxy's error page): described below.
+                }
+
+                var success = document is not null && document.RootElement.TryGetProperty("success", out var flag) && flag.ValueKind == JsonValueKind.True;
+                if (response.IsSuccessStatusCode && success)
+                {
+                    return document!;
+                }
+
+                var errors = document is not null && document.RootElement.TryGetProperty("errors", out var list) && list.ValueKind == JsonValueKind.Array
+                    ? list.EnumerateArray().Select(e => new CloudflareError(
+                        e.TryGetProperty("code", out var code) && code.TryGetInt32(out var number) ? number : 0,
+                        e.TryGetProperty("message", out var message) ? message.GetString() ?? string.Empty : string.Empty)).ToList()
+                    : [];
+                document?.Dispose();
+                throw new CloudflareApiException(Describe(response.StatusCode, errors, what), response.StatusCode, errors);
+            }
+        }
+    }
+
+    private static string Describe(HttpStatusCode status, List<CloudflareError> errors, string what)
+    {
+        var detail = errors.Count == 0 ? string.Empty : " Cloudflare said: " + string.Join("; ", errors.Select(e => $"{e.Code} {e.Message}"));
+        return status switch
+        {
+            HttpStatusCode.Unauthorized => $"Cloudflare rejected the API token (401) while {what}: check Provisioning:Dns:Cloudflare:ApiToken is an API token (not the global API key), active and not expired.{detail}",
+            HttpStatusCode.Forbidden => $"The Cloudflare API token is not allowed to do this (403) while {what}: it needs Zone:Read and DNS:Edit on the zone of the device hostnames.{detail}",
+            HttpStatusCode.TooManyRequests => $"Cloudflare kept answering 429 (rate limited) while {what}.{detail}",
+            _ => $"Cloudflare answered {(int)status} while {what}.{detail}",
+        };
+    }
+
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        if (response.Headers.RetryAfter?.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        return response.Headers.RetryAfter?.Date is { } date ? Max(date - time.GetUtcNow(), TimeSpan.Zero) : null;
+
+        static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+    }
+
+    private static string Quote(string value) => "\"" + value + "\"";
+
+    private static string? Unquote(string? content) => content is { Length: >= 2 } && content[0] == '"' && content[^1] == '"' ? content[1..^1] : content;
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Cloudflare answered {StatusCode} while {What}; retrying in {Seconds:0.#} s (attempt {Attempt}).")]
+        public static partial void Retrying(ILogger logger, int statusCode, string what, double seconds, int attempt);
+
+        [LoggerMessage(2, LogLevel.Debug, "DNS record {RecordId} was already gone.")]
+        public static partial void AlreadyGone(ILogger logger, string recordId);
+    }
+}
+
+/// <summary>
+/// Zone IDs by name, kept for the process; names found not to be zones are remembered for ten
+/// minutes (a zone added later is seen then), at most 10,000 of them (device names are many).
+/// </summary>
+internal sealed class CloudflareZoneCache(TimeProvider time)
+{
+    private static readonly TimeSpan NegativeLifetime = TimeSpan.FromMinutes(10);
+    private readonly ConcurrentDictionary<string, string> _zones = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _notZones = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>True when the answer is known: <paramref name="zoneId"/> is the zone, or null for "not a zone".</summary>
+    public bool TryGet(string name, out string? zoneId)
+    {
+        if (_zones.TryGetValue(name, out var id))
+        {
+            zoneId = id;
+            return true;
+        }
+
+        zoneId = null;
+        return _notZones.TryGetValue(name, out var until) && until > time.GetUtcNow();
+    }
+
+    public void Set(string name, string? zoneId)
+    {
+        if (zoneId is not null)
+        {
+            _zones[name] = zoneId;
+            return;
+        }
+
+        if (_notZones.Count >= 10_000)
+        {
+            _notZones.Clear();
+        }
+
+        _notZones[name] = time.GetUtcNow() + NegativeLifetime;
+    }
+}
+
+internal sealed record CreateRecord(
+    [property: System.Text.Json.Serialization.JsonPropertyName("type")] string Type,
+    [property: System.Text.Json.Serialization.JsonPropertyName("name")] string Name,
+    [property: System.Text.Json.Serialization.JsonPropertyName("content")] string Content,
+    [property: System.Text.Json.Serialization.JsonPropertyName("ttl")] int Ttl);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(CreateRecord))]
+internal sealed partial class CloudflareJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
