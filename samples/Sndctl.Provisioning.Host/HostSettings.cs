@@ -16,7 +16,7 @@ internal sealed class HostSettings
         ["Dns"] = ["Provider", "Cloudflare", "Route53", "ChallTestSrv"],
         ["Dns:ChallTestSrv"] = ["ManagementUrl"],
         ["Dns:Cloudflare"] = ["ApiToken", "ZoneId", "BaseUrl", "Ttl", "RequestTimeout", "MaxRetries", "VerifyOnStart"],
-        ["Dns:Route53"] = ["AccessKeyId", "SecretAccessKey", "SessionToken", "HostedZoneId", "ServiceUrl"],
+        ["Dns:Route53"] = ["AccessKeyId", "SecretAccessKey", "SessionToken", "HostedZoneId", "ServiceUrl", "SigningRegion", "Ttl", "RequestTimeout", "MaxRetries", "RetryBaseDelay", "SyncTimeout", "SyncPollInterval", "VerifyOnStart"],
         ["Storage"] = ["Provider"],
         ["PrivateCa"] = ["Approval", "PostsPerMinute", "KeyAlgorithm", "CertificateLifetime", "Backdate", "RootName", "RootCertificateFile", "IssuerCertificateFile", "IssuerKeyFile"],
         ["Admin"] = ["ApiKeys"],
@@ -89,7 +89,17 @@ internal sealed class HostSettings
 
                     break;
                 case "Route53":
-                    errors.Add("Provisioning:Dns:Provider 'Route53' is not available in this build yet; use 'Cloudflare', or 'ChallTestSrv' for a local Pebble.");
+                    dns = DnsKind.Route53;
+                    var hasKey = !string.IsNullOrWhiteSpace(section["Dns:Route53:AccessKeyId"]);
+                    if (hasKey != !string.IsNullOrWhiteSpace(section["Dns:Route53:SecretAccessKey"]))
+                    {
+                        errors.Add("Provisioning:Dns:Route53: set both AccessKeyId and SecretAccessKey, or neither to use the environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.");
+                    }
+                    else if (!hasKey && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID")))
+                    {
+                        errors.Add("Provisioning:Dns:Provider is 'Route53' but there are no AWS credentials: set Provisioning:Dns:Route53:AccessKeyId and SecretAccessKey, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (an IAM identity with the policy in docs/dns.md).");
+                    }
+
                     break;
                 case "ChallTestSrv":
                     dns = DnsKind.ChallTestSrv;
@@ -165,6 +175,7 @@ internal enum DnsKind
     None,
     ChallTestSrv,
     Cloudflare,
+    Route53,
 }
 
 internal enum StorageKind

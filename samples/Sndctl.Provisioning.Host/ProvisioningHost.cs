@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Sndctl.Provisioning.Acme;
 using Sndctl.Provisioning.Core;
 using Sndctl.Provisioning.Dns.Cloudflare;
+using Sndctl.Provisioning.Dns.Route53;
 using Sndctl.Provisioning.Host.Data;
 using Sndctl.Provisioning.PrivateCa;
 
@@ -65,6 +66,10 @@ internal static partial class ProvisioningHost
                 case DnsKind.Cloudflare:
                     provisioning.UseCloudflareDns();
                     builder.Services.Configure<CloudflareDnsOptions>(section.GetSection("Dns:Cloudflare"));
+                    break;
+                case DnsKind.Route53:
+                    provisioning.UseRoute53Dns();
+                    builder.Services.Configure<Route53DnsOptions>(section.GetSection("Dns:Route53"));
                     break;
             }
         }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Sndctl.Provisioning.Core;
 using Sndctl.Provisioning.Dns.Cloudflare;
 using Sndctl.Provisioning.Dns.Cloudflare.Internal;
+using Sndctl.Provisioning.Dns.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -34,7 +35,7 @@ public static class CloudflareDnsBuilderExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CloudflareDnsOptions>, CloudflareDnsOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<CloudflareZoneCache>();
+        services.TryAddSingleton<DnsZoneCache>();
         services.TryAddSingleton<CloudflareSelfCheck>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CloudflareSelfCheck>(sp => sp.GetRequiredService<CloudflareSelfCheck>()));
         var http = services.AddHttpClient<CloudflareApi>(HttpClientName)

@@ -126,6 +126,37 @@ public sealed class AcmeHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Issues_through_Route53_DNS_with_Pebble_validating_what_the_provider_placed()
+    {
+        await using var route53 = await FakeRoute53.StartAsync();
+        route53.ChallTestSrv = _lab.ChallTestSrv; // Record sets changed through the API land in Pebble's DNS.
+        route53.Keys["AKIAHOSTTEST00000001"] = ("host/Route53+Secret/0123456789", ["route53:ListHostedZonesByName", "route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets", "route53:GetChange"], null);
+        route53.AddZone("example.test", isPrivate: true);
+        var zoneId = route53.AddZone("example.test");
+        var host = StartHost(new()
+        {
+            ["Provisioning:Dns:Provider"] = "Route53",
+            ["Provisioning:Dns:ChallTestSrv:ManagementUrl"] = null,
+            ["Provisioning:Dns:Route53:AccessKeyId"] = "AKIAHOSTTEST00000001",
+            ["Provisioning:Dns:Route53:SecretAccessKey"] = "host/Route53+Secret/0123456789",
+            ["Provisioning:Dns:Route53:ServiceUrl"] = route53.ServiceUrl.AbsoluteUri,
+            ["Provisioning:Dns:Route53:SyncPollInterval"] = "00:00:00.05",
+        });
+        var device = await host.CreateDeviceAsync();
+        using var client = host.Device();
+
+        var body = await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+
+        await AssertValidForAsync(body, device.Hostname);
+        Assert.Contains(route53.Requests, r => r.Method == "POST" && r.RawTarget == $"/2013-04-01/hostedzone/{zoneId}/rrset" && r.Body.Contains("_acme-challenge." + device.Hostname + ".", StringComparison.Ordinal));
+        Assert.Contains(route53.Requests, r => r.RawTarget.StartsWith("/2013-04-01/change/", StringComparison.Ordinal));
+        Assert.Empty(route53.TxtAt(zoneId, "_acme-challenge." + device.Hostname)); // Removed after validation.
+        var health = await client.GetFromJsonAsync<JsonElement>("/api/health");
+        Assert.Equal("Healthy", health.GetProperty("checks").GetProperty("dns").GetProperty("status").GetString());
+        Assert.DoesNotContain(host.Logs, l => l.Contains("host/Route53+Secret/0123456789", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Creates_the_ACME_account_once_and_reuses_it_after_a_restart()
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "sndctl-it-" + Guid.NewGuid().ToString("N"));

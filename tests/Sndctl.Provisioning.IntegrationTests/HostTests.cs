@@ -134,7 +134,6 @@ public sealed class HostTests
     [InlineData("Provisioning:Dns:Provider", "ChallTestSrv", "Provisioning:Dns:* is set but Provisioning:Issuer is 'PrivateCa'")]
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Acme:DirectoryUrl is empty")]
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:Provider is empty")]
-    [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:Provider 'Route53' is not available", "Provisioning:Dns:Provider", "Route53")]
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:Cloudflare:ApiToken is empty", "Provisioning:Dns:Provider", "Cloudflare")]
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:Provider 'Bind' is unknown", "Provisioning:Dns:Provider", "Bind")]
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:ChallTestSrv:ManagementUrl is not a URL", "Provisioning:Dns:Provider", "ChallTestSrv")]
@@ -150,6 +149,24 @@ public sealed class HostTests
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var ex = Assert.Throws<HostConfigurationException>(() => HostSettings.Read(configuration, Path.GetTempPath()));
         Assert.Contains(ex.Errors, e => e.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Settings_Route53WithHalfTheKey_NamesBothKeys()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Provisioning:Issuer"] = "Acme",
+            ["Provisioning:Acme:DirectoryUrl"] = "https://acme.example/directory",
+            ["Provisioning:Dns:Provider"] = "Route53",
+            ["Provisioning:Dns:Route53:AccessKeyId"] = "AKIAEXAMPLE",
+            ["Provisioning:Dns:Route53:SecretAcessKey"] = "typo",
+        }).Build();
+
+        var ex = Assert.Throws<HostConfigurationException>(() => HostSettings.Read(configuration, Path.GetTempPath()));
+
+        Assert.Contains(ex.Errors, e => e.Contains("Provisioning:Dns:Route53: set both AccessKeyId and SecretAccessKey", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.Contains("Provisioning:Dns:Route53:SecretAcessKey is not a setting", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,10 +1,10 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Sndctl.Provisioning.Dns.Internal;
 
 namespace Sndctl.Provisioning.Dns.Cloudflare.Internal;
 
@@ -12,8 +12,11 @@ namespace Sndctl.Provisioning.Dns.Cloudflare.Internal;
 /// The few Cloudflare API v4 calls DNS-01 needs, over the typed <see cref="HttpClient"/>: envelope
 /// checking, pagination, and retries of 429/5xx honouring <c>Retry-After</c>.
 /// </summary>
-internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<CloudflareDnsOptions> options, CloudflareZoneCache zones, TimeProvider time, ILogger<CloudflareApi> logger)
+internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<CloudflareDnsOptions> options, DnsZoneCache zones, ILogger<CloudflareApi> logger)
 {
+    /// <summary>Signatures, retries and polls deal with a remote service: always real time, even under a test clock.</summary>
+    private static readonly TimeProvider s_clock = TimeProvider.System;
+
     private const int IdenticalRecordExists = 81058;
     private const int RecordDoesNotExist = 81044;
 
@@ -41,41 +44,29 @@ internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<Clo
             return configured;
         }
 
-        var labels = recordName.TrimEnd('.').Split('.');
-        for (var i = 0; i < labels.Length - 1; i++)
+        var zoneId = await zones.FindAsync(recordName, LookupZoneAsync, cancellationToken).ConfigureAwait(false);
+        if (zoneId is not null)
         {
-            var candidate = string.Join('.', labels[i..]).ToLowerInvariant();
-            if (zones.TryGet(candidate, out var cached))
-            {
-                if (cached is not null)
-                {
-                    return cached;
-                }
-
-                continue;
-            }
-
-            string? found = null;
-            await foreach (var zone in PagesAsync($"zones?name={Uri.EscapeDataString(candidate)}", "finding the zone (needs Zone:Read)", cancellationToken).ConfigureAwait(false))
-            {
-                if (string.Equals(zone.GetProperty("name").GetString(), candidate, StringComparison.OrdinalIgnoreCase))
-                {
-                    found = zone.GetProperty("id").GetString();
-                    break;
-                }
-            }
-
-            zones.Set(candidate, found);
-            if (found is not null)
-            {
-                return found;
-            }
+            return zoneId;
         }
 
         throw new CloudflareApiException(
             $"No Cloudflare zone of this token contains '{recordName}': add the zone to the token's resources (Zone:Read, DNS:Edit) or set ZoneId.",
             HttpStatusCode.NotFound,
             []);
+    }
+
+    private async Task<string?> LookupZoneAsync(string candidate, CancellationToken cancellationToken)
+    {
+        await foreach (var zone in PagesAsync($"zones?name={Uri.EscapeDataString(candidate)}", "finding the zone (needs Zone:Read)", cancellationToken).ConfigureAwait(false))
+        {
+            if (string.Equals(zone.GetProperty("name").GetString(), candidate, StringComparison.OrdinalIgnoreCase))
+            {
+                return zone.GetProperty("id").GetString();
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Adds one TXT record and returns its ID; an identical record (same name and value) is reused.</summary>
@@ -165,9 +156,9 @@ internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<Clo
             {
                 if ((response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500) && attempt < settings.MaxRetries)
                 {
-                    var wait = RetryAfter(response) ?? TimeSpan.FromMilliseconds(500 * (1 << attempt));
+                    var wait = HttpRetry.Delay(response, attempt, TimeSpan.FromMilliseconds(500), s_clock);
                     Log.Retrying(logger, (int)response.StatusCode, what, wait.TotalSeconds, attempt + 1);
-                    await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(wait, s_clock, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
@@ -211,18 +202,6 @@ internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<Clo
         };
     }
 
-    private TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        if (response.Headers.RetryAfter?.Delta is { } delta)
-        {
-            return delta;
-        }
-
-        return response.Headers.RetryAfter?.Date is { } date ? Max(date - time.GetUtcNow(), TimeSpan.Zero) : null;
-
-        static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
-    }
-
     private static string Quote(string value) => "\"" + value + "\"";
 
     private static string? Unquote(string? content) => content is { Length: >= 2 } && content[0] == '"' && content[^1] == '"' ? content[1..^1] : content;
@@ -234,46 +213,6 @@ internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<Clo
 
         [LoggerMessage(2, LogLevel.Debug, "DNS record {RecordId} was already gone.")]
         public static partial void AlreadyGone(ILogger logger, string recordId);
-    }
-}
-
-/// <summary>
-/// Zone IDs by name, kept for the process; names found not to be zones are remembered for ten
-/// minutes (a zone added later is seen then), at most 10,000 of them (device names are many).
-/// </summary>
-internal sealed class CloudflareZoneCache(TimeProvider time)
-{
-    private static readonly TimeSpan NegativeLifetime = TimeSpan.FromMinutes(10);
-    private readonly ConcurrentDictionary<string, string> _zones = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _notZones = new(StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>True when the answer is known: <paramref name="zoneId"/> is the zone, or null for "not a zone".</summary>
-    public bool TryGet(string name, out string? zoneId)
-    {
-        if (_zones.TryGetValue(name, out var id))
-        {
-            zoneId = id;
-            return true;
-        }
-
-        zoneId = null;
-        return _notZones.TryGetValue(name, out var until) && until > time.GetUtcNow();
-    }
-
-    public void Set(string name, string? zoneId)
-    {
-        if (zoneId is not null)
-        {
-            _zones[name] = zoneId;
-            return;
-        }
-
-        if (_notZones.Count >= 10_000)
-        {
-            _notZones.Clear();
-        }
-
-        _notZones[name] = time.GetUtcNow() + NegativeLifetime;
     }
 }
 

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Sndctl.Provisioning.Core;
+using Sndctl.Provisioning.Dns.Internal;
+using Sndctl.Provisioning.Dns.Route53;
+using Sndctl.Provisioning.Dns.Route53.Internal;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the Route53 DNS provider.</summary>
+public static class Route53DnsBuilderExtensions
+{
+    /// <summary>The name of the typed <see cref="HttpClient"/> that talks to Route53.</summary>
+    public const string HttpClientName = "Sndctl.Provisioning.Dns.Route53";
+
+    /// <summary>
+    /// Places ACME DNS-01 records through the Route53 API, signed with Signature Version 4. Adds a
+    /// start-up credentials check and a <c>dns</c> health check; <paramref name="configureHttpClient"/>
+    /// customises the typed client (proxy, resilience handlers).
+    /// </summary>
+    public static DeviceProvisioningBuilder UseRoute53Dns(
+        this DeviceProvisioningBuilder builder,
+        Action<Route53DnsOptions>? configure = null,
+        Action<IHttpClientBuilder>? configureHttpClient = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<Route53DnsOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Route53DnsOptions>, Route53DnsOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<DnsZoneCache>();
+        services.TryAddSingleton<Route53NameLocks>();
+        services.TryAddSingleton<Route53SelfCheck>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Route53SelfCheck>(sp => sp.GetRequiredService<Route53SelfCheck>()));
+        var http = services.AddHttpClient<Route53Api>(HttpClientName)
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan); // Route53DnsOptions.RequestTimeout bounds each call.
+        configureHttpClient?.Invoke(http);
+
+        services.RemoveAll<IDnsProvider>();
+        services.AddScoped<IDnsProvider, Route53DnsProvider>();
+        services.Configure<HealthCheckServiceOptions>(o =>
+        {
+            if (o.Registrations.FirstOrDefault(r => r.Name == "dns") is { } previous)
+            {
+                o.Registrations.Remove(previous);
+            }
+
+            o.Registrations.Add(new HealthCheckRegistration("dns", sp => sp.GetRequiredService<Route53SelfCheck>(), null, ["ready"]));
+        });
+        return builder;
+    }
+}
