@@ -1,8 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Sndctl.Provisioning.Core;
 using Sndctl.Provisioning.Dns.Cloudflare;
 using Sndctl.Provisioning.Dns.Cloudflare.Internal;
 using Sndctl.Provisioning.Dns.Internal;
@@ -34,10 +31,6 @@ public static class CloudflareDnsBuilderExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CloudflareDnsOptions>, CloudflareDnsOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<DnsZoneCache>();
-        services.TryAddSingleton<CloudflareSelfCheck>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CloudflareSelfCheck>(sp => sp.GetRequiredService<CloudflareSelfCheck>()));
         var http = services.AddHttpClient<CloudflareApi>(HttpClientName)
             .ConfigureHttpClient((sp, client) =>
             {
@@ -47,17 +40,7 @@ public static class CloudflareDnsBuilderExtensions
             });
         configureHttpClient?.Invoke(http);
 
-        services.RemoveAll<IDnsProvider>();
-        services.AddScoped<IDnsProvider, CloudflareDnsProvider>();
-        services.Configure<HealthCheckServiceOptions>(o =>
-        {
-            if (o.Registrations.FirstOrDefault(r => r.Name == "dns") is { } previous)
-            {
-                o.Registrations.Remove(previous);
-            }
-
-            o.Registrations.Add(new HealthCheckRegistration("dns", sp => sp.GetRequiredService<CloudflareSelfCheck>(), null, ["ready"]));
-        });
+        DnsProviderServices.Add<CloudflareDnsProvider, CloudflareSelfCheck>(services);
         return builder;
     }
 }

@@ -1,8 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Sndctl.Provisioning.Core;
 using Sndctl.Provisioning.Dns.Internal;
 using Sndctl.Provisioning.Dns.Route53;
 using Sndctl.Provisioning.Dns.Route53.Internal;
@@ -34,26 +31,12 @@ public static class Route53DnsBuilderExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Route53DnsOptions>, Route53DnsOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<DnsZoneCache>();
         services.TryAddSingleton<Route53NameLocks>();
-        services.TryAddSingleton<Route53SelfCheck>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Route53SelfCheck>(sp => sp.GetRequiredService<Route53SelfCheck>()));
         var http = services.AddHttpClient<Route53Api>(HttpClientName)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan); // Route53DnsOptions.RequestTimeout bounds each call.
         configureHttpClient?.Invoke(http);
 
-        services.RemoveAll<IDnsProvider>();
-        services.AddScoped<IDnsProvider, Route53DnsProvider>();
-        services.Configure<HealthCheckServiceOptions>(o =>
-        {
-            if (o.Registrations.FirstOrDefault(r => r.Name == "dns") is { } previous)
-            {
-                o.Registrations.Remove(previous);
-            }
-
-            o.Registrations.Add(new HealthCheckRegistration("dns", sp => sp.GetRequiredService<Route53SelfCheck>(), null, ["ready"]));
-        });
+        DnsProviderServices.Add<Route53DnsProvider, Route53SelfCheck>(services);
         return builder;
     }
 }
