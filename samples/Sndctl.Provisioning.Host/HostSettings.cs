@@ -18,9 +18,9 @@ internal sealed class HostSettings
         ["Dns:Cloudflare"] = ["ApiToken", "ZoneId", "BaseUrl", "Ttl", "RequestTimeout", "MaxRetries", "VerifyOnStart"],
         ["Dns:Route53"] = ["AccessKeyId", "SecretAccessKey", "SessionToken", "HostedZoneId", "ServiceUrl", "SigningRegion", "Ttl", "RequestTimeout", "MaxRetries", "RetryBaseDelay", "SyncTimeout", "SyncPollInterval", "VerifyOnStart"],
         ["Storage"] = ["Provider"],
-        ["PrivateCa"] = ["Approval", "PostsPerMinute", "KeyAlgorithm", "CertificateLifetime", "Backdate", "RootName", "RootCertificateFile", "IssuerCertificateFile", "IssuerKeyFile"],
+        ["PrivateCa"] = ["Approval", "PostsPerMinute", "KeyAlgorithm", "CertificateLifetime", "Backdate", "RootName", "RootCertificateFile", "IssuerCertificateFile", "IssuerKeyFile", "RootKeyFile", "CsrCertificateLifetime", "CrlBaseUrl", "CrlLifetime"],
         ["Admin"] = ["ApiKeys"],
-        ["Http"] = ["MaxDeviceRequestBodySize", "MaxAdminRequestBodySize", "MaxFailuresPerDevice", "MaxFailuresPerClient", "FailureWindow"],
+        ["Http"] = ["MaxDeviceRequestBodySize", "MaxAdminRequestBodySize", "MaxFailuresPerDevice", "MaxFailuresPerClient", "FailureWindow", "KnownProxies"],
         ["DataProtection"] = ["CertificateFile", "CertificatePassword"],
     };
 
@@ -112,6 +112,14 @@ internal sealed class HostSettings
                 case var other:
                     errors.Add($"Provisioning:Dns:Provider '{other}' is unknown: use 'Cloudflare', 'Route53' or 'ChallTestSrv' (local Pebble only).");
                     break;
+            }
+        }
+
+        foreach (var (proxy, i) in (section.GetSection("Http:KnownProxies").Get<string[]>() ?? []).Select((p, i) => (p, i)))
+        {
+            if (!System.Net.IPAddress.TryParse(proxy, out _))
+            {
+                errors.Add($"Provisioning:Http:KnownProxies:{i} '{proxy}' is not an IP address: list the addresses of the reverse proxies whose X-Forwarded-For is believed.");
             }
         }
 

@@ -1,5 +1,7 @@
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Sndctl.Provisioning.Acme;
 using Sndctl.Provisioning.Core;
 using Sndctl.Provisioning.Dns.Cloudflare;
@@ -54,6 +56,29 @@ internal static partial class ProvisioningHost
         // The private CA stays registered in ACME mode too: it serves /api/v1 (root, private-IP CSRs).
         provisioning.UsePrivateCa();
         builder.Services.Configure<PrivateCaOptions>(section.GetSection("PrivateCa"));
+        var listenUrl = (builder.Configuration[WebHostDefaults.ServerUrlsKey] ?? DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        builder.Services.PostConfigure<PrivateCaOptions>(o =>
+        {
+            // CRLs are referenced from certificates by absolute URL: without CrlBaseUrl, the listen address
+            // (fine on one machine; set CrlBaseUrl to the public URL in production).
+            if (o.CrlBaseUrl is null && Uri.TryCreate(listenUrl, UriKind.Absolute, out var url) && url.Host is not ("*" or "+" or "0.0.0.0" or "[::]"))
+            {
+                o.CrlBaseUrl = url;
+            }
+        });
+
+        var knownProxies = section.GetSection("Http:KnownProxies").Get<string[]>() ?? [];
+        builder.Services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            // X-Forwarded-For is believed only from these addresses (not even loopback by default).
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            o.KnownIPNetworks.Clear();
+            o.KnownProxies.Clear();
+            foreach (var proxy in knownProxies)
+            {
+                o.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            }
+        });
         if (settings.Issuer == IssuerKind.Acme)
         {
             provisioning.UseAcme();
@@ -106,12 +131,19 @@ internal static partial class ProvisioningHost
             await db.Database.MigrateAsync();
         }
 
+        if (app.Services.GetRequiredService<IOptions<ForwardedHeadersOptions>>().Value.KnownProxies.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRateLimiter();
         app.MapOpenApi();
         app.MapDeviceProvisioning();
         app.MapDeviceProvisioningAdmin();
         app.MapPrivateCa();
+        app.MapPrivateCaAdmin().RequireProvisioningAdmin();
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sndctl.Provisioning.Host");
         Log.Started(logger, info.Settings.Issuer.ToString(), info.Settings.Storage.ToString(), info.Settings.DataDirectory);

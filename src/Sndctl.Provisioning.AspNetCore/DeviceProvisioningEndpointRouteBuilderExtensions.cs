@@ -102,6 +102,20 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
         return group;
     }
 
+    /// <summary>
+    /// Admits only admin calls (<c>Authorization: Bearer &lt;admin API key&gt;</c>, the keys of the admin
+    /// API, with the same throttling of failures) to these endpoints, e.g.
+    /// <c>app.MapPrivateCaAdmin().RequireProvisioningAdmin()</c>.
+    /// </summary>
+    public static TBuilder RequireProvisioningAdmin<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddEndpointFilter<TBuilder, AdminApiKeyFilter>();
+        builder.ProducesProblem(StatusCodes.Status401Unauthorized);
+        return builder;
+    }
+
     private static void EnsureRegistered(IEndpointRouteBuilder endpoints)
     {
         if (endpoints.ServiceProvider.GetService<FailedAuthenticationThrottle>() is null)

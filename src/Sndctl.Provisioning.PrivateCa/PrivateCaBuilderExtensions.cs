@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sndctl.Provisioning.PrivateCa;
@@ -11,7 +12,8 @@ public static class PrivateCaBuilderExtensions
     /// <summary>
     /// Issues device certificates from a private CA: made at first start and kept (keys encrypted)
     /// in the issuer-state store, or loaded from the PEM files named in <see cref="PrivateCaOptions"/>.
-    /// Adds an <c>issuer</c> health check. Map <c>app.MapPrivateCa()</c> to serve the root.
+    /// Adds an <c>issuer</c> health check. Map <c>app.MapPrivateCa()</c> to serve the root, the private-IP
+    /// CSR service and its CRLs (with <c>app.UseRateLimiter()</c> for its per-address limit).
     /// </summary>
     public static DeviceProvisioningBuilder UsePrivateCa(this DeviceProvisioningBuilder builder, Action<PrivateCaOptions>? configure = null)
     {
@@ -25,6 +27,11 @@ public static class PrivateCaBuilderExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PrivateCaOptions>, PrivateCaOptionsValidator>());
         services.TryAddSingleton<CertificateAuthority>();
+        services.TryAddSingleton<CsrRevocationLists>();
+        services.TryAddSingleton(TimeProvider.System);
+        // By factory: the CSR request store is needed only where MapPrivateCa() serves the CSR API (it checks).
+        services.TryAddScoped(sp => ActivatorUtilities.CreateInstance<PrivateCsrService>(sp));
+        services.AddRateLimiter(o => o.AddPolicy<string, CsrRateLimitPolicy>(CsrRateLimitPolicy.Name));
         builder.UseIssuer<PrivateCaCertificateIssuer>();
         builder.UseIssuerHealthCheck(sp => new PrivateCaHealthCheck(sp.GetRequiredService<CertificateAuthority>()));
         return builder;

@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Sndctl.Provisioning.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Sndctl.Provisioning.PrivateCa;
 using Sndctl.Provisioning.PrivateCa.Internal;
 
 namespace Microsoft.AspNetCore.Routing;
@@ -12,8 +15,10 @@ public static class PrivateCaEndpointRouteBuilderExtensions
     public const string PemContentType = "application/x-pem-file";
 
     /// <summary>
-    /// Maps <c>GET /api/v1/ca/root.pem</c> (the root certificate, for clients to embed). Requires
-    /// <c>UsePrivateCa()</c>.
+    /// Maps the private CA under <c>/api/v1</c>: <c>GET ca/root.pem</c> (the root, for clients to embed),
+    /// the private-IP CSR service <c>POST csr</c> (rate limited per client address: call
+    /// <c>app.UseRateLimiter()</c>) and <c>GET csr/{request_id}</c>, and the CSR intermediates' CRLs
+    /// <c>GET ca/crl/{webhook|private_server}.crl</c>. Requires <c>UsePrivateCa()</c> and a CSR request store.
     /// </summary>
     public static RouteGroupBuilder MapPrivateCa(this IEndpointRouteBuilder endpoints)
     {
@@ -33,6 +38,54 @@ public static class PrivateCaEndpointRouteBuilderExtensions
         })
         .WithName("GetPrivateCaRoot")
         .WithSummary("The private CA's root certificate (PEM).");
+
+        if (!endpoints.ServiceProvider.GetRequiredService<IServiceProviderIsService>().IsService(typeof(ICsrRequestStore)))
+        {
+            throw new InvalidOperationException("MapPrivateCa() needs a CSR request store for /api/v1/csr: call UseEntityFrameworkStores<TContext>() (or register an ICsrRequestStore).");
+        }
+
+        group.MapPost("/csr", CsrEndpoints.SubmitAsync)
+            .RequireRateLimiting(CsrRateLimitPolicy.Name)
+            .WithName("SubmitCsr")
+            .WithSummary("Submit a CSR for a private IP address; answers 202 with the request ID and its status.")
+            .Accepts<CsrSubmission>("application/json")
+            .Produces<CsrResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        group.MapGet("/csr/{request_id}", ([FromRoute(Name = "request_id")] string requestId, PrivateCsrService service, CancellationToken cancellationToken) => CsrEndpoints.GetAsync(requestId, service, cancellationToken))
+            .WithName("GetCsr")
+            .WithSummary("A CSR request's status; the certificate (leaf, then intermediate) once approved.")
+            .Produces<CsrResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/ca/crl/{file}", CsrEndpoints.CrlAsync)
+            .WithName("GetPrivateCaCrl")
+            .WithSummary("The CRL of the webhook or private_server intermediate (DER).")
+            .Produces(StatusCodes.Status200OK, contentType: CsrEndpoints.CrlContentType)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return group;
+    }
+
+    /// <summary>
+    /// Maps the CSR admin endpoints under <c>/api/admin/csr</c>: <c>GET ?status=&amp;page=&amp;pageSize=</c>,
+    /// <c>POST {id}/approve</c>, <c>POST {id}/deny</c> (<c>{"reason"}</c>), <c>POST {id}/revoke</c>.
+    /// They carry no authentication of their own: add the admin API's with
+    /// <c>.RequireProvisioningAdmin()</c> (Sndctl.Provisioning.AspNetCore) or your own authorization.
+    /// </summary>
+    public static RouteGroupBuilder MapPrivateCaAdmin(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var group = endpoints.MapGroup("/api/admin/csr");
+        group.WithTags("Private CA admin");
+        group.MapGet("/", CsrEndpoints.ListAsync).WithName("ListCsrs").ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapPost("/{requestId}/approve", CsrEndpoints.ApproveAsync).WithName("ApproveCsr")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        group.MapPost("/{requestId}/deny", CsrEndpoints.DenyAsync).WithName("DenyCsr")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/{requestId}/revoke", CsrEndpoints.RevokeAsync).WithName("RevokeCsrCertificate")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return group;
     }
 }

@@ -26,6 +26,42 @@ public sealed class PrivateCaOptions
 
     /// <summary>The issuing CA's private key (PKCS#8 PEM, unencrypted; protect the file).</summary>
     public string? IssuerKeyFile { get; set; }
+
+    /// <summary>
+    /// The root's private key (PKCS#8 PEM) when the CA is loaded from files: needed once, to make the
+    /// two CSR intermediates (<c>webhook</c>, <c>private_server</c>), which are then kept in the database.
+    /// Without it the CSR service answers 503.
+    /// </summary>
+    public string? RootKeyFile { get; set; }
+
+    /// <summary>How private-IP CSRs are approved: by policy at once (default), or by an admin.</summary>
+    public CsrApproval Approval { get; set; } = CsrApproval.Auto;
+
+    /// <summary>CSR submissions allowed per client address per minute (<c>POST /api/v1/csr</c>). Default 1; 0 lifts the limit.</summary>
+    public int PostsPerMinute { get; set; } = 1;
+
+    /// <summary>Lifetime of private-IP certificates. Default 365 days.</summary>
+    public TimeSpan CsrCertificateLifetime { get; set; } = TimeSpan.FromDays(365);
+
+    /// <summary>
+    /// The public base URL of this server, e.g. <c>https://ca.example.com/</c>: issued private-IP
+    /// certificates point to their CRL under it (<c>api/v1/ca/crl/&lt;type&gt;.crl</c>). Without it they
+    /// carry no CRL distribution point.
+    /// </summary>
+    public Uri? CrlBaseUrl { get; set; }
+
+    /// <summary>How long a CRL is valid (its nextUpdate); it is remade at once on a revocation. Default 1 day.</summary>
+    public TimeSpan CrlLifetime { get; set; } = TimeSpan.FromDays(1);
+}
+
+/// <summary>How private-IP CSRs are approved.</summary>
+public enum CsrApproval
+{
+    /// <summary>A CSR that passes the policy is signed at once; one that does not is denied.</summary>
+    Auto = 0,
+
+    /// <summary>A CSR that passes the policy waits (<c>pending</c>) for an admin to approve or deny it.</summary>
+    Manual = 1,
 }
 
 /// <summary>CA key types.</summary>
@@ -40,3 +76,9 @@ public enum PrivateCaKeyAlgorithm
     /// <summary>RSA 3072.</summary>
     Rsa3072 = 2,
 }
+
+/// <summary>The body of <c>POST /api/v1/csr</c> (documentation of the contract).</summary>
+/// <param name="Content">The PEM CSR, at most 16,384 characters.</param>
+/// <param name="Type"><c>webhook</c> (default) or <c>private_server</c>.</param>
+/// <param name="Metadata">Optional client metadata: keys at most 64 characters, values at most 256.</param>
+public sealed record CsrSubmission(string Content, string? Type, IDictionary<string, string>? Metadata);

@@ -10,7 +10,7 @@ namespace Microsoft.EntityFrameworkCore;
 public static class ProvisioningModelBuilderExtensions
 {
     /// <summary>
-    /// Maps devices, certificates, audit events, issuer state and issuance leases. Call it from your
+    /// Maps devices, certificates, audit events, issuer state, issuance leases and private-CA CSR requests. Call it from your
     /// DbContext's <c>OnModelCreating</c>, then add a migration.
     /// </summary>
     /// <param name="modelBuilder">The model builder.</param>
@@ -80,9 +80,30 @@ public static class ProvisioningModelBuilderExtensions
             lease.Property(l => l.Holder).HasMaxLength(256).IsRequired();
         });
 
+        modelBuilder.Entity<CsrRequest>(request =>
+        {
+            request.ToTable(tablePrefix + "CsrRequests");
+            request.HasKey(r => r.Id);
+            request.Property(r => r.Id).HasMaxLength(64);
+            request.Property(r => r.Type).HasConversion<string>().HasMaxLength(16);
+            request.Property(r => r.Status).HasConversion<string>().HasMaxLength(16);
+            request.HasIndex(r => new { r.Status, r.SubmittedAt });
+            request.HasIndex(r => new { r.Type, r.RevokedAt });
+            request.Property(r => r.Message).HasMaxLength(1024);
+            request.Property(r => r.CsrPem).HasMaxLength(16_384).IsRequired();
+            request.Property(r => r.IpAddress).HasMaxLength(45);
+            request.Property(r => r.ClientAddress).HasMaxLength(45);
+            request.Property(r => r.DecidedBy).HasMaxLength(128);
+            request.Property(r => r.SerialNumber).HasMaxLength(128);
+            request.Property(r => r.Metadata)
+                .HasConversion(LabelsConverter, LabelsComparer)
+                .HasMaxLength(16_384);
+            request.Property(r => r.ConcurrencyStamp).IsConcurrencyToken();
+        });
+
         // Timestamps are stored as UTC date-times: SQLite can then compare and order them, and
         // PostgreSQL stores them as timestamptz.
-        foreach (var entity in new[] { typeof(Device), typeof(DeviceCertificate), typeof(AuditEvent), typeof(IssuerStateEntry), typeof(IssuanceLease) })
+        foreach (var entity in new[] { typeof(Device), typeof(DeviceCertificate), typeof(AuditEvent), typeof(IssuerStateEntry), typeof(IssuanceLease), typeof(CsrRequest) })
         {
             foreach (var property in modelBuilder.Entity(entity).Metadata.GetProperties())
             {

@@ -182,6 +182,63 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CsrRequests_RoundTripListByStatusDecideAndRevokedForTheCrl()
+    {
+        CsrRequest NewRequest(string id, CsrCertificateType type, int minutes) => new()
+        {
+            Id = id,
+            Type = type,
+            CsrPem = "-----BEGIN CERTIFICATE REQUEST-----",
+            IpAddress = "192.168.1.10",
+            ClientAddress = "127.0.0.1",
+            Metadata = new Dictionary<string, string> { ["host"] = "nas" },
+            SubmittedAt = s_now.AddMinutes(minutes),
+            Status = CsrRequestStatus.Pending,
+        };
+
+        await using (var context = _database.CreateContext())
+        {
+            var store = new EfCsrRequestStore<TestDbContext>(context);
+            await store.AddAsync(NewRequest("csr_a", CsrCertificateType.Webhook, 1), default);
+            await store.AddAsync(NewRequest("csr_b", CsrCertificateType.PrivateServer, 2), default);
+            await store.AddAsync(NewRequest("csr_c", CsrCertificateType.Webhook, 3), default);
+        }
+
+        await using (var context = _database.CreateContext())
+        {
+            var store = new EfCsrRequestStore<TestDbContext>(context);
+            var a = (await store.FindAsync("csr_a", default))!;
+            Assert.Equal("nas", a.Metadata["host"]);
+            Assert.Equal(s_now.AddMinutes(1), a.SubmittedAt);
+            a.Status = CsrRequestStatus.Approved;
+            a.SerialNumber = "0A1B2C";
+            a.CertificatePem = "-----BEGIN CERTIFICATE-----";
+            a.DecidedAt = s_now.AddMinutes(5);
+            await store.UpdateAsync(a, default);
+
+            var stale = (await store.FindAsync("csr_c", default))!;
+            var fresh = (await store.FindAsync("csr_c", default))!;
+            fresh.Status = CsrRequestStatus.Denied;
+            await store.UpdateAsync(fresh, default);
+            stale.Status = CsrRequestStatus.Approved;
+            await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.UpdateAsync(stale, default));
+
+            var pending = await store.ListAsync(CsrRequestStatus.Pending, 1, 10, default);
+            Assert.Equal(["csr_b"], pending.Items.Select(r => r.Id));
+            var all = await store.ListAsync(null, 1, 2, default);
+            Assert.Equal(3, all.Total);
+            Assert.Equal(["csr_c", "csr_b"], all.Items.Select(r => r.Id)); // Newest first.
+
+            Assert.Empty(await store.ListRevokedAsync(CsrCertificateType.Webhook, default));
+            a = (await store.FindAsync("csr_a", default))!;
+            a.RevokedAt = s_now.AddMinutes(10);
+            await store.UpdateAsync(a, default);
+            Assert.Equal([("0A1B2C", s_now.AddMinutes(10))], await store.ListRevokedAsync(CsrCertificateType.Webhook, default));
+            Assert.Empty(await store.ListRevokedAsync(CsrCertificateType.PrivateServer, default));
+        }
+    }
+
+    [Fact]
     public async Task AuditEvents_NewestFirstPerDevice()
     {
         await using var context = _database.CreateContext();

@@ -12,7 +12,7 @@ namespace Sndctl.Provisioning.AspNetCore.Internal;
 /// </summary>
 internal sealed class AdminApiKeyFilter(IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options, FailedAuthenticationThrottle throttle) : IEndpointFilter
 {
-    internal const string ActorItem = "Sndctl.Provisioning.AdminActor";
+    internal const string ActorItem = Sndctl.Provisioning.Core.AuditActors.HttpContextItemKey;
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {

@@ -41,4 +41,20 @@ public static class AuditEventTypes
     public const string CertificateFailed = "certificate.failed";
     /// <summary>An admin revoked the device's certificate.</summary>
     public const string CertificateRevoked = "certificate.revoked";
+    /// <summary>An admin approved a private-IP CSR.</summary>
+    public const string CsrApproved = "csr.approved";
+    /// <summary>An admin denied a private-IP CSR.</summary>
+    public const string CsrDenied = "csr.denied";
+    /// <summary>An admin revoked a private-IP certificate.</summary>
+    public const string CsrRevoked = "csr.revoked";
+}
+
+/// <summary>Who the audit log names.</summary>
+public static class AuditActors
+{
+    /// <summary>
+    /// The key under which an authenticated admin's actor name (<c>admin:&lt;key id&gt;</c>) is kept in a
+    /// request's items, so endpoints of other packages record the same actor.
+    /// </summary>
+    public const string HttpContextItemKey = "Sndctl.Provisioning.AdminActor";
 }

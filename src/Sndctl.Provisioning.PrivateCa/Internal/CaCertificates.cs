@@ -1,3 +1,4 @@
+using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -91,6 +92,32 @@ internal static class CaCertificates
 
         var certificate = request.Create(root.SubjectName, SignatureGenerator(rootKey), now.AddHours(-1), notAfter, NewSerialNumber());
         return (certificate, key);
+    }
+
+    /// <summary>
+    /// A critical nameConstraints extension (RFC 5280 §4.2.1.10) permitting only IP addresses in the
+    /// private IPv4 ranges: a certificate this CA signs for anything else fails path validation.
+    /// </summary>
+    public static X509Extension PrivateIpNameConstraints()
+    {
+        var writer = new AsnWriter(AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0))) // permittedSubtrees
+            {
+                foreach (var (network, prefix) in CsrPolicy.PrivateRanges)
+                {
+                    using (writer.PushSequence()) // GeneralSubtree { base iPAddress [7] address || mask }
+                    {
+                        var mask = CsrPolicy.Mask(prefix);
+                        byte[] value = [.. network.GetAddressBytes(), (byte)(mask >> 24), (byte)(mask >> 16), (byte)(mask >> 8), (byte)mask];
+                        writer.WriteOctetString(value, new Asn1Tag(TagClass.ContextSpecific, 7));
+                    }
+                }
+            }
+        }
+
+        return new X509Extension("2.5.29.30", writer.Encode(), critical: true);
     }
 
     /// <summary>A positive random serial of 128 bits (CA/B Forum asks for at least 64 bits of entropy).</summary>

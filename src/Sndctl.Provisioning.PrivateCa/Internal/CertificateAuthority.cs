@@ -25,6 +25,7 @@ internal sealed partial class CertificateAuthority(
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly IDataProtector _protector = dataProtection.CreateProtector(ProtectionPurpose);
     private LoadedCa? _loaded;
+    private readonly LoadedCa?[] _csrIssuers = new LoadedCa?[2];
 
     public async ValueTask<LoadedCa> GetAsync(CancellationToken cancellationToken)
         => _loaded ?? await LoadAsync(cancellationToken);
@@ -96,9 +97,80 @@ internal sealed partial class CertificateAuthority(
         return loaded;
     }
 
+    /// <summary>
+    /// The intermediate that signs private-IP CSRs of <paramref name="type"/>: name-constrained to the
+    /// private ranges, made once under the root (the first instance stores it, every instance uses it).
+    /// </summary>
+    /// <exception cref="PrivateCaUnavailableException">The root key is not available to make it.</exception>
+    public async ValueTask<LoadedCa> GetCsrIssuerAsync(CsrCertificateType type, CancellationToken cancellationToken)
+        => _csrIssuers[(int)type] ?? await LoadCsrIssuerAsync(type, cancellationToken);
+
+    private async Task<LoadedCa> LoadCsrIssuerAsync(CsrCertificateType type, CancellationToken cancellationToken)
+    {
+        var ca = await GetAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_csrIssuers[(int)type] is { } loaded)
+            {
+                return loaded;
+            }
+
+            await using var scope = scopes.CreateAsyncScope();
+            var state = scope.ServiceProvider.GetRequiredService<IIssuerStateStore>();
+            var key = $"{StateKey}/csr/{CsrTypes.Name(type)}";
+            var json = await state.GetAsync(key, cancellationToken);
+            if (json is null)
+            {
+                using var rootKey = await RootKeyAsync(state, cancellationToken);
+                var name = type == CsrCertificateType.Webhook ? "Sndctl Provisioning Webhook CA" : "Sndctl Provisioning Private Server CA";
+                var (certificate, issuerKey) = CaCertificates.CreateIntermediate(ca.Root, rootKey, name, options.Value.KeyAlgorithm, time.GetUtcNow(), [CaCertificates.PrivateIpNameConstraints()]);
+                using (certificate)
+                using (issuerKey)
+                {
+                    var candidate = new CsrIssuerMaterial(certificate.ExportCertificatePem(), _protector.Protect(CaCertificates.ExportPrivateKeyPem(issuerKey)));
+                    json = await state.GetOrAddAsync(key, JsonSerializer.Serialize(candidate), cancellationToken);
+                    Log.GeneratedCsrIssuer(logger, certificate.Subject);
+                }
+            }
+
+            var material = JsonSerializer.Deserialize<CsrIssuerMaterial>(json) ?? throw new InvalidOperationException($"The stored {CsrTypes.Name(type)} CA is unreadable.");
+            var issuer = new LoadedCa(
+                X509CertificateLoader.LoadCertificate(ca.Root.RawData),
+                X509Certificate2.CreateFromPem(material.CertificatePem),
+                CaCertificates.ImportPrivateKeyPem(_protector.Unprotect(material.ProtectedKey)));
+            issuer.EnsureConsistent();
+            return _csrIssuers[(int)type] = issuer;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<AsymmetricAlgorithm> RootKeyAsync(IIssuerStateStore state, CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        if (o.RootCertificateFile is { Length: > 0 })
+        {
+            return o.RootKeyFile is { Length: > 0 } file
+                ? CaCertificates.ImportPrivateKeyPem(await File.ReadAllTextAsync(file, cancellationToken))
+                : throw new PrivateCaUnavailableException("The private CA was loaded from files without Provisioning:PrivateCa:RootKeyFile, so the CSR intermediates cannot be made: set RootKeyFile once (they are then kept in the database).");
+        }
+
+        var json = await state.GetAsync(StateKey, cancellationToken) ?? throw new InvalidOperationException("The private CA is not stored.");
+        var material = JsonSerializer.Deserialize<CaMaterial>(json) ?? throw new InvalidOperationException("The stored private CA is unreadable.");
+        return CaCertificates.ImportPrivateKeyPem(_protector.Unprotect(material.ProtectedRootKey));
+    }
+
     public void Dispose()
     {
         _loaded?.Dispose();
+        foreach (var issuer in _csrIssuers)
+        {
+            issuer?.Dispose();
+        }
+
         _gate.Dispose();
     }
 
@@ -106,6 +178,9 @@ internal sealed partial class CertificateAuthority(
     {
         [LoggerMessage(1, LogLevel.Warning, "Made a new private CA {Subject} (SHA-256 {Thumbprint}). Its keys are stored encrypted in the database; back up the Data Protection key ring with it.")]
         public static partial void Generated(ILogger logger, string subject, string thumbprint);
+
+        [LoggerMessage(2, LogLevel.Information, "Made the private-IP CSR intermediate {Subject} (name-constrained to 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16).")]
+        public static partial void GeneratedCsrIssuer(ILogger logger, string subject);
     }
 }
 
@@ -128,6 +203,22 @@ internal sealed class LoadedCa(X509Certificate2 root, X509Certificate2 issuer, A
         lock (_signing)
         {
             return request.Create(Issuer.SubjectName, CaCertificates.SignatureGenerator(issuerKey), notBefore, notAfter, serialNumber);
+        }
+    }
+
+    /// <summary>Signs a CRL with the issuing key.</summary>
+    public byte[] SignCrl(CertificateRevocationListBuilder builder, System.Numerics.BigInteger number, DateTimeOffset thisUpdate, DateTimeOffset nextUpdate)
+    {
+        lock (_signing)
+        {
+            return builder.Build(
+                Issuer.SubjectName,
+                CaCertificates.SignatureGenerator(issuerKey),
+                number,
+                nextUpdate,
+                HashAlgorithmName.SHA256,
+                X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Issuer, true, false),
+                thisUpdate);
         }
     }
 

@@ -33,6 +33,36 @@ internal sealed class PrivateCaOptionsValidator : IValidateOptions<PrivateCaOpti
             failures.AddRange(files.Where(f => !File.Exists(f)).Select(f => $"Private CA file '{f}' does not exist."));
         }
 
+        if (!string.IsNullOrWhiteSpace(options.RootKeyFile) && !File.Exists(options.RootKeyFile))
+        {
+            failures.Add($"Private CA file '{options.RootKeyFile}' (RootKeyFile) does not exist.");
+        }
+
+        if (!Enum.IsDefined(options.Approval))
+        {
+            failures.Add("Provisioning:PrivateCa:Approval must be Auto or Manual.");
+        }
+
+        if (options.PostsPerMinute < 0)
+        {
+            failures.Add("Provisioning:PrivateCa:PostsPerMinute must be 0 (no limit) or more.");
+        }
+
+        if (options.CsrCertificateLifetime < TimeSpan.FromHours(1) || options.CsrCertificateLifetime > TimeSpan.FromDays(398))
+        {
+            failures.Add("Provisioning:PrivateCa:CsrCertificateLifetime must be between 1 hour and 398 days.");
+        }
+
+        if (options.CrlBaseUrl is { } crl && (!crl.IsAbsoluteUri || (crl.Scheme != Uri.UriSchemeHttp && crl.Scheme != Uri.UriSchemeHttps)))
+        {
+            failures.Add("Provisioning:PrivateCa:CrlBaseUrl must be an absolute http(s) URL, e.g. https://ca.example.com/.");
+        }
+
+        if (options.CrlLifetime < TimeSpan.FromMinutes(5) || options.CrlLifetime > TimeSpan.FromDays(30))
+        {
+            failures.Add("Provisioning:PrivateCa:CrlLifetime must be between 5 minutes and 30 days.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

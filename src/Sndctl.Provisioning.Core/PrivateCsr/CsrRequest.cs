@@ -1,0 +1,79 @@
+namespace Sndctl.Provisioning.Core;
+
+/// <summary>
+/// A certificate signing request submitted to the private CA for a private IP address
+/// (<c>POST /api/v1/csr</c>), with its decision and, once approved, its certificate.
+/// </summary>
+public sealed class CsrRequest
+{
+    /// <summary>The request ID handed to the client (<c>request_id</c>).</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Which intermediate signs it.</summary>
+    public required CsrCertificateType Type { get; init; }
+
+    /// <summary>Where the request stands.</summary>
+    public CsrRequestStatus Status { get; set; }
+
+    /// <summary>What the client is told: why it was denied, or what happens next.</summary>
+    public string? Message { get; set; }
+
+    /// <summary>The CSR as submitted (PEM).</summary>
+    public required string CsrPem { get; init; }
+
+    /// <summary>The private IPv4 address the certificate is for (from the CSR).</summary>
+    public string? IpAddress { get; init; }
+
+    /// <summary>The client's own metadata (at most a few short key/value pairs).</summary>
+    public IDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The submitting client's address.</summary>
+    public string? ClientAddress { get; init; }
+
+    /// <summary>When it was submitted.</summary>
+    public DateTimeOffset SubmittedAt { get; init; }
+
+    /// <summary>When it was approved or denied.</summary>
+    public DateTimeOffset? DecidedAt { get; set; }
+
+    /// <summary>Who decided: <c>policy</c> or <c>admin:&lt;key id&gt;</c>.</summary>
+    public string? DecidedBy { get; set; }
+
+    /// <summary>The issued certificate then its intermediate (PEM), once approved.</summary>
+    public string? CertificatePem { get; set; }
+
+    /// <summary>Serial number of the issued certificate (hex).</summary>
+    public string? SerialNumber { get; set; }
+
+    /// <summary>End of the issued certificate's validity.</summary>
+    public DateTimeOffset? NotAfter { get; set; }
+
+    /// <summary>When an admin revoked the issued certificate.</summary>
+    public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>Changes on every save; a stale copy cannot overwrite a newer decision.</summary>
+    public Guid ConcurrencyStamp { get; set; } = Guid.NewGuid();
+}
+
+/// <summary>The two kinds of private-IP certificate, each issued by its own intermediate.</summary>
+public enum CsrCertificateType
+{
+    /// <summary><c>webhook</c>: a local webhook receiver.</summary>
+    Webhook = 0,
+
+    /// <summary><c>private_server</c>: a server on a private network.</summary>
+    PrivateServer = 1,
+}
+
+/// <summary>States of a CSR request: <c>pending</c> → <c>approved</c> | <c>denied</c>.</summary>
+public enum CsrRequestStatus
+{
+    /// <summary>Waiting for an admin (manual approval).</summary>
+    Pending = 0,
+
+    /// <summary>Signed; the certificate is available.</summary>
+    Approved = 1,
+
+    /// <summary>Refused, with the reason in <see cref="CsrRequest.Message"/>.</summary>
+    Denied = 2,
+}

@@ -1,0 +1,21 @@
+namespace Sndctl.Provisioning.Core;
+
+/// <summary>Persists the private CA's CSR requests.</summary>
+public interface ICsrRequestStore
+{
+    /// <summary>Adds a new request.</summary>
+    Task AddAsync(CsrRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Finds a request by ID.</summary>
+    Task<CsrRequest?> FindAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>A page of requests, newest first, optionally of one status.</summary>
+    Task<Page<CsrRequest>> ListAsync(CsrRequestStatus? status, int page, int pageSize, CancellationToken cancellationToken);
+
+    /// <summary>Saves a decision or a revocation.</summary>
+    /// <exception cref="ConcurrencyConflictException">Someone else changed it first.</exception>
+    Task UpdateAsync(CsrRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Serial numbers and revocation times of the revoked certificates of one type, for its CRL.</summary>
+    Task<IReadOnlyList<(string SerialNumber, DateTimeOffset RevokedAt)>> ListRevokedAsync(CsrCertificateType type, CancellationToken cancellationToken);
+}

@@ -1,0 +1,261 @@
+using System.Formats.Asn1;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Sndctl.Provisioning.PrivateCa.Internal;
+
+/// <summary>
+/// The private-IP CSR policy. A request that is not a PEM PKCS#10 CSR is <see cref="CsrCheck.Malformed"/>
+/// (400 to the client, nothing stored); one that parses but breaks a rule is denied, with a message
+/// that says what to fix. Requested extensions are read only to be checked, never copied.
+/// </summary>
+internal static class CsrPolicy
+{
+    public const int MaxContentLength = 16_384;
+    private const string P256 = "1.2.840.10045.3.1.7";
+    private const string P384 = "1.3.132.0.34";
+    private const string ServerAuth = "1.3.6.1.5.5.7.3.1";
+
+    private static readonly (IPAddress Network, int Prefix)[] s_privateRanges =
+    [
+        (IPAddress.Parse("10.0.0.0"), 8),
+        (IPAddress.Parse("172.16.0.0"), 12),
+        (IPAddress.Parse("192.168.0.0"), 16),
+    ];
+
+    public static IReadOnlyList<(IPAddress Network, int Prefix)> PrivateRanges => s_privateRanges;
+
+    public static CsrCheck Check(string pem)
+    {
+        if (!PemEncoding.TryFind(pem, out var fields) || pem[fields.Label] is not ("CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST"))
+        {
+            return CsrCheck.Malformed("content is not a PEM certificate signing request: it must start with -----BEGIN CERTIFICATE REQUEST-----.");
+        }
+
+        byte[] der;
+        CertificateRequest request;
+        try
+        {
+            der = Convert.FromBase64String(pem[fields.Base64Data]);
+            request = CertificateRequest.LoadSigningRequest(der, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.SkipSignatureValidation | CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
+        }
+        catch (Exception ex) when (ex is CryptographicException or FormatException)
+        {
+            return CsrCheck.Malformed("content is PEM but not a PKCS#10 certificate signing request.");
+        }
+
+        if (KeyProblem(request.PublicKey) is { } keyProblem)
+        {
+            return CsrCheck.Denied(keyProblem);
+        }
+
+        try
+        {
+            CertificateRequest.LoadSigningRequest(der, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.Default);
+        }
+        catch (CryptographicException)
+        {
+            return CsrCheck.Denied("The CSR's signature does not verify with the public key it carries: make it again with its own private key (openssl req -new -key server.key ...).");
+        }
+
+        var names = new GeneralNames();
+        var sanPresent = false;
+        foreach (var extension in request.CertificateExtensions)
+        {
+            switch (extension.Oid?.Value)
+            {
+                case "2.5.29.17":
+                    sanPresent = true;
+                    if (!names.TryRead(extension.RawData))
+                    {
+                        return CsrCheck.Denied("The CSR's subjectAltName extension cannot be read.");
+                    }
+
+                    break;
+                case "2.5.29.19" when new X509BasicConstraintsExtension(extension, extension.Critical).CertificateAuthority:
+                    return CsrCheck.Denied("The CSR asks for a CA certificate (basicConstraints CA:TRUE): only end-entity server certificates are issued; remove basicConstraints from the CSR's extensions.");
+                case "2.5.29.15" when (new X509KeyUsageExtension(extension, extension.Critical).KeyUsages & (X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign)) != 0:
+                    return CsrCheck.Denied("The CSR asks for keyCertSign or cRLSign key usage: only server key usages are issued; use keyUsage = digitalSignature, keyEncipherment.");
+                case "2.5.29.37":
+                    var usages = new X509EnhancedKeyUsageExtension(extension, extension.Critical).EnhancedKeyUsages.Cast<Oid>().Where(o => o.Value != ServerAuth).ToList();
+                    if (usages.Count > 0)
+                    {
+                        return CsrCheck.Denied($"The CSR asks for extended key usage {string.Join(", ", usages.Select(o => o.FriendlyName ?? o.Value))}: only serverAuth is issued; use extendedKeyUsage = serverAuth.");
+                    }
+
+                    break;
+            }
+        }
+
+        var commonNames = request.SubjectName.EnumerateRelativeDistinguishedNames()
+            .Where(n => n.GetSingleElementType().Value == "2.5.4.3")
+            .Select(n => n.GetSingleElementValue() ?? string.Empty)
+            .ToList();
+        if (commonNames.Count > 1)
+        {
+            return CsrCheck.Denied("The CSR's subject has more than one CN: use exactly one, the IP address.");
+        }
+
+        var commonName = commonNames.SingleOrDefault();
+        if (names.Dns.Count > 0)
+        {
+            return CsrCheck.Denied($"The CSR names DNS name(s) {string.Join(", ", names.Dns)}: private-IP certificates carry one IP address only; remove DNS entries from subjectAltName.");
+        }
+
+        if (names.Email.Count > 0 || names.Uri.Count > 0 || names.Other > 0)
+        {
+            return CsrCheck.Denied("The CSR names e-mail addresses, URIs or other names: private-IP certificates carry one IP address only; keep only IP.0 in subjectAltName.");
+        }
+
+        IPAddress address;
+        if (sanPresent)
+        {
+            if (names.Ip.Count != 1)
+            {
+                return CsrCheck.Denied(names.Ip.Count == 0
+                    ? "The CSR's subjectAltName has no IP address: add IP.0 = <your private IP>."
+                    : $"The CSR names {names.Ip.Count} IP addresses ({string.Join(", ", names.Ip)}): exactly one is allowed; make one CSR per address.");
+            }
+
+            address = names.Ip[0];
+        }
+        else if (commonName is not null && IPAddress.TryParse(commonName, out var fromCn) && fromCn.AddressFamily == AddressFamily.InterNetwork && fromCn.ToString() == commonName)
+        {
+            // No subjectAltName at all (openssl req without -reqexts): the CN is the address.
+            address = fromCn;
+        }
+        else
+        {
+            return CsrCheck.Denied("The CSR names no IP address: set CN and subjectAltName IP.0 to your private IP (see the openssl config in docs/private-ca.md).");
+        }
+
+        if (!IsPrivate(address))
+        {
+            return CsrCheck.Denied($"{address} is not a private IPv4 address: only 10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16 are issued (public addresses can get certificates from a public CA).");
+        }
+
+        if (commonName != address.ToString())
+        {
+            return CsrCheck.Denied(commonName is null
+                ? $"The CSR has no CN: set CN = {address}, the same as its IP address."
+                : $"The CSR's CN '{commonName}' is not its IP address {address}: set CN = {address}.");
+        }
+
+        return CsrCheck.Accepted(address, request.PublicKey);
+    }
+
+    public static bool IsPrivate(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetwork)
+        {
+            return false;
+        }
+
+        var value = ToUInt32(address);
+        return s_privateRanges.Any(r => (value & Mask(r.Prefix)) == ToUInt32(r.Network));
+    }
+
+    public static uint Mask(int prefix) => prefix == 0 ? 0 : uint.MaxValue << (32 - prefix);
+
+    private static uint ToUInt32(IPAddress address)
+    {
+        var bytes = address.GetAddressBytes();
+        return ((uint)bytes[0] << 24) | ((uint)bytes[1] << 16) | ((uint)bytes[2] << 8) | bytes[3];
+    }
+
+    private static string? KeyProblem(PublicKey key)
+    {
+        if (key.GetRSAPublicKey() is { } rsa)
+        {
+            using (rsa)
+            {
+                return rsa.KeySize < 2048 ? $"The key is RSA-{rsa.KeySize}: use RSA with at least 2048 bits or ECDSA P-256/P-384 (openssl genrsa -out server.key 2048)." : null;
+            }
+        }
+
+        if (key.GetECDsaPublicKey() is { } ecdsa)
+        {
+            using (ecdsa)
+            {
+                var curve = ecdsa.ExportParameters(false).Curve.Oid;
+                return curve.Value is P256 or P384 ? null : $"The key is ECDSA on curve {curve.FriendlyName ?? curve.Value}: use P-256 or P-384, or RSA with at least 2048 bits.";
+            }
+        }
+
+        return $"The key type {key.Oid.FriendlyName ?? key.Oid.Value} is not accepted: use RSA with at least 2048 bits or ECDSA P-256/P-384.";
+    }
+
+    /// <summary>The names of a subjectAltName extension, by kind.</summary>
+    private sealed class GeneralNames
+    {
+        public List<IPAddress> Ip { get; } = [];
+
+        public List<string> Dns { get; } = [];
+
+        public List<string> Email { get; } = [];
+
+        public List<string> Uri { get; } = [];
+
+        public int Other { get; private set; }
+
+        public bool TryRead(byte[] der)
+        {
+            try
+            {
+                var sequence = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
+                while (sequence.HasData)
+                {
+                    var tag = sequence.PeekTag();
+                    if (tag.TagClass != TagClass.ContextSpecific)
+                    {
+                        return false;
+                    }
+
+                    switch (tag.TagValue)
+                    {
+                        case 7:
+                            var bytes = sequence.ReadOctetString(tag);
+                            if (bytes.Length is not (4 or 16))
+                            {
+                                return false;
+                            }
+
+                            Ip.Add(new IPAddress(bytes));
+                            break;
+                        case 2:
+                            Dns.Add(sequence.ReadCharacterString(UniversalTagNumber.IA5String, tag));
+                            break;
+                        case 1:
+                            Email.Add(sequence.ReadCharacterString(UniversalTagNumber.IA5String, tag));
+                            break;
+                        case 6:
+                            Uri.Add(sequence.ReadCharacterString(UniversalTagNumber.IA5String, tag));
+                            break;
+                        default:
+                            sequence.ReadEncodedValue();
+                            Other++;
+                            break;
+                    }
+                }
+
+                return true;
+            }
+            catch (AsnContentException)
+            {
+                return false;
+            }
+        }
+    }
+}
+
+/// <summary>The outcome of <see cref="CsrPolicy.Check"/>.</summary>
+internal sealed record CsrCheck(string? MalformedReason, string? DenialReason, IPAddress? Address, PublicKey? PublicKey)
+{
+    public static CsrCheck Malformed(string reason) => new(reason, null, null, null);
+
+    public static CsrCheck Denied(string reason) => new(null, reason, null, null);
+
+    public static CsrCheck Accepted(IPAddress address, PublicKey publicKey) => new(null, null, address, publicKey);
+}

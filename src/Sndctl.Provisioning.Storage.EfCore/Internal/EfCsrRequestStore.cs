@@ -1,0 +1,68 @@
+using Microsoft.EntityFrameworkCore;
+using Sndctl.Provisioning.Core;
+
+namespace Sndctl.Provisioning.Storage.EfCore.Internal;
+
+internal sealed class EfCsrRequestStore<TContext>(TContext context) : ICsrRequestStore
+    where TContext : DbContext
+{
+    private DbSet<CsrRequest> Requests => context.Set<CsrRequest>();
+
+    public async Task AddAsync(CsrRequest request, CancellationToken cancellationToken)
+    {
+        Requests.Add(request);
+        try
+        {
+            await context.SaveChangesAsync(cancellationToken);
+        }
+        finally
+        {
+            context.Entry(request).State = EntityState.Detached;
+        }
+    }
+
+    public Task<CsrRequest?> FindAsync(string id, CancellationToken cancellationToken)
+        => Requests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+
+    public async Task<Page<CsrRequest>> ListAsync(CsrRequestStatus? status, int page, int pageSize, CancellationToken cancellationToken)
+    {
+        var requests = Requests.AsNoTracking();
+        if (status is { } wanted)
+        {
+            requests = requests.Where(r => r.Status == wanted);
+        }
+
+        var total = await requests.CountAsync(cancellationToken);
+        var items = await requests.OrderByDescending(r => r.SubmittedAt).ThenBy(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
+        return new Page<CsrRequest>(items, total, page, pageSize);
+    }
+
+    public async Task UpdateAsync(CsrRequest request, CancellationToken cancellationToken)
+    {
+        var entry = context.Update(request);
+        entry.Property(r => r.ConcurrencyStamp).OriginalValue = request.ConcurrencyStamp;
+        entry.Property(r => r.ConcurrencyStamp).CurrentValue = Guid.NewGuid();
+        try
+        {
+            await context.SaveChangesAsync(cancellationToken);
+            request.ConcurrencyStamp = entry.Property(r => r.ConcurrencyStamp).CurrentValue;
+        }
+        catch (DbUpdateConcurrencyException ex)
+        {
+            throw new ConcurrencyConflictException($"CSR request {request.Id} was changed by someone else.", ex);
+        }
+        finally
+        {
+            entry.State = EntityState.Detached;
+        }
+    }
+
+    public async Task<IReadOnlyList<(string SerialNumber, DateTimeOffset RevokedAt)>> ListRevokedAsync(CsrCertificateType type, CancellationToken cancellationToken)
+    {
+        var revoked = await Requests.AsNoTracking()
+            .Where(r => r.Type == type && r.RevokedAt != null && r.SerialNumber != null)
+            .Select(r => new { r.SerialNumber, r.RevokedAt })
+            .ToListAsync(cancellationToken);
+        return [.. revoked.Select(r => (r.SerialNumber!, r.RevokedAt!.Value))];
+    }
+}
