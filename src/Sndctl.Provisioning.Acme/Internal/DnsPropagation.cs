@@ -78,24 +78,24 @@ internal sealed partial class DnsPropagation
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.PropagationTimeout);
         IReadOnlyList<NameServer> servers = [];
-        var missing = new List<string>();
+        var confirmed = Array.Empty<bool>();
         var delay = TimeSpan.FromMilliseconds(50);
         try
         {
             servers = _configured.Count > 0 ? _configured : await AuthoritativeServersAsync(name, timeout.Token).ConfigureAwait(false);
+            confirmed = new bool[servers.Count];
             while (true)
             {
-                var answers = await Task.WhenAll(servers.Select(server => HasValueAsync(server, name, value, timeout.Token))).ConfigureAwait(false);
-                missing.Clear(); // Only after a whole round: the error names what the last complete round saw.
-                for (var i = 0; i < servers.Count; i++)
+                // A server that has answered the value keeps it (records are removed only after validation),
+                // so each round asks only the servers still missing it; a lost or slow answer is asked again.
+                var pending = Enumerable.Range(0, servers.Count).Where(i => !confirmed[i]).ToList();
+                var answers = await Task.WhenAll(pending.Select(i => HasValueAsync(servers[i], name, value, timeout.Token))).ConfigureAwait(false);
+                for (var j = 0; j < pending.Count; j++)
                 {
-                    if (!answers[i])
-                    {
-                        missing.Add(servers[i].ToString());
-                    }
+                    confirmed[pending[j]] |= answers[j];
                 }
 
-                if (missing.Count == 0)
+                if (confirmed.All(c => c))
                 {
                     AcmeDiagnostics.PropagationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
                     return;
@@ -107,7 +107,7 @@ internal sealed partial class DnsPropagation
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            var which = missing.Count > 0 ? string.Join(", ", missing) : string.Join(", ", servers.Select(s => s.ToString()));
+            var which = string.Join(", ", servers.Where((_, i) => i >= confirmed.Length || !confirmed[i]).Select(s => s.ToString()));
             throw new DnsPropagationException(
                 $"The TXT record '{name}' did not reach every nameserver within {options.PropagationTimeout.TotalSeconds:0.#} s (still missing at: {(which.Length == 0 ? "the zone's nameservers" : which)}). Check the DNS provider placed it in the zone those servers serve.",
                 ex);

@@ -13,7 +13,7 @@ namespace Sndctl.Provisioning.PrivateCa.Internal;
 internal sealed class CsrRevocationLists(IServiceScopeFactory scopes, CertificateAuthority authority, IOptionsMonitor<PrivateCaOptions> options, TimeProvider time)
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(1);
-    private readonly (byte[] Der, DateTimeOffset MadeAt)?[] _cache = new (byte[], DateTimeOffset)?[2];
+    private readonly CachedCrl?[] _cache = new CachedCrl?[2];
 
     public static Uri Url(Uri baseUrl, CsrCertificateType type)
         => new(new Uri(baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl.AbsoluteUri : baseUrl.AbsoluteUri + "/"), $"api/v1/ca/crl/{CsrTypes.Name(type)}.crl");
@@ -39,7 +39,9 @@ internal sealed class CsrRevocationLists(IServiceScopeFactory scopes, Certificat
 
         // The CRL number only has to increase: milliseconds since the epoch do, across instances too.
         var der = issuer.SignCrl(builder, now.ToUnixTimeMilliseconds(), now, now + options.CurrentValue.CrlLifetime);
-        _cache[(int)type] = (der, now);
+        _cache[(int)type] = new CachedCrl(der, now); // A reference: swapped whole, never read half-written.
         return der;
     }
+
+    private sealed record CachedCrl(byte[] Der, DateTimeOffset MadeAt);
 }
