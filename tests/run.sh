@@ -59,6 +59,8 @@ start_postgres() {
 source "$root/tests/acme-lab.sh"
 
 command -v python3 >/dev/null || ensure_packages python3
+# Headless Chromium for the admin portal's browser tests (Playwright drives /usr/bin/chromium).
+ensure_packages chromium
 start_postgres
 acme_lab_start "$work/acme"
 

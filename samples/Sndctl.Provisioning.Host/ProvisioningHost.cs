@@ -7,6 +7,7 @@ using Sndctl.Provisioning.Core;
 using Sndctl.Provisioning.Dns.Cloudflare;
 using Sndctl.Provisioning.Dns.Route53;
 using Sndctl.Provisioning.Host.Data;
+using Sndctl.Provisioning.Host.Portal;
 using Sndctl.Provisioning.PrivateCa;
 
 namespace Sndctl.Provisioning.Host;
@@ -118,6 +119,7 @@ internal static partial class ProvisioningHost
         });
 
         builder.Services.AddOpenApi();
+        builder.Services.AddAdminPortal();
         builder.Services.AddSingleton(new HostStartupInfo(settings, newAdminKey));
         return settings;
     }
@@ -139,6 +141,7 @@ internal static partial class ProvisioningHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRateLimiter();
+        app.UseAdminPortal();
         app.MapOpenApi();
         app.MapDeviceProvisioning();
         app.MapDeviceProvisioningAdmin();

@@ -25,6 +25,7 @@ public static class DeviceProvisioningAspNetCoreBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceProvisioningAspNetCoreOptions>, DeviceProvisioningAspNetCoreOptionsValidator>());
         services.TryAddSingleton<FailedAuthenticationThrottle>();
         services.TryAddSingleton<AdminApiKeyFilter>();
+        services.TryAddSingleton(sp => new AdminApiKeyAuthenticator(sp.GetRequiredService<IOptionsMonitor<DeviceProvisioningAspNetCoreOptions>>(), sp.GetRequiredService<FailedAuthenticationThrottle>()));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {
             // Answers made by the framework (status code pages) carry no detail; give them one.

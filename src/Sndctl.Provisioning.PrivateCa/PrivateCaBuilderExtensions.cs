@@ -31,6 +31,7 @@ public static class PrivateCaBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         // By factory: the CSR request store is needed only where MapPrivateCa() serves the CSR API (it checks).
         services.TryAddScoped(sp => ActivatorUtilities.CreateInstance<PrivateCsrService>(sp));
+        services.TryAddScoped<ICsrRequestAdmin>(sp => sp.GetRequiredService<PrivateCsrService>());
         services.AddRateLimiter(o => o.AddPolicy<string, CsrRateLimitPolicy>(CsrRateLimitPolicy.Name));
         builder.UseIssuer<PrivateCaCertificateIssuer>();
         builder.UseIssuerHealthCheck(sp => new PrivateCaHealthCheck(sp.GetRequiredService<CertificateAuthority>()));

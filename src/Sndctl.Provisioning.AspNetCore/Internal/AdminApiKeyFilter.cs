@@ -41,7 +41,7 @@ internal sealed class AdminApiKeyFilter(IOptionsMonitor<DeviceProvisioningAspNet
     /// <summary>The audit name of a key: <c>admin:</c> and the first 8 hex digits of its SHA-256.</summary>
     public static string ActorFor(string key) => "admin:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..8];
 
-    private static string? Match(string presented, IList<string> keys)
+    internal static string? Match(string presented, IList<string> keys)
     {
         Span<byte> presentedDigest = stackalloc byte[32];
         Span<byte> keyDigest = stackalloc byte[32];

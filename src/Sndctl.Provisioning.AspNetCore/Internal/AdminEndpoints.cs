@@ -99,7 +99,16 @@ internal static class AdminEndpoints
             return Problems.BadRequest("search may be at most 253 characters.");
         }
 
-        var result = await admin.ListDevicesAsync(new DeviceQuery(status, search, page, pageSize), context.RequestAborted);
+        var sortText = query["sort"].ToString();
+        var descending = sortText.Length == 0 || sortText.StartsWith('-');
+        var sortName = sortText.TrimStart('-');
+        var sort = DeviceSort.Created;
+        if (sortName.Length > 0 && (int.TryParse(sortName, out _) || !Enum.TryParse(sortName, ignoreCase: true, out sort)))
+        {
+            return Problems.BadRequest("sort must be created, deviceId, status, lastSeen or expiry, with '-' in front for descending (default -created).");
+        }
+
+        var result = await admin.ListDevicesAsync(new DeviceQuery(status, search, page, pageSize, sort, descending), context.RequestAborted);
         var items = result.Items.Select(s => new DeviceListItem(
             s.Device.DeviceId,
             s.Device.Hostname,

@@ -29,7 +29,28 @@ public interface IDeviceStore
 /// <param name="Search">A substring of the device ID or hostname, if given.</param>
 /// <param name="Page">1-based page number.</param>
 /// <param name="PageSize">Items per page.</param>
-public sealed record DeviceQuery(DeviceStatus? Status = null, string? Search = null, int Page = 1, int PageSize = 50);
+/// <param name="Sort">What the listing is ordered by.</param>
+/// <param name="Descending">Largest (newest) first.</param>
+public sealed record DeviceQuery(DeviceStatus? Status = null, string? Search = null, int Page = 1, int PageSize = 50, DeviceSort Sort = DeviceSort.Created, bool Descending = true);
+
+/// <summary>What a device listing is ordered by (ties by device ID).</summary>
+public enum DeviceSort
+{
+    /// <summary>When the device was created (default, newest first).</summary>
+    Created = 0,
+
+    /// <summary>The device ID.</summary>
+    DeviceId = 1,
+
+    /// <summary>Status (pending, active, disabled).</summary>
+    Status = 2,
+
+    /// <summary>When the device last called.</summary>
+    LastSeen = 3,
+
+    /// <summary>The end of the current certificate (devices without one last).</summary>
+    Expiry = 4,
+}
 
 /// <summary>One page of a listing.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, int Total, int PageNumber, int PageSize);

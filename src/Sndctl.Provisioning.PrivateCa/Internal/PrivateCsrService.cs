@@ -18,7 +18,7 @@ internal sealed partial class PrivateCsrService(
     CsrRevocationLists crls,
     IOptionsMonitor<PrivateCaOptions> options,
     TimeProvider time,
-    ILogger<PrivateCsrService> logger)
+    ILogger<PrivateCsrService> logger) : ICsrRequestAdmin
 {
     public const string PolicyActor = "policy";
     private const string WaitingMessage = "Waiting for an administrator to approve the request; poll GET /api/v1/csr/{request_id}.";

@@ -92,12 +92,39 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         }
 
         var total = await devices.CountAsync(cancellationToken);
-        var items = await devices
-            .OrderByDescending(d => d.CreatedAt).ThenBy(d => d.DeviceId)
+        var items = await Order(devices, query.Sort, query.Descending)
             .Skip((query.Page - 1) * query.PageSize)
             .Take(query.PageSize)
             .ToListAsync(cancellationToken);
         return new Page<Device>(items, total, query.Page, query.PageSize);
+    }
+
+    private IQueryable<Device> Order(IQueryable<Device> devices, DeviceSort sort, bool descending)
+    {
+        if (sort == DeviceSort.Expiry)
+        {
+            // Devices without a certificate sort last either way.
+            var certificates = context.Set<DeviceCertificate>();
+            var withExpiry = devices.Select(d => new
+            {
+                Device = d,
+                NotAfter = certificates.Where(c => c.Id == d.CurrentCertificateId).Select(c => (DateTimeOffset?)c.NotAfter).FirstOrDefault(),
+            });
+            var ordered = withExpiry.OrderBy(x => x.NotAfter == null);
+            return (descending ? ordered.ThenByDescending(x => x.NotAfter) : ordered.ThenBy(x => x.NotAfter)).ThenBy(x => x.Device.DeviceId).Select(x => x.Device);
+        }
+
+        return (sort, descending) switch
+        {
+            (DeviceSort.DeviceId, false) => devices.OrderBy(d => d.DeviceId),
+            (DeviceSort.DeviceId, true) => devices.OrderByDescending(d => d.DeviceId),
+            (DeviceSort.Status, false) => devices.OrderBy(d => d.Status).ThenBy(d => d.DeviceId),
+            (DeviceSort.Status, true) => devices.OrderByDescending(d => d.Status).ThenBy(d => d.DeviceId),
+            (DeviceSort.LastSeen, false) => devices.OrderBy(d => d.LastSeenAt == null).ThenBy(d => d.LastSeenAt).ThenBy(d => d.DeviceId),
+            (DeviceSort.LastSeen, true) => devices.OrderBy(d => d.LastSeenAt == null).ThenByDescending(d => d.LastSeenAt).ThenBy(d => d.DeviceId),
+            (_, false) => devices.OrderBy(d => d.CreatedAt).ThenBy(d => d.DeviceId),
+            _ => devices.OrderByDescending(d => d.CreatedAt).ThenBy(d => d.DeviceId),
+        };
     }
 
     public async Task<IReadOnlyDictionary<DeviceStatus, int>> CountByStatusAsync(CancellationToken cancellationToken)
