@@ -111,6 +111,12 @@ public sealed class AdminApiTests : IAsyncLifetime
         var page2 = await admin.GetFromJsonAsync<JsonElement>("/api/admin/devices?page=2&pageSize=2");
         Assert.Single(page2.GetProperty("items").EnumerateArray());
         await HttpAssert.ProblemAsync(await admin.GetAsync("/api/admin/devices?status=weird"), 400);
+        var byId = await admin.GetFromJsonAsync<JsonElement>("/api/admin/devices?sort=deviceId");
+        Assert.Equal(["alpha-1", "alpha-2", "beta-1"], byId.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("deviceId").GetString()));
+        var byIdDescending = await admin.GetFromJsonAsync<JsonElement>("/api/admin/devices?sort=-deviceId");
+        Assert.Equal("beta-1", byIdDescending.GetProperty("items")[0].GetProperty("deviceId").GetString());
+        await HttpAssert.ProblemAsync(await admin.GetAsync("/api/admin/devices?sort=colour"), 400);
+        await HttpAssert.ProblemAsync(await admin.GetAsync("/api/admin/devices?sort=1"), 400);
         await HttpAssert.ProblemAsync(await admin.GetAsync("/api/admin/devices?page=0"), 400);
         await HttpAssert.ProblemAsync(await admin.GetAsync("/api/admin/devices?pageSize=100000"), 400);
         await HttpAssert.ProblemAsync(await admin.GetAsync("/api/admin/devices/nope"), 404);

@@ -146,6 +146,50 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Device_ListSortsByIdStatusLastSeenAndCertificateExpiry()
+    {
+        await using (var context = _database.CreateContext())
+        {
+            var devices = new[] { NewDevice("b"), NewDevice("a"), NewDevice("c"), NewDevice("d") };
+            devices[0].Status = DeviceStatus.Active;
+            devices[1].Status = DeviceStatus.Disabled;
+            devices[0].LastSeenAt = s_now.AddHours(2);
+            devices[2].LastSeenAt = s_now.AddHours(1);
+            await Devices(context).CreateAsync(devices, default);
+        }
+
+        await using (var context = _database.CreateContext())
+        {
+            var certificates = new EfCertificateStore<TestDbContext>(context);
+            var soon = NewCertificate("c", s_now.AddDays(5));
+            var later = NewCertificate("b", s_now.AddDays(50));
+            await certificates.AddAsync(soon, default);
+            await certificates.AddAsync(later, default);
+            var store = Devices(context);
+            foreach (var (id, certificate) in new[] { ("c", soon), ("b", later) })
+            {
+                var device = (await store.FindAsync(id, default))!;
+                device.CurrentCertificateId = certificate.Id;
+                await store.UpdateAsync(device, default);
+            }
+        }
+
+        await using (var context = _database.CreateContext())
+        {
+            var store = Devices(context);
+            async Task<string> Order(DeviceSort sort, bool descending)
+                => string.Concat((await store.ListAsync(new DeviceQuery(Sort: sort, Descending: descending), default)).Items.Select(d => d.DeviceId));
+
+            Assert.Equal("abcd", await Order(DeviceSort.DeviceId, false));
+            Assert.Equal("dcba", await Order(DeviceSort.DeviceId, true));
+            Assert.Equal("bacd", await Order(DeviceSort.Status, false)); // active, disabled, pending (by name)
+            Assert.Equal("bcad", await Order(DeviceSort.LastSeen, true)); // never-seen last
+            Assert.Equal("cbad", await Order(DeviceSort.Expiry, false)); // soonest first, no certificate last
+            Assert.Equal("bcad", await Order(DeviceSort.Expiry, true));
+        }
+    }
+
+    [Fact]
     public async Task Certificates_HistoryNewestFirst_FindMany_RevokeAndExpiringCount()
     {
         await using var context = _database.CreateContext();

@@ -42,7 +42,7 @@ public enum DeviceSort
     /// <summary>The device ID.</summary>
     DeviceId = 1,
 
-    /// <summary>Status (pending, active, disabled).</summary>
+    /// <summary>Status, by name: active, disabled, pending.</summary>
     Status = 2,
 
     /// <summary>When the device last called.</summary>
