@@ -157,6 +157,24 @@ public sealed class AcmeHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_portal_dashboard_shows_the_ACME_budget_used_by_issuance()
+    {
+        var host = StartHost();
+        var device = await host.CreateDeviceAsync();
+        using (var client = host.Device())
+        {
+            await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+        }
+
+        using var portal = await AdminPortalTests.SignedInClientAsync(host);
+        var dashboard = await portal.GetStringAsync("/admin");
+
+        Assert.Contains("Issuer: <strong>Acme</strong>", dashboard, StringComparison.Ordinal);
+        Assert.Contains("<strong>1 of 50</strong> new certificates in the last 7 days", dashboard, StringComparison.Ordinal);
+        Assert.Matches("<rect class=\"ok\" [^>]*height=\"120\"><title>[0-9-]+: 1 issued</title>", dashboard);
+    }
+
+    [Fact]
     public async Task Creates_the_ACME_account_once_and_reuses_it_after_a_restart()
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "sndctl-it-" + Guid.NewGuid().ToString("N"));

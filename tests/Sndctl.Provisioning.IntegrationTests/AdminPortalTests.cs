@@ -66,6 +66,13 @@ public sealed partial class AdminPortalTests : IAsyncLifetime
         Assert.DoesNotContain(host.AdminKey, cookie.Value, StringComparison.Ordinal);
         Assert.Equal("0 0", await page.EvaluateAsync<string>("() => localStorage.length + ' ' + sessionStorage.length"));
 
+        // Keyboard: the first Tab reaches the skip link, the next ones the navigation.
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("Skip to content", await page.EvaluateAsync<string>("() => document.activeElement.textContent"));
+        await page.Keyboard.PressAsync("Tab");
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("Devices", await page.EvaluateAsync<string>("() => document.activeElement.textContent"));
+
         // Create one device: the secret is shown once, with a copy button and a warning.
         await page.GetByRole(AriaRole.Link, new() { Name = "New device" }).ClickAsync();
         await page.GetByLabel("Labels").FillAsync("site=berlin");
@@ -113,6 +120,15 @@ public sealed partial class AdminPortalTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         }
 
+        // Rotate the secret: confirmed, then the new one is shown once.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Rotate secret" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Yes, rotate" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("Shown only now.")).ToBeVisibleAsync();
+        var rotated = await page.GetByLabel("Device secret").InputValueAsync();
+        Assert.NotEqual(secret, rotated);
+        await page.GotoAsync($"/admin/devices/{deviceId}");
+        Assert.DoesNotContain(rotated, await page.ContentAsync(), StringComparison.Ordinal);
+
         // Batch creation downloads a CSV with each new device's secret.
         await page.GetByRole(AriaRole.Link, new() { Name = "Batch" }).ClickAsync();
         await page.GetByLabel("How many devices").FillAsync("5");
@@ -127,6 +143,15 @@ public sealed partial class AdminPortalTests : IAsyncLifetime
         await page.GotoAsync("/admin");
         await Assertions.Expect(page.Locator(".tile").First).ToContainTextAsync("5 pending");
         await ScreenshotAsync(page, "dashboard");
+
+        // Delete one of the batch, confirmed: it leaves the list.
+        var victim = csv[1].Split(',')[0];
+        await page.GotoAsync($"/admin/devices/{victim}");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Delete" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Yes, delete" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync($"Device {victim} deleted.");
+        await Assertions.Expect(page.GetByText("5 devices")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator($"tr[data-device='{victim}']")).ToHaveCountAsync(0);
 
         // On a phone-sized screen the list does not scroll sideways.
         await page.SetViewportSizeAsync(390, 844);
@@ -172,14 +197,12 @@ public sealed partial class AdminPortalTests : IAsyncLifetime
     public async Task Forms_need_the_antiforgery_token_and_pages_need_the_session()
     {
         var (host, baseUrl) = StartHost();
-        var cookies = new CookieContainer();
-        using var http = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = new Uri(baseUrl) };
+        using (var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(baseUrl) })
+        {
+            Assert.Equal(HttpStatusCode.Redirect, (await anonymous.GetAsync("/admin/devices")).StatusCode);
+        }
 
-        Assert.Equal(HttpStatusCode.Redirect, (await http.GetAsync("/admin/devices")).StatusCode);
-        var login = await http.GetStringAsync("/admin/login");
-        var token = Token(login);
-        var signedIn = await http.PostAsync("/admin/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["key"] = host.AdminKey, ["__RequestVerificationToken"] = token }));
-        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        using var http = await SignedInClientAsync(host);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/admin/devices")).StatusCode);
 
         // Signed in, but without the form's token: refused, and nothing created.
@@ -192,6 +215,17 @@ public sealed partial class AdminPortalTests : IAsyncLifetime
         Assert.Contains("frame-ancestors 'none'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
         Assert.True(page.Headers.CacheControl?.NoStore);
         Assert.DoesNotContain(host.AdminKey, await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>An HTTP client signed in to the portal the way a browser is: login form, antiforgery token, session cookie.</summary>
+    internal static async Task<HttpClient> SignedInClientAsync(ProvisioningHostFactory host)
+    {
+        using var probe = host.Device();
+        var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = probe.BaseAddress };
+        var token = Token(await http.GetStringAsync("/admin/login"));
+        var signedIn = await http.PostAsync("/admin/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["key"] = host.AdminKey, ["__RequestVerificationToken"] = token }));
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        return http;
     }
 
     private (ProvisioningHostFactory Host, string BaseUrl) StartHost(Dictionary<string, string?>? settings = null)

@@ -23,6 +23,9 @@ public sealed class DevicesModel(IDeviceAdminService admin, TimeProvider time) :
 
     public Page<DeviceSummary> Result { get; private set; } = null!;
 
+    [TempData]
+    public string? Notice { get; set; }
+
     public DateTimeOffset Now { get; private set; }
 
     public int Pages => Math.Max(1, (Result.Total + PageSize - 1) / PageSize);
