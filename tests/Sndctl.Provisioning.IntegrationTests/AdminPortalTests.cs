@@ -230,16 +230,9 @@ public sealed partial class AdminPortalTests : IAsyncLifetime
 
     private (ProvisioningHostFactory Host, string BaseUrl) StartHost(Dictionary<string, string?>? settings = null)
     {
-        var all = new Dictionary<string, string?> { ["Provisioning:PrivateCa:PostsPerMinute"] = "0" };
-        foreach (var (key, value) in settings ?? [])
-        {
-            all[key] = value;
-        }
-
-        var host = new ProvisioningHostFactory(settings: all);
-        _hosts.Add(host);
-        using var client = host.Device();
-        return (host, client.BaseAddress!.AbsoluteUri);
+        var started = ProvisioningHostFactory.StartForCsr(settings);
+        _hosts.Add(started.Host);
+        return started;
     }
 
     private static async Task<IPage> SignInAsync(IBrowserContext context, ProvisioningHostFactory host)

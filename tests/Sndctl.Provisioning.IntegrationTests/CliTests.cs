@@ -148,18 +148,11 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Contains("Exit codes", output, StringComparison.Ordinal);
     }
 
-    private (ProvisioningHostFactory Host, string Server) StartHost(Dictionary<string, string?>? settings = null)
+    private (ProvisioningHostFactory Host, string BaseUrl) StartHost(Dictionary<string, string?>? settings = null)
     {
-        var all = new Dictionary<string, string?> { ["Provisioning:PrivateCa:PostsPerMinute"] = "0" };
-        foreach (var (key, value) in settings ?? [])
-        {
-            all[key] = value;
-        }
-
-        var host = new ProvisioningHostFactory(settings: all);
-        _hosts.Add(host);
-        using var client = host.Device();
-        return (host, client.BaseAddress!.AbsoluteUri);
+        var started = ProvisioningHostFactory.StartForCsr(settings);
+        _hosts.Add(started.Host);
+        return started;
     }
 
     private static async Task DecideNextPendingAsync(HttpClient admin, Func<string, Task<HttpResponseMessage>> decide)

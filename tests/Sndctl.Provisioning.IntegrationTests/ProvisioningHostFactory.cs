@@ -32,6 +32,23 @@ public sealed class ProvisioningHostFactory : WebApplicationFactory<Program>
 
     public string DataDirectory { get; }
 
+    /// <summary>
+    /// A started host for tests that post many private-IP CSRs from one address (the per-address limit
+    /// lifted unless <paramref name="settings"/> sets it), and its base URL.
+    /// </summary>
+    public static (ProvisioningHostFactory Host, string BaseUrl) StartForCsr(IDictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?> { ["Provisioning:PrivateCa:PostsPerMinute"] = "0" };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        var host = new ProvisioningHostFactory(settings: all);
+        using var client = host.Device();
+        return (host, client.BaseAddress!.AbsoluteUri);
+    }
+
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
     public ConcurrentQueue<string> Logs { get; } = new();
