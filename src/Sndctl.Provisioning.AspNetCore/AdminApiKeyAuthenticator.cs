@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Options;
 using Sndctl.Provisioning.AspNetCore.Internal;
 
@@ -25,7 +27,7 @@ public sealed class AdminApiKeyAuthenticator
     /// <summary>The actor (<c>admin:&lt;key id&gt;</c>) of a configured key, or null (and a failure counted).</summary>
     public string? Authenticate(string? presented, string? clientAddress)
     {
-        var actor = presented is { Length: > 0 and <= 1024 } ? AdminApiKeyFilter.Match(presented, _options.CurrentValue.AdminApiKeys) : null;
+        var actor = presented is { Length: > 0 and <= 1024 } ? Match(presented, _options.CurrentValue.AdminApiKeys) : null;
         if (actor is null)
         {
             _throttle.RecordFailure(null, clientAddress);
@@ -35,5 +37,27 @@ public sealed class AdminApiKeyAuthenticator
     }
 
     /// <summary>Whether <paramref name="actor"/> still names a configured key (a key removed from configuration signs its sessions out).</summary>
-    public bool IsCurrent(string? actor) => actor is not null && _options.CurrentValue.AdminApiKeys.Any(k => AdminApiKeyFilter.ActorFor(k) == actor);
+    public bool IsCurrent(string? actor) => actor is not null && _options.CurrentValue.AdminApiKeys.Any(k => ActorFor(k) == actor);
+
+    /// <summary>The audit name of a key: <c>admin:</c> and the first 8 hex digits of its SHA-256.</summary>
+    internal static string ActorFor(string key) => "admin:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..8];
+
+    /// <summary>Compares SHA-256 digests in constant time against every key, so neither a match nor its position shows in the timing.</summary>
+    private static string? Match(string presented, IList<string> keys)
+    {
+        Span<byte> presentedDigest = stackalloc byte[32];
+        Span<byte> keyDigest = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(presented), presentedDigest);
+        string? matched = null;
+        foreach (var key in keys)
+        {
+            SHA256.HashData(Encoding.UTF8.GetBytes(key), keyDigest);
+            if (CryptographicOperations.FixedTimeEquals(presentedDigest, keyDigest))
+            {
+                matched = key;
+            }
+        }
+
+        return matched is null ? null : ActorFor(matched);
+    }
 }

@@ -295,13 +295,7 @@ public sealed class PrivateCsrTests : IAsyncLifetime
 
     private ProvisioningHostFactory StartHost(Dictionary<string, string?>? settings = null, string? dataDirectory = null)
     {
-        var all = new Dictionary<string, string?> { ["Provisioning:PrivateCa:PostsPerMinute"] = "0" };
-        foreach (var (key, value) in settings ?? [])
-        {
-            all[key] = value;
-        }
-
-        var host = new ProvisioningHostFactory(dataDirectory, all.Where(p => p.Value is not null).ToDictionary());
+        var host = ProvisioningHostFactory.StartForCsr(settings, dataDirectory).Host;
         _hosts.Add(host);
         return host;
     }

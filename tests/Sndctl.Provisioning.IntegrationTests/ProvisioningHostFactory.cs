@@ -34,9 +34,9 @@ public sealed class ProvisioningHostFactory : WebApplicationFactory<Program>
 
     /// <summary>
     /// A started host for tests that post many private-IP CSRs from one address (the per-address limit
-    /// lifted unless <paramref name="settings"/> sets it), and its base URL.
+    /// lifted; a setting given as null is left at its default), and its base URL.
     /// </summary>
-    public static (ProvisioningHostFactory Host, string BaseUrl) StartForCsr(IDictionary<string, string?>? settings = null)
+    public static (ProvisioningHostFactory Host, string BaseUrl) StartForCsr(IDictionary<string, string?>? settings = null, string? dataDirectory = null)
     {
         var all = new Dictionary<string, string?> { ["Provisioning:PrivateCa:PostsPerMinute"] = "0" };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
@@ -44,7 +44,7 @@ public sealed class ProvisioningHostFactory : WebApplicationFactory<Program>
             all[key] = value;
         }
 
-        var host = new ProvisioningHostFactory(settings: all);
+        var host = new ProvisioningHostFactory(dataDirectory, all.Where(p => p.Value is not null).ToDictionary());
         using var client = host.Device();
         return (host, client.BaseAddress!.AbsoluteUri);
     }

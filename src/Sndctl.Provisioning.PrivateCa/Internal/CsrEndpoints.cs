@@ -58,7 +58,7 @@ internal static class CsrEndpoints
 
     public static async Task<IResult> CrlAsync(string file, CsrRevocationLists crls, HttpContext context, CancellationToken cancellationToken)
     {
-        if (!file.EndsWith(".crl", StringComparison.Ordinal) || !CsrTypes.TryParse(file[..^4], out var type) || file[..^4].Length == 0)
+        if (!file.EndsWith(".crl", StringComparison.Ordinal) || !CsrTypes.TryParse(file[..^4], out var type))
         {
             return PrivateCaProblems.NotFound("CRLs are at /api/v1/ca/crl/webhook.crl and /api/v1/ca/crl/private_server.crl.");
         }

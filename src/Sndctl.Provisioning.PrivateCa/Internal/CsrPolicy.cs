@@ -35,29 +35,40 @@ internal static class CsrPolicy
         }
 
         byte[] der;
-        CertificateRequest request;
         try
         {
             der = Convert.FromBase64String(pem[fields.Base64Data]);
-            request = CertificateRequest.LoadSigningRequest(der, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.SkipSignatureValidation | CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
         }
-        catch (Exception ex) when (ex is CryptographicException or FormatException)
+        catch (FormatException)
         {
             return CsrCheck.Malformed("content is PEM but not a PKCS#10 certificate signing request.");
+        }
+
+        // Parsed once with its signature checked; only when that fails is it parsed again without the
+        // check, to tell a malformed request, an unaccepted key and a bad signature apart.
+        CertificateRequest request;
+        try
+        {
+            request = CertificateRequest.LoadSigningRequest(der, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
+        }
+        catch (CryptographicException)
+        {
+            try
+            {
+                request = CertificateRequest.LoadSigningRequest(der, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.SkipSignatureValidation | CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
+            }
+            catch (CryptographicException)
+            {
+                return CsrCheck.Malformed("content is PEM but not a PKCS#10 certificate signing request.");
+            }
+
+            return CsrCheck.Denied(KeyProblem(request.PublicKey)
+                ?? "The CSR's signature does not verify with the public key it carries: make it again with its own private key (openssl req -new -key server.key ...).");
         }
 
         if (KeyProblem(request.PublicKey) is { } keyProblem)
         {
             return CsrCheck.Denied(keyProblem);
-        }
-
-        try
-        {
-            CertificateRequest.LoadSigningRequest(der, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.Default);
-        }
-        catch (CryptographicException)
-        {
-            return CsrCheck.Denied("The CSR's signature does not verify with the public key it carries: make it again with its own private key (openssl req -new -key server.key ...).");
         }
 
         var names = new GeneralNames();

@@ -6,18 +6,8 @@ namespace Sndctl.Provisioning.Storage.EfCore.Internal;
 internal sealed class EfAuditEventStore<TContext>(TContext context) : IAuditEventStore
     where TContext : DbContext
 {
-    public async Task AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
-    {
-        context.Set<AuditEvent>().Add(auditEvent);
-        try
-        {
-            await context.SaveChangesAsync(cancellationToken);
-        }
-        finally
-        {
-            context.Entry(auditEvent).State = EntityState.Detached;
-        }
-    }
+    public Task AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
+        => context.AddDetachedAsync(auditEvent, cancellationToken);
 
     public async Task<Page<AuditEvent>> ListAsync(string? deviceId, int page, int pageSize, CancellationToken cancellationToken)
     {

@@ -23,37 +23,11 @@ internal sealed class EfCertificateStore<TContext>(TContext context) : ICertific
             .OrderByDescending(c => c.IssuedAt)
             .ToListAsync(cancellationToken);
 
-    public async Task AddAsync(DeviceCertificate certificate, CancellationToken cancellationToken)
-    {
-        Certificates.Add(certificate);
-        try
-        {
-            await context.SaveChangesAsync(cancellationToken);
-        }
-        finally
-        {
-            context.Entry(certificate).State = EntityState.Detached;
-        }
-    }
+    public Task AddAsync(DeviceCertificate certificate, CancellationToken cancellationToken)
+        => context.AddDetachedAsync(certificate, cancellationToken);
 
-    public async Task UpdateAsync(DeviceCertificate certificate, CancellationToken cancellationToken)
-    {
-        var entry = context.Update(certificate);
-        entry.Property(c => c.ConcurrencyStamp).OriginalValue = certificate.ConcurrencyStamp;
-        entry.Property(c => c.ConcurrencyStamp).CurrentValue = Guid.NewGuid();
-        try
-        {
-            await context.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException ex)
-        {
-            throw new ConcurrencyConflictException($"Certificate {certificate.SerialNumber} was changed by someone else.", ex);
-        }
-        finally
-        {
-            entry.State = EntityState.Detached;
-        }
-    }
+    public Task UpdateAsync(DeviceCertificate certificate, CancellationToken cancellationToken)
+        => context.UpdateStampedAsync(certificate, c => c.ConcurrencyStamp, $"Certificate {certificate.SerialNumber} was changed by someone else.", cancellationToken);
 
     public Task<int> CountCurrentExpiringAsync(DateTimeOffset before, CancellationToken cancellationToken)
         => context.Set<Device>()

@@ -8,18 +8,8 @@ internal sealed class EfCsrRequestStore<TContext>(TContext context) : ICsrReques
 {
     private DbSet<CsrRequest> Requests => context.Set<CsrRequest>();
 
-    public async Task AddAsync(CsrRequest request, CancellationToken cancellationToken)
-    {
-        Requests.Add(request);
-        try
-        {
-            await context.SaveChangesAsync(cancellationToken);
-        }
-        finally
-        {
-            context.Entry(request).State = EntityState.Detached;
-        }
-    }
+    public Task AddAsync(CsrRequest request, CancellationToken cancellationToken)
+        => context.AddDetachedAsync(request, cancellationToken);
 
     public Task<CsrRequest?> FindAsync(string id, CancellationToken cancellationToken)
         => Requests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
@@ -38,24 +28,7 @@ internal sealed class EfCsrRequestStore<TContext>(TContext context) : ICsrReques
     }
 
     public async Task UpdateAsync(CsrRequest request, CancellationToken cancellationToken)
-    {
-        var entry = context.Update(request);
-        entry.Property(r => r.ConcurrencyStamp).OriginalValue = request.ConcurrencyStamp;
-        entry.Property(r => r.ConcurrencyStamp).CurrentValue = Guid.NewGuid();
-        try
-        {
-            await context.SaveChangesAsync(cancellationToken);
-            request.ConcurrencyStamp = entry.Property(r => r.ConcurrencyStamp).CurrentValue;
-        }
-        catch (DbUpdateConcurrencyException ex)
-        {
-            throw new ConcurrencyConflictException($"CSR request {request.Id} was changed by someone else.", ex);
-        }
-        finally
-        {
-            entry.State = EntityState.Detached;
-        }
-    }
+        => request.ConcurrencyStamp = await context.UpdateStampedAsync(request, r => r.ConcurrencyStamp, $"CSR request {request.Id} was changed by someone else.", cancellationToken);
 
     public async Task<IReadOnlyList<(string SerialNumber, DateTimeOffset RevokedAt)>> ListRevokedAsync(CsrCertificateType type, CancellationToken cancellationToken)
     {

@@ -40,25 +40,8 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         }
     }
 
-    public async Task UpdateAsync(Device device, CancellationToken cancellationToken)
-    {
-        var entry = context.Update(device);
-        entry.Property(d => d.ConcurrencyStamp).OriginalValue = device.ConcurrencyStamp;
-        var stamp = Guid.NewGuid();
-        entry.Property(d => d.ConcurrencyStamp).CurrentValue = stamp;
-        try
-        {
-            await context.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException ex)
-        {
-            throw new ConcurrencyConflictException($"Device '{device.DeviceId}' was changed or deleted by someone else.", ex);
-        }
-        finally
-        {
-            entry.State = EntityState.Detached;
-        }
-    }
+    public Task UpdateAsync(Device device, CancellationToken cancellationToken)
+        => context.UpdateStampedAsync(device, d => d.ConcurrencyStamp, $"Device '{device.DeviceId}' was changed or deleted by someone else.", cancellationToken);
 
     public async Task<bool> DeleteAsync(string deviceId, CancellationToken cancellationToken)
     {
@@ -142,6 +125,48 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
 
 internal static class DbContextExtensions
 {
+    /// <summary>Inserts one entity and stops tracking it.</summary>
+    public static async Task AddDetachedAsync<T>(this DbContext context, T entity, CancellationToken cancellationToken)
+        where T : class
+    {
+        context.Set<T>().Add(entity);
+        try
+        {
+            await context.SaveChangesAsync(cancellationToken);
+        }
+        finally
+        {
+            context.Entry(entity).State = EntityState.Detached;
+        }
+    }
+
+    /// <summary>
+    /// Saves an entity read earlier only if its concurrency stamp is still the stored one, writing a
+    /// new stamp; returns that stamp. Someone else's change first is a <see cref="ConcurrencyConflictException"/>.
+    /// </summary>
+    public static async Task<Guid> UpdateStampedAsync<T>(this DbContext context, T entity, System.Linq.Expressions.Expression<Func<T, Guid>> stamp, string conflict, CancellationToken cancellationToken)
+        where T : class
+    {
+        var entry = context.Update(entity);
+        var property = entry.Property(stamp);
+        property.OriginalValue = property.CurrentValue;
+        var next = Guid.NewGuid();
+        property.CurrentValue = next;
+        try
+        {
+            await context.SaveChangesAsync(cancellationToken);
+            return next;
+        }
+        catch (DbUpdateConcurrencyException ex)
+        {
+            throw new ConcurrencyConflictException(conflict, ex);
+        }
+        finally
+        {
+            entry.State = EntityState.Detached;
+        }
+    }
+
     /// <summary>Stops tracking entities this store added, so a host's shared context stays clean.</summary>
     public static void Detach<T>(this DbContext context, IEnumerable<T> entities)
         where T : class
