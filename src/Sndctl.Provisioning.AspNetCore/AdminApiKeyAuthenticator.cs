@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -7,8 +8,9 @@ namespace Sndctl.Provisioning.AspNetCore;
 
 /// <summary>
 /// Checks an admin API key the way the admin API does (SHA-256 digests compared in constant time
-/// against every configured key, failures throttled per client address), for other ways in such as a
-/// browser portal's sign-in. Knows the actor name the audit log uses for a key.
+/// against every configured key), for other ways in such as a browser portal's sign-in. The key is
+/// checked first: a right key is always accepted; only wrong ones are counted and, past the limit for
+/// the client's network, refused with a wait. Knows the actor name the audit log uses for a key.
 /// </summary>
 public sealed class AdminApiKeyAuthenticator
 {
@@ -21,19 +23,14 @@ public sealed class AdminApiKeyAuthenticator
         _throttle = throttle;
     }
 
-    /// <summary>How long <paramref name="clientAddress"/> must wait after too many failures; null when it may try.</summary>
-    public TimeSpan? RetryAfter(string? clientAddress) => _throttle.RetryAfter(null, clientAddress);
-
-    /// <summary>The actor (<c>admin:&lt;key id&gt;</c>) of a configured key, or null (and a failure counted).</summary>
-    public string? Authenticate(string? presented, string? clientAddress)
+    /// <summary>
+    /// Checks <paramref name="presented"/>. On success the result names the actor
+    /// (<c>admin:&lt;key id&gt;</c>); on failure it says whether the caller must now wait.
+    /// </summary>
+    public AdminKeyCheck Authenticate(string? presented, IPAddress? clientAddress)
     {
         var actor = presented is { Length: > 0 and <= 1024 } ? Match(presented, _options.CurrentValue.AdminApiKeys) : null;
-        if (actor is null)
-        {
-            _throttle.RecordFailure(null, clientAddress);
-        }
-
-        return actor;
+        return actor is not null ? new AdminKeyCheck(actor, null) : new AdminKeyCheck(null, _throttle.AdminFailed(clientAddress));
     }
 
     /// <summary>Whether <paramref name="actor"/> still names a configured key (a key removed from configuration signs its sessions out).</summary>
@@ -60,4 +57,13 @@ public sealed class AdminApiKeyAuthenticator
 
         return matched is null ? null : ActorFor(matched);
     }
+}
+
+/// <summary>The result of <see cref="AdminApiKeyAuthenticator.Authenticate"/>.</summary>
+/// <param name="Actor">The audit actor of the matching key; <see langword="null"/> when the key is wrong.</param>
+/// <param name="RetryAfter">For a wrong key: how long this client network's failures are refused (answer 429), or <see langword="null"/> (answer 401).</param>
+public readonly record struct AdminKeyCheck(string? Actor, TimeSpan? RetryAfter)
+{
+    /// <summary>Whether the key was right.</summary>
+    public bool Succeeded => Actor is not null;
 }

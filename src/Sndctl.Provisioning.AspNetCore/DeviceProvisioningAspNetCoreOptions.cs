@@ -18,12 +18,25 @@ public sealed class DeviceProvisioningAspNetCoreOptions
     /// <summary>Largest accepted body on the admin API. Default 64 KiB.</summary>
     public long MaxAdminRequestBodySize { get; set; } = 64 * 1024;
 
-    /// <summary>Failed authentications for one device ID within <see cref="FailureWindow"/> before it is throttled.</summary>
+    /// <summary>
+    /// Failed authentications for one device ID within <see cref="FailureWindow"/> after which further
+    /// wrong secrets for it are answered 429. A right secret is always accepted.
+    /// </summary>
     public int MaxFailuresPerDevice { get; set; } = 10;
 
-    /// <summary>Failed authentications from one client address within <see cref="FailureWindow"/> before it is throttled.</summary>
+    /// <summary>
+    /// Failed authentications from one client network (an IPv4 address or an IPv6 /64) within
+    /// <see cref="FailureWindow"/> after which its further failures are answered 429; counted apart for
+    /// device secrets and admin keys. Right credentials are always accepted.
+    /// </summary>
     public int MaxFailuresPerClient { get; set; } = 30;
 
     /// <summary>The window over which failures are counted; a throttled caller waits until it ends.</summary>
     public TimeSpan FailureWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Most failure windows kept in memory (one per device ID or client network that failed recently);
+    /// beyond it the oldest are dropped. Default 50,000 (a few MiB).
+    /// </summary>
+    public int FailureTrackingCapacity { get; set; } = 50_000;
 }

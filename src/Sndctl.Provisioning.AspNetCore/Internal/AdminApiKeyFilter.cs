@@ -14,20 +14,25 @@ internal sealed class AdminApiKeyFilter(AdminApiKeyAuthenticator authenticator) 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var client = http.Connection.RemoteIpAddress?.ToString();
-        if (authenticator.RetryAfter(client) is { } wait)
+        if (http.Items.ContainsKey(ActorItem))
         {
-            return Problems.TooManyRequests(http, wait);
+            // Already admitted by this filter on an outer group (a filter applied twice checks once).
+            return await next(context);
         }
 
-        var actor = authenticator.Authenticate(BearerToken(http.Request), client);
-        if (actor is null)
+        var check = authenticator.Authenticate(BearerToken(http.Request), http.Connection.RemoteIpAddress);
+        if (!check.Succeeded)
         {
+            if (check.RetryAfter is { } wait)
+            {
+                return Problems.TooManyRequests(http, wait);
+            }
+
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return Problems.Unauthorized("Send an admin API key as 'Authorization: Bearer <key>'.");
         }
 
-        http.Items[ActorItem] = actor;
+        http.Items[ActorItem] = check.Actor;
         return await next(context);
     }
 

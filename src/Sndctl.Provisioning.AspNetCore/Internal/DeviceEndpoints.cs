@@ -64,36 +64,31 @@ internal static class DeviceEndpoints
             return Problems.BadRequest("deviceId must be a lower-case DNS label: letters a-z, digits and inner hyphens, at most 63 characters.");
         }
 
-        var client = context.Connection.RemoteIpAddress?.ToString();
-        if (throttle.RetryAfter(deviceId, client) is { } wait)
-        {
-            return Problems.TooManyRequests(context, wait);
-        }
-
+        // Credentials first, throttle second: a right secret is answered whatever strangers tried
+        // with this device ID or from this network; only further wrong ones are refused with 429.
         var secrets = context.Request.Headers[SecretHeader];
         var secret = secrets.Count == 1 ? secrets[0] : null;
         if (string.IsNullOrEmpty(secret) || secret.Length > DeviceNames.MaxSecretLength)
         {
-            throttle.RecordFailure(deviceId, client);
-            return Problems.Unauthorized($"Send the device secret in the {SecretHeader} header.");
+            return Failed(context, throttle, deviceId, $"Send the device secret in the {SecretHeader} header.");
         }
 
         var request = new ProvisioningRequest(deviceId, secret, hostname, csr);
         var result = renew
             ? await provisioning.RenewAsync(request, context.RequestAborted)
             : await provisioning.RegisterAsync(request, context.RequestAborted);
-
         if (result.Outcome == ProvisioningOutcome.Unauthorized)
         {
-            throttle.RecordFailure(deviceId, client);
-        }
-        else
-        {
-            throttle.RecordSuccess(deviceId);
+            return Failed(context, throttle, deviceId, "Unknown device or wrong secret.");
         }
 
         return ToResult(context, result, deviceId);
     }
+
+    private static ProblemHttpResult Failed(HttpContext context, FailedAuthenticationThrottle throttle, string deviceId, string detail)
+        => throttle.DeviceFailed(deviceId, context.Connection.RemoteIpAddress) is { } wait
+            ? Problems.TooManyRequests(context, wait)
+            : Problems.Unauthorized(detail);
 
     private static IResult ToResult(HttpContext context, ProvisioningResult result, string deviceId) => result.Outcome switch
     {

@@ -26,6 +26,11 @@ internal sealed class DeviceProvisioningAspNetCoreOptionsValidator : IValidateOp
             failures.Add("Provisioning:Http:MaxFailuresPerDevice, MaxFailuresPerClient and FailureWindow must be positive.");
         }
 
+        if (options.FailureTrackingCapacity is < 100 or > 10_000_000)
+        {
+            failures.Add("Provisioning:Http:FailureTrackingCapacity must be between 100 and 10000000.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Sndctl.Provisioning.Internal;
 
 namespace Sndctl.Provisioning.PrivateCa.Internal;
 
@@ -14,8 +15,6 @@ namespace Sndctl.Provisioning.PrivateCa.Internal;
 internal static class CsrPolicy
 {
     public const int MaxContentLength = 16_384;
-    private const string P256 = "1.2.840.10045.3.1.7";
-    private const string P384 = "1.3.132.0.34";
     private const string ServerAuth = "1.3.6.1.5.5.7.3.1";
 
     private static readonly (IPAddress Network, int Prefix)[] s_privateRanges =
@@ -29,48 +28,26 @@ internal static class CsrPolicy
 
     public static CsrCheck Check(string pem)
     {
-        if (!PemEncoding.TryFind(pem, out var fields) || pem[fields.Label] is not ("CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST"))
+        var csr = Pkcs10Request.Read(pem, out var problem, out var error);
+        if (csr is null)
         {
-            return CsrCheck.Malformed("content is not a PEM certificate signing request: it must start with -----BEGIN CERTIFICATE REQUEST-----.");
+            return problem == Pkcs10Problem.Malformed ? CsrCheck.Malformed("content: " + error) : CsrCheck.Denied(error!);
         }
 
-        byte[] der;
         try
         {
-            der = Convert.FromBase64String(pem[fields.Base64Data]);
-        }
-        catch (FormatException)
-        {
-            return CsrCheck.Malformed("content is PEM but not a PKCS#10 certificate signing request.");
-        }
-
-        // Parsed once with its signature checked; only when that fails is it parsed again without the
-        // check, to tell a malformed request, an unaccepted key and a bad signature apart.
-        CertificateRequest request;
-        try
-        {
-            request = CertificateRequest.LoadSigningRequest(der, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
+            return CheckRequest(csr);
         }
         catch (CryptographicException)
         {
-            try
-            {
-                request = CertificateRequest.LoadSigningRequest(der, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.SkipSignatureValidation | CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
-            }
-            catch (CryptographicException)
-            {
-                return CsrCheck.Malformed("content is PEM but not a PKCS#10 certificate signing request.");
-            }
-
-            return CsrCheck.Denied(KeyProblem(request.PublicKey)
-                ?? "The CSR's signature does not verify with the public key it carries: make it again with its own private key (openssl req -new -key server.key ...).");
+            // An extension whose content .NET cannot decode (read lazily, so here rather than at load).
+            return CsrCheck.Denied("The CSR carries an extension that cannot be read: make it again with openssl req (see docs/private-ca.md).");
         }
+    }
 
-        if (KeyProblem(request.PublicKey) is { } keyProblem)
-        {
-            return CsrCheck.Denied(keyProblem);
-        }
-
+    private static CsrCheck CheckRequest(Pkcs10Request csr)
+    {
+        var request = csr.Request;
         var names = new GeneralNames();
         var sanPresent = false;
         foreach (var extension in request.CertificateExtensions)
@@ -100,10 +77,7 @@ internal static class CsrPolicy
             }
         }
 
-        var commonNames = request.SubjectName.EnumerateRelativeDistinguishedNames()
-            .Where(n => n.GetSingleElementType().Value == "2.5.4.3")
-            .Select(n => n.GetSingleElementValue() ?? string.Empty)
-            .ToList();
+        var commonNames = csr.CommonNames.ToList();
         if (commonNames.Count > 1)
         {
             return CsrCheck.Denied("The CSR's subject has more than one CN: use exactly one, the IP address.");
@@ -174,28 +148,6 @@ internal static class CsrPolicy
     {
         var bytes = address.GetAddressBytes();
         return ((uint)bytes[0] << 24) | ((uint)bytes[1] << 16) | ((uint)bytes[2] << 8) | bytes[3];
-    }
-
-    private static string? KeyProblem(PublicKey key)
-    {
-        if (key.GetRSAPublicKey() is { } rsa)
-        {
-            using (rsa)
-            {
-                return rsa.KeySize < 2048 ? $"The key is RSA-{rsa.KeySize}: use RSA with at least 2048 bits or ECDSA P-256/P-384 (openssl genrsa -out server.key 2048)." : null;
-            }
-        }
-
-        if (key.GetECDsaPublicKey() is { } ecdsa)
-        {
-            using (ecdsa)
-            {
-                var curve = ecdsa.ExportParameters(false).Curve.Oid;
-                return curve.Value is P256 or P384 ? null : $"The key is ECDSA on curve {curve.FriendlyName ?? curve.Value}: use P-256 or P-384, or RSA with at least 2048 bits.";
-            }
-        }
-
-        return $"The key type {key.Oid.FriendlyName ?? key.Oid.Value} is not accepted: use RSA with at least 2048 bits or ECDSA P-256/P-384.";
     }
 
     /// <summary>The names of a subjectAltName extension, by kind.</summary>

@@ -16,19 +16,14 @@ public sealed class LoginModel(AdminApiKeyAuthenticator authenticator) : PageMod
 
     public async Task<IActionResult> OnPostAsync([FromForm] string? key)
     {
-        var client = HttpContext.Connection.RemoteIpAddress?.ToString();
-        if (authenticator.RetryAfter(client) is { } wait)
+        // The key first: a right key signs in whatever others at this address tried.
+        var check = authenticator.Authenticate(key?.Trim(), HttpContext.Connection.RemoteIpAddress);
+        if (check.Actor is not { } actor)
         {
-            Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            Error = $"Too many failed attempts; try again in {Math.Ceiling(wait.TotalSeconds)} s.";
-            return Page();
-        }
-
-        var actor = authenticator.Authenticate(key?.Trim(), client);
-        if (actor is null)
-        {
-            Response.StatusCode = StatusCodes.Status401Unauthorized;
-            Error = "That is not an admin API key.";
+            Response.StatusCode = check.RetryAfter is null ? StatusCodes.Status401Unauthorized : StatusCodes.Status429TooManyRequests;
+            Error = check.RetryAfter is { } wait
+                ? $"Too many failed attempts; try again in {Math.Ceiling(wait.TotalSeconds)} s."
+                : "That is not an admin API key.";
             return Page();
         }
 
