@@ -251,7 +251,7 @@ public sealed partial class AdminPortalTests : IAsyncLifetime
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("request_id").GetString()!;
     }
 
-    private static string Token(string html) => AntiforgeryField().Match(html).Groups[1].Value;
+    internal static string Token(string html) => AntiforgeryField().Match(html).Groups[1].Value;
 
     private static async Task ScreenshotAsync(IPage page, string name)
     {
