@@ -12,6 +12,12 @@ catch (HostConfigurationException ex)
 }
 
 var app = builder.Build();
+if (args is ["ca", ..])
+{
+    // Admin commands run against the same configuration and database, without serving.
+    return await AdminCommands.RunAsync(app, args[1..]);
+}
+
 await app.UseProvisioningHostAsync();
 await app.RunAsync();
 return 0;

@@ -33,6 +33,17 @@ public sealed class DeviceProvisioningOptions
     /// </summary>
     public TimeSpan LastSeenResolution { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Early re-issuances one device may cause per <see cref="DeviceIssuanceWindow"/>: a new key or CSR
+    /// while its certificate is still valid and not yet due for renewal (factory resets, a device that
+    /// loses its key). Beyond it the device is answered 429 until the oldest falls out of the window, so
+    /// one device cannot burn the fleet's CA budget. Renewals never count. Default 5.
+    /// </summary>
+    public int DeviceIssuanceLimit { get; set; } = 5;
+
+    /// <summary>The window of <see cref="DeviceIssuanceLimit"/>. Default 7 days (Let's Encrypt's window).</summary>
+    public TimeSpan DeviceIssuanceWindow { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>Most devices one batch call may create.</summary>
     public int MaxBatchSize { get; set; } = 10_000;
 }

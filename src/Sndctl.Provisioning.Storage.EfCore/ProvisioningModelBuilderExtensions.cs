@@ -46,6 +46,7 @@ public static class ProvisioningModelBuilderExtensions
             certificate.Property(c => c.Issuer).HasMaxLength(64).IsRequired();
             certificate.Property(c => c.SerialNumber).HasMaxLength(128).IsRequired();
             certificate.HasIndex(c => c.SerialNumber);
+            certificate.HasIndex(c => new { c.Issuer, c.RevokedAt });
             certificate.Property(c => c.Thumbprint).HasMaxLength(64).IsRequired();
             certificate.Property(c => c.CertificatePem).IsRequired();
             certificate.Property(c => c.ConcurrencyStamp).IsConcurrencyToken();
@@ -93,6 +94,9 @@ public static class ProvisioningModelBuilderExtensions
             request.Property(r => r.CsrPem).HasMaxLength(16_384).IsRequired();
             request.Property(r => r.IpAddress).HasMaxLength(45);
             request.Property(r => r.ClientAddress).HasMaxLength(45);
+            request.Property(r => r.ClientNetwork).HasMaxLength(64);
+            request.HasIndex(r => new { r.ClientNetwork, r.Status });
+            request.HasIndex(r => new { r.Status, r.DecidedAt });
             request.Property(r => r.DecidedBy).HasMaxLength(128);
             request.Property(r => r.SerialNumber).HasMaxLength(128);
             request.Property(r => r.Metadata)

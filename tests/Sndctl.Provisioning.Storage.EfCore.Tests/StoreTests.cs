@@ -335,21 +335,47 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Lease_OneHolderAtATime_ExpiredLeaseCanBeTaken()
+    public async Task Lease_OneHolderAtATime_ExpiredLeaseCanBeTaken_ByTheDatabaseClock()
     {
         await using var first = _database.CreateContext();
         await using var second = _database.CreateContext();
         var a = new EfIssuanceLeaseStore<TestDbContext>(first);
         var b = new EfIssuanceLeaseStore<TestDbContext>(second);
 
-        Assert.True(await a.TryAcquireAsync("dev", "A", s_now, s_now.AddMinutes(5), default));
-        Assert.True(await a.TryAcquireAsync("dev", "A", s_now, s_now.AddMinutes(5), default));
-        Assert.False(await b.TryAcquireAsync("dev", "B", s_now.AddMinutes(1), s_now.AddMinutes(6), default));
-        Assert.True(await b.TryAcquireAsync("dev", "B", s_now.AddMinutes(5), s_now.AddMinutes(10), default));
+        Assert.True(await a.TryAcquireAsync("dev", "A", TimeSpan.FromMinutes(5), default));
+        Assert.True(await a.TryAcquireAsync("dev", "A", TimeSpan.FromMinutes(5), default)); // ours: renewed
+        Assert.False(await b.TryAcquireAsync("dev", "B", TimeSpan.FromMinutes(5), default));
         await a.ReleaseAsync("dev", "A", default);
-        Assert.False(await a.TryAcquireAsync("dev", "A", s_now.AddMinutes(6), s_now.AddMinutes(11), default));
-        await b.ReleaseAsync("dev", "B", default);
-        Assert.True(await a.TryAcquireAsync("dev", "A", s_now.AddMinutes(6), s_now.AddMinutes(11), default));
+        Assert.True(await b.TryAcquireAsync("dev", "B", TimeSpan.FromMilliseconds(300), default));
+        Assert.False(await a.TryAcquireAsync("dev", "A", TimeSpan.FromMinutes(5), default));
+
+        // No caller's clock is asked: the lease ends when the database's clock says so.
+        await Task.Delay(TimeSpan.FromMilliseconds(700), TestContext.Current.CancellationToken);
+        Assert.True(await a.TryAcquireAsync("dev", "A", TimeSpan.FromMinutes(5), default));
+    }
+
+    [Fact]
+    public async Task Certificates_EarlyReissuesAndRevocationList_KeptAcrossDeviceDeletion()
+    {
+        await using var context = _database.CreateContext();
+        await Devices(context).CreateAsync([NewDevice("early")], default);
+        var certificates = new EfCertificateStore<TestDbContext>(context);
+        var normal = NewCertificate("early", s_now.AddDays(90), s_now.AddDays(-3));
+        var old = new DeviceCertificate { DeviceId = "early", Issuer = "Test", SerialNumber = "0A", Thumbprint = "T", CertificatePem = "P", NotAfter = s_now.AddDays(80), IssuedAt = s_now.AddDays(-10), EarlyReissue = true };
+        var recent = new DeviceCertificate { DeviceId = "early", Issuer = "Test", SerialNumber = "0B", Thumbprint = "T", CertificatePem = "P", NotAfter = s_now.AddDays(90), IssuedAt = s_now.AddDays(-1), EarlyReissue = true, RevokedAt = s_now };
+        var expired = new DeviceCertificate { DeviceId = "early", Issuer = "Test", SerialNumber = "0C", Thumbprint = "T", CertificatePem = "P", NotAfter = s_now.AddDays(-1), IssuedAt = s_now.AddDays(-91), RevokedAt = s_now.AddDays(-30) };
+        foreach (var certificate in new[] { normal, old, recent, expired })
+        {
+            await certificates.AddAsync(certificate, default);
+        }
+
+        Assert.Equal([s_now.AddDays(-1)], await certificates.ListEarlyReissuesAsync("early", s_now.AddDays(-7), default));
+        Assert.Equal(2, (await certificates.ListEarlyReissuesAsync("early", s_now.AddDays(-30), default)).Count);
+        Assert.Equal([("0B", s_now)], await certificates.ListRevokedAsync("Test", s_now, default));
+
+        Assert.True(await Devices(context).DeleteAsync("early", default));
+        Assert.Equal([("0B", s_now)], await certificates.ListRevokedAsync("Test", s_now, default));
+        Assert.Empty(await certificates.ListRevokedAsync("Other", s_now, default));
     }
 
     [Fact]
@@ -358,7 +384,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
         var contexts = Enumerable.Range(0, 8).Select(_ => _database.CreateContext()).ToList();
         try
         {
-            var won = await Task.WhenAll(contexts.Select((c, i) => new EfIssuanceLeaseStore<TestDbContext>(c).TryAcquireAsync("hot", "H" + i, s_now, s_now.AddMinutes(5), default)));
+            var won = await Task.WhenAll(contexts.Select((c, i) => new EfIssuanceLeaseStore<TestDbContext>(c).TryAcquireAsync("hot", "H" + i, TimeSpan.FromMinutes(5), default)));
             Assert.Equal(1, won.Count(w => w));
         }
         finally

@@ -100,6 +100,7 @@ internal static class DeviceEndpoints
         ProvisioningOutcome.Invalid => Problems.BadRequest(result.Detail ?? "The request is invalid."),
         ProvisioningOutcome.Unavailable => Problems.Unavailable(context, result.RetryAfter ?? TimeSpan.FromSeconds(60), result.Detail ?? "Try again later."),
         ProvisioningOutcome.Failed => Problems.IssuanceFailed(result.Detail ?? "The certificate authority refused to issue."),
+        ProvisioningOutcome.IssuanceLimited => Problems.DeviceIssuanceLimit(context, result.RetryAfter ?? TimeSpan.FromHours(1), result.Detail ?? "Too many early re-issuances for this device."),
         _ => throw new InvalidOperationException($"Unhandled outcome {result.Outcome}."),
     };
 

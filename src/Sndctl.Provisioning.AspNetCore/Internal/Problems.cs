@@ -25,6 +25,9 @@ internal static class Problems
     public static ProblemHttpResult TooManyRequests(HttpContext context, TimeSpan retryAfter) => WithRetryAfter(context, retryAfter,
         Create(StatusCodes.Status429TooManyRequests, "too-many-failures", "Too many failed attempts.", $"Too many failed authentications; try again in {Seconds(retryAfter)} s."));
 
+    public static ProblemHttpResult DeviceIssuanceLimit(HttpContext context, TimeSpan retryAfter, string detail) => WithRetryAfter(context, retryAfter,
+        Create(StatusCodes.Status429TooManyRequests, "device-issuance-limit", "Too many new certificates for this device.", detail));
+
     public static ProblemHttpResult Unavailable(HttpContext context, TimeSpan retryAfter, string detail) => WithRetryAfter(context, retryAfter,
         Create(StatusCodes.Status503ServiceUnavailable, "issuer-unavailable", "Certificate issuance is unavailable.", detail));
 

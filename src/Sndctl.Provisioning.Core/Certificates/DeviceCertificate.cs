@@ -45,6 +45,12 @@ public sealed class DeviceCertificate
     /// <summary>The certificate this one replaced (renewal), if any.</summary>
     public Guid? ReplacesId { get; init; }
 
+    /// <summary>
+    /// Whether it was issued while the device's previous certificate was still valid and not yet due
+    /// (a new key or CSR): counted against <see cref="DeviceProvisioningOptions.DeviceIssuanceLimit"/>.
+    /// </summary>
+    public bool EarlyReissue { get; init; }
+
     /// <summary>Optimistic concurrency token.</summary>
     public Guid ConcurrencyStamp { get; set; } = Guid.NewGuid();
 

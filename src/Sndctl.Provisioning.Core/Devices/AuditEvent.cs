@@ -57,4 +57,7 @@ public static class AuditActors
     /// request's items, so endpoints of other packages record the same actor.
     /// </summary>
     public const string HttpContextItemKey = "Sndctl.Provisioning.AdminActor";
+
+    /// <summary>The server itself (issuance, revocation of unwanted certificates, jobs).</summary>
+    public const string System = "system";
 }

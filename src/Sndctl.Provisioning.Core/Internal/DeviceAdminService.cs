@@ -180,6 +180,26 @@ internal sealed class DeviceAdminService(
 
     public async Task<bool> DeleteDeviceAsync(string deviceId, string actor, CancellationToken cancellationToken)
     {
+        // A deleted device is retired: its still-valid certificates are revoked (at their CA, and kept in
+        // the store for the private CA's revocation list) before the device goes.
+        var now = time.GetUtcNow();
+        foreach (var certificate in await certificates.ListByDeviceAsync(deviceId, cancellationToken))
+        {
+            if (certificate.RevokedAt is not null || certificate.NotAfter <= now)
+            {
+                continue;
+            }
+
+            if (certificate.Issuer == issuer.Name)
+            {
+                await issuer.RevokeAsync(certificate, cancellationToken);
+            }
+
+            certificate.RevokedAt = now;
+            await certificates.UpdateAsync(certificate, cancellationToken);
+            await AuditAsync(deviceId, actor, AuditEventTypes.CertificateRevoked, $"Serial {certificate.SerialNumber} (device deleted).", cancellationToken);
+        }
+
         if (!await devices.DeleteAsync(deviceId, cancellationToken))
         {
             return false;

@@ -35,6 +35,12 @@ internal sealed class DeviceProvisioningOptionsValidator : IValidateOptions<Devi
             failures.Add("Provisioning:LastSeenResolution must not be negative.");
         }
 
+        if (options.DeviceIssuanceLimit < 1)
+        {
+            failures.Add("Provisioning:DeviceIssuanceLimit must be 1 or more (early re-issuances per device per DeviceIssuanceWindow).");
+        }
+
+        RequirePositive(failures, options.DeviceIssuanceWindow, "DeviceIssuanceWindow");
         if (options.MaxBatchSize is < 1 or > 100_000)
         {
             failures.Add("Provisioning:MaxBatchSize must be between 1 and 100000.");

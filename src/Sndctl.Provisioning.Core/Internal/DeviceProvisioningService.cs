@@ -146,6 +146,24 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
             return new ProvisioningResult(ProvisioningOutcome.Unavailable, RetryAfter: TimeSpan.FromSeconds(60), Detail: "The certificate could not be issued right now.");
         }
 
+        if (outcome.Refusal is ProvisioningOutcome.IssuanceLimited)
+        {
+            return new ProvisioningResult(
+                ProvisioningOutcome.IssuanceLimited,
+                RetryAfter: outcome.RetryAfter,
+                Detail: $"This device asked for a new certificate while its own is valid more than {_options.DeviceIssuanceLimit} times within {_options.DeviceIssuanceWindow.TotalDays:0.#} days; its current certificate is still served for its own key. Try again after Retry-After.");
+        }
+
+        if (outcome.Refusal is ProvisioningOutcome.Disabled)
+        {
+            return new ProvisioningResult(ProvisioningOutcome.Disabled, Detail: "The device is disabled.");
+        }
+
+        if (outcome.Refusal is ProvisioningOutcome.Unauthorized)
+        {
+            return new ProvisioningResult(ProvisioningOutcome.Unauthorized);
+        }
+
         if (outcome.Certificate is null)
         {
             return new ProvisioningResult(ProvisioningOutcome.Pending, RetryAfter: _options.PendingRetryAfter, Detail: "The certificate is being issued by another instance; call again after Retry-After.");

@@ -88,8 +88,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         await using var scope = _scopes.CreateAsyncScope();
         var services = scope.ServiceProvider;
         var leases = services.GetRequiredService<IIssuanceLeaseStore>();
-        var now = _time.GetUtcNow();
-        if (!await leases.TryAcquireAsync(deviceId, _holder, now, now + options.IssuanceLeaseDuration, cancellationToken))
+        if (!await leases.TryAcquireAsync(deviceId, _holder, options.IssuanceLeaseDuration, cancellationToken))
         {
             Log.LeaseHeldElsewhere(_logger, deviceId);
             return IssuanceOutcome.HeldElsewhere;
@@ -110,6 +109,21 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             {
                 // The caller read the device before another issuance stored this certificate.
                 return new IssuanceOutcome(current, null);
+            }
+
+            // A new key while the certificate is still good and not due: counted per device, under the
+            // lease, so that concurrent calls on any instance see each other's issuances.
+            var now = _time.GetUtcNow();
+            var early = current is not null && current.RevokedAt is null && now < current.RenewAfter && now < current.NotAfter;
+            if (early)
+            {
+                var since = now - options.DeviceIssuanceWindow;
+                var recent = await certificates.ListEarlyReissuesAsync(deviceId, since, cancellationToken);
+                if (recent.Count >= options.DeviceIssuanceLimit)
+                {
+                    Log.IssuanceLimited(_logger, deviceId, recent.Count);
+                    return IssuanceOutcome.Limited(recent[recent.Count - options.DeviceIssuanceLimit] + options.DeviceIssuanceWindow - now);
+                }
             }
 
             byte[] csr;
@@ -136,10 +150,18 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                 publicKey,
                 privateKeyPem is null ? null : _keyProtector.Protect(privateKeyPem),
                 current?.Id,
-                _time.GetUtcNow());
+                _time.GetUtcNow(),
+                early);
 
             await certificates.AddAsync(record, cancellationToken);
-            await AttachToDeviceAsync(devices, device, record, cancellationToken);
+            if (await AttachToDeviceAsync(devices, device, record, cancellationToken) is { } refusal)
+            {
+                // Disabled or deleted while the CA worked: the certificate is never handed out, and
+                // revoked so that nobody holding it (nobody should) is trusted.
+                await RevokeUnwantedAsync(services, issuer, certificates, record, refusal);
+                return IssuanceOutcome.Refused(refusal);
+            }
+
             await services.GetRequiredService<IAuditEventStore>().AppendAsync(
                 new AuditEvent
                 {
@@ -183,10 +205,16 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         }
     }
 
-    private async Task AttachToDeviceAsync(IDeviceStore devices, Device device, DeviceCertificate record, CancellationToken cancellationToken)
+    /// <summary>Points the device at its new certificate; the refusal when it was disabled or deleted meanwhile.</summary>
+    private async Task<ProvisioningOutcome?> AttachToDeviceAsync(IDeviceStore devices, Device device, DeviceCertificate record, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
+            if (device.Status == DeviceStatus.Disabled)
+            {
+                return ProvisioningOutcome.Disabled;
+            }
+
             var now = _time.GetUtcNow();
             device.CurrentCertificateId = record.Id;
             device.RegisteredAt ??= now;
@@ -199,15 +227,56 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             try
             {
                 await devices.UpdateAsync(device, cancellationToken);
-                return;
+                return null;
             }
             catch (ConcurrencyConflictException) when (attempt < 5)
             {
-                // An admin (disable, rotate) or last-seen update raced us: apply ours on top of theirs.
-                device = await devices.FindAsync(device.DeviceId, cancellationToken)
-                    ?? throw new CertificateIssuanceException($"Device '{device.DeviceId}' was deleted during issuance.");
+                // An admin (disable, rotate, delete) or last-seen update raced us: read it again and
+                // apply ours on top of theirs, unless theirs ended the device.
+                var fresh = await devices.FindAsync(device.DeviceId, cancellationToken);
+                if (fresh is null)
+                {
+                    return ProvisioningOutcome.Unauthorized;
+                }
+
+                device = fresh;
             }
         }
+    }
+
+    private async Task RevokeUnwantedAsync(IServiceProvider services, ICertificateIssuer issuer, ICertificateStore certificates, DeviceCertificate record, ProvisioningOutcome refusal)
+    {
+        var why = refusal == ProvisioningOutcome.Disabled ? "disabled" : "deleted";
+        try
+        {
+            await issuer.RevokeAsync(record, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.UnwantedRevocationFailed(_logger, record.DeviceId, record.SerialNumber, ex);
+        }
+
+        try
+        {
+            record.RevokedAt = _time.GetUtcNow();
+            await certificates.UpdateAsync(record, CancellationToken.None);
+            await services.GetRequiredService<IAuditEventStore>().AppendAsync(
+                new AuditEvent
+                {
+                    Timestamp = _time.GetUtcNow(),
+                    DeviceId = record.DeviceId,
+                    Actor = AuditActors.System,
+                    Type = AuditEventTypes.CertificateRevoked,
+                    Details = $"Serial {record.SerialNumber}: issued after the device was {why}, never handed out.",
+                },
+                CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.UnwantedRevocationFailed(_logger, record.DeviceId, record.SerialNumber, ex);
+        }
+
+        Log.UnwantedRevoked(_logger, record.DeviceId, record.SerialNumber, why);
     }
 
     private async Task RecordFailureAsync(IServiceProvider services, string deviceId, Exception exception)
@@ -253,14 +322,30 @@ internal sealed partial class IssuanceCoordinator : IDisposable
 
         [LoggerMessage(5, LogLevel.Warning, "Recording the failed issuance of device {DeviceId} failed.")]
         public static partial void AuditFailed(ILogger logger, string deviceId, Exception exception);
+
+        [LoggerMessage(6, LogLevel.Warning, "Device {DeviceId} asked for a new certificate while its own is valid, {Count} times within the window: refused until the oldest leaves it.")]
+        public static partial void IssuanceLimited(ILogger logger, string deviceId, int count);
+
+        [LoggerMessage(7, LogLevel.Warning, "Certificate {SerialNumber} was issued to device {DeviceId} after it was {Why}: revoked, not handed out.")]
+        public static partial void UnwantedRevoked(ILogger logger, string deviceId, string serialNumber, string why);
+
+        [LoggerMessage(8, LogLevel.Error, "Revoking certificate {SerialNumber} of device {DeviceId} (issued after the device was disabled or deleted) failed; revoke it by hand.")]
+        public static partial void UnwantedRevocationFailed(ILogger logger, string deviceId, string serialNumber, Exception exception);
     }
 }
 
 /// <summary>A CSR sent by the device, already checked.</summary>
 internal sealed record DeviceCsr(byte[] Der, byte[] SubjectPublicKeyInfo);
 
-/// <summary>The end of an issuance: a stored certificate (and the plain key when the server made it), or held elsewhere.</summary>
-internal sealed record IssuanceOutcome(DeviceCertificate? Certificate, string? PrivateKeyPem)
+/// <summary>
+/// The end of an issuance: a stored certificate (and the plain key when the server made it), held
+/// elsewhere, refused (the device was disabled or deleted meanwhile), or limited (too many early re-issuances).
+/// </summary>
+internal sealed record IssuanceOutcome(DeviceCertificate? Certificate, string? PrivateKeyPem, ProvisioningOutcome? Refusal = null, TimeSpan? RetryAfter = null)
 {
     public static readonly IssuanceOutcome HeldElsewhere = new(null, null);
+
+    public static IssuanceOutcome Refused(ProvisioningOutcome refusal) => new(null, null, refusal);
+
+    public static IssuanceOutcome Limited(TimeSpan retryAfter) => new(null, null, ProvisioningOutcome.IssuanceLimited, retryAfter);
 }

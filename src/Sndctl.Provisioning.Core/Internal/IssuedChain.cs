@@ -14,7 +14,8 @@ internal static class IssuedChain
         byte[] expectedPublicKey,
         string? protectedPrivateKey,
         Guid? replacesId,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        bool earlyReissue = false)
     {
         using var leaf = X509Certificate2.CreateFromPem(issued.CertificatePem);
         if (!leaf.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(expectedPublicKey))
@@ -42,6 +43,7 @@ internal static class IssuedChain
             RenewAfter = issued.RenewAfter ?? DefaultRenewAfter(notBefore, notAfter),
             IssuedAt = now,
             ReplacesId = replacesId,
+            EarlyReissue = earlyReissue,
         };
     }
 

@@ -30,6 +30,9 @@ public sealed class CsrRequest
     /// <summary>The submitting client's address.</summary>
     public string? ClientAddress { get; init; }
 
+    /// <summary>The submitting client's network (<see cref="Core.ClientNetwork.KeyOf"/>): pending requests are capped per network.</summary>
+    public string? ClientNetwork { get; init; }
+
     /// <summary>When it was submitted.</summary>
     public DateTimeOffset SubmittedAt { get; init; }
 

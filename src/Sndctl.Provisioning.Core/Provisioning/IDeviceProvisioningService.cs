@@ -44,6 +44,11 @@ public enum ProvisioningOutcome
     Unavailable,
     /// <summary>The CA refused for good (see <see cref="ProvisioningResult.Detail"/>).</summary>
     Failed,
+    /// <summary>
+    /// The device asked for more early re-issuances than <see cref="DeviceProvisioningOptions.DeviceIssuanceLimit"/>
+    /// allows; call again after <see cref="ProvisioningResult.RetryAfter"/>.
+    /// </summary>
+    IssuanceLimited,
 }
 
 /// <summary>The result of a register or renew call.</summary>

@@ -19,6 +19,16 @@ public interface ICertificateStore
     /// <exception cref="ConcurrencyConflictException">Someone else changed it first.</exception>
     Task UpdateAsync(DeviceCertificate certificate, CancellationToken cancellationToken);
 
+    /// <summary>When the device's early re-issuances (<see cref="DeviceCertificate.EarlyReissue"/>) since <paramref name="since"/> were issued, oldest first.</summary>
+    Task<IReadOnlyList<DateTimeOffset>> ListEarlyReissuesAsync(string deviceId, DateTimeOffset since, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Serial numbers and revocation times of the revoked certificates of <paramref name="issuer"/> that
+    /// are still within their validity at <paramref name="now"/>, for that issuer's CRL (devices deleted
+    /// since included: their revoked certificates are kept).
+    /// </summary>
+    Task<IReadOnlyList<(string SerialNumber, DateTimeOffset RevokedAt)>> ListRevokedAsync(string issuer, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>How many unrevoked certificates, current for their device, expire before <paramref name="before"/>.</summary>
     Task<int> CountCurrentExpiringAsync(DateTimeOffset before, CancellationToken cancellationToken);
 }

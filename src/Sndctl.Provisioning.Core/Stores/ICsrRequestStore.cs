@@ -16,6 +16,12 @@ public interface ICsrRequestStore
     /// <exception cref="ConcurrencyConflictException">Someone else changed it first.</exception>
     Task UpdateAsync(CsrRequest request, CancellationToken cancellationToken);
 
+    /// <summary>How many requests from <paramref name="clientNetwork"/> wait for an admin.</summary>
+    Task<int> CountPendingAsync(string clientNetwork, CancellationToken cancellationToken);
+
+    /// <summary>Deletes denied requests decided before <paramref name="before"/>; returns how many.</summary>
+    Task<int> PurgeDeniedAsync(DateTimeOffset before, CancellationToken cancellationToken);
+
     /// <summary>Serial numbers and revocation times of the revoked certificates of one type, for its CRL.</summary>
     Task<IReadOnlyList<(string SerialNumber, DateTimeOffset RevokedAt)>> ListRevokedAsync(CsrCertificateType type, CancellationToken cancellationToken);
 }

@@ -14,7 +14,10 @@ public interface IDeviceStore
     /// <exception cref="ConcurrencyConflictException">Someone else changed it first; read it again and retry.</exception>
     Task UpdateAsync(Device device, CancellationToken cancellationToken);
 
-    /// <summary>Deletes a device with its certificates and events; false when it did not exist.</summary>
+    /// <summary>
+    /// Deletes a device with its unrevoked certificates and its lease; false when it did not exist.
+    /// Revoked certificates are kept (they are listed on their CA's revocation list until they expire).
+    /// </summary>
     Task<bool> DeleteAsync(string deviceId, CancellationToken cancellationToken);
 
     /// <summary>A page of devices, newest first.</summary>

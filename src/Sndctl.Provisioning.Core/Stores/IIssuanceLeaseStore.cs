@@ -6,11 +6,13 @@ namespace Sndctl.Provisioning.Core;
 public interface IIssuanceLeaseStore
 {
     /// <summary>
-    /// Takes the lease on <paramref name="deviceId"/> for <paramref name="holder"/> until
-    /// <paramref name="expiresAt"/>, if it is free, expired or already held by <paramref name="holder"/>.
+    /// Takes the lease on <paramref name="deviceId"/> for <paramref name="holder"/> for
+    /// <paramref name="duration"/>, if it is free, expired or already held by <paramref name="holder"/>.
+    /// Expiry is judged by the store's own clock (the database server's), never by the callers', so
+    /// instances whose clocks disagree still exclude each other.
     /// </summary>
     /// <returns><see langword="true"/> when the caller now holds the lease.</returns>
-    Task<bool> TryAcquireAsync(string deviceId, string holder, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+    Task<bool> TryAcquireAsync(string deviceId, string holder, TimeSpan duration, CancellationToken cancellationToken);
 
     /// <summary>Gives the lease back if <paramref name="holder"/> holds it.</summary>
     Task ReleaseAsync(string deviceId, string holder, CancellationToken cancellationToken);

@@ -54,7 +54,7 @@ internal static class CaCertificates
 
     /// <summary>Makes a self-signed root and an issuing intermediate under it.</summary>
     public static (X509Certificate2 Root, AsymmetricAlgorithm RootKey, X509Certificate2 Issuer, AsymmetricAlgorithm IssuerKey) CreateHierarchy(
-        string rootName, string issuerName, PrivateCaKeyAlgorithm algorithm, DateTimeOffset now)
+        string rootName, string issuerName, PrivateCaKeyAlgorithm algorithm, DateTimeOffset now, string? baseDomain = null)
     {
         var rootKey = CreateKey(algorithm);
         var rootRequest = CreateRequest(new X500DistinguishedName($"CN={rootName}, O=Sndctl Provisioning"), rootKey);
@@ -64,7 +64,7 @@ internal static class CaCertificates
         using var rootWithKey = rootRequest.CreateSelfSigned(now.AddHours(-1), now.AddYears(20));
         var root = X509CertificateLoader.LoadCertificate(rootWithKey.RawData);
 
-        var (issuer, issuerKey) = CreateIntermediate(root, rootKey, issuerName, algorithm, now, []);
+        var (issuer, issuerKey) = CreateIntermediate(root, rootKey, issuerName, algorithm, now, baseDomain is null ? [] : [DeviceNameConstraints(baseDomain)]);
         return (root, rootKey, issuer, issuerKey);
     }
 
@@ -95,29 +95,105 @@ internal static class CaCertificates
     }
 
     /// <summary>
-    /// A critical nameConstraints extension (RFC 5280 §4.2.1.10) permitting only IP addresses in the
-    /// private IPv4 ranges: a certificate this CA signs for anything else fails path validation.
+    /// A critical nameConstraints extension (RFC 5280 §4.2.1.10) for the CSR intermediates: permits only
+    /// IP addresses in the private IPv4 ranges, and excludes every DNS name, e-mail address, URI and IPv6
+    /// address (zero-length bases), as the CA/Browser Forum asks of technically constrained CAs.
     /// </summary>
-    public static X509Extension PrivateIpNameConstraints()
-    {
-        var writer = new AsnWriter(AsnEncodingRules.DER);
-        using (writer.PushSequence())
+    public static X509Extension PrivateIpNameConstraints() => NameConstraints(
+        permitted => WriteIpRanges(permitted, CsrPolicy.PrivateRanges),
+        excluded =>
         {
-            using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0))) // permittedSubtrees
+            WriteSubtree(excluded, 2, []); // dNSName ""
+            WriteSubtree(excluded, 1, []); // rfc822Name ""
+            WriteSubtree(excluded, 6, []); // uniformResourceIdentifier ""
+            WriteSubtree(excluded, 7, new byte[32], octets: true); // iPAddress ::/0
+        });
+
+    /// <summary>
+    /// The device-issuing CA's critical nameConstraints: permits DNS names under <paramref name="baseDomain"/>
+    /// only, and excludes every IP address, e-mail address and URI, so that even a stolen issuing key
+    /// signs nothing a relying party accepts outside the fleet's domain.
+    /// </summary>
+    public static X509Extension DeviceNameConstraints(string baseDomain) => NameConstraints(
+        permitted => WriteSubtree(permitted, 2, System.Text.Encoding.ASCII.GetBytes(baseDomain)),
+        excluded =>
+        {
+            WriteSubtree(excluded, 7, new byte[8], octets: true); // 0.0.0.0/0
+            WriteSubtree(excluded, 7, new byte[32], octets: true); // ::/0
+            WriteSubtree(excluded, 1, []);
+            WriteSubtree(excluded, 6, []);
+        });
+
+    /// <summary>The permitted dNSName bases of <paramref name="ca"/>'s nameConstraints, or null when it has none.</summary>
+    public static IReadOnlyList<string>? PermittedDnsNames(X509Certificate2 ca)
+    {
+        var extension = ca.Extensions["2.5.29.30"];
+        if (extension is null)
+        {
+            return null;
+        }
+
+        var names = new List<string>();
+        var sequence = new AsnReader(extension.RawData, AsnEncodingRules.DER).ReadSequence();
+        if (sequence.HasData && sequence.PeekTag().HasSameClassAndValue(new Asn1Tag(TagClass.ContextSpecific, 0)))
+        {
+            var permitted = sequence.ReadSequence(new Asn1Tag(TagClass.ContextSpecific, 0));
+            while (permitted.HasData)
             {
-                foreach (var (network, prefix) in CsrPolicy.PrivateRanges)
+                var subtree = permitted.ReadSequence();
+                var tag = subtree.PeekTag();
+                if (tag.TagClass == TagClass.ContextSpecific && tag.TagValue == 2)
                 {
-                    using (writer.PushSequence()) // GeneralSubtree { base iPAddress [7] address || mask }
-                    {
-                        var mask = CsrPolicy.Mask(prefix);
-                        byte[] value = [.. network.GetAddressBytes(), (byte)(mask >> 24), (byte)(mask >> 16), (byte)(mask >> 8), (byte)mask];
-                        writer.WriteOctetString(value, new Asn1Tag(TagClass.ContextSpecific, 7));
-                    }
+                    names.Add(subtree.ReadCharacterString(UniversalTagNumber.IA5String, tag));
                 }
             }
         }
 
+        return names.Count == 0 ? null : names;
+    }
+
+    private static X509Extension NameConstraints(Action<AsnWriter> permitted, Action<AsnWriter> excluded)
+    {
+        var writer = new AsnWriter(AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0)))
+            {
+                permitted(writer);
+            }
+
+            using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 1)))
+            {
+                excluded(writer);
+            }
+        }
+
         return new X509Extension("2.5.29.30", writer.Encode(), critical: true);
+    }
+
+    private static void WriteIpRanges(AsnWriter writer, IEnumerable<(System.Net.IPAddress Network, int Prefix)> ranges)
+    {
+        foreach (var (network, prefix) in ranges)
+        {
+            var mask = CsrPolicy.Mask(prefix);
+            WriteSubtree(writer, 7, [.. network.GetAddressBytes(), (byte)(mask >> 24), (byte)(mask >> 16), (byte)(mask >> 8), (byte)mask], octets: true);
+        }
+    }
+
+    /// <summary>GeneralSubtree { base [tag] value } with an implicit context tag (IA5String or OCTET STRING content).</summary>
+    private static void WriteSubtree(AsnWriter writer, int tag, byte[] value, bool octets = false)
+    {
+        using (writer.PushSequence())
+        {
+            if (octets)
+            {
+                writer.WriteOctetString(value, new Asn1Tag(TagClass.ContextSpecific, tag));
+            }
+            else
+            {
+                writer.WriteCharacterString(UniversalTagNumber.IA5String, System.Text.Encoding.ASCII.GetString(value), new Asn1Tag(TagClass.ContextSpecific, tag));
+            }
+        }
     }
 
     /// <summary>A positive random serial of 128 bits (CA/B Forum asks for at least 64 bits of entropy).</summary>

@@ -17,6 +17,7 @@ internal sealed partial class CertificateAuthority(
     IServiceScopeFactory scopes,
     IDataProtectionProvider dataProtection,
     IOptions<PrivateCaOptions> options,
+    IOptions<DeviceProvisioningOptions> provisioning,
     TimeProvider time,
     ILogger<CertificateAuthority> logger) : IDisposable
 {
@@ -74,7 +75,7 @@ internal sealed partial class CertificateAuthority(
         if (json is null)
         {
             var o = options.Value;
-            var (root, rootKey, issuer, issuerKey) = CaCertificates.CreateHierarchy(o.RootName, "Sndctl Provisioning Device Issuing CA", o.KeyAlgorithm, time.GetUtcNow());
+            var (root, rootKey, issuer, issuerKey) = CaCertificates.CreateHierarchy(o.RootName, "Sndctl Provisioning Device Issuing CA", o.KeyAlgorithm, time.GetUtcNow(), provisioning.Value.BaseDomain);
             using (rootKey)
             using (issuerKey)
             {
@@ -160,7 +161,43 @@ internal sealed partial class CertificateAuthority(
 
         var json = await state.GetAsync(StateKey, cancellationToken) ?? throw new InvalidOperationException("The private CA is not stored.");
         var material = JsonSerializer.Deserialize<CaMaterial>(json) ?? throw new InvalidOperationException("The stored private CA is unreadable.");
-        return CaCertificates.ImportPrivateKeyPem(_protector.Unprotect(material.ProtectedRootKey));
+        return material.ProtectedRootKey is { } protectedKey
+            ? CaCertificates.ImportPrivateKeyPem(_protector.Unprotect(protectedKey))
+            : throw new PrivateCaUnavailableException("The private CA's root key is kept offline (exported and removed from the database), so a missing CSR intermediate cannot be made: set Provisioning:PrivateCa:RootKeyFile to the exported key once.");
+    }
+
+    /// <summary>
+    /// Hands the root key out for offline keeping (PKCS#8 PEM) after making sure every intermediate that
+    /// needs it exists; with <paramref name="remove"/> the database keeps no copy afterwards, and the
+    /// intermediates go on issuing. Exporting again after removal fails.
+    /// </summary>
+    public async Task<string> ExportRootKeyAsync(bool remove, CancellationToken cancellationToken)
+    {
+        if (options.Value.RootCertificateFile is { Length: > 0 })
+        {
+            throw new PrivateCaUnavailableException("This private CA is loaded from files: its root key is wherever RootKeyFile points, not in the database.");
+        }
+
+        await GetAsync(cancellationToken);
+        await GetCsrIssuerAsync(CsrCertificateType.Webhook, cancellationToken);
+        await GetCsrIssuerAsync(CsrCertificateType.PrivateServer, cancellationToken);
+        await using var scope = scopes.CreateAsyncScope();
+        var state = scope.ServiceProvider.GetRequiredService<IIssuerStateStore>();
+        var json = await state.GetAsync(StateKey, cancellationToken) ?? throw new InvalidOperationException("The private CA is not stored.");
+        var material = JsonSerializer.Deserialize<CaMaterial>(json) ?? throw new InvalidOperationException("The stored private CA is unreadable.");
+        if (material.ProtectedRootKey is null)
+        {
+            throw new PrivateCaUnavailableException("The root key was removed from the database already; it is wherever it was exported to.");
+        }
+
+        var pem = _protector.Unprotect(material.ProtectedRootKey);
+        if (remove)
+        {
+            await state.SetAsync(StateKey, JsonSerializer.Serialize(material with { ProtectedRootKey = null }), cancellationToken);
+            Log.RootKeyRemoved(logger);
+        }
+
+        return pem;
     }
 
     public void Dispose()
@@ -179,6 +216,9 @@ internal sealed partial class CertificateAuthority(
         [LoggerMessage(1, LogLevel.Warning, "Made a new private CA {Subject} (SHA-256 {Thumbprint}). Its keys are stored encrypted in the database; back up the Data Protection key ring with it.")]
         public static partial void Generated(ILogger logger, string subject, string thumbprint);
 
+        [LoggerMessage(3, LogLevel.Warning, "The private CA's root key was exported and removed from the database; keep it offline. The intermediates go on issuing.")]
+        public static partial void RootKeyRemoved(ILogger logger);
+
         [LoggerMessage(2, LogLevel.Information, "Made the private-IP CSR intermediate {Subject} (name-constrained to 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16).")]
         public static partial void GeneratedCsrIssuer(ILogger logger, string subject);
     }
@@ -196,6 +236,9 @@ internal sealed class LoadedCa(X509Certificate2 root, X509Certificate2 issuer, A
     public string RootPem { get; } = root.ExportCertificatePem() + "\n";
 
     public string IssuerPem { get; } = issuer.ExportCertificatePem() + "\n";
+
+    /// <summary>The DNS names the issuing certificate is constrained to, or null when it is not constrained.</summary>
+    public IReadOnlyList<string>? PermittedDnsNames { get; } = CaCertificates.PermittedDnsNames(issuer);
 
     /// <summary>Signs with the issuing key; key objects are not documented as thread-safe, so one at a time.</summary>
     public X509Certificate2 Sign(CertificateRequest request, DateTimeOffset notBefore, DateTimeOffset notAfter, byte[] serialNumber)

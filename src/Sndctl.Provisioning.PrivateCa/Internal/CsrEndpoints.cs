@@ -58,14 +58,16 @@ internal static class CsrEndpoints
 
     public static async Task<IResult> CrlAsync(string file, CsrRevocationLists crls, HttpContext context, CancellationToken cancellationToken)
     {
-        if (!file.EndsWith(".crl", StringComparison.Ordinal) || !CsrTypes.TryParse(file[..^4], out var type))
+        var devices = file == CsrRevocationLists.DevicesFile + ".crl";
+        var type = CsrCertificateType.Webhook;
+        if (!devices && (!file.EndsWith(".crl", StringComparison.Ordinal) || !CsrTypes.TryParse(file[..^4], out type)))
         {
-            return PrivateCaProblems.NotFound("CRLs are at /api/v1/ca/crl/webhook.crl and /api/v1/ca/crl/private_server.crl.");
+            return PrivateCaProblems.NotFound("CRLs are at /api/v1/ca/crl/devices.crl, /api/v1/ca/crl/webhook.crl and /api/v1/ca/crl/private_server.crl.");
         }
 
         try
         {
-            var der = await crls.GetAsync(type, cancellationToken);
+            var der = devices ? await crls.GetDevicesAsync(cancellationToken) : await crls.GetAsync(type, cancellationToken);
             context.Response.Headers.CacheControl = "public, max-age=60";
             return TypedResults.File(der, CrlContentType);
         }

@@ -6,7 +6,7 @@ using Sndctl.Provisioning.Core;
 namespace Sndctl.Provisioning.PrivateCa.Internal;
 
 /// <summary>Issues device-hostname certificates from the private CA, offline and in microseconds.</summary>
-internal sealed class PrivateCaCertificateIssuer(CertificateAuthority authority, IOptions<PrivateCaOptions> options, TimeProvider time) : ICertificateIssuer
+internal sealed class PrivateCaCertificateIssuer(CertificateAuthority authority, CsrRevocationLists crls, IOptions<PrivateCaOptions> options, TimeProvider time) : ICertificateIssuer
 {
     public const string IssuerName = "PrivateCa";
 
@@ -15,6 +15,14 @@ internal sealed class PrivateCaCertificateIssuer(CertificateAuthority authority,
     public async Task<IssuedCertificate> IssueAsync(CertificateIssueRequest request, CancellationToken cancellationToken)
     {
         var ca = await authority.GetAsync(cancellationToken);
+        if (ca.PermittedDnsNames is { } permitted && !permitted.Any(p => request.Hostname.Equals(p, StringComparison.OrdinalIgnoreCase) || request.Hostname.EndsWith("." + p, StringComparison.OrdinalIgnoreCase)))
+        {
+            // Signing anyway would hand out a certificate that fails every relying party's path check.
+            throw new CertificateAuthorityUnavailableException(
+                $"The private CA's issuing certificate is name-constrained to {string.Join(", ", permitted)}, which does not cover '{request.Hostname}': Provisioning:BaseDomain changed since the CA was made. Restore the old BaseDomain, or start with a new private CA (docs/private-ca.md).",
+                TimeSpan.FromMinutes(5));
+        }
+
         CertificateRequest csr;
         try
         {
@@ -25,17 +33,22 @@ internal sealed class PrivateCaCertificateIssuer(CertificateAuthority authority,
             throw new CertificateIssuanceException("The certificate signing request is not a valid PKCS#10 request.", ex);
         }
 
-        using var leaf = ca.Sign(BuildLeafRequest(request.Hostname, csr.PublicKey, ca.Issuer), NotBefore(), NotAfter(), CaCertificates.NewSerialNumber());
+        var crl = options.Value.CrlBaseUrl is { } baseUrl ? CsrRevocationLists.DevicesUrl(baseUrl) : null;
+        using var leaf = ca.Sign(BuildLeafRequest(request.Hostname, csr.PublicKey, ca.Issuer, crl), NotBefore(), NotAfter(), CaCertificates.NewSerialNumber());
         return new IssuedCertificate(leaf.ExportCertificatePem() + "\n" + ca.IssuerPem);
     }
 
     /// <summary>
     /// Nothing to tell a CA that lives here: the certificate is marked revoked in the store, which is
-    /// what this CA's revocation list is made from.
+    /// what this CA's revocation list (<c>devices.crl</c>) is made from; the cached list is dropped.
     /// </summary>
-    public Task RevokeAsync(DeviceCertificate certificate, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task RevokeAsync(DeviceCertificate certificate, CancellationToken cancellationToken)
+    {
+        crls.InvalidateDevices();
+        return Task.CompletedTask;
+    }
 
-    internal static CertificateRequest BuildLeafRequest(string hostname, PublicKey publicKey, X509Certificate2 issuer)
+    internal static CertificateRequest BuildLeafRequest(string hostname, PublicKey publicKey, X509Certificate2 issuer, Uri? crl = null)
     {
         var request = new CertificateRequest(new X500DistinguishedName("CN=" + hostname), publicKey, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
@@ -49,6 +62,11 @@ internal sealed class PrivateCaCertificateIssuer(CertificateAuthority authority,
         request.CertificateExtensions.Add(san.Build(critical: false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(publicKey, false));
         request.CertificateExtensions.Add(AuthorityKeyIdentifier(issuer));
+        if (crl is not null)
+        {
+            request.CertificateExtensions.Add(CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([crl.AbsoluteUri]));
+        }
+
         return request;
     }
 

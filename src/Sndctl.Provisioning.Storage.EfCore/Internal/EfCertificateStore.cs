@@ -29,6 +29,22 @@ internal sealed class EfCertificateStore<TContext>(TContext context) : ICertific
     public Task UpdateAsync(DeviceCertificate certificate, CancellationToken cancellationToken)
         => context.UpdateStampedAsync(certificate, c => c.ConcurrencyStamp, $"Certificate {certificate.SerialNumber} was changed by someone else.", cancellationToken);
 
+    public async Task<IReadOnlyList<DateTimeOffset>> ListEarlyReissuesAsync(string deviceId, DateTimeOffset since, CancellationToken cancellationToken)
+        => await Certificates.AsNoTracking()
+            .Where(c => c.DeviceId == deviceId && c.EarlyReissue && c.IssuedAt >= since)
+            .OrderBy(c => c.IssuedAt)
+            .Select(c => c.IssuedAt)
+            .ToListAsync(cancellationToken);
+
+    public async Task<IReadOnlyList<(string SerialNumber, DateTimeOffset RevokedAt)>> ListRevokedAsync(string issuer, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var revoked = await Certificates.AsNoTracking()
+            .Where(c => c.Issuer == issuer && c.RevokedAt != null && c.NotAfter > now)
+            .Select(c => new { c.SerialNumber, c.RevokedAt })
+            .ToListAsync(cancellationToken);
+        return [.. revoked.Select(r => (r.SerialNumber, r.RevokedAt!.Value))];
+    }
+
     public Task<int> CountCurrentExpiringAsync(DateTimeOffset before, CancellationToken cancellationToken)
         => context.Set<Device>()
             .Where(d => d.CurrentCertificateId != null)

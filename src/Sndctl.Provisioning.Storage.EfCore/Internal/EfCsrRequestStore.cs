@@ -30,6 +30,12 @@ internal sealed class EfCsrRequestStore<TContext>(TContext context) : ICsrReques
     public async Task UpdateAsync(CsrRequest request, CancellationToken cancellationToken)
         => request.ConcurrencyStamp = await context.UpdateStampedAsync(request, r => r.ConcurrencyStamp, $"CSR request {request.Id} was changed by someone else.", cancellationToken);
 
+    public Task<int> CountPendingAsync(string clientNetwork, CancellationToken cancellationToken)
+        => Requests.CountAsync(r => r.ClientNetwork == clientNetwork && r.Status == CsrRequestStatus.Pending, cancellationToken);
+
+    public Task<int> PurgeDeniedAsync(DateTimeOffset before, CancellationToken cancellationToken)
+        => Requests.Where(r => r.Status == CsrRequestStatus.Denied && r.DecidedAt < before).ExecuteDeleteAsync(cancellationToken);
+
     public async Task<IReadOnlyList<(string SerialNumber, DateTimeOffset RevokedAt)>> ListRevokedAsync(CsrCertificateType type, CancellationToken cancellationToken)
     {
         var revoked = await Requests.AsNoTracking()

@@ -48,7 +48,8 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         await using var transaction = context.Database.CurrentTransaction is null
             ? await context.Database.BeginTransactionAsync(cancellationToken)
             : null;
-        await context.Set<DeviceCertificate>().Where(c => c.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken);
+        // Revoked certificates stay: their CA's revocation list is made from them.
+        await context.Set<DeviceCertificate>().Where(c => c.DeviceId == deviceId && c.RevokedAt == null).ExecuteDeleteAsync(cancellationToken);
         await context.Set<IssuanceLease>().Where(l => l.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken);
         var deleted = await Devices.Where(d => d.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken);
         if (transaction is not null)

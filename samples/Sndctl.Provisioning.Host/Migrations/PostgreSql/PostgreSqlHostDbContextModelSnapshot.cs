@@ -92,6 +92,10 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                         .HasMaxLength(45)
                         .HasColumnType("character varying(45)");
 
+                    b.Property<string>("ClientNetwork")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<Guid>("ConcurrencyStamp")
                         .IsConcurrencyToken()
                         .HasColumnType("uuid");
@@ -145,6 +149,10 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                         .HasColumnType("character varying(16)");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ClientNetwork", "Status");
+
+                    b.HasIndex("Status", "DecidedAt");
 
                     b.HasIndex("Status", "SubmittedAt");
 
@@ -226,6 +234,9 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
+                    b.Property<bool>("EarlyReissue")
+                        .HasColumnType("boolean");
+
                     b.Property<DateTime>("IssuedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -269,6 +280,8 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                     b.HasIndex("SerialNumber");
 
                     b.HasIndex("DeviceId", "IssuedAt");
+
+                    b.HasIndex("Issuer", "RevokedAt");
 
                     b.ToTable("ProvisioningCertificates", (string)null);
                 });

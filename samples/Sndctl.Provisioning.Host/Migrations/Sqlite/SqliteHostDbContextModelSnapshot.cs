@@ -83,6 +83,10 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                         .HasMaxLength(45)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ClientNetwork")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("ConcurrencyStamp")
                         .IsConcurrencyToken()
                         .HasColumnType("TEXT");
@@ -136,6 +140,10 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ClientNetwork", "Status");
+
+                    b.HasIndex("Status", "DecidedAt");
 
                     b.HasIndex("Status", "SubmittedAt");
 
@@ -217,6 +225,9 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                         .HasMaxLength(63)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("EarlyReissue")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("IssuedAt")
                         .HasColumnType("TEXT");
 
@@ -260,6 +271,8 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                     b.HasIndex("SerialNumber");
 
                     b.HasIndex("DeviceId", "IssuedAt");
+
+                    b.HasIndex("Issuer", "RevokedAt");
 
                     b.ToTable("ProvisioningCertificates", (string)null);
                 });
