@@ -51,7 +51,7 @@ public class CsrServiceBenchmarks
     {
         await using var scope = _services.CreateAsyncScope();
         var check = CsrPolicy.Check(_pem);
-        var request = await scope.ServiceProvider.GetRequiredService<PrivateCsrService>().SubmitAsync(_pem, check, CsrCertificateType.Webhook, new Dictionary<string, string>(), "127.0.0.1", default);
+        var request = await scope.ServiceProvider.GetRequiredService<PrivateCsrService>().SubmitAsync(_pem, check, CsrCertificateType.Webhook, new Dictionary<string, string>(), System.Net.IPAddress.Loopback, default);
         return request.Status == CsrRequestStatus.Approved ? request : throw new InvalidOperationException(request.Message);
     }
 

@@ -9,7 +9,7 @@ internal sealed class HostSettings
     private static readonly Dictionary<string, string[]> s_knownKeys = new(StringComparer.OrdinalIgnoreCase)
     {
         [""] = ["BaseDomain", "DataDirectory", "Issuer", "KeyAlgorithm", "IssuanceWaitBudget", "PendingRetryAfter", "IssuanceLeaseDuration",
-            "IssuanceTimeout", "LastSeenResolution", "MaxBatchSize", "Acme", "Dns", "Storage", "PrivateCa", "Admin", "Http", "DataProtection"],
+            "IssuanceTimeout", "LastSeenResolution", "MaxBatchSize", "DeviceIssuanceLimit", "DeviceIssuanceWindow", "Acme", "Dns", "Storage", "PrivateCa", "Admin", "Http", "DataProtection"],
         ["Acme"] = ["DirectoryUrl", "Email", "AcceptTermsOfService", "TrustedRootFile", "PropagationNameservers", "ExternalAccountKeyId",
             "ExternalAccountHmacKey", "AccountKeyAlgorithm", "PreferredChain", "Profile", "Resolvers", "PropagationTimeout", "PropagationMaxInterval", "RateLimitBackoff", "MaxConcurrentOrders", "Client"],
         ["Acme:Client"] = ["RequestTimeout", "BadNonceRetries", "PollInitialDelay", "PollMaxDelay", "MaxRetryAfter", "NoncePoolSize", "UserAgent"],
@@ -18,9 +18,9 @@ internal sealed class HostSettings
         ["Dns:Cloudflare"] = ["ApiToken", "ZoneId", "BaseUrl", "Ttl", "RequestTimeout", "MaxRetries", "VerifyOnStart"],
         ["Dns:Route53"] = ["AccessKeyId", "SecretAccessKey", "SessionToken", "HostedZoneId", "ServiceUrl", "SigningRegion", "Ttl", "RequestTimeout", "MaxRetries", "RetryBaseDelay", "SyncTimeout", "SyncPollInterval", "VerifyOnStart"],
         ["Storage"] = ["Provider"],
-        ["PrivateCa"] = ["Approval", "PostsPerMinute", "KeyAlgorithm", "CertificateLifetime", "Backdate", "RootName", "RootCertificateFile", "IssuerCertificateFile", "IssuerKeyFile", "RootKeyFile", "CsrCertificateLifetime", "CrlBaseUrl", "CrlLifetime"],
+        ["PrivateCa"] = ["Approval", "PostsPerMinute", "KeyAlgorithm", "CertificateLifetime", "Backdate", "RootName", "RootCertificateFile", "IssuerCertificateFile", "IssuerKeyFile", "RootKeyFile", "CsrCertificateLifetime", "CrlBaseUrl", "CrlLifetime", "MaxPendingPerClient", "DeniedRetention"],
         ["Admin"] = ["ApiKeys"],
-        ["Http"] = ["MaxDeviceRequestBodySize", "MaxAdminRequestBodySize", "MaxFailuresPerDevice", "MaxFailuresPerClient", "FailureWindow", "KnownProxies"],
+        ["Http"] = ["MaxDeviceRequestBodySize", "MaxAdminRequestBodySize", "MaxFailuresPerDevice", "MaxFailuresPerClient", "FailureWindow", "FailureTrackingCapacity", "KnownProxies"],
         ["DataProtection"] = ["CertificateFile", "CertificatePassword"],
     };
 
@@ -117,9 +117,9 @@ internal sealed class HostSettings
 
         foreach (var (proxy, i) in (section.GetSection("Http:KnownProxies").Get<string[]>() ?? []).Select((p, i) => (p, i)))
         {
-            if (!System.Net.IPAddress.TryParse(proxy, out _))
+            if (!System.Net.IPAddress.TryParse(proxy, out _) && !System.Net.IPNetwork.TryParse(proxy, out _))
             {
-                errors.Add($"Provisioning:Http:KnownProxies:{i} '{proxy}' is not an IP address: list the addresses of the reverse proxies whose X-Forwarded-For is believed.");
+                errors.Add($"Provisioning:Http:KnownProxies:{i} '{proxy}' is not an IP address or network: list the addresses (10.0.0.5) or networks (10.0.0.0/24) of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.");
             }
         }
 

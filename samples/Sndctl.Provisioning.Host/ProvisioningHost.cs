@@ -71,13 +71,22 @@ internal static partial class ProvisioningHost
         var knownProxies = section.GetSection("Http:KnownProxies").Get<string[]>() ?? [];
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {
-            // X-Forwarded-For is believed only from these addresses (not even loopback by default).
-            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            // X-Forwarded-For/-Proto are believed only from these addresses or networks (not even
+            // loopback by default): the client address keys every per-client limit, the scheme makes
+            // the portal's cookies Secure behind a TLS-terminating proxy.
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
             o.KnownIPNetworks.Clear();
             o.KnownProxies.Clear();
             foreach (var proxy in knownProxies)
             {
-                o.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+                if (System.Net.IPAddress.TryParse(proxy, out var address))
+                {
+                    o.KnownProxies.Add(address);
+                }
+                else
+                {
+                    o.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(proxy));
+                }
             }
         });
         if (settings.Issuer == IssuerKind.Acme)
@@ -133,7 +142,7 @@ internal static partial class ProvisioningHost
             await db.Database.MigrateAsync();
         }
 
-        if (app.Services.GetRequiredService<IOptions<ForwardedHeadersOptions>>().Value.KnownProxies.Count > 0)
+        if (app.Services.GetRequiredService<IOptions<ForwardedHeadersOptions>>().Value is { } forwarded && (forwarded.KnownProxies.Count > 0 || forwarded.KnownIPNetworks.Count > 0))
         {
             app.UseForwardedHeaders();
         }
@@ -146,7 +155,7 @@ internal static partial class ProvisioningHost
         app.MapDeviceProvisioning();
         app.MapDeviceProvisioningAdmin();
         app.MapPrivateCa();
-        app.MapPrivateCaAdmin().RequireProvisioningAdmin();
+        app.MapPrivateCaAdmin();
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sndctl.Provisioning.Host");
         Log.Started(logger, info.Settings.Issuer.ToString(), info.Settings.Storage.ToString(), info.Settings.DataDirectory);

@@ -25,6 +25,7 @@ public static class DeviceProvisioningAspNetCoreBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceProvisioningAspNetCoreOptions>, DeviceProvisioningAspNetCoreOptionsValidator>());
         services.TryAddSingleton<FailedAuthenticationThrottle>();
         services.TryAddSingleton<AdminApiKeyFilter>();
+        services.TryAddKeyedSingleton<Microsoft.AspNetCore.Http.IEndpointFilter>(Sndctl.Provisioning.Core.AuditActors.AdminEndpointFilterKey, (sp, _) => sp.GetRequiredService<AdminApiKeyFilter>());
         services.TryAddSingleton(sp => new AdminApiKeyAuthenticator(sp.GetRequiredService<IOptionsMonitor<DeviceProvisioningAspNetCoreOptions>>(), sp.GetRequiredService<FailedAuthenticationThrottle>()));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {

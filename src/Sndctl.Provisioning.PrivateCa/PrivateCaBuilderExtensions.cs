@@ -28,6 +28,7 @@ public static class PrivateCaBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PrivateCaOptions>, PrivateCaOptionsValidator>());
         services.TryAddSingleton<CertificateAuthority>();
         services.TryAddSingleton<CsrRevocationLists>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, CsrRetentionService>());
         services.TryAddSingleton(sp => new PrivateCaRootKey(sp.GetRequiredService<CertificateAuthority>()));
         services.TryAddSingleton(TimeProvider.System);
         // By factory: the CSR request store is needed only where MapPrivateCa() serves the CSR API (it checks).

@@ -62,7 +62,7 @@ public static class PrivateCaEndpointRouteBuilderExtensions
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/ca/crl/{file}", CsrEndpoints.CrlAsync)
             .WithName("GetPrivateCaCrl")
-            .WithSummary("The CRL of the webhook or private_server intermediate (DER).")
+            .WithSummary("The CRL of the device-issuing CA (devices.crl) or of the webhook or private_server intermediate (DER).")
             .Produces(StatusCodes.Status200OK, contentType: CsrEndpoints.CrlContentType)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
@@ -70,13 +70,35 @@ public static class PrivateCaEndpointRouteBuilderExtensions
 
     /// <summary>
     /// Maps the CSR admin endpoints under <c>/api/admin/csr</c>: <c>GET ?status=&amp;page=&amp;pageSize=</c>,
-    /// <c>POST {id}/approve</c>, <c>POST {id}/deny</c> (<c>{"reason"}</c>), <c>POST {id}/revoke</c>.
-    /// They carry no authentication of their own: add the admin API's with
-    /// <c>.RequireProvisioningAdmin()</c> (Sndctl.Provisioning.AspNetCore) or your own authorization.
+    /// <c>POST {id}/approve</c>, <c>POST {id}/deny</c> (<c>{"reason"}</c>), <c>POST {id}/revoke</c>,
+    /// closed to everyone but callers with an admin API key (<c>Authorization: Bearer</c>, the keys of
+    /// <c>AddAspNetCore()</c>, failures throttled). Mapping them without <c>AddAspNetCore()</c> fails at
+    /// start-up rather than serving them open.
     /// </summary>
     public static RouteGroupBuilder MapPrivateCaAdmin(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
+        var filter = endpoints.ServiceProvider.GetKeyedService<IEndpointFilter>(AuditActors.AdminEndpointFilterKey)
+            ?? throw new InvalidOperationException("MapPrivateCaAdmin() serves admin endpoints and needs the admin API keys: call AddDeviceProvisioning(...).AddAspNetCore(o => o.AdminApiKeys.Add(...)). With authorization of your own instead, call MapPrivateCaAdminWithoutAdminKeys() and secure the group it returns.");
+        var group = MapAdminGroup(endpoints);
+        group.AddEndpointFilter(filter);
+        group.ProducesProblem(StatusCodes.Status401Unauthorized);
+        return group;
+    }
+
+    /// <summary>
+    /// UNSAFE unless you secure the result: maps the CSR admin endpoints of <see cref="MapPrivateCaAdmin"/>
+    /// with no authentication at all, for an app that puts its own in front (for example
+    /// <c>.RequireAuthorization("FleetAdmins")</c> on the returned group).
+    /// </summary>
+    public static RouteGroupBuilder MapPrivateCaAdminWithoutAdminKeys(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        return MapAdminGroup(endpoints);
+    }
+
+    private static RouteGroupBuilder MapAdminGroup(IEndpointRouteBuilder endpoints)
+    {
         var group = endpoints.MapGroup("/api/admin/csr");
         group.WithTags("Private CA admin");
         group.MapGet("/", CsrEndpoints.ListAsync).WithName("ListCsrs").ProducesProblem(StatusCodes.Status400BadRequest);

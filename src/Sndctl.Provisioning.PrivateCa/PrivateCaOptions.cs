@@ -40,6 +40,15 @@ public sealed class PrivateCaOptions
     /// <summary>CSR submissions allowed per client address per minute (<c>POST /api/v1/csr</c>). Default 1; 0 lifts the limit.</summary>
     public int PostsPerMinute { get; set; } = 1;
 
+    /// <summary>
+    /// Most requests one client network (IPv4 address or IPv6 /64) may have waiting for an admin under
+    /// <see cref="CsrApproval.Manual"/>; further submissions get 429 until some are decided. Default 10.
+    /// </summary>
+    public int MaxPendingPerClient { get; set; } = 10;
+
+    /// <summary>How long denied requests are kept (for the client to read the reason) before they are purged. Default 7 days.</summary>
+    public TimeSpan DeniedRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>Lifetime of private-IP certificates. Default 365 days.</summary>
     public TimeSpan CsrCertificateLifetime { get; set; } = TimeSpan.FromDays(365);
 

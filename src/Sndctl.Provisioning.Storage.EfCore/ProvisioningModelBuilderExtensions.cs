@@ -101,7 +101,7 @@ public static class ProvisioningModelBuilderExtensions
             request.Property(r => r.SerialNumber).HasMaxLength(128);
             request.Property(r => r.Metadata)
                 .HasConversion(LabelsConverter, LabelsComparer)
-                .HasMaxLength(16_384);
+                .HasMaxLength(CsrRequest.MaxMetadataJsonLength);
             request.Property(r => r.ConcurrencyStamp).IsConcurrencyToken();
         });
 

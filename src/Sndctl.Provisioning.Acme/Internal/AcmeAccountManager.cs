@@ -71,6 +71,17 @@ internal sealed partial class AcmeAccountManager : IDisposable
         }
     }
 
+    /// <summary>Whether the account is registered (or found) and its client ready.</summary>
+    public bool IsEstablished => Volatile.Read(ref _client) is not null;
+
+    /// <summary>Reads the CA's directory (an unauthenticated GET), to tell whether the CA answers without registering anything.</summary>
+    public async Task ProbeDirectoryAsync(CancellationToken cancellationToken)
+    {
+        var http = _httpClients.CreateClient(HttpClientName);
+        using var response = await http.GetAsync(_options.CurrentValue.DirectoryUrl, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
     /// <summary>Forgets the client so the next issuance registers the account again (the CA lost it).</summary>
     public void Invalidate(AcmeClient client) => Interlocked.CompareExchange(ref _client, null, client);
 

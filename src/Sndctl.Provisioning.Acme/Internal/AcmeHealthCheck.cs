@@ -3,8 +3,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Sndctl.Provisioning.Acme.Internal;
 
 /// <summary>
-/// Healthy once the ACME account is registered (checked at most once per call, bounded); Degraded
-/// while the CA rate limit pauses new orders or the CA cannot be reached.
+/// Healthy when the CA answers (its directory, an unauthenticated GET, bounded) or the account is
+/// ready; Degraded while the CA rate limit pauses new orders or the CA cannot be reached. A health
+/// probe never registers an ACME account: that happens at the first issuance.
 /// </summary>
 internal sealed class AcmeHealthCheck(AcmeAccountManager accounts, AcmeRateLimitGate gate) : IHealthCheck
 {
@@ -19,14 +20,20 @@ internal sealed class AcmeHealthCheck(AcmeAccountManager accounts, AcmeRateLimit
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
         try
         {
-            var client = await accounts.GetClientAsync(timeout.Token).ConfigureAwait(false);
-            return HealthCheckResult.Healthy($"ACME account {client.AccountUrl} at {client.DirectoryUrl}.");
+            if (accounts.IsEstablished)
+            {
+                var client = await accounts.GetClientAsync(timeout.Token).ConfigureAwait(false);
+                return HealthCheckResult.Healthy($"ACME account {client.AccountUrl} at {client.DirectoryUrl}.");
+            }
+
+            await accounts.ProbeDirectoryAsync(timeout.Token).ConfigureAwait(false);
+            return HealthCheckResult.Healthy("The CA's directory answers; the ACME account is registered at the first issuance.");
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // Degraded, not Unhealthy: devices holding certificates are still served, and a CA outage
             // must not make an orchestrator restart every instance.
-            return HealthCheckResult.Degraded("The ACME account could not be reached or registered: " + ex.Message);
+            return HealthCheckResult.Degraded("The CA could not be reached: " + ex.Message);
         }
     }
 }

@@ -78,7 +78,9 @@ internal sealed record StatisticsResponse(IReadOnlyDictionary<string, int> Devic
 
 internal sealed record HealthResponse(string Status, IReadOnlyDictionary<string, HealthEntry> Checks, double DurationMs);
 
-internal sealed record HealthEntry(string Status, string? Description);
+internal sealed record HealthEntry(
+    string Status,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Description);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(RegisterRequest))]

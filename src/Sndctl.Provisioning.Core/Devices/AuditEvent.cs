@@ -58,6 +58,13 @@ public static class AuditActors
     /// </summary>
     public const string HttpContextItemKey = "Sndctl.Provisioning.AdminActor";
 
+    /// <summary>
+    /// The service key under which the admin authentication of the HTTP package (an ASP.NET Core
+    /// <c>IEndpointFilter</c>) is registered, so that admin endpoints mapped by other packages apply it
+    /// by default without depending on that package.
+    /// </summary>
+    public const string AdminEndpointFilterKey = "Sndctl.Provisioning.AdminEndpointFilter";
+
     /// <summary>The server itself (issuance, revocation of unwanted certificates, jobs).</summary>
     public const string System = "system";
 }

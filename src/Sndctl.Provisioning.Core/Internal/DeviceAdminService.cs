@@ -14,6 +14,7 @@ internal sealed class DeviceAdminService(
     internal const int MaxLabels = 32;
     internal const int MaxLabelKeyLength = 64;
     internal const int MaxLabelValueLength = 256;
+    internal const int MaxLabelsJsonLength = 16_384;
     private const int RecentEventCount = 50;
 
     private readonly DeviceProvisioningOptions _options = options.Value;
@@ -284,6 +285,12 @@ internal sealed class DeviceAdminService(
             {
                 throw new DeviceValidationException($"Label '{key}' must have a value of at most {MaxLabelValueLength} characters.");
             }
+        }
+
+        // Stores keep labels as JSON, where escaping can make a character six: check what will be stored.
+        if (System.Text.Json.JsonSerializer.Serialize(labels).Length > MaxLabelsJsonLength)
+        {
+            throw new DeviceValidationException($"The labels are too large once stored: at most {MaxLabelsJsonLength} characters of JSON (quotes and non-ASCII letters count six times).");
         }
     }
 }

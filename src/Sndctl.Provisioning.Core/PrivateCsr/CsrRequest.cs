@@ -6,6 +6,9 @@ namespace Sndctl.Provisioning.Core;
 /// </summary>
 public sealed class CsrRequest
 {
+    /// <summary>Most characters <see cref="Metadata"/> may take serialized as JSON (System.Text.Json defaults), as stores keep it.</summary>
+    public const int MaxMetadataJsonLength = 16_384;
+
     /// <summary>The request ID handed to the client (<c>request_id</c>).</summary>
     public required string Id { get; init; }
 

@@ -39,8 +39,13 @@ internal static class CsrEndpoints
 
         try
         {
-            var request = await service.SubmitAsync(content, check, type, metadata, context.Connection.RemoteIpAddress?.ToString(), cancellationToken);
+            var request = await service.SubmitAsync(content, check, type, metadata, context.Connection.RemoteIpAddress, cancellationToken);
             return TypedResults.Json(CsrResponse.From(request), CsrJsonContext.Default.CsrResponse, statusCode: StatusCodes.Status202Accepted);
+        }
+        catch (TooManyPendingException ex)
+        {
+            context.Response.Headers.RetryAfter = "60";
+            return TypedResults.Problem(detail: ex.Message, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many pending requests.", type: PrivateCaProblems.TypeBase + "too-many-pending");
         }
         catch (PrivateCaUnavailableException ex)
         {
@@ -263,6 +268,14 @@ internal static class CsrEndpoints
                 if (metadata.Count > MaxMetadataEntries)
                 {
                     error = $"metadata has {metadata.Count} entries; at most {MaxMetadataEntries} are accepted.";
+                    return false;
+                }
+
+                // Stored as JSON, where escaping can make a value six times longer: refuse what would not
+                // fit the column here, before anything is signed, rather than fail in the database.
+                if (JsonSerializer.Serialize(metadata).Length > CsrRequest.MaxMetadataJsonLength)
+                {
+                    error = $"metadata is too large once stored: at most {CsrRequest.MaxMetadataJsonLength} characters of JSON (characters such as quotes and non-ASCII letters count six times).";
                     return false;
                 }
             }

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Sndctl.Provisioning.PrivateCa.Internal;
 
 /// <summary>
-/// At most <see cref="PrivateCaOptions.PostsPerMinute"/> CSR submissions per client address in any
+/// At most <see cref="PrivateCaOptions.PostsPerMinute"/> CSR submissions per client network (an IPv4 address or an IPv6 /64) in any
 /// 60 seconds (a sliding log, so no burst at a window boundary). The address is the connection's,
 /// which the forwarded-headers middleware rewrites only for configured proxies. Refused requests get
 /// 429 problem+json with Retry-After and never reach the endpoint, so nothing is stored.
@@ -30,7 +30,8 @@ internal sealed class CsrRateLimitPolicy(IOptionsMonitor<PrivateCaOptions> optio
 
     public RateLimitPartition<string> GetPartition(HttpContext httpContext)
     {
-        var client = httpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        // Per IPv4 address or IPv6 /64: one host usually holds a whole /64.
+        var client = httpContext.Connection.RemoteIpAddress is { } address ? Sndctl.Provisioning.Core.ClientNetwork.KeyOf(address) : "unknown";
         var perMinute = options.CurrentValue.PostsPerMinute;
         return perMinute <= 0
             ? RateLimitPartition.GetNoLimiter(client)

@@ -43,6 +43,16 @@ internal sealed class PrivateCaOptionsValidator : IValidateOptions<PrivateCaOpti
             failures.Add("Provisioning:PrivateCa:Approval must be Auto or Manual.");
         }
 
+        if (options.MaxPendingPerClient < 1)
+        {
+            failures.Add("Provisioning:PrivateCa:MaxPendingPerClient must be 1 or more.");
+        }
+
+        if (options.DeniedRetention < TimeSpan.FromMinutes(1))
+        {
+            failures.Add("Provisioning:PrivateCa:DeniedRetention must be at least a minute (e.g. '7.00:00:00').");
+        }
+
         if (options.PostsPerMinute < 0)
         {
             failures.Add("Provisioning:PrivateCa:PostsPerMinute must be 0 (no limit) or more.");

@@ -23,9 +23,17 @@ internal sealed partial class PrivateCsrService(
     public const string PolicyActor = "policy";
     private const string WaitingMessage = "Waiting for an administrator to approve the request; poll GET /api/v1/csr/{request_id}.";
 
-    public async Task<CsrRequest> SubmitAsync(string pem, CsrCheck check, CsrCertificateType type, IDictionary<string, string> metadata, string? clientAddress, CancellationToken cancellationToken)
+    public async Task<CsrRequest> SubmitAsync(string pem, CsrCheck check, CsrCertificateType type, IDictionary<string, string> metadata, System.Net.IPAddress? clientAddress, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var network = clientAddress is null ? null : ClientNetwork.KeyOf(clientAddress);
+        var o = options.CurrentValue;
+        if (check.DenialReason is null && o.Approval == CsrApproval.Manual && network is not null
+            && await store.CountPendingAsync(network, cancellationToken) >= o.MaxPendingPerClient)
+        {
+            throw new TooManyPendingException($"{o.MaxPendingPerClient} requests from this address already wait for an administrator; submit again once they are decided (poll GET /api/v1/csr/{{request_id}}).");
+        }
+
         var request = new CsrRequest
         {
             Id = "csr_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
@@ -33,7 +41,8 @@ internal sealed partial class PrivateCsrService(
             CsrPem = pem,
             IpAddress = check.Address?.ToString(),
             Metadata = metadata,
-            ClientAddress = clientAddress,
+            ClientAddress = clientAddress?.ToString(),
+            ClientNetwork = network,
             SubmittedAt = now,
         };
 
@@ -41,7 +50,7 @@ internal sealed partial class PrivateCsrService(
         {
             Decide(request, CsrRequestStatus.Denied, reason, PolicyActor, now);
         }
-        else if (options.CurrentValue.Approval == CsrApproval.Manual)
+        else if (o.Approval == CsrApproval.Manual)
         {
             request.Status = CsrRequestStatus.Pending;
             request.Message = WaitingMessage;
@@ -52,7 +61,7 @@ internal sealed partial class PrivateCsrService(
         }
 
         await store.AddAsync(request, cancellationToken);
-        Log.Submitted(logger, request.Id, CsrTypes.Name(type), request.IpAddress ?? "-", request.Status, clientAddress ?? "-");
+        Log.Submitted(logger, request.Id, CsrTypes.Name(type), request.IpAddress ?? "-", request.Status, request.ClientAddress ?? "-");
         return request;
     }
 
