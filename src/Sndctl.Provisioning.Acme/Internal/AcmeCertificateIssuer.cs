@@ -45,14 +45,14 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
     public async Task<IssuedCertificate> IssueAsync(CertificateIssueRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        _gate.ThrowIfClosed();
+        _gate.ThrowIfClosed(request.Hostname);
         using var activity = AcmeDiagnostics.ActivitySource.StartActivity("ACME issue");
         activity?.SetTag("dns.name", request.Hostname);
         AcmeClient? client = null;
         try
         {
             using var slot = await _gate.EnterOrderAsync(cancellationToken).ConfigureAwait(false);
-            _gate.ThrowIfClosed(); // It may have closed while this order waited for a slot.
+            _gate.ThrowIfClosed(request.Hostname); // It may have closed while this order waited for a slot.
             var started = Stopwatch.GetTimestamp();
             client = await _accounts.GetClientAsync(cancellationToken).ConfigureAwait(false);
             var options = _options.CurrentValue;
@@ -254,6 +254,13 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
                 return null;
             case OperationCanceledException:
                 return null;
+            case AcmeRateLimitedException rateLimited when AcmeRateLimitClassifier.Classify(rateLimited.Problem) == AcmeRateLimitScope.Identifier:
+                var held = _gate.HoldName(subject, rateLimited.RetryAfter);
+                Log.RateLimited(_logger, subject, rateLimited.Problem.Detail, held);
+                return new CertificateAuthorityUnavailableException(
+                    $"The CA's rate limit for this name was reached: {rateLimited.Problem.Detail} A new order for it is placed in {held.TotalMinutes:0.#} min; other devices are not affected.",
+                    held,
+                    rateLimited);
             case AcmeRateLimitedException rateLimited:
                 var retryAfter = _gate.Close(rateLimited.RetryAfter);
                 Log.RateLimited(_logger, subject, rateLimited.Problem.Detail, retryAfter);

@@ -12,6 +12,8 @@ namespace Sndctl.Provisioning.Acme.Internal;
 internal sealed class AcmeRateLimitGate(TimeProvider time, IOptionsMonitor<AcmeIssuerOptions> options) : IDisposable
 {
     private readonly SemaphoreSlim _orders = new(options.CurrentValue.MaxConcurrentOrders, options.CurrentValue.MaxConcurrentOrders);
+    private const int MaxHeldNames = 10_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _heldNames = new(StringComparer.OrdinalIgnoreCase);
     private long _closedUntilTicks;
 
     /// <summary>Waits for one of <see cref="AcmeIssuerOptions.MaxConcurrentOrders"/> order slots; dispose the result to free it.</summary>
@@ -63,6 +65,47 @@ internal sealed class AcmeRateLimitGate(TimeProvider time, IOptionsMonitor<AcmeI
         while (Interlocked.CompareExchange(ref _closedUntilTicks, until, current) != current);
 
         return wait;
+    }
+
+    /// <summary>
+    /// Holds back new orders for <paramref name="name"/> alone (a per-identifier limit such as duplicate
+    /// certificates); returns the wait. At most 10,000 names are held; past that, ended holds are dropped
+    /// and a new one is not kept (the CA then answers that device again, nobody else is affected).
+    /// </summary>
+    public TimeSpan HoldName(string name, TimeSpan? retryAfter)
+    {
+        var wait = retryAfter is { } asked && asked > TimeSpan.Zero ? asked : options.CurrentValue.RateLimitBackoff;
+        var now = time.GetUtcNow().UtcTicks;
+        if (_heldNames.Count >= MaxHeldNames)
+        {
+            foreach (var (held, until) in _heldNames)
+            {
+                if (until <= now)
+                {
+                    _heldNames.TryRemove(new KeyValuePair<string, long>(held, until));
+                }
+            }
+        }
+
+        if (_heldNames.Count < MaxHeldNames)
+        {
+            _heldNames[name] = now + wait.Ticks;
+        }
+
+        return wait;
+    }
+
+    /// <summary>Throws <see cref="CertificateAuthorityUnavailableException"/> while the gate is closed, for everyone or for <paramref name="name"/>.</summary>
+    public void ThrowIfClosed(string name)
+    {
+        ThrowIfClosed();
+        if (_heldNames.TryGetValue(name, out var until) && until > time.GetUtcNow().UtcTicks)
+        {
+            var at = new DateTimeOffset(until, TimeSpan.Zero);
+            throw new CertificateAuthorityUnavailableException(
+                $"The CA rate-limited certificates for {name}; no new order for it until {at:O}. Other devices are not affected.",
+                at - time.GetUtcNow());
+        }
     }
 
     /// <summary>Throws <see cref="CertificateAuthorityUnavailableException"/> while the gate is closed.</summary>
