@@ -53,4 +53,47 @@ public sealed class PostgreSqlHostTests
             first.DeleteData();
         }
     }
+
+    [Fact]
+    public async Task Oversized_metadata_and_labels_are_400_before_PostgreSQL_sees_them_and_what_fits_is_stored()
+    {
+        var server = Environment.GetEnvironmentVariable("SNDCTL_TEST_POSTGRES");
+        if (string.IsNullOrEmpty(server))
+        {
+            Assert.True(Environment.GetEnvironmentVariable("CI") != "true", "SNDCTL_TEST_POSTGRES is not set: run tests/run.sh.");
+            Assert.Skip("SNDCTL_TEST_POSTGRES is not set; tests/run.sh starts PostgreSQL.");
+        }
+
+        var database = $"sndctl_meta_{Guid.NewGuid():N}";
+        var host = new ProvisioningHostFactory(settings: new Dictionary<string, string?>
+        {
+            ["Provisioning:Storage:Provider"] = "PostgreSql",
+            ["ConnectionStrings:Provisioning"] = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString,
+            ["Provisioning:PrivateCa:PostsPerMinute"] = "0",
+        });
+        try
+        {
+            await using (host)
+            {
+                using var client = host.Device();
+                var quotes = Enumerable.Range(0, 32).ToDictionary(i => "k" + i, _ => new string('"', 256));
+                await HttpAssert.ProblemAsync(await client.PostAsJsonAsync("/api/v1/csr", new { content = PrivateCsrTests.Csr("10.9.0.1"), metadata = quotes }), 400);
+                var fits = Enumerable.Range(0, 32).ToDictionary(i => "k" + i, _ => new string('a', 256));
+                Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync("/api/v1/csr", new { content = PrivateCsrTests.Csr("10.9.0.2"), metadata = fits })).StatusCode);
+
+                using var admin = host.Admin();
+                await HttpAssert.ProblemAsync(await admin.PostAsJsonAsync("/api/admin/devices", new { labels = quotes }), 400);
+                Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/admin/devices", new { labels = fits })).StatusCode);
+            }
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(server);
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+            host.DeleteData();
+        }
+    }
 }

@@ -124,14 +124,29 @@ public sealed class CsrPolicyTests
     }
 
     [Fact]
-    public void The_CSR_intermediates_name_constraints_permit_only_the_private_ranges()
+    public void The_CSR_intermediates_name_constraints_permit_only_the_private_ranges_and_exclude_email_URIs_and_IPv6()
     {
         var extension = CaCertificates.PrivateIpNameConstraints();
 
         Assert.True(extension.Critical);
         Assert.Equal("2.5.29.30", extension.Oid!.Value);
-        // SEQUENCE { [0] { SEQUENCE { [7] 0A000000 FF000000 } SEQUENCE { [7] AC100000 FFF00000 } SEQUENCE { [7] C0A80000 FFFF0000 } } }
-        Assert.Equal("3026A024300A87080A000000FF000000300A8708AC100000FFF00000300A8708C0A80000FFFF0000", Convert.ToHexString(extension.RawData));
+        // SEQUENCE { [0] { [7] 0A000000/FF000000, [7] AC100000/FFF00000, [7] C0A80000/FFFF0000 }
+        //            [1] { [1] "", [6] "", [7] ::/0 } }
+        Assert.Equal(
+            "3054A024300A87080A000000FF000000300A8708AC100000FFF00000300A8708C0A80000FFFF0000A12C300281003002860030228720" + new string('0', 64),
+            Convert.ToHexString(extension.RawData));
+    }
+
+    [Fact]
+    public void The_device_CA_name_constraints_permit_only_the_base_domain()
+    {
+        var extension = CaCertificates.DeviceNameConstraints("devices.example.com");
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=test", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(extension);
+        using var ca = request.CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
+
+        Assert.Equal(["devices.example.com"], CaCertificates.PermittedDnsNames(ca));
     }
 
     private static void AssertDenied(string pem, string expected)

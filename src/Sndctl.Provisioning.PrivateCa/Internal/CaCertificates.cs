@@ -96,14 +96,20 @@ internal static class CaCertificates
 
     /// <summary>
     /// A critical nameConstraints extension (RFC 5280 §4.2.1.10) for the CSR intermediates: permits only
-    /// IP addresses in the private IPv4 ranges, and excludes every DNS name, e-mail address, URI and IPv6
-    /// address (zero-length bases), as the CA/Browser Forum asks of technically constrained CAs.
+    /// IP addresses in the private IPv4 ranges, and excludes every e-mail address, URI and IPv6 address
+    /// (zero-length bases / ::/0), as the CA/Browser Forum asks of technically constrained CAs.
     /// </summary>
+    /// <remarks>
+    /// DNS names are not excluded with a zero-length dNSName, although the CA/Browser Forum's form asks
+    /// for it: OpenSSL checks a leaf's CN as a DNS name when the leaf has no DNS SAN, and our leaves carry
+    /// CN = their IP address (the CSR contract), so that exclusion makes every certificate these CAs issue
+    /// fail <c>openssl verify</c> ("excluded subtree violation"; tried). DNS names are kept out by the
+    /// policy (no DNS SAN is accepted, the leaf is built here with the IP SAN alone). See docs/security.md.
+    /// </remarks>
     public static X509Extension PrivateIpNameConstraints() => NameConstraints(
         permitted => WriteIpRanges(permitted, CsrPolicy.PrivateRanges),
         excluded =>
         {
-            WriteSubtree(excluded, 2, []); // dNSName ""
             WriteSubtree(excluded, 1, []); // rfc822Name ""
             WriteSubtree(excluded, 6, []); // uniformResourceIdentifier ""
             WriteSubtree(excluded, 7, new byte[32], octets: true); // iPAddress ::/0
