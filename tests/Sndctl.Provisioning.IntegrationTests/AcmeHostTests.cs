@@ -340,6 +340,46 @@ public sealed class AcmeHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rate_limit_for_one_name_holds_back_only_that_device()
+    {
+        var proxy = await StartProxyAsync();
+        proxy.RateLimitNextOrders = 1;
+        proxy.RateLimitDetail = "too many certificates (5) already issued for this exact set of identifiers in the last 168h0m0s: see https://letsencrypt.org/docs/rate-limits/#new-certificates-per-exact-set-of-identifiers";
+        var host = StartHost(directory: proxy.Directory);
+        var first = await host.CreateDeviceAsync();
+        var second = await host.CreateDeviceAsync();
+        using var client = host.Device();
+
+        await HttpAssert.ProblemAsync(await client.SendAsync(ProvisioningHostFactory.Register(first)), 503);
+        await AssertValidForAsync(await ProvisionAsync(client, ProvisioningHostFactory.Register(second)), second.Hostname);
+
+        // The limited device is held back locally: the CA is not asked again for it until Retry-After.
+        var held = await client.SendAsync(ProvisioningHostFactory.Register(first));
+        await HttpAssert.ProblemAsync(held, 503);
+        Assert.Equal(2, proxy.NewOrders.Count);
+        var health = await client.GetFromJsonAsync<JsonElement>("/api/health");
+        Assert.Equal("Healthy", health.GetProperty("checks").GetProperty("issuer").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Health_probes_read_the_directory_and_never_register_an_account()
+    {
+        var proxy = await StartProxyAsync();
+        var host = StartHost(directory: proxy.Directory);
+        using var client = host.Device();
+        for (var i = 0; i < 3; i++)
+        {
+            var health = await client.GetFromJsonAsync<JsonElement>("/api/health");
+            Assert.Equal("Healthy", health.GetProperty("checks").GetProperty("issuer").GetProperty("status").GetString());
+        }
+
+        Assert.Equal(0, proxy.NewAccountRequests);
+        var device = await host.CreateDeviceAsync();
+        await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+        Assert.Equal(1, proxy.NewAccountRequests);
+    }
+
+    [Fact]
     public async Task Renewal_time_comes_from_ARI_and_renewals_send_replaces()
     {
         var proxy = await StartProxyAsync();

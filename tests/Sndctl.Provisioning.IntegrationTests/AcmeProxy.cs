@@ -48,6 +48,15 @@ public sealed class AcmeProxy : IAsyncDisposable
 
     public TimeSpan RateLimitRetryAfter { get; set; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>The <c>detail</c> of the stub's rateLimited answers (Let's Encrypt links the documented limit in it).</summary>
+    public string RateLimitDetail { get; set; } = "too many new orders recently (stub)";
+
+    /// <summary>Every new-account request that reached the proxy.</summary>
+    public int NewAccountRequests => _newAccountRequests;
+
+    private int _newAccountRequests;
+    private string? _newAccountPath;
+
     public TimeSpan NewOrderDelay { get; set; }
 
     /// <summary>Certificate profiles to list in the directory's meta (draft-aaron-acme-profiles).</summary>
@@ -102,6 +111,11 @@ public sealed class AcmeProxy : IAsyncDisposable
             return;
         }
 
+        if (path == _newAccountPath)
+        {
+            Interlocked.Increment(ref _newAccountRequests);
+        }
+
         var body = new MemoryStream();
         await request.Body.CopyToAsync(body);
         JsonNode? newOrder = null;
@@ -123,7 +137,7 @@ public sealed class AcmeProxy : IAsyncDisposable
                 context.Response.ContentType = "application/problem+json";
                 context.Response.Headers.RetryAfter = ((int)RateLimitRetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 context.Response.Headers["Replay-Nonce"] = nonce.Headers.GetValues("Replay-Nonce").First();
-                await context.Response.WriteAsync("""{"type":"urn:ietf:params:acme:error:rateLimited","detail":"too many new orders recently (stub)","status":429}""");
+                await context.Response.WriteAsync(JsonSerializer.Serialize(new { type = "urn:ietf:params:acme:error:rateLimited", detail = RateLimitDetail, status = 429 }));
                 return;
             }
         }
@@ -139,6 +153,7 @@ public sealed class AcmeProxy : IAsyncDisposable
             var directory = JsonNode.Parse(content)!.AsObject();
             _newOrderPath = new Uri(directory["newOrder"]!.GetValue<string>()).AbsolutePath;
             _noncePath = new Uri(directory["newNonce"]!.GetValue<string>()).AbsolutePath;
+            _newAccountPath = new Uri(directory["newAccount"]!.GetValue<string>()).AbsolutePath;
             directory["renewalInfo"] = $"https://{request.Host}/renewal-info/";
             if (Profiles is not null)
             {
