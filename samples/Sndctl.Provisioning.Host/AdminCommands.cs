@@ -29,7 +29,7 @@ internal static class AdminCommands
 
         await using (var scope = app.Services.CreateAsyncScope())
         {
-            await scope.ServiceProvider.GetRequiredService<HostDbContext>().Database.MigrateAsync();
+            await scope.ServiceProvider.GetRequiredService<HostDbContext>().Database.MigrateSerializedAsync();
         }
 
         var remove = args.Contains("--remove");

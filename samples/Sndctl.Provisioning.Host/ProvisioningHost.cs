@@ -139,7 +139,7 @@ internal static partial class ProvisioningHost
         await using (var scope = app.Services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<HostDbContext>();
-            await db.Database.MigrateAsync();
+            await db.Database.MigrateSerializedAsync();
         }
 
         if (app.Services.GetRequiredService<IOptions<ForwardedHeadersOptions>>().Value is { } forwarded && (forwarded.KnownProxies.Count > 0 || forwarded.KnownIPNetworks.Count > 0))

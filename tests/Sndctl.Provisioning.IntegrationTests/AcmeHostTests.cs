@@ -376,7 +376,7 @@ public sealed class AcmeHostTests : IAsyncLifetime
         Assert.Equal(0, proxy.NewAccountRequests);
         var device = await host.CreateDeviceAsync();
         await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
-        Assert.Equal(1, proxy.NewAccountRequests);
+        Assert.InRange(proxy.NewAccountRequests, 1, 3); // registered at the first issuance (Pebble's random badNonce may make it retry)
     }
 
     [Fact]
