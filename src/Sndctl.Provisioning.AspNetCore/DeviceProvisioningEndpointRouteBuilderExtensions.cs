@@ -11,7 +11,8 @@ namespace Microsoft.AspNetCore.Routing;
 public static class DeviceProvisioningEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps <c>POST /api/register</c>, <c>POST /api/renew</c> and <c>GET /api/health</c>.
+    /// Maps <c>POST /api/register</c>, <c>POST /api/renew</c>, <c>GET /api/health</c> and the
+    /// orchestrator probes <c>GET /api/health/live</c> and <c>GET /api/health/ready</c>.
     /// Requires <c>AddDeviceProvisioning(...).AddAspNetCore()</c>.
     /// </summary>
     /// <returns>The <c>/api</c> group, to add conventions (rate limiting, CORS...).</returns>
@@ -51,6 +52,15 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
         group.MapGet("/health", HealthEndpoint.CheckAsync)
             .WithName("Health")
             .WithSummary("Liveness: 200 when the database and the issuer answer, 503 otherwise.")
+            .Produces<HealthResponse>()
+            .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
+        group.MapGet("/health/live", HealthEndpoint.Live)
+            .WithName("Liveness")
+            .WithSummary("Liveness for orchestrators: 200 while the process answers; touches no database.")
+            .Produces<HealthResponse>();
+        group.MapGet("/health/ready", HealthEndpoint.ReadyAsync)
+            .WithName("Readiness")
+            .WithSummary("Readiness: the health checks, and 503 while the host is starting or stopping.")
             .Produces<HealthResponse>()
             .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
         return group;

@@ -189,6 +189,23 @@ public sealed class RevocationAndLimitsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Liveness_touches_nothing_and_readiness_runs_the_checks()
+    {
+        var host = Start();
+        using var client = host.Device();
+
+        var live = await client.GetFromJsonAsync<JsonElement>("/api/health/live");
+        Assert.Equal("Healthy", live.GetProperty("status").GetString());
+        Assert.Empty(live.GetProperty("checks").EnumerateObject());
+
+        var ready = await client.GetAsync("/api/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        var checks = (await ready.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checks");
+        Assert.Equal("Healthy", checks.GetProperty("database").GetProperty("status").GetString());
+        Assert.Equal("Healthy", checks.GetProperty("issuer").GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task CSR_abuse_is_bounded_per_network_pending_cap_metadata_size_and_denied_retention()
     {
         var host = Start(new()

@@ -25,6 +25,32 @@ internal static class HealthEndpoint
             statusCode: report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
     }
 
+    /// <summary><c>GET /api/health/live</c>: the process answers; touches no database and no CA.</summary>
+    public static IResult Live(HttpContext context)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Json(new HealthResponse("Healthy", new Dictionary<string, HealthEntry>(), 0), ProvisioningJsonContext.Default.HealthResponse);
+    }
+
+    /// <summary>
+    /// <c>GET /api/health/ready</c>: the checks, and 503 while the host has not finished starting or has
+    /// begun stopping, so a load balancer stops sending work before in-flight requests end.
+    /// </summary>
+    public static async Task<IResult> ReadyAsync(HttpContext context, HealthCheckService health, AdminApiKeyAuthenticator authenticator, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
+    {
+        if (!lifetime.ApplicationStarted.IsCancellationRequested || lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            context.Response.Headers.CacheControl = "no-store";
+            var state = lifetime.ApplicationStopping.IsCancellationRequested ? "stopping" : "starting";
+            return TypedResults.Json(
+                new HealthResponse("Unhealthy", new Dictionary<string, HealthEntry> { ["host"] = new("Unhealthy", state) }, 0),
+                ProvisioningJsonContext.Default.HealthResponse,
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
+        return await CheckAsync(context, health, authenticator);
+    }
+
     private static bool IsAdmin(HttpContext context, AdminApiKeyAuthenticator authenticator)
     {
         var header = context.Request.Headers.Authorization;
