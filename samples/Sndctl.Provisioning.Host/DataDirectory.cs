@@ -62,23 +62,34 @@ internal static class DataDirectory
         return X509CertificateLoader.LoadPkcs12FromFile(path, null, X509KeyStorageFlags.EphemeralKeySet);
     }
 
+    /// <summary>
+    /// Writes <paramref name="content"/> to <paramref name="path"/> unless it exists. Written to a temporary
+    /// file first and moved into place, so instances sharing a data directory and starting together never
+    /// read a half-written file: one wins, the others use the winner's.
+    /// </summary>
     private static bool TryWriteNew(string path, byte[] content)
     {
+        var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
+        using (var stream = new FileStream(temporary, options))
+        {
+            stream.Write(content);
+        }
+
         try
         {
-            using var stream = new FileStream(path, options);
-            stream.Write(content);
+            File.Move(temporary, path, overwrite: false);
             return true;
         }
         catch (IOException) when (File.Exists(path))
         {
             // Another process made it first; use theirs.
+            File.Delete(temporary);
             return false;
         }
     }

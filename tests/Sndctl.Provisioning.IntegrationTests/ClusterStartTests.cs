@@ -3,8 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Npgsql;
 
 namespace Sndctl.Provisioning.IntegrationTests;
@@ -49,20 +47,15 @@ public sealed class ClusterStartTests : IAsyncLifetime
         }
 
         var database = $"sndctl_cluster_{Guid.NewGuid():N}";
-        var keyRing = Path.Combine(_work, "keyring.pfx");
-        using (var rsa = RSA.Create(3072))
-        {
-            var request = new CertificateRequest("CN=cluster key ring", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
-            await File.WriteAllBytesAsync(keyRing, certificate.Export(X509ContentType.Pkcs12));
-        }
-
+        // One data directory for all (a shared volume): the first start makes the key-ring certificate
+        // there, and the others must read the whole of it, never a half-written file.
+        var data = Path.Combine(_work, "data");
         try
         {
             var urls = Enumerable.Range(0, 3).Select(_ => $"http://127.0.0.1:{FreePort()}").ToList();
-            foreach (var (url, i) in urls.Select((u, i) => (u, i)))
+            foreach (var url in urls)
             {
-                _processes.Add(Start(url, Path.Combine(_work, "data" + i), keyRing, new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString));
+                _processes.Add(Start(url, data, new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString));
             }
 
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -103,7 +96,7 @@ public sealed class ClusterStartTests : IAsyncLifetime
         }
     }
 
-    private static Process Start(string url, string dataDirectory, string keyRing, string connectionString)
+    private static Process Start(string url, string dataDirectory, string connectionString)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "--urls", url])
         {
@@ -115,7 +108,6 @@ public sealed class ClusterStartTests : IAsyncLifetime
         start.Environment["Provisioning__Storage__Provider"] = "PostgreSql";
         start.Environment["ConnectionStrings__Provisioning"] = connectionString;
         start.Environment["Provisioning__Admin__ApiKeys__0"] = AdminKey;
-        start.Environment["Provisioning__DataProtection__CertificateFile"] = keyRing;
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
