@@ -33,27 +33,26 @@ internal static class AdminCommands
         }
 
         var remove = args.Contains("--remove");
-        string pem;
+        var rootKey = app.Services.GetRequiredService<PrivateCaRootKey>();
         try
         {
-            pem = await app.Services.GetRequiredService<PrivateCaRootKey>().ExportAsync(remove, CancellationToken.None);
+            // On disk first; only a key that is safely written is removed from the database.
+            var pem = await rootKey.ExportAsync(CancellationToken.None);
+            if (!DataDirectory.TryWriteNew(file, System.Text.Encoding.UTF8.GetBytes(pem)))
+            {
+                await Console.Error.WriteLineAsync($"{file} exists; refusing to overwrite a key file.");
+                return 3;
+            }
+
+            if (remove)
+            {
+                await rootKey.RemoveFromDatabaseAsync(await File.ReadAllTextAsync(file), CancellationToken.None);
+            }
         }
         catch (InvalidOperationException ex)
         {
             await Console.Error.WriteLineAsync(ex.Message);
             return 3;
-        }
-
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        await using (var stream = new FileStream(file, options))
-        await using (var writer = new StreamWriter(stream))
-        {
-            await writer.WriteAsync(pem);
         }
 
         Console.WriteLine(remove

@@ -67,7 +67,7 @@ internal static class DataDirectory
     /// file first and moved into place, so instances sharing a data directory and starting together never
     /// read a half-written file: one wins, the others use the winner's.
     /// </summary>
-    private static bool TryWriteNew(string path, byte[] content)
+    public static bool TryWriteNew(string path, byte[] content)
     {
         var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };

@@ -28,15 +28,20 @@ internal sealed partial class AcmeAccountManager : IDisposable
     private readonly IDataProtector _protector;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
+    private static readonly TimeSpan DirectoryProbeValidity = TimeSpan.FromMinutes(1);
+    private readonly TimeProvider _time;
     private AcmeClient? _client;
+    private long _directoryAnsweredAt;
 
     public AcmeAccountManager(
         IServiceScopeFactory scopes,
         IHttpClientFactory httpClients,
         IOptionsMonitor<AcmeIssuerOptions> options,
         IDataProtectionProvider dataProtection,
-        ILoggerFactory loggers)
+        ILoggerFactory loggers,
+        TimeProvider time)
     {
+        _time = time;
         _scopes = scopes;
         _httpClients = httpClients;
         _options = options;
@@ -74,12 +79,23 @@ internal sealed partial class AcmeAccountManager : IDisposable
     /// <summary>Whether the account is registered (or found) and its client ready.</summary>
     public bool IsEstablished => Volatile.Read(ref _client) is not null;
 
-    /// <summary>Reads the CA's directory (an unauthenticated GET), to tell whether the CA answers without registering anything.</summary>
+    /// <summary>
+    /// Reads the CA's directory (an unauthenticated GET), to tell whether the CA answers without
+    /// registering anything. A success is trusted for a minute, so probes polled every few seconds by an
+    /// orchestrator on every instance do not become load on the CA.
+    /// </summary>
     public async Task ProbeDirectoryAsync(CancellationToken cancellationToken)
     {
+        var now = _time.GetTimestamp();
+        if (Interlocked.Read(ref _directoryAnsweredAt) is var answered and not 0 && _time.GetElapsedTime(answered, now) < DirectoryProbeValidity)
+        {
+            return;
+        }
+
         var http = _httpClients.CreateClient(HttpClientName);
         using var response = await http.GetAsync(_options.CurrentValue.DirectoryUrl, cancellationToken).ConfigureAwait(false);
         response.EnsureSuccessStatusCode();
+        Interlocked.Exchange(ref _directoryAnsweredAt, now);
     }
 
     /// <summary>Forgets the client so the next issuance registers the account again (the CA lost it).</summary>

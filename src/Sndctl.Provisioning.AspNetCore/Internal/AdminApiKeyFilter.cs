@@ -38,7 +38,8 @@ internal sealed class AdminApiKeyFilter(AdminApiKeyAuthenticator authenticator) 
 
     public static string ActorOf(HttpContext context) => context.Items[ActorItem] as string ?? "admin";
 
-    private static string? BearerToken(HttpRequest request)
+    /// <summary>The token of a single <c>Authorization: Bearer</c> header, or null.</summary>
+    public static string? BearerToken(HttpRequest request)
     {
         var header = request.Headers.Authorization;
         if (header.Count != 1 || header[0] is not { } value || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))

@@ -192,9 +192,24 @@ internal static class AdminEndpoints
     }
 
     public static async Task<IResult> DeleteAsync(string deviceId, HttpContext context, IDeviceAdminService admin)
-        => await admin.DeleteDeviceAsync(deviceId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted)
-            ? TypedResults.NoContent()
-            : DeviceNotFound(deviceId);
+    {
+        try
+        {
+            // Deleting revokes the device's valid certificates at their CA first: a CA that cannot be
+            // reached leaves the device in place (503) rather than a certificate nobody will revoke.
+            return await admin.DeleteDeviceAsync(deviceId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted)
+                ? TypedResults.NoContent()
+                : DeviceNotFound(deviceId);
+        }
+        catch (CertificateAuthorityUnavailableException ex)
+        {
+            return Problems.Unavailable(context, ex.RetryAfter ?? TimeSpan.FromSeconds(60), ex.Message);
+        }
+        catch (CertificateIssuanceException ex)
+        {
+            return Problems.IssuanceFailed(ex.Message);
+        }
+    }
 
     public static async Task<IResult> ListEventsAsync(HttpContext context, IDeviceAdminService admin)
     {

@@ -52,11 +52,8 @@ internal static class HealthEndpoint
     }
 
     private static bool IsAdmin(HttpContext context, AdminApiKeyAuthenticator authenticator)
-    {
-        var header = context.Request.Headers.Authorization;
-        return header.Count == 1 && header[0] is { } value && value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-            && authenticator.Authenticate(value["Bearer ".Length..].Trim(), context.Connection.RemoteIpAddress).Succeeded;
-    }
+        => AdminApiKeyFilter.BearerToken(context.Request) is { } token
+            && authenticator.Authenticate(token, context.Connection.RemoteIpAddress).Succeeded;
 
     private static string? Describe(HealthReportEntry entry)
         => entry.Exception is { } ex ? $"{entry.Description} ({ex.GetType().Name}: {ex.Message})" : entry.Description;

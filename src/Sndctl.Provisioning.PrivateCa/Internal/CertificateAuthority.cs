@@ -159,19 +159,17 @@ internal sealed partial class CertificateAuthority(
                 : throw new PrivateCaUnavailableException("The private CA was loaded from files without Provisioning:PrivateCa:RootKeyFile, so the CSR intermediates cannot be made: set RootKeyFile once (they are then kept in the database).");
         }
 
-        var json = await state.GetAsync(StateKey, cancellationToken) ?? throw new InvalidOperationException("The private CA is not stored.");
-        var material = JsonSerializer.Deserialize<CaMaterial>(json) ?? throw new InvalidOperationException("The stored private CA is unreadable.");
+        var material = await StoredMaterialAsync(state, cancellationToken);
         return material.ProtectedRootKey is { } protectedKey
             ? CaCertificates.ImportPrivateKeyPem(_protector.Unprotect(protectedKey))
             : throw new PrivateCaUnavailableException("The private CA's root key is kept offline (exported and removed from the database), so a missing CSR intermediate cannot be made: set Provisioning:PrivateCa:RootKeyFile to the exported key once.");
     }
 
     /// <summary>
-    /// Hands the root key out for offline keeping (PKCS#8 PEM) after making sure every intermediate that
-    /// needs it exists; with <paramref name="remove"/> the database keeps no copy afterwards, and the
-    /// intermediates go on issuing. Exporting again after removal fails.
+    /// Hands the root key out for offline keeping (PKCS#8 PEM), after making sure every intermediate that
+    /// needs it exists. The database keeps it until <see cref="RemoveRootKeyAsync"/>.
     /// </summary>
-    public async Task<string> ExportRootKeyAsync(bool remove, CancellationToken cancellationToken)
+    public async Task<string> ExportRootKeyAsync(CancellationToken cancellationToken)
     {
         if (options.Value.RootCertificateFile is { Length: > 0 })
         {
@@ -182,23 +180,38 @@ internal sealed partial class CertificateAuthority(
         await GetCsrIssuerAsync(CsrCertificateType.Webhook, cancellationToken);
         await GetCsrIssuerAsync(CsrCertificateType.PrivateServer, cancellationToken);
         await using var scope = scopes.CreateAsyncScope();
-        var state = scope.ServiceProvider.GetRequiredService<IIssuerStateStore>();
-        var json = await state.GetAsync(StateKey, cancellationToken) ?? throw new InvalidOperationException("The private CA is not stored.");
-        var material = JsonSerializer.Deserialize<CaMaterial>(json) ?? throw new InvalidOperationException("The stored private CA is unreadable.");
-        if (material.ProtectedRootKey is null)
-        {
-            throw new PrivateCaUnavailableException("The root key was removed from the database already; it is wherever it was exported to.");
-        }
-
-        var pem = _protector.Unprotect(material.ProtectedRootKey);
-        if (remove)
-        {
-            await state.SetAsync(StateKey, JsonSerializer.Serialize(material with { ProtectedRootKey = null }), cancellationToken);
-            Log.RootKeyRemoved(logger);
-        }
-
-        return pem;
+        var material = await StoredMaterialAsync(scope.ServiceProvider.GetRequiredService<IIssuerStateStore>(), cancellationToken);
+        return _protector.Unprotect(RootKeyOf(material));
     }
+
+    /// <summary>
+    /// Removes the root key from the database, once <paramref name="exportedPem"/> (what
+    /// <see cref="ExportRootKeyAsync"/> returned, and the caller has kept) is proven to be that key.
+    /// </summary>
+    public async Task RemoveRootKeyAsync(string exportedPem, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var state = scope.ServiceProvider.GetRequiredService<IIssuerStateStore>();
+        var material = await StoredMaterialAsync(state, cancellationToken);
+        using var exported = CaCertificates.ImportPrivateKeyPem(exportedPem);
+        using var stored = CaCertificates.ImportPrivateKeyPem(_protector.Unprotect(RootKeyOf(material)));
+        if (!exported.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(stored.ExportSubjectPublicKeyInfo()))
+        {
+            throw new PrivateCaUnavailableException("The key given is not the stored root key; nothing was removed.");
+        }
+
+        await state.SetAsync(StateKey, JsonSerializer.Serialize(material with { ProtectedRootKey = null }), cancellationToken);
+        Log.RootKeyRemoved(logger);
+    }
+
+    private static async Task<CaMaterial> StoredMaterialAsync(IIssuerStateStore state, CancellationToken cancellationToken)
+    {
+        var json = await state.GetAsync(StateKey, cancellationToken) ?? throw new InvalidOperationException("The private CA is not stored.");
+        return JsonSerializer.Deserialize<CaMaterial>(json) ?? throw new InvalidOperationException("The stored private CA is unreadable.");
+    }
+
+    private static string RootKeyOf(CaMaterial material)
+        => material.ProtectedRootKey ?? throw new PrivateCaUnavailableException("The root key was removed from the database already; it is wherever it was exported to.");
 
     public void Dispose()
     {

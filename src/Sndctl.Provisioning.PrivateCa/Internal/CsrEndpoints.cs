@@ -45,7 +45,7 @@ internal static class CsrEndpoints
         catch (TooManyPendingException ex)
         {
             context.Response.Headers.RetryAfter = "60";
-            return TypedResults.Problem(detail: ex.Message, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many pending requests.", type: PrivateCaProblems.TypeBase + "too-many-pending");
+            return PrivateCaProblems.TooManyPending(ex.Message);
         }
         catch (PrivateCaUnavailableException ex)
         {

@@ -18,6 +18,8 @@ internal static class PrivateCaProblems
 
     public static ProblemHttpResult UnsupportedMediaType() => Create(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type.", "Send the body as application/json.");
 
+    public static ProblemHttpResult TooManyPending(string detail) => Create(StatusCodes.Status429TooManyRequests, "too-many-pending", "Too many pending requests.", detail);
+
     public static ProblemHttpResult Unavailable(string detail) => Create(StatusCodes.Status503ServiceUnavailable, "ca-unavailable", "The private CA cannot sign now.", detail);
 
     private static ProblemHttpResult Create(int status, string type, string title, string detail)
