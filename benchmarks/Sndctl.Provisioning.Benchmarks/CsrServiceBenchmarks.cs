@@ -35,7 +35,7 @@ public class CsrServiceBenchmarks
         services.AddDbContext<BenchDbContext>(o => o.UseSqlite($"Data Source={_database}"));
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddDeviceProvisioning(o => o.BaseDomain = "devices.example.com")
-            .UsePrivateCa(o => o.CrlBaseUrl = new Uri("https://ca.example.com/"))
+            .AddPrivateCsrService(o => { o.CrlBaseUrl = new Uri("https://ca.example.com/"); o.PostsPerMinute = 0; })
             .UseEntityFrameworkStores<BenchDbContext>();
         _services = services.BuildServiceProvider();
         using var scope = _services.CreateScope();
@@ -50,8 +50,7 @@ public class CsrServiceBenchmarks
     public async Task<CsrRequest> Submit()
     {
         await using var scope = _services.CreateAsyncScope();
-        var check = CsrPolicy.Check(_pem);
-        var request = await scope.ServiceProvider.GetRequiredService<PrivateCsrService>().SubmitAsync(_pem, check, CsrCertificateType.Webhook, new Dictionary<string, string>(), System.Net.IPAddress.Loopback, default);
+        var request = await scope.ServiceProvider.GetRequiredService<ICsrService>().SubmitAsync(new CsrSubmission(_pem) { ClientAddress = System.Net.IPAddress.Loopback }, default);
         return request.Status == CsrRequestStatus.Approved ? request : throw new InvalidOperationException(request.Message);
     }
 

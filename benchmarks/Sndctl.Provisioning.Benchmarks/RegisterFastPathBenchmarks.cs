@@ -30,7 +30,7 @@ public class RegisterFastPathBenchmarks
         services.AddDbContext<BenchDbContext>(o => o.UseSqlite($"Data Source={_database}"));
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddDeviceProvisioning(o => o.BaseDomain = "devices.example.com")
-            .UsePrivateCa()
+            .UsePrivateCaIssuer()
             .UseEntityFrameworkStores<BenchDbContext>();
         _services = services.BuildServiceProvider();
         using var scope = _services.CreateScope();

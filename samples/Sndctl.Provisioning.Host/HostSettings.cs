@@ -2,27 +2,29 @@ namespace Sndctl.Provisioning.Host;
 
 /// <summary>
 /// The reference host's own reading of the <c>Provisioning</c> section: which issuer, which storage,
-/// where data lives. Unknown keys and contradictions stop start-up with a message naming the key.
+/// which DNS provider, where data lives. Unknown host keys and contradictions stop start-up with a
+/// message naming the key; the packages' keys are checked by the packages, at start.
 /// </summary>
 internal sealed class HostSettings
 {
-    private static readonly Dictionary<string, string[]> s_knownKeys = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>
+    /// The host's own keys, by section (<c>""</c>: directly under <c>Provisioning</c>). Every other key
+    /// belongs to a package, which binds its own section and refuses keys it does not know.
+    /// </summary>
+    private static readonly Dictionary<string, string[]> s_hostKeys = new(StringComparer.OrdinalIgnoreCase)
     {
-        [""] = ["BaseDomain", "DataDirectory", "Issuer", "KeyAlgorithm", "IssuanceWaitBudget", "PendingRetryAfter", "IssuanceLeaseDuration",
-            "IssuanceTimeout", "LastSeenResolution", "MaxBatchSize", "DeviceIssuanceLimit", "DeviceIssuanceWindow", "Acme", "Dns", "Storage", "PrivateCa", "Admin", "Http", "DataProtection"],
-        ["Acme"] = ["DirectoryUrl", "Email", "AcceptTermsOfService", "TrustedRootFile", "PropagationNameservers", "ExternalAccountKeyId",
-            "ExternalAccountHmacKey", "AccountKeyAlgorithm", "PreferredChain", "Profile", "Resolvers", "PropagationTimeout", "PropagationMaxInterval", "RateLimitBackoff", "MaxConcurrentOrders", "Client"],
-        ["Acme:Client"] = ["RequestTimeout", "BadNonceRetries", "PollInitialDelay", "PollMaxDelay", "MaxRetryAfter", "NoncePoolSize", "UserAgent"],
+        ["Storage"] = ["Provider"],
         ["Dns"] = ["Provider", "Cloudflare", "Route53", "ChallTestSrv"],
         ["Dns:ChallTestSrv"] = ["ManagementUrl"],
-        ["Dns:Cloudflare"] = ["ApiToken", "ZoneId", "BaseUrl", "Ttl", "RequestTimeout", "MaxRetries", "VerifyOnStart"],
-        ["Dns:Route53"] = ["AccessKeyId", "SecretAccessKey", "SessionToken", "HostedZoneId", "ServiceUrl", "SigningRegion", "Ttl", "RequestTimeout", "MaxRetries", "RetryBaseDelay", "SyncTimeout", "SyncPollInterval", "VerifyOnStart"],
-        ["Storage"] = ["Provider"],
-        ["PrivateCa"] = ["Approval", "PostsPerMinute", "KeyAlgorithm", "CertificateLifetime", "Backdate", "RootName", "RootCertificateFile", "IssuerCertificateFile", "IssuerKeyFile", "RootKeyFile", "CsrCertificateLifetime", "CrlBaseUrl", "CrlLifetime", "MaxPendingPerClient", "DeniedRetention"],
         ["Admin"] = ["ApiKeys"],
-        ["Http"] = ["MaxDeviceRequestBodySize", "MaxAdminRequestBodySize", "MaxFailuresPerDevice", "MaxFailuresPerClient", "FailureWindow", "FailureTrackingCapacity", "KnownProxies"],
         ["DataProtection"] = ["CertificateFile", "CertificatePassword"],
     };
+
+    /// <summary>Keys directly under <c>Provisioning</c> that are not the core options': the host's own, and the sections handed to packages.</summary>
+    public static readonly string[] NotCoreKeys = ["DataDirectory", "Issuer", "Storage", "Acme", "Dns", "PrivateCa", "Admin", "Http", "DataProtection"];
+
+    /// <summary>The host's key in the <c>Http</c> section, which is otherwise the HTTP package's.</summary>
+    public const string KnownProxiesKey = "KnownProxies";
 
     public required string DataDirectory { get; init; }
 
@@ -38,7 +40,10 @@ internal sealed class HostSettings
     {
         var section = configuration.GetSection("Provisioning");
         var errors = new List<string>();
-        CheckKnownKeys(section, "", errors);
+        foreach (var (path, known) in s_hostKeys)
+        {
+            CheckHostKeys(section.GetSection(path), path, known, errors);
+        }
 
         var dataDirectory = section["DataDirectory"] is { Length: > 0 } dir ? dir : "data";
         // Relative to where the command runs (the repository root in the README), not the project folder.
@@ -151,23 +156,11 @@ internal sealed class HostSettings
         return new HostSettings { DataDirectory = dataDirectory, Issuer = issuer, Storage = storage, ConnectionString = connectionString, Dns = dns };
     }
 
-    private static void CheckKnownKeys(IConfigurationSection section, string path, List<string> errors)
+    private static void CheckHostKeys(IConfigurationSection section, string path, string[] known, List<string> errors)
     {
-        if (!s_knownKeys.TryGetValue(path, out var known))
+        foreach (var child in section.GetChildren().Where(c => !known.Contains(c.Key, StringComparer.OrdinalIgnoreCase)))
         {
-            return;
-        }
-
-        foreach (var child in section.GetChildren())
-        {
-            var childPath = path.Length == 0 ? child.Key : path + ":" + child.Key;
-            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
-            {
-                errors.Add($"Provisioning:{childPath} is not a setting this server knows; check its spelling against docs/configuration.md.");
-                continue;
-            }
-
-            CheckKnownKeys(child, childPath, errors);
+            errors.Add($"Provisioning:{path}:{child.Key} is not a setting this server knows; check its spelling against docs/configuration.md.");
         }
     }
 }
@@ -197,4 +190,17 @@ internal sealed class HostConfigurationException(IReadOnlyList<string> errors)
     : Exception("The configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => " - " + e)))
 {
     public IReadOnlyList<string> Errors { get; } = errors;
+
+    /// <summary>The configuration errors behind a failed start (options validation, one or several), or null for any other failure.</summary>
+    public static HostConfigurationException? FromStart(Exception exception)
+    {
+        var failures = exception switch
+        {
+            Microsoft.Extensions.Options.OptionsValidationException one => [one],
+            AggregateException many when many.InnerExceptions.All(e => e is Microsoft.Extensions.Options.OptionsValidationException)
+                => many.InnerExceptions.Cast<Microsoft.Extensions.Options.OptionsValidationException>().ToList(),
+            _ => new List<Microsoft.Extensions.Options.OptionsValidationException>(),
+        };
+        return failures.Count == 0 ? null : new HostConfigurationException([.. failures.SelectMany(f => f.Failures)]);
+    }
 }

@@ -18,8 +18,19 @@ if (args is ["ca", ..])
     return await AdminCommands.RunAsync(app, args[1..]);
 }
 
-await app.UseProvisioningHostAsync();
-await app.RunAsync();
+try
+{
+    await app.UseProvisioningHostAsync();
+    await app.StartAsync();
+}
+catch (Exception ex) when (HostConfigurationException.FromStart(ex) is { } configuration)
+{
+    // A package refused its configuration (ValidateOnStart): the messages, not a stack trace.
+    await Console.Error.WriteLineAsync(configuration.Message);
+    return 2;
+}
+
+await app.WaitForShutdownAsync();
 return 0;
 
 /// <summary>The reference server's entry point (public for WebApplicationFactory).</summary>

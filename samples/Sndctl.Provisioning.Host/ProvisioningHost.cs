@@ -2,10 +2,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Sndctl.Provisioning.Acme;
 using Sndctl.Provisioning.Core;
-using Sndctl.Provisioning.Dns.Cloudflare;
-using Sndctl.Provisioning.Dns.Route53;
 using Sndctl.Provisioning.Host.Data;
 using Sndctl.Provisioning.Host.Portal;
 using Sndctl.Provisioning.PrivateCa;
@@ -31,20 +28,15 @@ internal static partial class ProvisioningHost
 
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
 
-        var provisioning = builder.Services.AddDeviceProvisioning(o => o.BaseDomain = DefaultBaseDomain);
-        builder.Services.Configure<DeviceProvisioningOptions>(section);
-
-        switch (settings.Storage)
+        // Each package binds its own section and refuses keys it does not know; the host keeps only its own.
+        builder.Services.Configure<DeviceProvisioningOptions>(o => o.BaseDomain = DefaultBaseDomain);
+        var provisioning = builder.Services.AddDeviceProvisioning(new ConfigurationView(section, HostSettings.NotCoreKeys));
+        _ = settings.Storage switch
         {
-            case StorageKind.PostgreSql:
-                builder.Services.AddDbContext<HostDbContext, PostgreSqlHostDbContext>(o => o.UseNpgsql(settings.ConnectionString));
-                provisioning.UseEntityFrameworkStores<HostDbContext>();
-                break;
-            default:
-                builder.Services.AddDbContext<HostDbContext, SqliteHostDbContext>(o => o.UseSqlite(settings.ConnectionString));
-                provisioning.UseEntityFrameworkStores<HostDbContext>();
-                break;
-        }
+            StorageKind.PostgreSql => builder.Services.AddDbContext<HostDbContext, PostgreSqlHostDbContext>(o => o.UseNpgsql(settings.ConnectionString)),
+            _ => builder.Services.AddDbContext<HostDbContext, SqliteHostDbContext>(o => o.UseSqlite(settings.ConnectionString)),
+        };
+        provisioning.UseEntityFrameworkStores<HostDbContext>();
 
         var keyRingCertificate = DataDirectory.GetOrCreateKeyRingCertificate(
             settings.DataDirectory, section["DataProtection:CertificateFile"], section["DataProtection:CertificatePassword"]);
@@ -54,9 +46,23 @@ internal static partial class ProvisioningHost
             .ProtectKeysWithCertificate(keyRingCertificate)
             .UnprotectKeysWithAnyCertificate(keyRingCertificate);
 
-        // The private CA stays registered in ACME mode too: it serves /api/v1 (root, private-IP CSRs).
-        provisioning.UsePrivateCa();
-        builder.Services.Configure<PrivateCaOptions>(section.GetSection("PrivateCa"));
+        // The private CSR service runs with either issuer; the private CA issues device certificates unless ACME does.
+        provisioning.AddPrivateCsrService(section.GetSection("PrivateCa"));
+        if (settings.Issuer == IssuerKind.Acme)
+        {
+            provisioning.UseAcme(section.GetSection("Acme"));
+            _ = settings.Dns switch
+            {
+                DnsKind.ChallTestSrv => provisioning.UseChallTestSrvDns(new Uri(section["Dns:ChallTestSrv:ManagementUrl"]!)),
+                DnsKind.Cloudflare => provisioning.UseCloudflareDns(section.GetSection("Dns:Cloudflare")),
+                _ => provisioning.UseRoute53Dns(section.GetSection("Dns:Route53")),
+            };
+        }
+        else
+        {
+            provisioning.UsePrivateCaIssuer(section.GetSection("PrivateCa"));
+        }
+
         var listenUrl = (builder.Configuration[WebHostDefaults.ServerUrlsKey] ?? DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
         builder.Services.PostConfigure<PrivateCaOptions>(o =>
         {
@@ -68,8 +74,32 @@ internal static partial class ProvisioningHost
             }
         });
 
-        var knownProxies = section.GetSection("Http:KnownProxies").Get<string[]>() ?? [];
-        builder.Services.Configure<ForwardedHeadersOptions>(o =>
+        var adminKeys = section.GetSection("Admin:ApiKeys").Get<string[]>() ?? [];
+        string? newAdminKey = null;
+        if (adminKeys.Length == 0)
+        {
+            var key = DataDirectory.GetOrCreateAdminKey(settings.DataDirectory, out var created);
+            adminKeys = [key];
+            newAdminKey = created ? key : null;
+        }
+
+        provisioning.AddAspNetCore(new ConfigurationView(section.GetSection("Http"), [HostSettings.KnownProxiesKey]), o =>
+        {
+            foreach (var key in adminKeys)
+            {
+                o.AdminApiKeys.Add(key);
+            }
+        });
+        ConfigureForwardedHeaders(builder.Services, section.GetSection("Http:" + HostSettings.KnownProxiesKey).Get<string[]>() ?? []);
+
+        builder.Services.AddOpenApi();
+        builder.Services.AddAdminPortal();
+        builder.Services.AddSingleton(new HostStartupInfo(settings, newAdminKey));
+        return settings;
+    }
+
+    private static void ConfigureForwardedHeaders(IServiceCollection services, string[] knownProxies)
+        => services.Configure<ForwardedHeadersOptions>(o =>
         {
             // X-Forwarded-For/-Proto are believed only from these addresses or networks (not even
             // loopback by default): the client address keys every per-client limit, the scheme makes
@@ -89,53 +119,13 @@ internal static partial class ProvisioningHost
                 }
             }
         });
-        if (settings.Issuer == IssuerKind.Acme)
-        {
-            provisioning.UseAcme();
-            builder.Services.Configure<AcmeIssuerOptions>(section.GetSection("Acme"));
-            switch (settings.Dns)
-            {
-                case DnsKind.ChallTestSrv:
-                    provisioning.UseChallTestSrvDns(new Uri(section["Dns:ChallTestSrv:ManagementUrl"]!));
-                    break;
-                case DnsKind.Cloudflare:
-                    provisioning.UseCloudflareDns();
-                    builder.Services.Configure<CloudflareDnsOptions>(section.GetSection("Dns:Cloudflare"));
-                    break;
-                case DnsKind.Route53:
-                    provisioning.UseRoute53Dns();
-                    builder.Services.Configure<Route53DnsOptions>(section.GetSection("Dns:Route53"));
-                    break;
-            }
-        }
-
-        var adminKeys = section.GetSection("Admin:ApiKeys").Get<string[]>() ?? [];
-        string? newAdminKey = null;
-        if (adminKeys.Length == 0)
-        {
-            var key = DataDirectory.GetOrCreateAdminKey(settings.DataDirectory, out var created);
-            adminKeys = [key];
-            newAdminKey = created ? key : null;
-        }
-
-        provisioning.AddAspNetCore(o =>
-        {
-            section.GetSection("Http").Bind(o);
-            foreach (var key in adminKeys)
-            {
-                o.AdminApiKeys.Add(key);
-            }
-        });
-
-        builder.Services.AddOpenApi();
-        builder.Services.AddAdminPortal();
-        builder.Services.AddSingleton(new HostStartupInfo(settings, newAdminKey));
-        return settings;
-    }
 
     public static async Task<WebApplication> UseProvisioningHostAsync(this WebApplication app)
     {
         var info = app.Services.GetRequiredService<HostStartupInfo>();
+
+        // Every package's options (bound strictly, validated) before anything touches the database.
+        app.Services.GetRequiredService<IStartupValidator>().Validate();
         await using (var scope = app.Services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<HostDbContext>();
@@ -149,7 +139,6 @@ internal static partial class ProvisioningHost
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseRateLimiter();
         app.UseAdminPortal();
         app.MapOpenApi();
         app.MapDeviceProvisioning();

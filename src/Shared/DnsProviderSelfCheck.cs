@@ -51,7 +51,8 @@ internal abstract partial class DnsProviderSelfCheck(IServiceScopeFactory scopes
 
     private async Task<HealthCheckResult> RunAsync(CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
+        var scope = scopes.CreateAsyncScope();
+        await using var scopeDisposal = scope.ConfigureAwait(false);
         try
         {
             _last = HealthCheckResult.Healthy(await CheckAsync(scope.ServiceProvider, cancellationToken).ConfigureAwait(false));

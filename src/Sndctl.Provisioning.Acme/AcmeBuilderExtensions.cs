@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sndctl.Provisioning.Acme;
@@ -38,7 +39,22 @@ public static class AcmeBuilderExtensions
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan); // AcmeClientOptions.RequestTimeout bounds each exchange.
     }
 
-    /// <summary>Same as <see cref="UseAcmeIssuer"/>, returning the provisioning builder to go on with <c>Use*</c> calls.</summary>
+    /// <summary>As <see cref="UseAcmeIssuer(DeviceProvisioningBuilder, Action{AcmeIssuerOptions}?)"/>, with <see cref="AcmeIssuerOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
+    public static IHttpClientBuilder UseAcmeIssuer(this DeviceProvisioningBuilder builder, IConfiguration configuration)
+    {
+        var http = UseAcmeIssuer(builder);
+        builder.BindOptions<AcmeIssuerOptions>(configuration);
+        return http;
+    }
+
+    /// <summary>As <see cref="UseAcme(DeviceProvisioningBuilder, Action{AcmeIssuerOptions}?)"/>, with <see cref="AcmeIssuerOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
+    public static DeviceProvisioningBuilder UseAcme(this DeviceProvisioningBuilder builder, IConfiguration configuration)
+    {
+        UseAcmeIssuer(builder, configuration);
+        return builder;
+    }
+
+    /// <summary>Same as <see cref="UseAcmeIssuer(DeviceProvisioningBuilder, Action{AcmeIssuerOptions}?)"/>, returning the provisioning builder to go on with <c>Use*</c> calls.</summary>
     public static DeviceProvisioningBuilder UseAcme(this DeviceProvisioningBuilder builder, Action<AcmeIssuerOptions>? configure = null)
     {
         UseAcmeIssuer(builder, configure);

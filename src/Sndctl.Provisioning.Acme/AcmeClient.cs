@@ -1,11 +1,7 @@
 using System.Buffers.Text;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sndctl.Provisioning.Acme.Internal;
@@ -24,12 +20,10 @@ namespace Sndctl.Provisioning.Acme;
 /// </remarks>
 public sealed partial class AcmeClient
 {
-    private const string JoseJson = "application/jose+json";
-    private readonly HttpClient _http;
+    private readonly AcmeTransport _transport;
     private readonly AcmeClientOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly ConcurrentQueue<string> _nonces = new();
     private Task<AcmeDirectory>? _directory;
     private volatile AcmeAccountKey _accountKey;
 
@@ -45,12 +39,12 @@ public sealed partial class AcmeClient
         ArgumentNullException.ThrowIfNull(httpClient);
         ArgumentNullException.ThrowIfNull(directoryUrl);
         ArgumentNullException.ThrowIfNull(accountKey);
-        _http = httpClient;
         DirectoryUrl = directoryUrl;
         _accountKey = accountKey;
         _options = options ?? new AcmeClientOptions();
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        _transport = new AcmeTransport(httpClient, _options, _logger, _time, async ct => (await GetDirectoryAsync(ct).ConfigureAwait(false)).NewNonce);
     }
 
     /// <summary>The CA's directory URL.</summary>
@@ -87,9 +81,9 @@ public sealed partial class AcmeClient
     private async Task<AcmeDirectory> FetchDirectoryAsync()
     {
         await Task.Yield();
-        using var response = await SendAsync(() => Get(DirectoryUrl, "application/json"), DirectoryUrl, CancellationToken.None).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, DirectoryUrl, CancellationToken.None).ConfigureAwait(false);
-        return await ReadJsonAsync(response, AcmeJsonContext.Default.AcmeDirectory, DirectoryUrl, CancellationToken.None).ConfigureAwait(false);
+        using var response = await _transport.SendAsync(() => AcmeTransport.Get(DirectoryUrl, "application/json"), DirectoryUrl, CancellationToken.None).ConfigureAwait(false);
+        await _transport.EnsureSuccessAsync(response, DirectoryUrl, CancellationToken.None).ConfigureAwait(false);
+        return await AcmeTransport.ReadJsonAsync(response, AcmeJsonContext.Default.AcmeDirectory, DirectoryUrl, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -131,7 +125,7 @@ public sealed partial class AcmeClient
             writer.WriteEndObject();
         });
 
-        using var response = await PostAsync(directory.NewAccount, payload, useJwk: true, cancellationToken).ConfigureAwait(false);
+        using var response = await _transport.PostAsync(directory.NewAccount, payload, _accountKey, null, cancellationToken).ConfigureAwait(false);
         return await ReadAccountAsync(response, directory.NewAccount, cancellationToken).ConfigureAwait(false);
     }
 
@@ -145,7 +139,7 @@ public sealed partial class AcmeClient
         var payload = """{"onlyReturnExisting":true}"""u8.ToArray();
         try
         {
-            using var response = await PostAsync(directory.NewAccount, payload, useJwk: true, cancellationToken).ConfigureAwait(false);
+            using var response = await _transport.PostAsync(directory.NewAccount, payload, _accountKey, null, cancellationToken).ConfigureAwait(false);
             return await ReadAccountAsync(response, directory.NewAccount, cancellationToken).ConfigureAwait(false);
         }
         catch (AcmeAccountDoesNotExistException)
@@ -165,7 +159,7 @@ public sealed partial class AcmeClient
         var keyChange = directory.KeyChange ?? throw new NotSupportedException("The CA's directory offers no keyChange resource.");
         var accountUrl = RequireAccount();
         var inner = Jws.CreateKeyChange(_accountKey, newKey, accountUrl, keyChange);
-        using var response = await PostAsync(keyChange, inner, useJwk: false, cancellationToken).ConfigureAwait(false);
+        using var response = await _transport.PostAsync(keyChange, inner, _accountKey, RequireAccount(), cancellationToken).ConfigureAwait(false);
         _accountKey = newKey;
     }
 
@@ -220,9 +214,9 @@ public sealed partial class AcmeClient
             writer.WriteEndObject();
         });
 
-        using var response = await PostAsync(directory.NewOrder, payload, useJwk: false, cancellationToken).ConfigureAwait(false);
+        using var response = await _transport.PostAsync(directory.NewOrder, payload, _accountKey, RequireAccount(), cancellationToken).ConfigureAwait(false);
         var location = response.Headers.Location ?? throw new AcmeProtocolException("The CA created an order without a Location header.");
-        var order = await ReadJsonAsync(response, AcmeJsonContext.Default.AcmeOrder, directory.NewOrder, cancellationToken).ConfigureAwait(false);
+        var order = await AcmeTransport.ReadJsonAsync(response, AcmeJsonContext.Default.AcmeOrder, directory.NewOrder, cancellationToken).ConfigureAwait(false);
         return order with { Location = Absolute(directory.NewOrder, location) };
     }
 
@@ -238,8 +232,8 @@ public sealed partial class AcmeClient
     public async Task<AcmeChallenge> RespondToChallengeAsync(Uri challengeUrl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(challengeUrl);
-        using var response = await PostAsync(challengeUrl, "{}"u8.ToArray(), useJwk: false, cancellationToken).ConfigureAwait(false);
-        return await ReadJsonAsync(response, AcmeJsonContext.Default.AcmeChallenge, challengeUrl, cancellationToken).ConfigureAwait(false);
+        using var response = await _transport.PostAsync(challengeUrl, "{}"u8.ToArray(), _accountKey, RequireAccount(), cancellationToken).ConfigureAwait(false);
+        return await AcmeTransport.ReadJsonAsync(response, AcmeJsonContext.Default.AcmeChallenge, challengeUrl, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -255,9 +249,9 @@ public sealed partial class AcmeClient
             var (authorization, retryAfter) = await GetAuthorizationWithRetryAfterAsync(authorizationUrl, cancellationToken).ConfigureAwait(false);
             switch (authorization.Status)
             {
-                case "valid":
+                case AcmeStatus.Valid:
                     return authorization;
-                case "pending" or "processing":
+                case AcmeStatus.Pending or AcmeStatus.Processing:
                     break;
                 default:
                     var error = authorization.Challenges.FirstOrDefault(c => c.Error is not null)?.Error;
@@ -281,8 +275,8 @@ public sealed partial class AcmeClient
             writer.WriteString("csr", Base64Url.EncodeToString(certificateSigningRequest.Span));
             writer.WriteEndObject();
         });
-        using var response = await PostAsync(finalize, payload, useJwk: false, cancellationToken).ConfigureAwait(false);
-        var finalized = await ReadJsonAsync(response, AcmeJsonContext.Default.AcmeOrder, finalize, cancellationToken).ConfigureAwait(false);
+        using var response = await _transport.PostAsync(finalize, payload, _accountKey, RequireAccount(), cancellationToken).ConfigureAwait(false);
+        var finalized = await AcmeTransport.ReadJsonAsync(response, AcmeJsonContext.Default.AcmeOrder, finalize, cancellationToken).ConfigureAwait(false);
         return finalized with { Location = order.Location };
     }
 
@@ -299,9 +293,9 @@ public sealed partial class AcmeClient
             var (order, retryAfter) = await GetOrderWithRetryAfterAsync(orderUrl, cancellationToken).ConfigureAwait(false);
             switch (order.Status)
             {
-                case "valid" or "ready":
+                case AcmeStatus.Valid or AcmeStatus.Ready:
                     return order;
-                case "pending" or "processing":
+                case AcmeStatus.Pending or AcmeStatus.Processing:
                     break;
                 default:
                     throw new AcmeValidationException($"The order became {order.Status}" + (order.Error is null ? "." : $": {order.Error}"), order.Error);
@@ -356,7 +350,7 @@ public sealed partial class AcmeClient
 
             writer.WriteEndObject();
         });
-        using var response = await PostAsync(revokeCert, payload, useJwk: false, cancellationToken).ConfigureAwait(false);
+        using var response = await _transport.PostAsync(revokeCert, payload, _accountKey, RequireAccount(), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -373,15 +367,15 @@ public sealed partial class AcmeClient
         }
 
         var url = new Uri(renewalInfo.AbsoluteUri.TrimEnd('/') + "/" + id);
-        using var response = await SendAsync(() => Get(url, "application/json"), url, cancellationToken).ConfigureAwait(false);
+        using var response = await _transport.SendAsync(() => AcmeTransport.Get(url, "application/json"), url, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
         }
 
-        await EnsureSuccessAsync(response, url, cancellationToken).ConfigureAwait(false);
-        var info = await ReadJsonAsync(response, AcmeJsonContext.Default.AcmeRenewalInfo, url, cancellationToken).ConfigureAwait(false);
-        return info with { RetryAfter = RetryAfterOf(response) };
+        await _transport.EnsureSuccessAsync(response, url, cancellationToken).ConfigureAwait(false);
+        var info = await AcmeTransport.ReadJsonAsync(response, AcmeJsonContext.Default.AcmeRenewalInfo, url, cancellationToken).ConfigureAwait(false);
+        return info with { RetryAfter = _transport.RetryAfterOf(response) };
     }
 
     /// <summary>The key authorization for a challenge token (<c>token.thumbprint</c>).</summary>
@@ -393,22 +387,22 @@ public sealed partial class AcmeClient
     private async Task<(AcmeOrder Order, TimeSpan? RetryAfter)> GetOrderWithRetryAfterAsync(Uri orderUrl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(orderUrl);
-        using var response = await PostAsync(orderUrl, null, useJwk: false, cancellationToken).ConfigureAwait(false);
-        var order = await ReadJsonAsync(response, AcmeJsonContext.Default.AcmeOrder, orderUrl, cancellationToken).ConfigureAwait(false);
-        return (order with { Location = orderUrl }, RetryAfterOf(response));
+        using var response = await _transport.PostAsync(orderUrl, null, _accountKey, RequireAccount(), cancellationToken).ConfigureAwait(false);
+        var order = await AcmeTransport.ReadJsonAsync(response, AcmeJsonContext.Default.AcmeOrder, orderUrl, cancellationToken).ConfigureAwait(false);
+        return (order with { Location = orderUrl }, _transport.RetryAfterOf(response));
     }
 
     private async Task<(AcmeAuthorization Authorization, TimeSpan? RetryAfter)> GetAuthorizationWithRetryAfterAsync(Uri authorizationUrl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(authorizationUrl);
-        using var response = await PostAsync(authorizationUrl, null, useJwk: false, cancellationToken).ConfigureAwait(false);
-        var authorization = await ReadJsonAsync(response, AcmeJsonContext.Default.AcmeAuthorization, authorizationUrl, cancellationToken).ConfigureAwait(false);
-        return (authorization with { Location = authorizationUrl }, RetryAfterOf(response));
+        using var response = await _transport.PostAsync(authorizationUrl, null, _accountKey, RequireAccount(), cancellationToken).ConfigureAwait(false);
+        var authorization = await AcmeTransport.ReadJsonAsync(response, AcmeJsonContext.Default.AcmeAuthorization, authorizationUrl, cancellationToken).ConfigureAwait(false);
+        return (authorization with { Location = authorizationUrl }, _transport.RetryAfterOf(response));
     }
 
     private async Task<AcmeCertificateChain> DownloadOneAsync(Uri url, CancellationToken cancellationToken)
     {
-        using var response = await PostAsync(url, null, useJwk: false, cancellationToken, accept: "application/pem-certificate-chain").ConfigureAwait(false);
+        using var response = await _transport.PostAsync(url, null, _accountKey, RequireAccount(), cancellationToken, accept: "application/pem-certificate-chain").ConfigureAwait(false);
         var pem = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         if (!pem.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
         {
@@ -457,7 +451,7 @@ public sealed partial class AcmeClient
     private async Task<AcmeAccount> ReadAccountAsync(HttpResponseMessage response, Uri requestUri, CancellationToken cancellationToken)
     {
         var location = response.Headers.Location ?? throw new AcmeProtocolException("The CA answered the account request without a Location header.");
-        var account = await ReadJsonAsync(response, AcmeJsonContext.Default.AcmeAccount, requestUri, cancellationToken).ConfigureAwait(false);
+        var account = await AcmeTransport.ReadJsonAsync(response, AcmeJsonContext.Default.AcmeAccount, requestUri, cancellationToken).ConfigureAwait(false);
         var url = Absolute(requestUri, location);
         AccountUrl = url;
         return account with { Location = url, Created = response.StatusCode == HttpStatusCode.Created };
@@ -465,106 +459,6 @@ public sealed partial class AcmeClient
 
     private Uri RequireAccount() => AccountUrl
         ?? throw new InvalidOperationException("No account URL: call CreateAccountAsync or FindAccountAsync first, or set AccountUrl.");
-
-    /// <summary>
-    /// Signs and sends one request; a <c>badNonce</c> answer is retried with the nonce it carried.
-    /// Throws the problem as an exception on any non-success status.
-    /// </summary>
-    private async Task<HttpResponseMessage> PostAsync(Uri url, byte[]? payload, bool useJwk, CancellationToken cancellationToken, string accept = "application/json")
-    {
-        var kid = useJwk ? null : RequireAccount();
-        string? nonce = null;
-        for (var attempt = 0; ; attempt++)
-        {
-            nonce ??= await TakeNonceAsync(cancellationToken).ConfigureAwait(false);
-            var body = Jws.Sign(_accountKey, url, nonce, kid, payload);
-            var response = await SendAsync(
-                () =>
-                {
-                    var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
-                    request.Content.Headers.ContentType = new MediaTypeHeaderValue(JoseJson);
-                    request.Headers.Accept.ParseAdd(accept);
-                    return request;
-                },
-                url,
-                cancellationToken,
-                keepNonce: false).ConfigureAwait(false);
-
-            nonce = NonceOf(response);
-            if (response.IsSuccessStatusCode)
-            {
-                KeepNonce(nonce);
-                return response;
-            }
-
-            using (response)
-            {
-                var problem = await ReadProblemAsync(response, cancellationToken).ConfigureAwait(false);
-                var exception = AcmeProblemException.Create(problem, response.StatusCode, url, RetryAfterOf(response));
-                if (exception is AcmeBadNonceException && attempt < _options.BadNonceRetries)
-                {
-                    // Retry with the fresh nonce the rejection carried (RFC 8555 §6.5), not one from the pool.
-                    Log.BadNonceRetry(_logger, url.AbsolutePath);
-                    continue;
-                }
-
-                KeepNonce(nonce);
-                throw exception;
-            }
-        }
-    }
-
-    private void KeepNonce(string? nonce)
-    {
-        if (nonce is not null && _nonces.Count < _options.NoncePoolSize)
-        {
-            _nonces.Enqueue(nonce);
-        }
-    }
-
-    private async Task<string> TakeNonceAsync(CancellationToken cancellationToken)
-    {
-        if (_nonces.TryDequeue(out var nonce))
-        {
-            return nonce;
-        }
-
-        var directory = await GetDirectoryAsync(cancellationToken).ConfigureAwait(false);
-        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Head, directory.NewNonce), directory.NewNonce, cancellationToken, keepNonce: false).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, directory.NewNonce, cancellationToken).ConfigureAwait(false);
-        return NonceOf(response) ?? throw new AcmeProtocolException("The CA's newNonce answer carried no Replay-Nonce header.");
-    }
-
-    /// <summary>One HTTP exchange, bounded by the request timeout; keeps the answer's nonce for later.</summary>
-    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> createRequest, Uri url, CancellationToken cancellationToken, bool keepNonce = true)
-    {
-        using var request = createRequest();
-        request.Headers.UserAgent.ParseAdd(_options.UserAgent);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.RequestTimeout);
-        var started = Stopwatch.GetTimestamp();
-        HttpResponseMessage response;
-        try
-        {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"The ACME server did not answer {request.Method} {url} within {_options.RequestTimeout.TotalSeconds:0.#} s.", ex);
-        }
-        finally
-        {
-            AcmeDiagnostics.RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        }
-
-        Log.Exchange(_logger, request.Method.Method, url.AbsolutePath, (int)response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        if (keepNonce)
-        {
-            KeepNonce(NonceOf(response));
-        }
-
-        return response;
-    }
 
     private async Task<TimeSpan> PollDelayAsync(TimeSpan? retryAfter, TimeSpan delay, CancellationToken cancellationToken)
     {
@@ -575,122 +469,11 @@ public sealed partial class AcmeClient
         return TimeSpan.FromTicks(Math.Min((long)(delay.Ticks * 1.5), _options.PollMaxDelay.Ticks));
     }
 
-    private static HttpRequestMessage Get(Uri url, string accept)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Accept.ParseAdd(accept);
-        return request;
-    }
-
-    private static string? NonceOf(HttpResponseMessage response)
-        => response.Headers.TryGetValues("Replay-Nonce", out var values) ? values.FirstOrDefault() : null;
-
-    private TimeSpan? RetryAfterOf(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        if (header?.Delta is { } delta)
-        {
-            return delta;
-        }
-
-        if (header?.Date is { } date)
-        {
-            var wait = date - _time.GetUtcNow();
-            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
-        }
-
-        return null;
-    }
-
     private static Uri Absolute(Uri baseUri, Uri location) => location.IsAbsoluteUri ? location : new Uri(baseUri, location);
-
-    private static async Task EnsureSuccessAsync(HttpResponseMessage response, Uri url, CancellationToken cancellationToken)
-    {
-        if (!response.IsSuccessStatusCode)
-        {
-            var problem = await ReadProblemAsync(response, cancellationToken).ConfigureAwait(false);
-            throw AcmeProblemException.Create(problem, response.StatusCode, url, response.Headers.RetryAfter?.Delta);
-        }
-    }
-
-    private static async Task<AcmeProblem> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        return AcmeProblemParser.Parse(bytes, response.Content.Headers.ContentType?.MediaType, response.StatusCode);
-    }
-
-    private static async Task<T> ReadJsonAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> typeInfo, Uri url, CancellationToken cancellationToken)
-    {
-        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return JsonSerializer.Deserialize(bytes, typeInfo) ?? throw new AcmeProtocolException($"The CA's answer at {url.AbsolutePath} was JSON null.");
-        }
-        catch (JsonException ex)
-        {
-            throw new AcmeProtocolException($"The CA's answer at {url.AbsolutePath} is not the JSON RFC 8555 describes: {ex.Message}", ex);
-        }
-    }
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "ACME {Method} {Path} -> {StatusCode} in {ElapsedMs:0.0} ms")]
-        public static partial void Exchange(ILogger logger, string method, string path, int statusCode, double elapsedMs);
-
-        [LoggerMessage(2, LogLevel.Debug, "ACME server rejected the nonce at {Path}; retrying with the fresh one.")]
-        public static partial void BadNonceRetry(ILogger logger, string path);
-
         [LoggerMessage(3, LogLevel.Warning, "The CA offered no chain ending at '{PreferredChain}'; using its default chain.")]
         public static partial void PreferredChainNotOffered(ILogger logger, string preferredChain);
-    }
-}
-
-/// <summary>What to send when creating an account.</summary>
-public sealed record AcmeNewAccountRequest
-{
-    /// <summary>Contact URLs, e.g. <c>mailto:ops@example.com</c>.</summary>
-    public IReadOnlyList<string>? Contact { get; init; }
-
-    /// <summary>Agrees to the CA's terms of service (required by most CAs).</summary>
-    public bool TermsOfServiceAgreed { get; init; }
-
-    /// <summary>Binds the account to an account at the CA (RFC 8555 §7.3.4), when the CA requires it.</summary>
-    public AcmeExternalAccountBinding? ExternalAccountBinding { get; init; }
-}
-
-/// <summary>External Account Binding credentials from the CA.</summary>
-/// <param name="KeyId">The key identifier the CA gave.</param>
-/// <param name="HmacKey">The MAC key (decoded from the CA's base64url text).</param>
-public sealed record AcmeExternalAccountBinding(string KeyId, byte[] HmacKey)
-{
-    /// <summary>Reads the MAC key from the base64url text CAs hand out.</summary>
-    public static AcmeExternalAccountBinding FromBase64Url(string keyId, string hmacKeyBase64Url)
-        => new(keyId, Base64Url.DecodeFromChars(hmacKeyBase64Url.Trim().TrimEnd('=')));
-
-    /// <inheritdoc />
-    public override string ToString() => $"AcmeExternalAccountBinding {{ KeyId = {KeyId}, HmacKey = *** }}";
-}
-
-/// <summary>The ARI certificate identifier (RFC 9773 §4.1): base64url(AKI key id) "." base64url(serial).</summary>
-public static class AcmeCertificateIdentifier
-{
-    /// <summary>The identifier, or <see langword="null"/> when the certificate has no Authority Key Identifier.</summary>
-    public static string? TryGet(X509Certificate2 certificate)
-    {
-        ArgumentNullException.ThrowIfNull(certificate);
-        var aki = certificate.Extensions.OfType<X509AuthorityKeyIdentifierExtension>().FirstOrDefault()?.KeyIdentifier;
-        if (aki is not { Length: > 0 } keyId)
-        {
-            return null;
-        }
-
-        return Base64Url.EncodeToString(keyId.Span) + "." + Base64Url.EncodeToString(certificate.SerialNumberBytes.Span);
-    }
-
-    /// <summary>The identifier of the leaf of a PEM chain.</summary>
-    public static string? TryGet(string certificatePem)
-    {
-        using var leaf = X509Certificate2.CreateFromPem(certificatePem);
-        return TryGet(leaf);
     }
 }

@@ -71,13 +71,3 @@ public sealed class AcmeIssuerOptions
     /// <summary>Timeouts, polling and nonce retries of the underlying <see cref="AcmeClient"/>.</summary>
     public AcmeClientOptions Client { get; } = new();
 }
-
-/// <summary>Well-known ACME directory URLs.</summary>
-public static class AcmeDirectories
-{
-    /// <summary>Let's Encrypt production: publicly trusted certificates, strict rate limits.</summary>
-    public static readonly Uri LetsEncrypt = new("https://acme-v02.api.letsencrypt.org/directory");
-
-    /// <summary>Let's Encrypt staging: untrusted test certificates, generous rate limits. Try here first.</summary>
-    public static readonly Uri LetsEncryptStaging = new("https://acme-staging-v02.api.letsencrypt.org/directory");
-}

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sndctl.Provisioning.AspNetCore;
@@ -25,7 +26,6 @@ public static class DeviceProvisioningAspNetCoreBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceProvisioningAspNetCoreOptions>, DeviceProvisioningAspNetCoreOptionsValidator>());
         services.TryAddSingleton<FailedAuthenticationThrottle>();
         services.TryAddSingleton<AdminApiKeyFilter>();
-        services.TryAddKeyedSingleton<Microsoft.AspNetCore.Http.IEndpointFilter>(Sndctl.Provisioning.Core.AuditActors.AdminEndpointFilterKey, (sp, _) => sp.GetRequiredService<AdminApiKeyFilter>());
         services.TryAddSingleton(sp => new AdminApiKeyAuthenticator(sp.GetRequiredService<IOptionsMonitor<DeviceProvisioningAspNetCoreOptions>>(), sp.GetRequiredService<FailedAuthenticationThrottle>()));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {
@@ -38,6 +38,22 @@ public static class DeviceProvisioningAspNetCoreBuilderExtensions
                 _ => null,
             };
         });
+        return builder;
+    }
+
+    /// <summary>
+    /// As <see cref="AddAspNetCore(DeviceProvisioningBuilder, Action{DeviceProvisioningAspNetCoreOptions}?)"/>, with
+    /// <see cref="DeviceProvisioningAspNetCoreOptions"/> bound from <paramref name="configuration"/> (unknown keys refused);
+    /// <paramref name="configure"/> runs after the binding (for example to add admin keys kept elsewhere).
+    /// </summary>
+    public static DeviceProvisioningBuilder AddAspNetCore(this DeviceProvisioningBuilder builder, IConfiguration configuration, Action<DeviceProvisioningAspNetCoreOptions>? configure = null)
+    {
+        AddAspNetCore(builder).BindOptions<DeviceProvisioningAspNetCoreOptions>(configuration);
+        if (configure is not null)
+        {
+            builder.Services.PostConfigure(configure);
+        }
+
         return builder;
     }
 }

@@ -27,7 +27,7 @@ internal sealed class CaClient(HttpClient http, TextWriter output, TextWriter er
         var text = server ?? (Environment.GetEnvironmentVariable(ServerVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : DefaultServer);
         if (!Uri.TryCreate(text, UriKind.Absolute, out var baseUrl) || (baseUrl.Scheme != Uri.UriSchemeHttp && baseUrl.Scheme != Uri.UriSchemeHttps))
         {
-            await Console.Error.WriteLineAsync($"'{text}' is not an http(s) URL: give the CA's address, e.g. --server https://ca.example.com/.");
+            await Console.Error.WriteLineAsync($"'{text}' is not an http(s) URL: give the CA's address, e.g. --server https://ca.example.com/.").ConfigureAwait(false);
             return BadInput;
         }
 
@@ -35,11 +35,11 @@ internal sealed class CaClient(HttpClient http, TextWriter output, TextWriter er
         http.DefaultRequestHeaders.UserAgent.ParseAdd("sndctl-ca/" + typeof(CaClient).Assembly.GetName().Version?.ToString(3));
         try
         {
-            return await action(new CaClient(http, Console.Out, Console.Error));
+            return await action(new CaClient(http, Console.Out, Console.Error)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException { InnerException: TimeoutException })
         {
-            await Console.Error.WriteLineAsync($"Cannot reach the CA at {http.BaseAddress}: {ex.Message}. Check --server (or {ServerVariable}) and your network.");
+            await Console.Error.WriteLineAsync($"Cannot reach the CA at {http.BaseAddress}: {ex.Message}. Check --server (or {ServerVariable}) and your network.").ConfigureAwait(false);
             return Unreachable;
         }
     }
@@ -48,13 +48,13 @@ internal sealed class CaClient(HttpClient http, TextWriter output, TextWriter er
     {
         if (!IPAddress.TryParse(ip, out var address) || address.AddressFamily != AddressFamily.InterNetwork || address.ToString() != ip)
         {
-            await error.WriteLineAsync($"'{ip}' is not an IPv4 address. Give the private address of the machine, e.g. 192.168.1.10.");
+            await error.WriteLineAsync($"'{ip}' is not an IPv4 address. Give the private address of the machine, e.g. 192.168.1.10.").ConfigureAwait(false);
             return BadInput;
         }
 
         if (!IsPrivate(address))
         {
-            await error.WriteLineAsync($"{ip} is not a private address: the CA issues only 10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16. A public address can get a certificate from a public CA such as Let's Encrypt.");
+            await error.WriteLineAsync($"{ip} is not a private address: the CA issues only 10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16. A public address can get a certificate from a public CA such as Let's Encrypt.").ConfigureAwait(false);
             return BadInput;
         }
 
@@ -65,14 +65,14 @@ internal sealed class CaClient(HttpClient http, TextWriter output, TextWriter er
         request.CertificateExtensions.Add(san.Build());
         var csr = request.CreateSigningRequestPem();
 
-        using var response = await http.PostAsJsonAsync("api/v1/csr", new { content = csr, type }, cancellationToken);
-        if (await FailureAsync(response, cancellationToken) is { } failed)
+        using var response = await http.PostAsJsonAsync("api/v1/csr", new { content = csr, type }, cancellationToken).ConfigureAwait(false);
+        if (await FailureAsync(response, cancellationToken).ConfigureAwait(false) is { } failed)
         {
             return failed;
         }
 
-        var answer = await ReadAsync(response, cancellationToken);
-        await output.WriteLineAsync($"Request {answer.RequestId} for {ip} ({type}): {answer.Status}.");
+        var answer = await ReadAsync(response, cancellationToken).ConfigureAwait(false);
+        await output.WriteLineAsync($"Request {answer.RequestId} for {ip} ({type}): {answer.Status}.").ConfigureAwait(false);
         var deadline = DateTimeOffset.UtcNow + timeout;
         while (answer.Status == "pending")
         {
@@ -80,48 +80,48 @@ internal sealed class CaClient(HttpClient http, TextWriter output, TextWriter er
             {
                 // The key is kept: the certificate can still be fetched once an administrator approves.
                 WriteSecret(keyPath, key.ExportPkcs8PrivateKeyPem(), UnixFileMode.UserRead);
-                await error.WriteLineAsync($"Timed out after {timeout.TotalSeconds:0} s waiting for an administrator to approve {answer.RequestId}. The key is in {keyPath}; once approved, save the certificate with: sndctl-ca status {answer.RequestId} --out {certificatePath}");
+                await error.WriteLineAsync($"Timed out after {timeout.TotalSeconds:0} s waiting for an administrator to approve {answer.RequestId}. The key is in {keyPath}; once approved, save the certificate with: sndctl-ca status {answer.RequestId} --out {certificatePath}").ConfigureAwait(false);
                 return TimedOut;
             }
 
-            await Task.Delay(PollInterval, cancellationToken);
-            using var poll = await http.GetAsync($"api/v1/csr/{Uri.EscapeDataString(answer.RequestId)}", cancellationToken);
-            if (await FailureAsync(poll, cancellationToken) is { } pollFailed)
+            await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+            using var poll = await http.GetAsync($"api/v1/csr/{Uri.EscapeDataString(answer.RequestId)}", cancellationToken).ConfigureAwait(false);
+            if (await FailureAsync(poll, cancellationToken).ConfigureAwait(false) is { } pollFailed)
             {
                 return pollFailed;
             }
 
-            answer = await ReadAsync(poll, cancellationToken);
+            answer = await ReadAsync(poll, cancellationToken).ConfigureAwait(false);
         }
 
         if (answer.Status != "approved" || answer.Certificate is null)
         {
-            await error.WriteLineAsync($"Denied: {answer.Message}");
+            await error.WriteLineAsync($"Denied: {answer.Message}").ConfigureAwait(false);
             return Denied;
         }
 
         WriteSecret(keyPath, key.ExportPkcs8PrivateKeyPem(), UnixFileMode.UserRead);
         WriteSecret(certificatePath, answer.Certificate, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         using var certificate = X509Certificate2.CreateFromPem(answer.Certificate);
-        await output.WriteLineAsync($"Certificate for {ip} written to {certificatePath} (valid until {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}), key to {keyPath}.");
+        await output.WriteLineAsync($"Certificate for {ip} written to {certificatePath} (valid until {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}), key to {keyPath}.").ConfigureAwait(false);
         return Issued;
     }
 
     public async Task<int> StatusAsync(string requestId, string? certificatePath, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync($"api/v1/csr/{Uri.EscapeDataString(requestId)}", cancellationToken);
-        if (await FailureAsync(response, cancellationToken) is { } failed)
+        using var response = await http.GetAsync($"api/v1/csr/{Uri.EscapeDataString(requestId)}", cancellationToken).ConfigureAwait(false);
+        if (await FailureAsync(response, cancellationToken).ConfigureAwait(false) is { } failed)
         {
             return failed;
         }
 
-        var answer = await ReadAsync(response, cancellationToken);
-        await output.WriteLineAsync($"{answer.RequestId}: {answer.Status}. {answer.Message}".TrimEnd());
+        var answer = await ReadAsync(response, cancellationToken).ConfigureAwait(false);
+        await output.WriteLineAsync($"{answer.RequestId}: {answer.Status}. {answer.Message}".TrimEnd()).ConfigureAwait(false);
         switch (answer.Status)
         {
             case "approved" when certificatePath is not null && answer.Certificate is not null:
                 WriteSecret(certificatePath, answer.Certificate, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                await output.WriteLineAsync($"Certificate written to {certificatePath}.");
+                await output.WriteLineAsync($"Certificate written to {certificatePath}.").ConfigureAwait(false);
                 return Issued;
             case "approved":
                 return Issued;
@@ -134,22 +134,22 @@ internal sealed class CaClient(HttpClient http, TextWriter output, TextWriter er
 
     public async Task<int> RootAsync(string path, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync("api/v1/ca/root.pem", cancellationToken);
-        if (await FailureAsync(response, cancellationToken) is { } failed)
+        using var response = await http.GetAsync("api/v1/ca/root.pem", cancellationToken).ConfigureAwait(false);
+        if (await FailureAsync(response, cancellationToken).ConfigureAwait(false) is { } failed)
         {
             return failed;
         }
 
-        var pem = await response.Content.ReadAsStringAsync(cancellationToken);
+        var pem = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         if (path == "-")
         {
-            await output.WriteAsync(pem);
+            await output.WriteAsync(pem).ConfigureAwait(false);
             return Issued;
         }
 
-        await File.WriteAllTextAsync(path, pem, cancellationToken);
+        await File.WriteAllTextAsync(path, pem, cancellationToken).ConfigureAwait(false);
         using var root = X509Certificate2.CreateFromPem(pem);
-        await output.WriteLineAsync($"Root certificate '{root.GetNameInfo(X509NameType.SimpleName, false)}' (SHA-256 {root.GetCertHashString(HashAlgorithmName.SHA256)}) written to {path}.");
+        await output.WriteLineAsync($"Root certificate '{root.GetNameInfo(X509NameType.SimpleName, false)}' (SHA-256 {root.GetCertHashString(HashAlgorithmName.SHA256)}) written to {path}.").ConfigureAwait(false);
         return Issued;
     }
 
@@ -160,28 +160,28 @@ internal sealed class CaClient(HttpClient http, TextWriter output, TextWriter er
             return null;
         }
 
-        var detail = await ProblemDetailAsync(response, cancellationToken);
+        var detail = await ProblemDetailAsync(response, cancellationToken).ConfigureAwait(false);
         switch (response.StatusCode)
         {
             case HttpStatusCode.TooManyRequests:
                 var wait = response.Headers.RetryAfter?.Delta is { } delta ? $" Try again in {delta.TotalSeconds:0} s." : string.Empty;
-                await error.WriteLineAsync($"Rate limited: the CA accepts one request per minute from your address.{wait}");
+                await error.WriteLineAsync($"Rate limited: the CA accepts one request per minute from your address.{wait}").ConfigureAwait(false);
                 return RateLimited;
             case HttpStatusCode.NotFound:
-                await error.WriteLineAsync($"Not found: {detail}");
+                await error.WriteLineAsync($"Not found: {detail}").ConfigureAwait(false);
                 return BadInput;
             case >= HttpStatusCode.BadRequest and < HttpStatusCode.InternalServerError:
-                await error.WriteLineAsync($"The CA refused the request ({(int)response.StatusCode}): {detail}");
+                await error.WriteLineAsync($"The CA refused the request ({(int)response.StatusCode}): {detail}").ConfigureAwait(false);
                 return BadInput;
             default:
-                await error.WriteLineAsync($"The CA failed ({(int)response.StatusCode}): {detail}");
+                await error.WriteLineAsync($"The CA failed ({(int)response.StatusCode}): {detail}").ConfigureAwait(false);
                 return Unreachable;
         }
     }
 
     private static async Task<string> ProblemDetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             using var document = JsonDocument.Parse(text);
@@ -195,7 +195,7 @@ internal sealed class CaClient(HttpClient http, TextWriter output, TextWriter er
 
     private static async Task<Answer> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
         var root = document.RootElement;
         return new Answer(
             root.GetProperty("request_id").GetString()!,

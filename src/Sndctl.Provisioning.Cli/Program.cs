@@ -33,7 +33,7 @@ var root = new RootCommand("""
     RootCertificateCommand(server),
 };
 
-return await root.Parse(args).InvokeAsync();
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
 
 static Command IssueCommand(string name, string type, string description, Option<string?> server)
 {

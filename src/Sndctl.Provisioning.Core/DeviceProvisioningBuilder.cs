@@ -1,5 +1,8 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Sndctl.Provisioning.Core;
+using Sndctl.Provisioning.Core.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -18,6 +21,26 @@ public sealed class DeviceProvisioningBuilder
     public DeviceProvisioningBuilder Configure(Action<DeviceProvisioningOptions> configure)
     {
         Services.Configure(configure);
+        return this;
+    }
+
+    /// <summary>
+    /// Binds <typeparamref name="TOptions"/> to <paramref name="section"/> with unknown keys refused
+    /// (<c>ErrorOnUnknownConfiguration</c>): a misspelt key stops start-up with a message naming it
+    /// instead of being ignored. Each package's <c>IConfiguration</c> overload calls it for its own options.
+    /// </summary>
+    public DeviceProvisioningBuilder BindOptions<TOptions>(IConfiguration section)
+        where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        Services.AddOptions<TOptions>().ValidateOnStart();
+        // A second call replaces the first binding (binding twice would add list entries twice).
+        foreach (var previous in Services.Where(d => d.ImplementationInstance is StrictConfiguration.Binding<TOptions>).ToList())
+        {
+            Services.Remove(previous);
+        }
+
+        Services.AddSingleton<IConfigureOptions<TOptions>>(new StrictConfiguration.Binding<TOptions>(section));
         return this;
     }
 

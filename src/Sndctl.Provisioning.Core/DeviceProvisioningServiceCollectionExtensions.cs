@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sndctl.Provisioning.Core;
@@ -10,10 +11,24 @@ public static class DeviceProvisioningServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the provisioning and admin services. Pick an issuer and stores on the returned builder,
-    /// e.g. <c>.UsePrivateCa().UseEntityFrameworkStores&lt;TContext&gt;()</c>; start-up fails with a message
+    /// e.g. <c>.UsePrivateCaIssuer().UseEntityFrameworkStores&lt;TContext&gt;()</c>; start-up fails with a message
     /// naming the missing call when a required seam has no implementation.
     /// </summary>
     public static DeviceProvisioningBuilder AddDeviceProvisioning(this IServiceCollection services, Action<DeviceProvisioningOptions>? configure = null)
+        => AddCore(services, configure);
+
+    /// <summary>
+    /// Adds the provisioning and admin services with <see cref="DeviceProvisioningOptions"/> bound from
+    /// <paramref name="configuration"/> (for example the <c>Provisioning</c> section); a key the options do
+    /// not have stops start-up with a message naming it.
+    /// </summary>
+    public static DeviceProvisioningBuilder AddDeviceProvisioning(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return AddCore(services, null).BindOptions<DeviceProvisioningOptions>(configuration);
+    }
+
+    private static DeviceProvisioningBuilder AddCore(IServiceCollection services, Action<DeviceProvisioningOptions>? configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<DeviceProvisioningOptions>().ValidateOnStart();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sndctl.Provisioning.Dns.Cloudflare;
@@ -43,4 +44,8 @@ public static class CloudflareDnsBuilderExtensions
         DnsProviderServices.Add<CloudflareDnsProvider, CloudflareSelfCheck>(services);
         return builder;
     }
+
+    /// <summary>As <see cref="UseCloudflareDns(DeviceProvisioningBuilder, Action{CloudflareDnsOptions}?, Action{IHttpClientBuilder}?)"/>, with <see cref="CloudflareDnsOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
+    public static DeviceProvisioningBuilder UseCloudflareDns(this DeviceProvisioningBuilder builder, IConfiguration configuration, Action<IHttpClientBuilder>? configureHttpClient = null)
+        => UseCloudflareDns(builder, configure: null, configureHttpClient).BindOptions<CloudflareDnsOptions>(configuration);
 }

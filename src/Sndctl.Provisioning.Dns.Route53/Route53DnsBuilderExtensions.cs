@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sndctl.Provisioning.Dns.Internal;
@@ -39,4 +40,8 @@ public static class Route53DnsBuilderExtensions
         DnsProviderServices.Add<Route53DnsProvider, Route53SelfCheck>(services);
         return builder;
     }
+
+    /// <summary>As <see cref="UseRoute53Dns(DeviceProvisioningBuilder, Action{Route53DnsOptions}?, Action{IHttpClientBuilder}?)"/>, with <see cref="Route53DnsOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
+    public static DeviceProvisioningBuilder UseRoute53Dns(this DeviceProvisioningBuilder builder, IConfiguration configuration, Action<IHttpClientBuilder>? configureHttpClient = null)
+        => UseRoute53Dns(builder, configure: null, configureHttpClient).BindOptions<Route53DnsOptions>(configuration);
 }

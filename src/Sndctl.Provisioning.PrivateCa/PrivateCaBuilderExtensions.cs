@@ -1,21 +1,56 @@
-using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Sndctl.Provisioning.Core;
 using Sndctl.Provisioning.PrivateCa;
 using Sndctl.Provisioning.PrivateCa.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Picks the private CA as the certificate issuer.</summary>
+/// <summary>
+/// The private CA, in its two roles: the issuer of device certificates (<see cref="UsePrivateCaIssuer(DeviceProvisioningBuilder, Action{PrivateCaOptions}?)"/>)
+/// and the private-IP CSR service (<see cref="AddPrivateCsrService(DeviceProvisioningBuilder, Action{PrivateCaOptions}?)"/>).
+/// Either, both, in any order: they share one CA (root made at first start, keys encrypted in the
+/// issuer-state store, or loaded from the PEM files named in <see cref="PrivateCaOptions"/>).
+/// </summary>
 public static class PrivateCaBuilderExtensions
 {
     /// <summary>
-    /// Issues device certificates from a private CA: made at first start and kept (keys encrypted)
-    /// in the issuer-state store, or loaded from the PEM files named in <see cref="PrivateCaOptions"/>.
-    /// Adds an <c>issuer</c> health check. Map <c>app.MapPrivateCa()</c> to serve the root, the private-IP
-    /// CSR service and its CRLs (with <c>app.UseRateLimiter()</c> for its per-address limit).
+    /// Issues device certificates from the private CA, offline, and adds an <c>issuer</c> health check.
+    /// <c>app.MapPrivateCa()</c> serves its root and CRLs.
     /// </summary>
-    public static DeviceProvisioningBuilder UsePrivateCa(this DeviceProvisioningBuilder builder, Action<PrivateCaOptions>? configure = null)
+    public static DeviceProvisioningBuilder UsePrivateCaIssuer(this DeviceProvisioningBuilder builder, Action<PrivateCaOptions>? configure = null)
+    {
+        AddCertificateAuthority(builder, configure);
+        builder.UseIssuer<PrivateCaCertificateIssuer>();
+        builder.UseIssuerHealthCheck(sp => new PrivateCaHealthCheck(sp.GetRequiredService<CertificateAuthority>()));
+        return builder;
+    }
+
+    /// <summary>As <see cref="UsePrivateCaIssuer(DeviceProvisioningBuilder, Action{PrivateCaOptions}?)"/>, with <see cref="PrivateCaOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
+    public static DeviceProvisioningBuilder UsePrivateCaIssuer(this DeviceProvisioningBuilder builder, IConfiguration configuration)
+        => UsePrivateCaIssuer(builder).BindOptions<PrivateCaOptions>(configuration);
+
+    /// <summary>
+    /// Adds the private-IP CSR service (<see cref="ICsrService"/>: submit, status, approve, deny, revoke,
+    /// with the policy, the per-address submission rate and the retention of denied requests), signing
+    /// with the private CA's two CSR intermediates. Needs a CSR request store and a rate-limit store
+    /// (<c>UseEntityFrameworkStores&lt;TContext&gt;()</c>). <c>app.MapPrivateCa()</c> serves it over HTTP.
+    /// </summary>
+    public static DeviceProvisioningBuilder AddPrivateCsrService(this DeviceProvisioningBuilder builder, Action<PrivateCaOptions>? configure = null)
+    {
+        AddCertificateAuthority(builder, configure);
+        var services = builder.Services;
+        services.TryAddScoped<ICsrService, PrivateCsrService>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, CsrRetentionService>());
+        return builder;
+    }
+
+    /// <summary>As <see cref="AddPrivateCsrService(DeviceProvisioningBuilder, Action{PrivateCaOptions}?)"/>, with <see cref="PrivateCaOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
+    public static DeviceProvisioningBuilder AddPrivateCsrService(this DeviceProvisioningBuilder builder, IConfiguration configuration)
+        => AddPrivateCsrService(builder).BindOptions<PrivateCaOptions>(configuration);
+
+    private static void AddCertificateAuthority(DeviceProvisioningBuilder builder, Action<PrivateCaOptions>? configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
@@ -26,17 +61,10 @@ public static class PrivateCaBuilderExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PrivateCaOptions>, PrivateCaOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<CertificateAuthority>();
         services.TryAddSingleton<CsrRevocationLists>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, CsrRetentionService>());
+        services.TryAddSingleton<IPrivateCaFiles, PrivateCaFiles>();
         services.TryAddSingleton(sp => new PrivateCaRootKey(sp.GetRequiredService<CertificateAuthority>()));
-        services.TryAddSingleton(TimeProvider.System);
-        // By factory: the CSR request store is needed only where MapPrivateCa() serves the CSR API (it checks).
-        services.TryAddScoped(sp => ActivatorUtilities.CreateInstance<PrivateCsrService>(sp));
-        services.TryAddScoped<ICsrRequestAdmin>(sp => sp.GetRequiredService<PrivateCsrService>());
-        services.AddRateLimiter(o => o.AddPolicy<string, CsrRateLimitPolicy>(CsrRateLimitPolicy.Name));
-        builder.UseIssuer<PrivateCaCertificateIssuer>();
-        builder.UseIssuerHealthCheck(sp => new PrivateCaHealthCheck(sp.GetRequiredService<CertificateAuthority>()));
-        return builder;
     }
 }

@@ -62,32 +62,3 @@ public sealed class PrivateCaOptions
     /// <summary>How long a CRL is valid (its nextUpdate); it is remade at once on a revocation. Default 1 day.</summary>
     public TimeSpan CrlLifetime { get; set; } = TimeSpan.FromDays(1);
 }
-
-/// <summary>How private-IP CSRs are approved.</summary>
-public enum CsrApproval
-{
-    /// <summary>A CSR that passes the policy is signed at once; one that does not is denied.</summary>
-    Auto = 0,
-
-    /// <summary>A CSR that passes the policy waits (<c>pending</c>) for an admin to approve or deny it.</summary>
-    Manual = 1,
-}
-
-/// <summary>CA key types.</summary>
-public enum PrivateCaKeyAlgorithm
-{
-    /// <summary>ECDSA P-256 (default).</summary>
-    EcdsaP256 = 0,
-
-    /// <summary>RSA 2048.</summary>
-    Rsa2048 = 1,
-
-    /// <summary>RSA 3072.</summary>
-    Rsa3072 = 2,
-}
-
-/// <summary>The body of <c>POST /api/v1/csr</c> (documentation of the contract).</summary>
-/// <param name="Content">The PEM CSR, at most 16,384 characters.</param>
-/// <param name="Type"><c>webhook</c> (default) or <c>private_server</c>.</param>
-/// <param name="Metadata">Optional client metadata: keys at most 64 characters, values at most 256.</param>
-public sealed record CsrSubmission(string Content, string? Type, IDictionary<string, string>? Metadata);

@@ -1,3 +1,4 @@
+using Sndctl.Provisioning.Core;
 using Sndctl.Provisioning.PrivateCa.Internal;
 
 namespace Sndctl.Provisioning.PrivateCa;
@@ -38,7 +39,7 @@ public sealed class PrivateCaRootKey
         {
             return await action().ConfigureAwait(false);
         }
-        catch (PrivateCaUnavailableException ex)
+        catch (CertificateAuthorityUnavailableException ex)
         {
             throw new InvalidOperationException(ex.Message, ex);
         }

@@ -9,7 +9,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class EntityFrameworkStoresBuilderExtensions
 {
     /// <summary>
-    /// Stores devices, certificates, events, issuer state, leases and CSR requests through <typeparamref name="TContext"/>,
+    /// Stores devices, certificates, events, issuer state, leases, rate limits and CSR requests through <typeparamref name="TContext"/>,
     /// whose <c>OnModelCreating</c> calls <c>modelBuilder.UseDeviceProvisioning()</c>. Register the
     /// context yourself (<c>AddDbContext&lt;TContext&gt;</c>) with SQLite or PostgreSQL. Adds a
     /// <c>database</c> health check.
@@ -25,12 +25,14 @@ public static class EntityFrameworkStoresBuilderExtensions
         services.RemoveAll<IIssuerStateStore>();
         services.RemoveAll<IIssuanceLeaseStore>();
         services.RemoveAll<ICsrRequestStore>();
+        services.RemoveAll<IRateLimitStore>();
         services.AddScoped<IDeviceStore, EfDeviceStore<TContext>>();
         services.AddScoped<ICertificateStore, EfCertificateStore<TContext>>();
         services.AddScoped<IAuditEventStore, EfAuditEventStore<TContext>>();
         services.AddScoped<IIssuerStateStore, EfIssuerStateStore<TContext>>();
         services.AddScoped<IIssuanceLeaseStore, EfIssuanceLeaseStore<TContext>>();
         services.AddScoped<ICsrRequestStore, EfCsrRequestStore<TContext>>();
+        services.AddScoped<IRateLimitStore, EfRateLimitStore<TContext>>();
 
         services.Configure<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>(o =>
         {

@@ -10,7 +10,7 @@ namespace Microsoft.EntityFrameworkCore;
 public static class ProvisioningModelBuilderExtensions
 {
     /// <summary>
-    /// Maps devices, certificates, audit events, issuer state, issuance leases and private-CA CSR requests. Call it from your
+    /// Maps devices, certificates, audit events, issuer state, issuance leases, rate-limit counters and private-CA CSR requests. Call it from your
     /// DbContext's <c>OnModelCreating</c>, then add a migration.
     /// </summary>
     /// <param name="modelBuilder">The model builder.</param>
@@ -79,6 +79,14 @@ public static class ProvisioningModelBuilderExtensions
             lease.HasKey(l => l.DeviceId);
             lease.Property(l => l.DeviceId).HasMaxLength(DeviceNames.MaxDeviceIdLength);
             lease.Property(l => l.Holder).HasMaxLength(256).IsRequired();
+        });
+
+        modelBuilder.Entity<RateLimitCounter>(counter =>
+        {
+            counter.ToTable(tablePrefix + "RateLimits");
+            counter.HasKey(c => c.Key);
+            counter.Property(c => c.Key).HasMaxLength(128);
+            counter.HasIndex(c => c.TheoreticalArrival);
         });
 
         modelBuilder.Entity<CsrRequest>(request =>

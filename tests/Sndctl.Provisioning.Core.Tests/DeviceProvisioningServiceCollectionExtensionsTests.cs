@@ -48,7 +48,7 @@ public sealed class DeviceProvisioningServiceCollectionExtensionsTests
         services.AddDeviceProvisioning();
         using var provider = services.BuildServiceProvider();
         var ex = Assert.Throws<OptionsValidationException>(() => { _ = provider.GetRequiredService<IOptions<DeviceProvisioningOptions>>().Value; });
-        Assert.Contains(ex.Failures, f => f.Contains("No ICertificateIssuer is registered: call UsePrivateCa()", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("No ICertificateIssuer is registered: call UsePrivateCaIssuer()", StringComparison.Ordinal));
         Assert.Contains(ex.Failures, f => f.Contains("Provisioning:BaseDomain is required", StringComparison.Ordinal));
     }
 

@@ -126,7 +126,7 @@ public sealed class HostTests
     }
 
     [Theory]
-    [InlineData("Provisioning:BaseDomian", "x", "Provisioning:BaseDomian is not a setting")]
+    [InlineData("Provisioning:Storage:Providr", "x", "Provisioning:Storage:Providr is not a setting")]
     [InlineData("Provisioning:Issuer", "Bogus", "Provisioning:Issuer 'Bogus' is unknown")]
     [InlineData("Provisioning:Storage:Provider", "PostgreSql", "ConnectionStrings:Provisioning is empty")]
     [InlineData("Provisioning:Storage:Provider", "Oracle", "Provisioning:Storage:Provider 'Oracle' is unknown")]
@@ -137,7 +137,6 @@ public sealed class HostTests
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:Cloudflare:ApiToken is empty", "Provisioning:Dns:Provider", "Cloudflare")]
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:Provider 'Bind' is unknown", "Provisioning:Dns:Provider", "Bind")]
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:ChallTestSrv:ManagementUrl is not a URL", "Provisioning:Dns:Provider", "ChallTestSrv")]
-    [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Acme:DirectoryUrI is not a setting", "Provisioning:Acme:DirectoryUrI", "https://x")]
     public void Settings_UnknownOrContradictory_NameTheKey(string key, string value, string message, string? otherKey = null, string? otherValue = null)
     {
         var settings = new Dictionary<string, string?> { [key] = value };
@@ -166,37 +165,47 @@ public sealed class HostTests
         var ex = Assert.Throws<HostConfigurationException>(() => HostSettings.Read(configuration, Path.GetTempPath()));
 
         Assert.Contains(ex.Errors, e => e.Contains("Provisioning:Dns:Route53: set both AccessKeyId and SecretAccessKey", StringComparison.Ordinal));
-        Assert.Contains(ex.Errors, e => e.Contains("Provisioning:Dns:Route53:SecretAcessKey is not a setting", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task Host_InvalidBaseDomain_FailsAtStartWithTheKey()
-    {
-        await using var host = new ProvisioningHostFactory(settings: new Dictionary<string, string?> { ["Provisioning:BaseDomain"] = "Not A Domain" });
-        var ex = Assert.ThrowsAny<Exception>(() => host.Device());
-        Assert.Contains("Provisioning:BaseDomain", ex.ToString(), StringComparison.Ordinal);
-        host.DeleteData();
-    }
-
+    /// <summary>Each package binds its own section and refuses what it does not know: the process stops with exit code 2 and one line per mistake.</summary>
     [Theory]
-    [InlineData("Provisioning:Acme:DirectoryUrl", "not a url", "DirectoryUrl")]
-    [InlineData("Provisioning:Acme:ExternalAccountKeyId", "kid-1", "ExternalAccountKeyId and ExternalAccountHmacKey go together")]
-    [InlineData("Provisioning:Acme:TrustedRootFile", "/no/such/root.pem", "TrustedRootFile")]
-    [InlineData("Provisioning:Acme:MaxConcurrentOrders", "0", "MaxConcurrentOrders")]
-    public async Task Host_InvalidAcmeOptions_FailAtStartNamingTheSetting(string key, string value, string message)
+    [InlineData("Provisioning__BaseDomian", "x", "Provisioning:BaseDomian is not a setting of DeviceProvisioningOptions")]
+    [InlineData("Provisioning__BaseDomain", "Not A Domain", "Provisioning:BaseDomain")]
+    [InlineData("Provisioning__PrivateCa__PostsPerMinut", "3", "Provisioning:PrivateCa:PostsPerMinut is not a setting of PrivateCaOptions")]
+    [InlineData("Provisioning__Http__MaxFailuresPerDevic", "3", "Provisioning:Http:MaxFailuresPerDevic is not a setting")]
+    [InlineData("Provisioning__Acme__DirectoryUrI", "https://x", "Provisioning:Acme:DirectoryUrI is not a setting of AcmeIssuerOptions", true)]
+    [InlineData("Provisioning__Acme__Client__Timeout", "00:00:10", "Provisioning:Acme:Client:Timeout is not a setting", true)]
+    [InlineData("Provisioning__Acme__DirectoryUrl", "not a url", "DirectoryUrl", true)]
+    [InlineData("Provisioning__Acme__ExternalAccountKeyId", "kid-1", "ExternalAccountKeyId and ExternalAccountHmacKey go together", true)]
+    [InlineData("Provisioning__Acme__TrustedRootFile", "/no/such/root.pem", "TrustedRootFile", true)]
+    [InlineData("Provisioning__Acme__MaxConcurrentOrders", "0", "MaxConcurrentOrders", true)]
+    [InlineData("Provisioning__Acme__MaxConcurrentOrders", "many", "Provisioning:Acme", true)]
+    public async Task Host_MisconfiguredPackage_ExitsWith2NamingTheKey(string key, string value, string message, bool acme = false)
     {
-        var settings = new Dictionary<string, string?>
+        var work = Directory.CreateTempSubdirectory("sndctl-config-").FullName;
+        try
         {
-            ["Provisioning:Issuer"] = "Acme",
-            ["Provisioning:Acme:DirectoryUrl"] = "https://127.0.0.1:9/dir",
-            ["Provisioning:Dns:Provider"] = "ChallTestSrv",
-            ["Provisioning:Dns:ChallTestSrv:ManagementUrl"] = "http://127.0.0.1:9",
-            [key] = value,
-        };
-        await using var host = new ProvisioningHostFactory(settings: settings);
-        var ex = Assert.ThrowsAny<Exception>(() => host.Device());
-        Assert.Contains(message, ex.ToString(), StringComparison.Ordinal);
-        host.DeleteData();
+            var environment = new Dictionary<string, string?> { ["Provisioning__DataDirectory"] = Path.Combine(work, "data"), [key] = value };
+            if (acme)
+            {
+                environment["Provisioning__Issuer"] = "Acme";
+                environment.TryAdd("Provisioning__Acme__DirectoryUrl", "https://127.0.0.1:9/dir");
+                environment["Provisioning__Dns__Provider"] = "ChallTestSrv";
+                environment["Provisioning__Dns__ChallTestSrv__ManagementUrl"] = "http://127.0.0.1:9";
+            }
+
+            var (exitCode, output, error) = await ProcessRunner.RunAsync(
+                "dotnet", [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "--urls", "http://127.0.0.1:0"], work, environment, timeout: TimeSpan.FromMinutes(2));
+
+            Assert.True(exitCode == 2, $"exit {exitCode}: {output}{error}");
+            Assert.Contains(message, error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal); // a message, not a stack trace
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(work, recursive: true);
+        }
     }
 
     private static ServiceProvider Services(string database, X509Certificate2? certificate)

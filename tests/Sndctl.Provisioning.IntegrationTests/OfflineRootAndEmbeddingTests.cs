@@ -62,7 +62,8 @@ public sealed class OfflineRootAndEmbeddingTests : IAsyncLifetime
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Services.AddDbContext<EmbeddingDbContext>(o => o.UseSqlite($"Data Source={Path.Combine(_work, "app.db")}"));
         builder.Services.AddDeviceProvisioning(o => o.BaseDomain = "devices.example.com")
-            .UsePrivateCa(o => o.CertificateLifetime = TimeSpan.FromDays(30))
+            .UsePrivateCaIssuer(o => o.CertificateLifetime = TimeSpan.FromDays(30))
+            .AddPrivateCsrService()
             .UseEntityFrameworkStores<EmbeddingDbContext>()
             .AddAspNetCore(o => o.AdminApiKeys.Add(AdminKey));
 
@@ -76,7 +77,6 @@ public sealed class OfflineRootAndEmbeddingTests : IAsyncLifetime
         app.UseStatusCodePages();
         app.MapDeviceProvisioning();
         app.MapDeviceProvisioningAdmin();
-        app.UseRateLimiter();
         app.MapPrivateCa();
         app.MapPrivateCaAdmin(); // nothing added: closed by default
         await app.StartAsync();
@@ -103,7 +103,7 @@ public sealed class OfflineRootAndEmbeddingTests : IAsyncLifetime
     {
         var builder = WebApplication.CreateBuilder();
         builder.Services.AddDbContext<EmbeddingDbContext>(o => o.UseSqlite("Data Source=:memory:"));
-        builder.Services.AddDeviceProvisioning(o => o.BaseDomain = "devices.example.com").UsePrivateCa().UseEntityFrameworkStores<EmbeddingDbContext>();
+        builder.Services.AddDeviceProvisioning(o => o.BaseDomain = "devices.example.com").UsePrivateCaIssuer().UseEntityFrameworkStores<EmbeddingDbContext>();
         var app = builder.Build();
 
         var refused = Assert.Throws<InvalidOperationException>(() => app.MapPrivateCaAdmin());

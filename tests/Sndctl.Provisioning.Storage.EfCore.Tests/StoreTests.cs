@@ -379,6 +379,44 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RateLimit_BurstOfLimitThenOnePerInterval_KeysApart_PurgedOnceIdle()
+    {
+        await using var context = _database.CreateContext();
+        var limits = new EfRateLimitStore<TestDbContext>(context);
+        var window = TimeSpan.FromMinutes(1);
+
+        Assert.Null(await limits.TryAcquireAsync("k", 2, window, s_now, default));
+        Assert.Null(await limits.TryAcquireAsync("k", 2, window, s_now.AddSeconds(1), default));
+        var wait = await limits.TryAcquireAsync("k", 2, window, s_now.AddSeconds(2), default);
+        Assert.Equal(TimeSpan.FromSeconds(28), wait); // the first permit's half of the window frees at 30 s
+        Assert.Null(await limits.TryAcquireAsync("other", 2, window, s_now.AddSeconds(2), default));
+        Assert.Null(await limits.TryAcquireAsync("k", 2, window, s_now.AddSeconds(30), default));
+        Assert.NotNull(await limits.TryAcquireAsync("k", 2, window, s_now.AddSeconds(31), default));
+
+        Assert.Equal(1, await limits.PurgeAsync(s_now.AddSeconds(60), default)); // "other" is idle; "k" is not
+        Assert.Equal(1, await limits.PurgeAsync(s_now.AddMinutes(5), default));
+        Assert.Null(await limits.TryAcquireAsync("k", 2, window, s_now.AddMinutes(5), default));
+    }
+
+    [Fact]
+    public async Task RateLimit_RacingInstances_TakeExactlyTheLimit()
+    {
+        var contexts = Enumerable.Range(0, 8).Select(_ => _database.CreateContext()).ToList();
+        try
+        {
+            var results = await Task.WhenAll(contexts.Select(c => new EfRateLimitStore<TestDbContext>(c).TryAcquireAsync("race", 3, TimeSpan.FromMinutes(1), s_now, default)));
+            Assert.Equal(3, results.Count(r => r is null));
+        }
+        finally
+        {
+            foreach (var context in contexts)
+            {
+                await context.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Lease_RacingInstances_ExactlyOneWins()
     {
         var contexts = Enumerable.Range(0, 8).Select(_ => _database.CreateContext()).ToList();

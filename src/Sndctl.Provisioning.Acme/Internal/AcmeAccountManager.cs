@@ -109,7 +109,8 @@ internal sealed partial class AcmeAccountManager : IDisposable
     {
         var options = _options.CurrentValue;
         var directoryUrl = options.DirectoryUrl!;
-        await using var scope = _scopes.CreateAsyncScope();
+        var scope = _scopes.CreateAsyncScope();
+        await using var scopeDisposal = scope.ConfigureAwait(false);
         var state = scope.ServiceProvider.GetRequiredService<IIssuerStateStore>();
         var stateKey = StateKey(directoryUrl);
 

@@ -61,22 +61,22 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
             // Authorizations are independent: answer them together.
             await Task.WhenAll(order.Authorizations.Select(url => AuthorizeAsync(client, url, cancellationToken))).ConfigureAwait(false);
 
-            if (order.Status is not ("ready" or "valid"))
+            if (order.Status is not (AcmeStatus.Ready or AcmeStatus.Valid))
             {
                 order = await client.WaitForOrderAsync(order.Location, cancellationToken).ConfigureAwait(false);
             }
 
-            if (order.Status == "ready")
+            if (order.Status == AcmeStatus.Ready)
             {
                 order = await client.FinalizeOrderAsync(order, request.CertificateSigningRequest, cancellationToken).ConfigureAwait(false);
             }
 
-            if (order.Status != "valid")
+            if (order.Status != AcmeStatus.Valid)
             {
                 order = await client.WaitForOrderAsync(order.Location, cancellationToken).ConfigureAwait(false);
             }
 
-            if (order.Status != "valid" || order.Certificate is null)
+            if (order.Status != AcmeStatus.Valid || order.Certificate is null)
             {
                 throw new CertificateIssuanceException($"The CA left the order for '{request.Hostname}' {order.Status} after finalization.");
             }
@@ -156,14 +156,14 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
     private async Task AuthorizeAsync(AcmeClient client, Uri authorizationUrl, CancellationToken cancellationToken)
     {
         var authorization = await client.GetAuthorizationAsync(authorizationUrl, cancellationToken).ConfigureAwait(false);
-        if (authorization.Status == "valid")
+        if (authorization.Status == AcmeStatus.Valid)
         {
             return; // Reused: the account proved control of this name recently.
         }
 
         var challenge = authorization.Challenges.FirstOrDefault(c => c.Type == "dns-01")
             ?? throw new CertificateIssuanceException($"The CA offers no dns-01 challenge for '{authorization.Identifier.Value}'.");
-        if (challenge.Status is "processing" or "valid")
+        if (challenge.Status is AcmeStatus.Processing or AcmeStatus.Valid)
         {
             await client.WaitForAuthorizationAsync(authorizationUrl, cancellationToken).ConfigureAwait(false);
             return;

@@ -9,7 +9,7 @@ namespace Sndctl.Provisioning.AspNetCore.Internal;
 /// </summary>
 internal sealed class AdminApiKeyFilter(AdminApiKeyAuthenticator authenticator) : IEndpointFilter
 {
-    internal const string ActorItem = Sndctl.Provisioning.Core.AuditActors.HttpContextItemKey;
+    internal const string ActorItem = "Sndctl.Provisioning.AdminActor";
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -17,7 +17,7 @@ internal sealed class AdminApiKeyFilter(AdminApiKeyAuthenticator authenticator) 
         if (http.Items.ContainsKey(ActorItem))
         {
             // Already admitted by this filter on an outer group (a filter applied twice checks once).
-            return await next(context);
+            return await next(context).ConfigureAwait(false);
         }
 
         var check = authenticator.Authenticate(BearerToken(http.Request), http.Connection.RemoteIpAddress);
@@ -33,7 +33,7 @@ internal sealed class AdminApiKeyFilter(AdminApiKeyAuthenticator authenticator) 
         }
 
         http.Items[ActorItem] = check.Actor;
-        return await next(context);
+        return await next(context).ConfigureAwait(false);
     }
 
     public static string ActorOf(HttpContext context) => context.Items[ActorItem] as string ?? "admin";

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,11 +11,9 @@ namespace Sndctl.Provisioning.AspNetCore.Internal;
 /// <summary>Handlers of the admin API under <c>/api/admin</c>.</summary>
 internal static class AdminEndpoints
 {
-    private const int MaxPageSize = 500;
-
     public static async Task<IResult> CreateDeviceAsync(HttpContext context, IDeviceAdminService admin, IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options)
     {
-        var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.CreateDeviceRequest, options.CurrentValue.MaxAdminRequestBodySize);
+        var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.CreateDeviceRequest, options.CurrentValue.MaxAdminRequestBodySize).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -24,7 +21,7 @@ internal static class AdminEndpoints
 
         try
         {
-            var created = await admin.CreateDeviceAsync(body!.DeviceId, body.Labels, AdminApiKeyFilter.ActorOf(context), context.RequestAborted);
+            var created = await admin.CreateDeviceAsync(body!.DeviceId, body.Labels, AdminApiKeyFilter.ActorOf(context), context.RequestAborted).ConfigureAwait(false);
             return TypedResults.Json(
                 new CreatedDeviceResponse(created.DeviceId, created.Secret, created.Hostname, StatusNames.Of(created.Status), created.CreatedAt),
                 ProvisioningJsonContext.Default.CreatedDeviceResponse,
@@ -42,7 +39,7 @@ internal static class AdminEndpoints
 
     public static async Task<IResult> CreateBatchAsync(HttpContext context, IDeviceAdminService admin, IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options)
     {
-        var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.CreateBatchRequest, options.CurrentValue.MaxAdminRequestBodySize);
+        var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.CreateBatchRequest, options.CurrentValue.MaxAdminRequestBodySize).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -56,7 +53,7 @@ internal static class AdminEndpoints
         IReadOnlyList<CreatedDevice> created;
         try
         {
-            created = await admin.CreateDevicesAsync(count, body.Labels, AdminApiKeyFilter.ActorOf(context), context.RequestAborted);
+            created = await admin.CreateDevicesAsync(count, body.Labels, AdminApiKeyFilter.ActorOf(context), context.RequestAborted).ConfigureAwait(false);
         }
         catch (DeviceValidationException ex)
         {
@@ -88,7 +85,7 @@ internal static class AdminEndpoints
             status = parsed;
         }
 
-        if (!TryPaging(context, out var page, out var pageSize, out var problem))
+        if (!Paging.TryRead(context, out var page, out var pageSize, out var problem))
         {
             return problem!;
         }
@@ -108,7 +105,7 @@ internal static class AdminEndpoints
             return Problems.BadRequest("sort must be created, deviceId, status, lastSeen or expiry, with '-' in front for descending (default -created).");
         }
 
-        var result = await admin.ListDevicesAsync(new DeviceQuery(status, search, page, pageSize, sort, descending), context.RequestAborted);
+        var result = await admin.ListDevicesAsync(new DeviceQuery(status, search, page, pageSize, sort, descending), context.RequestAborted).ConfigureAwait(false);
         var items = result.Items.Select(s => new DeviceListItem(
             s.Device.DeviceId,
             s.Device.Hostname,
@@ -123,7 +120,7 @@ internal static class AdminEndpoints
 
     public static async Task<IResult> GetDeviceAsync(string deviceId, HttpContext context, IDeviceAdminService admin)
     {
-        var details = await admin.GetDeviceAsync(deviceId, context.RequestAborted);
+        var details = await admin.GetDeviceAsync(deviceId, context.RequestAborted).ConfigureAwait(false);
         if (details is null)
         {
             return DeviceNotFound(deviceId);
@@ -153,7 +150,7 @@ internal static class AdminEndpoints
 
     public static async Task<IResult> RotateSecretAsync(string deviceId, HttpContext context, IDeviceAdminService admin)
     {
-        var secret = await admin.RotateSecretAsync(deviceId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted);
+        var secret = await admin.RotateSecretAsync(deviceId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted).ConfigureAwait(false);
         return secret is null
             ? DeviceNotFound(deviceId)
             : TypedResults.Json(new SecretResponse(secret), ProvisioningJsonContext.Default.SecretResponse);
@@ -162,11 +159,11 @@ internal static class AdminEndpoints
     public static async Task<IResult> RevokeAsync(string deviceId, HttpContext context, IDeviceAdminService admin, IDeviceStore devices, ICertificateStore certificates)
     {
         // Only the current certificate's ID is needed afterwards: one device read, not the whole history.
-        var before = await devices.FindAsync(deviceId, context.RequestAborted);
+        var before = await devices.FindAsync(deviceId, context.RequestAborted).ConfigureAwait(false);
         RevokeOutcome outcome;
         try
         {
-            outcome = await admin.RevokeCertificateAsync(deviceId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted);
+            outcome = await admin.RevokeCertificateAsync(deviceId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted).ConfigureAwait(false);
         }
         catch (CertificateAuthorityUnavailableException ex)
         {
@@ -187,7 +184,7 @@ internal static class AdminEndpoints
                 return Problems.Conflict("issuer-mismatch", "The certificate was issued by an issuer this server no longer uses; revoke it at that CA.");
         }
 
-        var revoked = await certificates.FindAsync(before!.CurrentCertificateId!.Value, context.RequestAborted);
+        var revoked = await certificates.FindAsync(before!.CurrentCertificateId!.Value, context.RequestAborted).ConfigureAwait(false);
         return TypedResults.Json(new RevokeResponse(deviceId, revoked!.SerialNumber, revoked.RevokedAt!.Value), ProvisioningJsonContext.Default.RevokeResponse);
     }
 
@@ -197,7 +194,7 @@ internal static class AdminEndpoints
         {
             // Deleting revokes the device's valid certificates at their CA first: a CA that cannot be
             // reached leaves the device in place (503) rather than a certificate nobody will revoke.
-            return await admin.DeleteDeviceAsync(deviceId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted)
+            return await admin.DeleteDeviceAsync(deviceId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted).ConfigureAwait(false)
                 ? TypedResults.NoContent()
                 : DeviceNotFound(deviceId);
         }
@@ -213,19 +210,19 @@ internal static class AdminEndpoints
 
     public static async Task<IResult> ListEventsAsync(HttpContext context, IDeviceAdminService admin)
     {
-        if (!TryPaging(context, out var page, out var pageSize, out var problem))
+        if (!Paging.TryRead(context, out var page, out var pageSize, out var problem))
         {
             return problem!;
         }
 
         var deviceId = context.Request.Query["deviceId"].ToString();
-        var result = await admin.ListEventsAsync(deviceId.Length == 0 ? null : deviceId, page, pageSize, context.RequestAborted);
+        var result = await admin.ListEventsAsync(deviceId.Length == 0 ? null : deviceId, page, pageSize, context.RequestAborted).ConfigureAwait(false);
         return TypedResults.Json(new PageResponse<EventItem>(result.Items.Select(ToItem).ToList(), result.Total, page, pageSize), ProvisioningJsonContext.Default.PageResponseEventItem);
     }
 
     public static async Task<IResult> StatisticsAsync(HttpContext context, IDeviceAdminService admin)
     {
-        var statistics = await admin.GetStatisticsAsync(context.RequestAborted);
+        var statistics = await admin.GetStatisticsAsync(context.RequestAborted).ConfigureAwait(false);
         var byStatus = statistics.DevicesByStatus.ToDictionary(p => StatusNames.Of(p.Key), p => p.Value);
         return TypedResults.Json(
             new StatisticsResponse(byStatus, byStatus.Values.Sum(), statistics.ExpiringWithin7Days, statistics.ExpiringWithin30Days),
@@ -234,36 +231,13 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> SetEnabledAsync(string deviceId, bool enabled, HttpContext context, IDeviceAdminService admin)
     {
-        if (!await admin.SetEnabledAsync(deviceId, enabled, AdminApiKeyFilter.ActorOf(context), context.RequestAborted))
+        if (!await admin.SetEnabledAsync(deviceId, enabled, AdminApiKeyFilter.ActorOf(context), context.RequestAborted).ConfigureAwait(false))
         {
             return DeviceNotFound(deviceId);
         }
 
-        var device = await admin.GetDeviceAsync(deviceId, context.RequestAborted);
+        var device = await admin.GetDeviceAsync(deviceId, context.RequestAborted).ConfigureAwait(false);
         return TypedResults.Json(new DeviceStatusResponse(deviceId, StatusNames.Of(device!.Device.Status)), ProvisioningJsonContext.Default.DeviceStatusResponse);
-    }
-
-    private static bool TryPaging(HttpContext context, out int page, out int pageSize, out ProblemHttpResult? problem)
-    {
-        page = 1;
-        pageSize = 50;
-        problem = null;
-        var query = context.Request.Query;
-        if (query["page"] is { Count: > 0 } p && !string.IsNullOrEmpty(p[0])
-            && (!int.TryParse(p[0], NumberStyles.None, CultureInfo.InvariantCulture, out page) || page < 1 || page > 1_000_000))
-        {
-            problem = Problems.BadRequest("page must be a positive whole number.");
-            return false;
-        }
-
-        if (query["pageSize"] is { Count: > 0 } s && !string.IsNullOrEmpty(s[0])
-            && (!int.TryParse(s[0], NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize < 1 || pageSize > MaxPageSize))
-        {
-            problem = Problems.BadRequest($"pageSize must be between 1 and {MaxPageSize}.");
-            return false;
-        }
-
-        return true;
     }
 
     private static bool WantsCsv(HttpRequest request)

@@ -16,13 +16,13 @@ internal static class DeviceEndpoints
         FailedAuthenticationThrottle throttle,
         IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options)
     {
-        var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.RegisterRequest, options.CurrentValue.MaxDeviceRequestBodySize);
+        var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.RegisterRequest, options.CurrentValue.MaxDeviceRequestBodySize).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
         }
 
-        return await ProvisionAsync(context, provisioning, throttle, body!.DeviceId, hostname: null, body.Csr, renew: false);
+        return await ProvisionAsync(context, provisioning, throttle, body!.DeviceId, hostname: null, body.Csr, renew: false).ConfigureAwait(false);
     }
 
     public static async Task<IResult> RenewAsync(
@@ -31,7 +31,7 @@ internal static class DeviceEndpoints
         FailedAuthenticationThrottle throttle,
         IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options)
     {
-        var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.RenewRequest, options.CurrentValue.MaxDeviceRequestBodySize);
+        var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.RenewRequest, options.CurrentValue.MaxDeviceRequestBodySize).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -42,7 +42,7 @@ internal static class DeviceEndpoints
             return Problems.BadRequest("hostname is required: the device's own hostname, <deviceId>.<base domain>.");
         }
 
-        return await ProvisionAsync(context, provisioning, throttle, body.DeviceId, body.Hostname, body.Csr, renew: true);
+        return await ProvisionAsync(context, provisioning, throttle, body.DeviceId, body.Hostname, body.Csr, renew: true).ConfigureAwait(false);
     }
 
     private static async Task<IResult> ProvisionAsync(
@@ -75,8 +75,8 @@ internal static class DeviceEndpoints
 
         var request = new ProvisioningRequest(deviceId, secret, hostname, csr);
         var result = renew
-            ? await provisioning.RenewAsync(request, context.RequestAborted)
-            : await provisioning.RegisterAsync(request, context.RequestAborted);
+            ? await provisioning.RenewAsync(request, context.RequestAborted).ConfigureAwait(false)
+            : await provisioning.RegisterAsync(request, context.RequestAborted).ConfigureAwait(false);
         if (result.Outcome == ProvisioningOutcome.Unauthorized)
         {
             return Failed(context, throttle, deviceId, "Unknown device or wrong secret.");

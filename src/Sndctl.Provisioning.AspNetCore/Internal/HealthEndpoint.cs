@@ -12,7 +12,7 @@ internal static class HealthEndpoint
 {
     public static async Task<IResult> CheckAsync(HttpContext context, HealthCheckService health, AdminApiKeyAuthenticator authenticator)
     {
-        var report = await health.CheckHealthAsync(context.RequestAborted);
+        var report = await health.CheckHealthAsync(context.RequestAborted).ConfigureAwait(false);
         var detailed = IsAdmin(context, authenticator);
         context.Response.Headers.CacheControl = "no-store";
         var response = new HealthResponse(
@@ -48,7 +48,7 @@ internal static class HealthEndpoint
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
-        return await CheckAsync(context, health, authenticator);
+        return await CheckAsync(context, health, authenticator).ConfigureAwait(false);
     }
 
     private static bool IsAdmin(HttpContext context, AdminApiKeyAuthenticator authenticator)

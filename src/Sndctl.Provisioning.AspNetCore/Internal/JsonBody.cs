@@ -54,7 +54,7 @@ internal static class JsonBody
                 int read;
                 try
                 {
-                    read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted);
+                    read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted).ConfigureAwait(false);
                 }
                 catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
                 {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Sndctl.Provisioning.Core;
 
 namespace Sndctl.Provisioning.AspNetCore.Internal;
 
@@ -30,6 +31,12 @@ internal static class Problems
 
     public static ProblemHttpResult Unavailable(HttpContext context, TimeSpan retryAfter, string detail) => WithRetryAfter(context, retryAfter,
         Create(StatusCodes.Status503ServiceUnavailable, "issuer-unavailable", "Certificate issuance is unavailable.", detail));
+
+    public static ProblemHttpResult CsrSubmissionLimited(HttpContext context, CsrSubmissionLimitedException limited) => WithRetryAfter(context, limited.RetryAfter, limited.TooManyPending
+        ? Create(StatusCodes.Status429TooManyRequests, "too-many-pending", "Too many pending requests.", limited.Message)
+        : Create(StatusCodes.Status429TooManyRequests, "too-many-requests", "Too many requests.", limited.Message));
+
+    public static ProblemHttpResult CaUnavailable(string detail) => Create(StatusCodes.Status503ServiceUnavailable, "ca-unavailable", "The private CA cannot sign now.", detail);
 
     public static ProblemHttpResult IssuanceFailed(string detail) => Create(StatusCodes.Status502BadGateway, "issuance-failed", "The certificate authority refused to issue.", detail);
 

@@ -40,31 +40,3 @@ public interface IDeviceAdminService
     /// <summary>Fleet figures for a dashboard.</summary>
     Task<FleetStatistics> GetStatisticsAsync(CancellationToken cancellationToken);
 }
-
-/// <summary>A newly created device, with the secret that is shown only once.</summary>
-public sealed record CreatedDevice(string DeviceId, string Secret, string Hostname, DeviceStatus Status, DateTimeOffset CreatedAt);
-
-/// <summary>A device in a listing, with its current certificate.</summary>
-public sealed record DeviceSummary(Device Device, DeviceCertificate? Certificate);
-
-/// <summary>A device with its certificate history (newest first) and recent events.</summary>
-public sealed record DeviceDetails(Device Device, IReadOnlyList<DeviceCertificate> Certificates, IReadOnlyList<AuditEvent> Events);
-
-/// <summary>Fleet figures.</summary>
-public sealed record FleetStatistics(IReadOnlyDictionary<DeviceStatus, int> DevicesByStatus, int ExpiringWithin7Days, int ExpiringWithin30Days);
-
-/// <summary>How a revocation ended.</summary>
-public enum RevokeOutcome
-{
-    /// <summary>The certificate was revoked; the device gets a new one on its next call.</summary>
-    Revoked,
-    /// <summary>No such device.</summary>
-    DeviceNotFound,
-    /// <summary>The device holds no certificate.</summary>
-    NoCertificate,
-    /// <summary>The certificate came from an issuer this server no longer uses.</summary>
-    IssuerMismatch,
-}
-
-/// <summary>An admin request the server cannot accept; the message says what to fix.</summary>
-public sealed class DeviceValidationException(string message) : Exception(message);

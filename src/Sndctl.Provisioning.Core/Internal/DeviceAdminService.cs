@@ -30,17 +30,17 @@ internal sealed class DeviceAdminService(
         var generated = deviceId is null;
         for (var attempt = 1; ; attempt++)
         {
-            var (device, secret) = await NewDeviceAsync(deviceId ?? DeviceNames.NewDeviceId(), labels, cancellationToken);
+            var (device, secret) = await NewDeviceAsync(deviceId ?? DeviceNames.NewDeviceId(), labels, cancellationToken).ConfigureAwait(false);
             try
             {
-                await devices.CreateAsync([device], cancellationToken);
+                await devices.CreateAsync([device], cancellationToken).ConfigureAwait(false);
             }
             catch (DuplicateDeviceException) when (generated && attempt < 3)
             {
                 continue;
             }
 
-            await AuditAsync(device.DeviceId, actor, AuditEventTypes.DeviceCreated, null, cancellationToken);
+            await AuditAsync(device.DeviceId, actor, AuditEventTypes.DeviceCreated, null, cancellationToken).ConfigureAwait(false);
             return new CreatedDevice(device.DeviceId, secret, device.Hostname, device.Status, device.CreatedAt);
         }
     }
@@ -62,13 +62,13 @@ internal sealed class DeviceAdminService(
                 var id = DeviceNames.NewDeviceId();
                 if (ids.Add(id))
                 {
-                    batch.Add(await NewDeviceAsync(id, labels, cancellationToken));
+                    batch.Add(await NewDeviceAsync(id, labels, cancellationToken).ConfigureAwait(false));
                 }
             }
 
             try
             {
-                await devices.CreateAsync(batch.ConvertAll(b => b.Device), cancellationToken);
+                await devices.CreateAsync(batch.ConvertAll(b => b.Device), cancellationToken).ConfigureAwait(false);
             }
             catch (DuplicateDeviceException) when (attempt < 3)
             {
@@ -76,16 +76,16 @@ internal sealed class DeviceAdminService(
                 continue;
             }
 
-            await AuditAsync(null, actor, AuditEventTypes.DeviceCreated, $"Batch of {count} devices.", cancellationToken);
+            await AuditAsync(null, actor, AuditEventTypes.DeviceCreated, $"Batch of {count} devices.", cancellationToken).ConfigureAwait(false);
             return batch.ConvertAll(b => new CreatedDevice(b.Device.DeviceId, b.Secret, b.Device.Hostname, b.Device.Status, b.Device.CreatedAt));
         }
     }
 
     public async Task<Page<DeviceSummary>> ListDevicesAsync(DeviceQuery query, CancellationToken cancellationToken)
     {
-        var page = await devices.ListAsync(query, cancellationToken);
+        var page = await devices.ListAsync(query, cancellationToken).ConfigureAwait(false);
         var ids = page.Items.Where(d => d.CurrentCertificateId is not null).Select(d => d.CurrentCertificateId!.Value).ToList();
-        var current = ids.Count == 0 ? new Dictionary<Guid, DeviceCertificate>() : await certificates.FindManyAsync(ids, cancellationToken);
+        var current = ids.Count == 0 ? new Dictionary<Guid, DeviceCertificate>() : await certificates.FindManyAsync(ids, cancellationToken).ConfigureAwait(false);
         var items = page.Items
             .Select(d => new DeviceSummary(d, d.CurrentCertificateId is { } id ? current.GetValueOrDefault(id) : null))
             .ToList();
@@ -94,14 +94,14 @@ internal sealed class DeviceAdminService(
 
     public async Task<DeviceDetails?> GetDeviceAsync(string deviceId, CancellationToken cancellationToken)
     {
-        var device = await devices.FindAsync(deviceId, cancellationToken);
+        var device = await devices.FindAsync(deviceId, cancellationToken).ConfigureAwait(false);
         if (device is null)
         {
             return null;
         }
 
-        var history = await certificates.ListByDeviceAsync(deviceId, cancellationToken);
-        var recent = await events.ListAsync(deviceId, 1, RecentEventCount, cancellationToken);
+        var history = await certificates.ListByDeviceAsync(deviceId, cancellationToken).ConfigureAwait(false);
+        var recent = await events.ListAsync(deviceId, 1, RecentEventCount, cancellationToken).ConfigureAwait(false);
         return new DeviceDetails(device, history, recent.Items);
     }
 
@@ -113,11 +113,11 @@ internal sealed class DeviceAdminService(
                 ? (device.RegisteredAt is null ? DeviceStatus.Pending : DeviceStatus.Active)
                 : DeviceStatus.Disabled;
             return Task.CompletedTask;
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
 
         if (changed)
         {
-            await AuditAsync(deviceId, actor, enabled ? AuditEventTypes.DeviceEnabled : AuditEventTypes.DeviceDisabled, null, cancellationToken);
+            await AuditAsync(deviceId, actor, enabled ? AuditEventTypes.DeviceEnabled : AuditEventTypes.DeviceDisabled, null, cancellationToken).ConfigureAwait(false);
         }
 
         return changed;
@@ -126,31 +126,31 @@ internal sealed class DeviceAdminService(
     public async Task<string?> RotateSecretAsync(string deviceId, string actor, CancellationToken cancellationToken)
     {
         var secret = DeviceNames.NewSecret();
-        var hash = await hasher.HashAsync(secret, cancellationToken);
+        var hash = await hasher.HashAsync(secret, cancellationToken).ConfigureAwait(false);
         var changed = await UpdateAsync(deviceId, device =>
         {
             device.SecretHash = hash;
             return Task.CompletedTask;
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
 
         if (!changed)
         {
             return null;
         }
 
-        await AuditAsync(deviceId, actor, AuditEventTypes.SecretRotated, null, cancellationToken);
+        await AuditAsync(deviceId, actor, AuditEventTypes.SecretRotated, null, cancellationToken).ConfigureAwait(false);
         return secret;
     }
 
     public async Task<RevokeOutcome> RevokeCertificateAsync(string deviceId, string actor, CancellationToken cancellationToken)
     {
-        var device = await devices.FindAsync(deviceId, cancellationToken);
+        var device = await devices.FindAsync(deviceId, cancellationToken).ConfigureAwait(false);
         if (device is null)
         {
             return RevokeOutcome.DeviceNotFound;
         }
 
-        var current = device.CurrentCertificateId is { } id ? await certificates.FindAsync(id, cancellationToken) : null;
+        var current = device.CurrentCertificateId is { } id ? await certificates.FindAsync(id, cancellationToken).ConfigureAwait(false) : null;
         if (current is null || current.RevokedAt is not null)
         {
             return RevokeOutcome.NoCertificate;
@@ -162,9 +162,9 @@ internal sealed class DeviceAdminService(
         }
 
         // Revoke at the CA first: if that fails nothing local changes and the admin can retry.
-        await issuer.RevokeAsync(current, cancellationToken);
+        await issuer.RevokeAsync(current, cancellationToken).ConfigureAwait(false);
         current.RevokedAt = time.GetUtcNow();
-        await certificates.UpdateAsync(current, cancellationToken);
+        await certificates.UpdateAsync(current, cancellationToken).ConfigureAwait(false);
         await UpdateAsync(deviceId, d =>
         {
             if (d.CurrentCertificateId == current.Id)
@@ -173,9 +173,9 @@ internal sealed class DeviceAdminService(
             }
 
             return Task.CompletedTask;
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
 
-        await AuditAsync(deviceId, actor, AuditEventTypes.CertificateRevoked, $"Serial {current.SerialNumber}.", cancellationToken);
+        await AuditAsync(deviceId, actor, AuditEventTypes.CertificateRevoked, $"Serial {current.SerialNumber}.", cancellationToken).ConfigureAwait(false);
         return RevokeOutcome.Revoked;
     }
 
@@ -184,7 +184,7 @@ internal sealed class DeviceAdminService(
         // A deleted device is retired: its still-valid certificates are revoked (at their CA, and kept in
         // the store for the private CA's revocation list) before the device goes.
         var now = time.GetUtcNow();
-        foreach (var certificate in await certificates.ListByDeviceAsync(deviceId, cancellationToken))
+        foreach (var certificate in await certificates.ListByDeviceAsync(deviceId, cancellationToken).ConfigureAwait(false))
         {
             if (certificate.RevokedAt is not null || certificate.NotAfter <= now)
             {
@@ -193,20 +193,20 @@ internal sealed class DeviceAdminService(
 
             if (certificate.Issuer == issuer.Name)
             {
-                await issuer.RevokeAsync(certificate, cancellationToken);
+                await issuer.RevokeAsync(certificate, cancellationToken).ConfigureAwait(false);
             }
 
             certificate.RevokedAt = now;
-            await certificates.UpdateAsync(certificate, cancellationToken);
-            await AuditAsync(deviceId, actor, AuditEventTypes.CertificateRevoked, $"Serial {certificate.SerialNumber} (device deleted).", cancellationToken);
+            await certificates.UpdateAsync(certificate, cancellationToken).ConfigureAwait(false);
+            await AuditAsync(deviceId, actor, AuditEventTypes.CertificateRevoked, $"Serial {certificate.SerialNumber} (device deleted).", cancellationToken).ConfigureAwait(false);
         }
 
-        if (!await devices.DeleteAsync(deviceId, cancellationToken))
+        if (!await devices.DeleteAsync(deviceId, cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
 
-        await AuditAsync(deviceId, actor, AuditEventTypes.DeviceDeleted, null, cancellationToken);
+        await AuditAsync(deviceId, actor, AuditEventTypes.DeviceDeleted, null, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
@@ -216,9 +216,9 @@ internal sealed class DeviceAdminService(
     public async Task<FleetStatistics> GetStatisticsAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var byStatus = await devices.CountByStatusAsync(cancellationToken);
-        var in7 = await certificates.CountCurrentExpiringAsync(now.AddDays(7), cancellationToken);
-        var in30 = await certificates.CountCurrentExpiringAsync(now.AddDays(30), cancellationToken);
+        var byStatus = await devices.CountByStatusAsync(cancellationToken).ConfigureAwait(false);
+        var in7 = await certificates.CountCurrentExpiringAsync(now.AddDays(7), cancellationToken).ConfigureAwait(false);
+        var in30 = await certificates.CountCurrentExpiringAsync(now.AddDays(30), cancellationToken).ConfigureAwait(false);
         return new FleetStatistics(byStatus, in7, in30);
     }
 
@@ -229,7 +229,7 @@ internal sealed class DeviceAdminService(
         {
             DeviceId = deviceId,
             Hostname = DeviceNames.Hostname(deviceId, _options.BaseDomain),
-            SecretHash = await hasher.HashAsync(secret, cancellationToken),
+            SecretHash = await hasher.HashAsync(secret, cancellationToken).ConfigureAwait(false),
             Status = DeviceStatus.Pending,
             CreatedAt = time.GetUtcNow(),
             Labels = labels is null ? new Dictionary<string, string>(StringComparer.Ordinal) : new Dictionary<string, string>(labels, StringComparer.Ordinal),
@@ -241,16 +241,16 @@ internal sealed class DeviceAdminService(
     {
         for (var attempt = 1; ; attempt++)
         {
-            var device = await devices.FindAsync(deviceId, cancellationToken);
+            var device = await devices.FindAsync(deviceId, cancellationToken).ConfigureAwait(false);
             if (device is null)
             {
                 return false;
             }
 
-            await change(device);
+            await change(device).ConfigureAwait(false);
             try
             {
-                await devices.UpdateAsync(device, cancellationToken);
+                await devices.UpdateAsync(device, cancellationToken).ConfigureAwait(false);
                 return true;
             }
             catch (ConcurrencyConflictException) when (attempt < 5)

@@ -56,8 +56,8 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
             return Invalid("hostname is required.");
         }
 
-        var device = await _devices.FindAsync(request.DeviceId, cancellationToken);
-        if (!await _hasher.VerifyAsync(request.Secret, device?.SecretHash, cancellationToken) || device is null)
+        var device = await _devices.FindAsync(request.DeviceId, cancellationToken).ConfigureAwait(false);
+        if (!await _hasher.VerifyAsync(request.Secret, device?.SecretHash, cancellationToken).ConfigureAwait(false) || device is null)
         {
             Log.AuthenticationFailed(_logger, request.DeviceId);
             return new ProvisioningResult(ProvisioningOutcome.Unauthorized);
@@ -85,15 +85,15 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
         }
 
         var now = _time.GetUtcNow();
-        var current = device.CurrentCertificateId is { } id ? await _certificates.FindAsync(id, cancellationToken) : null;
+        var current = device.CurrentCertificateId is { } id ? await _certificates.FindAsync(id, cancellationToken).ConfigureAwait(false) : null;
         if (current is not null && CanServe(current, deviceCsr, now))
         {
-            await TouchAsync(device, now, cancellationToken);
+            await TouchAsync(device, now, cancellationToken).ConfigureAwait(false);
             _metrics.Served();
             return new ProvisioningResult(ProvisioningOutcome.Current, ToProvisioned(device, current, privateKeyPem: null));
         }
 
-        return await IssueAsync(device, deviceCsr, cancellationToken);
+        return await IssueAsync(device, deviceCsr, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -122,7 +122,7 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
         IssuanceOutcome outcome;
         try
         {
-            outcome = await issuance.WaitAsync(_options.IssuanceWaitBudget, _time, cancellationToken);
+            outcome = await issuance.WaitAsync(_options.IssuanceWaitBudget, _time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -205,7 +205,7 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
         device.LastSeenAt = now;
         try
         {
-            await _devices.UpdateAsync(device, cancellationToken);
+            await _devices.UpdateAsync(device, cancellationToken).ConfigureAwait(false);
         }
         catch (ConcurrencyConflictException)
         {

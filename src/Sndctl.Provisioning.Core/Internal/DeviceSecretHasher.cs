@@ -21,7 +21,7 @@ internal sealed class DeviceSecretHasher(IServiceScopeFactory scopes, IDataProte
 
     public async ValueTask<byte[]> HashAsync(string secret, CancellationToken cancellationToken)
     {
-        var key = _key ?? await LoadKeyAsync(cancellationToken);
+        var key = _key ?? await LoadKeyAsync(cancellationToken).ConfigureAwait(false);
         return Hash(key, secret);
     }
 
@@ -31,7 +31,7 @@ internal sealed class DeviceSecretHasher(IServiceScopeFactory scopes, IDataProte
     /// </summary>
     public async ValueTask<bool> VerifyAsync(string? secret, byte[]? expectedHash, CancellationToken cancellationToken)
     {
-        var key = _key ?? await LoadKeyAsync(cancellationToken);
+        var key = _key ?? await LoadKeyAsync(cancellationToken).ConfigureAwait(false);
         var actual = Hash(key, secret ?? string.Empty);
         var matches = CryptographicOperations.FixedTimeEquals(actual, expectedHash ?? s_dummyHash);
         return matches && expectedHash is not null && secret is not null;
@@ -51,7 +51,7 @@ internal sealed class DeviceSecretHasher(IServiceScopeFactory scopes, IDataProte
 
     private async Task<byte[]> LoadKeyAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_key is not null)
@@ -60,10 +60,11 @@ internal sealed class DeviceSecretHasher(IServiceScopeFactory scopes, IDataProte
             }
 
             // The store is scoped (it may be an EF DbContext); this hasher is a singleton.
-            await using var scope = scopes.CreateAsyncScope();
+            var scope = scopes.CreateAsyncScope();
+            await using var scopeDisposal = scope.ConfigureAwait(false);
             var state = scope.ServiceProvider.GetRequiredService<IIssuerStateStore>();
             var candidate = _protector.Protect(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-            var stored = await state.GetOrAddAsync(StateKey, candidate, cancellationToken);
+            var stored = await state.GetOrAddAsync(StateKey, candidate, cancellationToken).ConfigureAwait(false);
             return _key = Convert.FromBase64String(_protector.Unprotect(stored));
         }
         finally

@@ -63,7 +63,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
     {
         try
         {
-            completion.SetResult(await IssueCoreAsync(deviceId, hostname, deviceCsr));
+            completion.SetResult(await IssueCoreAsync(deviceId, hostname, deviceCsr).ConfigureAwait(false));
         }
         catch (Exception ex)
         {
@@ -85,10 +85,12 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         timeout.CancelAfter(options.IssuanceTimeout);
         var cancellationToken = timeout.Token;
 
-        await using var scope = _scopes.CreateAsyncScope();
+        var scope = _scopes.CreateAsyncScope();
+
+        await using var scopeDisposal = scope.ConfigureAwait(false);
         var services = scope.ServiceProvider;
         var leases = services.GetRequiredService<IIssuanceLeaseStore>();
-        if (!await leases.TryAcquireAsync(deviceId, _holder, options.IssuanceLeaseDuration, cancellationToken))
+        if (!await leases.TryAcquireAsync(deviceId, _holder, options.IssuanceLeaseDuration, cancellationToken).ConfigureAwait(false))
         {
             Log.LeaseHeldElsewhere(_logger, deviceId);
             return IssuanceOutcome.HeldElsewhere;
@@ -102,9 +104,9 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         {
             var devices = services.GetRequiredService<IDeviceStore>();
             var certificates = services.GetRequiredService<ICertificateStore>();
-            var device = await devices.FindAsync(deviceId, cancellationToken)
+            var device = await devices.FindAsync(deviceId, cancellationToken).ConfigureAwait(false)
                 ?? throw new CertificateIssuanceException($"Device '{deviceId}' was deleted during issuance.");
-            var current = device.CurrentCertificateId is { } currentId ? await certificates.FindAsync(currentId, cancellationToken) : null;
+            var current = device.CurrentCertificateId is { } currentId ? await certificates.FindAsync(currentId, cancellationToken).ConfigureAwait(false) : null;
             if (current is not null && DeviceProvisioningService.CanServe(current, deviceCsr, _time.GetUtcNow()))
             {
                 // The caller read the device before another issuance stored this certificate.
@@ -118,7 +120,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             if (early)
             {
                 var since = now - options.DeviceIssuanceWindow;
-                var recent = await certificates.ListEarlyReissuesAsync(deviceId, since, cancellationToken);
+                var recent = await certificates.ListEarlyReissuesAsync(deviceId, since, cancellationToken).ConfigureAwait(false);
                 if (recent.Count >= options.DeviceIssuanceLimit)
                 {
                     Log.IssuanceLimited(_logger, deviceId, recent.Count);
@@ -141,7 +143,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                     .PublicKey.ExportSubjectPublicKeyInfo();
             }
 
-            var issued = await issuer.IssueAsync(new CertificateIssueRequest(hostname, csr, current), cancellationToken);
+            var issued = await issuer.IssueAsync(new CertificateIssueRequest(hostname, csr, current), cancellationToken).ConfigureAwait(false);
             var record = IssuedChain.ToDeviceCertificate(
                 issued,
                 deviceId,
@@ -153,12 +155,12 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                 _time.GetUtcNow(),
                 early);
 
-            await certificates.AddAsync(record, cancellationToken);
-            if (await AttachToDeviceAsync(devices, device, record, cancellationToken) is { } refusal)
+            await certificates.AddAsync(record, cancellationToken).ConfigureAwait(false);
+            if (await AttachToDeviceAsync(devices, device, record, cancellationToken).ConfigureAwait(false) is { } refusal)
             {
                 // Disabled or deleted while the CA worked: the certificate is never handed out, and
                 // revoked so that nobody holding it (nobody should) is trusted.
-                await RevokeUnwantedAsync(services, issuer, certificates, record, refusal);
+                await RevokeUnwantedAsync(services, issuer, certificates, record, refusal).ConfigureAwait(false);
                 return IssuanceOutcome.Refused(refusal);
             }
 
@@ -171,7 +173,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                     Type = AuditEventTypes.CertificateIssued,
                     Details = $"{issuer.Name} serial {record.SerialNumber}, valid until {record.NotAfter:O}",
                 },
-                cancellationToken);
+                cancellationToken).ConfigureAwait(false);
 
             _metrics.Issued(issuer.Name, Stopwatch.GetElapsedTime(started));
             Log.Issued(_logger, deviceId, record.SerialNumber, record.NotAfter);
@@ -182,7 +184,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             _metrics.Failed(issuer.Name);
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             Log.IssuanceFailed(_logger, deviceId, ex);
-            await RecordFailureAsync(services, deviceId, ex);
+            await RecordFailureAsync(services, deviceId, ex).ConfigureAwait(false);
             if (ex is OperationCanceledException && !_shutdown.IsCancellationRequested)
             {
                 throw new CertificateAuthorityUnavailableException(
@@ -195,7 +197,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         {
             try
             {
-                await leases.ReleaseAsync(deviceId, _holder, CancellationToken.None);
+                await leases.ReleaseAsync(deviceId, _holder, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -226,14 +228,14 @@ internal sealed partial class IssuanceCoordinator : IDisposable
 
             try
             {
-                await devices.UpdateAsync(device, cancellationToken);
+                await devices.UpdateAsync(device, cancellationToken).ConfigureAwait(false);
                 return null;
             }
             catch (ConcurrencyConflictException) when (attempt < 5)
             {
                 // An admin (disable, rotate, delete) or last-seen update raced us: read it again and
                 // apply ours on top of theirs, unless theirs ended the device.
-                var fresh = await devices.FindAsync(device.DeviceId, cancellationToken);
+                var fresh = await devices.FindAsync(device.DeviceId, cancellationToken).ConfigureAwait(false);
                 if (fresh is null)
                 {
                     return ProvisioningOutcome.Unauthorized;
@@ -249,7 +251,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         var why = refusal == ProvisioningOutcome.Disabled ? "disabled" : "deleted";
         try
         {
-            await issuer.RevokeAsync(record, CancellationToken.None);
+            await issuer.RevokeAsync(record, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -259,7 +261,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         try
         {
             record.RevokedAt = _time.GetUtcNow();
-            await certificates.UpdateAsync(record, CancellationToken.None);
+            await certificates.UpdateAsync(record, CancellationToken.None).ConfigureAwait(false);
             await services.GetRequiredService<IAuditEventStore>().AppendAsync(
                 new AuditEvent
                 {
@@ -269,7 +271,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                     Type = AuditEventTypes.CertificateRevoked,
                     Details = $"Serial {record.SerialNumber}: issued after the device was {why}, never handed out.",
                 },
-                CancellationToken.None);
+                CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -292,7 +294,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                     Type = AuditEventTypes.CertificateFailed,
                     Details = exception is OperationCanceledException ? "Timed out." : exception.Message,
                 },
-                CancellationToken.None);
+                CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -8,7 +8,7 @@ internal sealed class RequiredSeamsValidator(IServiceProviderIsService services)
 {
     private static readonly (Type Seam, string Fix)[] s_required =
     [
-        (typeof(ICertificateIssuer), "call UsePrivateCa() or UseAcme(...) on the builder returned by AddDeviceProvisioning()"),
+        (typeof(ICertificateIssuer), "call UsePrivateCaIssuer() or UseAcme(...) on the builder returned by AddDeviceProvisioning()"),
         (typeof(IDeviceStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
         (typeof(ICertificateStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
         (typeof(IAuditEventStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),

@@ -16,32 +16,3 @@ public interface ICertificateIssuer
     /// <summary>Revokes a certificate this issuer issued.</summary>
     Task RevokeAsync(DeviceCertificate certificate, CancellationToken cancellationToken);
 }
-
-/// <summary>What a device needs a certificate for.</summary>
-/// <param name="Hostname">The device hostname; the only name the certificate may carry.</param>
-/// <param name="CertificateSigningRequest">A DER PKCS#10 request for <paramref name="Hostname"/>.</param>
-/// <param name="Replaces">The certificate being renewed, if any (ACME ARI <c>replaces</c>).</param>
-public sealed record CertificateIssueRequest(string Hostname, ReadOnlyMemory<byte> CertificateSigningRequest, DeviceCertificate? Replaces);
-
-/// <summary>The issuer's answer.</summary>
-/// <param name="CertificatePem">PEM: the leaf first, then the intermediates.</param>
-/// <param name="RenewAfter">A renewal time suggested by the CA (ACME ARI); <see langword="null"/> to use the default window.</param>
-public sealed record IssuedCertificate(string CertificatePem, DateTimeOffset? RenewAfter = null);
-
-/// <summary>The CA cannot issue right now (unreachable, overloaded or rate limited); try again later.</summary>
-public class CertificateAuthorityUnavailableException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    public CertificateAuthorityUnavailableException(string message, TimeSpan? retryAfter = null, Exception? innerException = null)
-        : base(message, innerException) => RetryAfter = retryAfter;
-
-    /// <summary>When the CA said to come back, if it said.</summary>
-    public TimeSpan? RetryAfter { get; }
-}
-
-/// <summary>The CA refused to issue for a reason that waiting will not fix.</summary>
-public class CertificateIssuanceException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    public CertificateIssuanceException(string message, Exception? innerException = null) : base(message, innerException) { }
-}

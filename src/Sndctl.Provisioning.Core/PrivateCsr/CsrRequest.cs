@@ -60,26 +60,3 @@ public sealed class CsrRequest
     /// <summary>Changes on every save; a stale copy cannot overwrite a newer decision.</summary>
     public Guid ConcurrencyStamp { get; set; } = Guid.NewGuid();
 }
-
-/// <summary>The two kinds of private-IP certificate, each issued by its own intermediate.</summary>
-public enum CsrCertificateType
-{
-    /// <summary><c>webhook</c>: a local webhook receiver.</summary>
-    Webhook = 0,
-
-    /// <summary><c>private_server</c>: a server on a private network.</summary>
-    PrivateServer = 1,
-}
-
-/// <summary>States of a CSR request: <c>pending</c> → <c>approved</c> | <c>denied</c>.</summary>
-public enum CsrRequestStatus
-{
-    /// <summary>Waiting for an admin (manual approval).</summary>
-    Pending = 0,
-
-    /// <summary>Signed; the certificate is available.</summary>
-    Approved = 1,
-
-    /// <summary>Refused, with the reason in <see cref="CsrRequest.Message"/>.</summary>
-    Denied = 2,
-}

@@ -6,12 +6,6 @@ internal sealed record CaMaterial(string RootCertificatePem, string? ProtectedRo
 /// <summary>A CSR intermediate as kept in the issuer-state store.</summary>
 internal sealed record CsrIssuerMaterial(string CertificatePem, string ProtectedKey);
 
-/// <summary>The private CA cannot serve a request (missing key material); answered 503.</summary>
-internal sealed class PrivateCaUnavailableException(string message) : Exception(message);
-
-/// <summary>Too many requests of one client network wait for an admin; answered 429.</summary>
-internal sealed class TooManyPendingException(string message) : Exception(message);
-
 /// <summary>The wire names of the CSR certificate types.</summary>
 internal static class CsrTypes
 {

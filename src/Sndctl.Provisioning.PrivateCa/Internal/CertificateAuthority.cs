@@ -29,16 +29,16 @@ internal sealed partial class CertificateAuthority(
     private readonly LoadedCa?[] _csrIssuers = new LoadedCa?[2];
 
     public async ValueTask<LoadedCa> GetAsync(CancellationToken cancellationToken)
-        => _loaded ?? await LoadAsync(cancellationToken);
+        => _loaded ?? await LoadAsync(cancellationToken).ConfigureAwait(false);
 
     private async Task<LoadedCa> LoadAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             return _loaded ??= options.Value.RootCertificateFile is { Length: > 0 }
                 ? LoadFromFiles(options.Value)
-                : await LoadFromStoreAsync(cancellationToken);
+                : await LoadFromStoreAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -69,9 +69,10 @@ internal sealed partial class CertificateAuthority(
 
     private async Task<LoadedCa> LoadFromStoreAsync(CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
+        var scope = scopes.CreateAsyncScope();
+        await using var scopeDisposal = scope.ConfigureAwait(false);
         var state = scope.ServiceProvider.GetRequiredService<IIssuerStateStore>();
-        var json = await state.GetAsync(StateKey, cancellationToken);
+        var json = await state.GetAsync(StateKey, cancellationToken).ConfigureAwait(false);
         if (json is null)
         {
             var o = options.Value;
@@ -84,7 +85,7 @@ internal sealed partial class CertificateAuthority(
                     _protector.Protect(CaCertificates.ExportPrivateKeyPem(rootKey)),
                     issuer.ExportCertificatePem(),
                     _protector.Protect(CaCertificates.ExportPrivateKeyPem(issuerKey)));
-                json = await state.GetOrAddAsync(StateKey, JsonSerializer.Serialize(candidate), cancellationToken);
+                json = await state.GetOrAddAsync(StateKey, JsonSerializer.Serialize(candidate), cancellationToken).ConfigureAwait(false);
                 Log.Generated(logger, root.Subject, root.GetCertHashString(HashAlgorithmName.SHA256));
             }
         }
@@ -102,14 +103,14 @@ internal sealed partial class CertificateAuthority(
     /// The intermediate that signs private-IP CSRs of <paramref name="type"/>: name-constrained to the
     /// private ranges, made once under the root (the first instance stores it, every instance uses it).
     /// </summary>
-    /// <exception cref="PrivateCaUnavailableException">The root key is not available to make it.</exception>
+    /// <exception cref="CertificateAuthorityUnavailableException">The root key is not available to make it.</exception>
     public async ValueTask<LoadedCa> GetCsrIssuerAsync(CsrCertificateType type, CancellationToken cancellationToken)
-        => _csrIssuers[(int)type] ?? await LoadCsrIssuerAsync(type, cancellationToken);
+        => _csrIssuers[(int)type] ?? await LoadCsrIssuerAsync(type, cancellationToken).ConfigureAwait(false);
 
     private async Task<LoadedCa> LoadCsrIssuerAsync(CsrCertificateType type, CancellationToken cancellationToken)
     {
-        var ca = await GetAsync(cancellationToken);
-        await _gate.WaitAsync(cancellationToken);
+        var ca = await GetAsync(cancellationToken).ConfigureAwait(false);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_csrIssuers[(int)type] is { } loaded)
@@ -117,20 +118,22 @@ internal sealed partial class CertificateAuthority(
                 return loaded;
             }
 
-            await using var scope = scopes.CreateAsyncScope();
+            var scope = scopes.CreateAsyncScope();
+
+            await using var scopeDisposal = scope.ConfigureAwait(false);
             var state = scope.ServiceProvider.GetRequiredService<IIssuerStateStore>();
             var key = $"{StateKey}/csr/{CsrTypes.Name(type)}";
-            var json = await state.GetAsync(key, cancellationToken);
+            var json = await state.GetAsync(key, cancellationToken).ConfigureAwait(false);
             if (json is null)
             {
-                using var rootKey = await RootKeyAsync(state, cancellationToken);
+                using var rootKey = await RootKeyAsync(state, cancellationToken).ConfigureAwait(false);
                 var name = type == CsrCertificateType.Webhook ? "Sndctl Provisioning Webhook CA" : "Sndctl Provisioning Private Server CA";
                 var (certificate, issuerKey) = CaCertificates.CreateIntermediate(ca.Root, rootKey, name, options.Value.KeyAlgorithm, time.GetUtcNow(), [CaCertificates.PrivateIpNameConstraints()]);
                 using (certificate)
                 using (issuerKey)
                 {
                     var candidate = new CsrIssuerMaterial(certificate.ExportCertificatePem(), _protector.Protect(CaCertificates.ExportPrivateKeyPem(issuerKey)));
-                    json = await state.GetOrAddAsync(key, JsonSerializer.Serialize(candidate), cancellationToken);
+                    json = await state.GetOrAddAsync(key, JsonSerializer.Serialize(candidate), cancellationToken).ConfigureAwait(false);
                     Log.GeneratedCsrIssuer(logger, certificate.Subject);
                 }
             }
@@ -155,14 +158,14 @@ internal sealed partial class CertificateAuthority(
         if (o.RootCertificateFile is { Length: > 0 })
         {
             return o.RootKeyFile is { Length: > 0 } file
-                ? CaCertificates.ImportPrivateKeyPem(await File.ReadAllTextAsync(file, cancellationToken))
-                : throw new PrivateCaUnavailableException("The private CA was loaded from files without Provisioning:PrivateCa:RootKeyFile, so the CSR intermediates cannot be made: set RootKeyFile once (they are then kept in the database).");
+                ? CaCertificates.ImportPrivateKeyPem(await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false))
+                : throw new CertificateAuthorityUnavailableException("The private CA was loaded from files without Provisioning:PrivateCa:RootKeyFile, so the CSR intermediates cannot be made: set RootKeyFile once (they are then kept in the database).");
         }
 
-        var material = await StoredMaterialAsync(state, cancellationToken);
+        var material = await StoredMaterialAsync(state, cancellationToken).ConfigureAwait(false);
         return material.ProtectedRootKey is { } protectedKey
             ? CaCertificates.ImportPrivateKeyPem(_protector.Unprotect(protectedKey))
-            : throw new PrivateCaUnavailableException("The private CA's root key is kept offline (exported and removed from the database), so a missing CSR intermediate cannot be made: set Provisioning:PrivateCa:RootKeyFile to the exported key once.");
+            : throw new CertificateAuthorityUnavailableException("The private CA's root key is kept offline (exported and removed from the database), so a missing CSR intermediate cannot be made: set Provisioning:PrivateCa:RootKeyFile to the exported key once.");
     }
 
     /// <summary>
@@ -173,14 +176,15 @@ internal sealed partial class CertificateAuthority(
     {
         if (options.Value.RootCertificateFile is { Length: > 0 })
         {
-            throw new PrivateCaUnavailableException("This private CA is loaded from files: its root key is wherever RootKeyFile points, not in the database.");
+            throw new CertificateAuthorityUnavailableException("This private CA is loaded from files: its root key is wherever RootKeyFile points, not in the database.");
         }
 
-        await GetAsync(cancellationToken);
-        await GetCsrIssuerAsync(CsrCertificateType.Webhook, cancellationToken);
-        await GetCsrIssuerAsync(CsrCertificateType.PrivateServer, cancellationToken);
-        await using var scope = scopes.CreateAsyncScope();
-        var material = await StoredMaterialAsync(scope.ServiceProvider.GetRequiredService<IIssuerStateStore>(), cancellationToken);
+        await GetAsync(cancellationToken).ConfigureAwait(false);
+        await GetCsrIssuerAsync(CsrCertificateType.Webhook, cancellationToken).ConfigureAwait(false);
+        await GetCsrIssuerAsync(CsrCertificateType.PrivateServer, cancellationToken).ConfigureAwait(false);
+        var scope = scopes.CreateAsyncScope();
+        await using var scopeDisposal = scope.ConfigureAwait(false);
+        var material = await StoredMaterialAsync(scope.ServiceProvider.GetRequiredService<IIssuerStateStore>(), cancellationToken).ConfigureAwait(false);
         return _protector.Unprotect(RootKeyOf(material));
     }
 
@@ -190,28 +194,29 @@ internal sealed partial class CertificateAuthority(
     /// </summary>
     public async Task RemoveRootKeyAsync(string exportedPem, CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
+        var scope = scopes.CreateAsyncScope();
+        await using var scopeDisposal = scope.ConfigureAwait(false);
         var state = scope.ServiceProvider.GetRequiredService<IIssuerStateStore>();
-        var material = await StoredMaterialAsync(state, cancellationToken);
+        var material = await StoredMaterialAsync(state, cancellationToken).ConfigureAwait(false);
         using var exported = CaCertificates.ImportPrivateKeyPem(exportedPem);
         using var stored = CaCertificates.ImportPrivateKeyPem(_protector.Unprotect(RootKeyOf(material)));
         if (!exported.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(stored.ExportSubjectPublicKeyInfo()))
         {
-            throw new PrivateCaUnavailableException("The key given is not the stored root key; nothing was removed.");
+            throw new CertificateAuthorityUnavailableException("The key given is not the stored root key; nothing was removed.");
         }
 
-        await state.SetAsync(StateKey, JsonSerializer.Serialize(material with { ProtectedRootKey = null }), cancellationToken);
+        await state.SetAsync(StateKey, JsonSerializer.Serialize(material with { ProtectedRootKey = null }), cancellationToken).ConfigureAwait(false);
         Log.RootKeyRemoved(logger);
     }
 
     private static async Task<CaMaterial> StoredMaterialAsync(IIssuerStateStore state, CancellationToken cancellationToken)
     {
-        var json = await state.GetAsync(StateKey, cancellationToken) ?? throw new InvalidOperationException("The private CA is not stored.");
+        var json = await state.GetAsync(StateKey, cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("The private CA is not stored.");
         return JsonSerializer.Deserialize<CaMaterial>(json) ?? throw new InvalidOperationException("The stored private CA is unreadable.");
     }
 
     private static string RootKeyOf(CaMaterial material)
-        => material.ProtectedRootKey ?? throw new PrivateCaUnavailableException("The root key was removed from the database already; it is wherever it was exported to.");
+        => material.ProtectedRootKey ?? throw new CertificateAuthorityUnavailableException("The root key was removed from the database already; it is wherever it was exported to.");
 
     public void Dispose()
     {

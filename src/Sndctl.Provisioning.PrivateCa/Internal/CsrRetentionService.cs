@@ -47,7 +47,8 @@ internal sealed partial class CsrRetentionService(
     {
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
+            var scope = scopes.CreateAsyncScope();
+            await using var scopeDisposal = scope.ConfigureAwait(false);
             var cutoff = time.GetUtcNow() - options.CurrentValue.DeniedRetention;
             var purged = await scope.ServiceProvider.GetRequiredService<ICsrRequestStore>().PurgeDeniedAsync(cutoff, cancellationToken).ConfigureAwait(false);
             if (purged > 0)

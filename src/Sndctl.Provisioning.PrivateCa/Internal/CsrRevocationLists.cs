@@ -32,7 +32,7 @@ internal sealed class CsrRevocationLists(IServiceScopeFactory scopes, Certificat
     public Task<byte[]> GetAsync(CsrCertificateType type, CancellationToken cancellationToken)
         => GetCachedAsync(
             (int)type,
-            async ct => await authority.GetCsrIssuerAsync(type, ct),
+            async ct => await authority.GetCsrIssuerAsync(type, ct).ConfigureAwait(false),
             (services, _, ct) => services.GetRequiredService<ICsrRequestStore>().ListRevokedAsync(type, ct),
             cancellationToken);
 
@@ -40,7 +40,7 @@ internal sealed class CsrRevocationLists(IServiceScopeFactory scopes, Certificat
     public Task<byte[]> GetDevicesAsync(CancellationToken cancellationToken)
         => GetCachedAsync(
             DevicesSlot,
-            async ct => await authority.GetAsync(ct),
+            async ct => await authority.GetAsync(ct).ConfigureAwait(false),
             (services, now, ct) => services.GetRequiredService<ICertificateStore>().ListRevokedAsync(PrivateCaCertificateIssuer.IssuerName, now, ct),
             cancellationToken);
 
@@ -56,10 +56,11 @@ internal sealed class CsrRevocationLists(IServiceScopeFactory scopes, Certificat
             return cached.Der;
         }
 
-        var ca = await signer(cancellationToken);
-        await using var scope = scopes.CreateAsyncScope();
+        var ca = await signer(cancellationToken).ConfigureAwait(false);
+        var scope = scopes.CreateAsyncScope();
+        await using var scopeDisposal = scope.ConfigureAwait(false);
         var builder = new CertificateRevocationListBuilder();
-        foreach (var (serial, revokedAt) in await revoked(scope.ServiceProvider, now, cancellationToken))
+        foreach (var (serial, revokedAt) in await revoked(scope.ServiceProvider, now, cancellationToken).ConfigureAwait(false))
         {
             builder.AddEntry(Convert.FromHexString(serial), revokedAt);
         }

@@ -14,7 +14,7 @@ internal sealed class PrivateCaCertificateIssuer(CertificateAuthority authority,
 
     public async Task<IssuedCertificate> IssueAsync(CertificateIssueRequest request, CancellationToken cancellationToken)
     {
-        var ca = await authority.GetAsync(cancellationToken);
+        var ca = await authority.GetAsync(cancellationToken).ConfigureAwait(false);
         if (ca.PermittedDnsNames is { } permitted && !permitted.Any(p => request.Hostname.Equals(p, StringComparison.OrdinalIgnoreCase) || request.Hostname.EndsWith("." + p, StringComparison.OrdinalIgnoreCase)))
         {
             // Signing anyway would hand out a certificate that fails every relying party's path check.

@@ -9,7 +9,7 @@ internal sealed class PrivateCaHealthCheck(CertificateAuthority authority) : IHe
     {
         try
         {
-            var ca = await authority.GetAsync(cancellationToken);
+            var ca = await authority.GetAsync(cancellationToken).ConfigureAwait(false);
             return HealthCheckResult.Healthy($"Private CA '{ca.Issuer.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, false)}'.");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

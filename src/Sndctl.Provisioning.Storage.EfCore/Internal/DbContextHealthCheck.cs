@@ -10,9 +10,10 @@ internal sealed class DbContextHealthCheck<TContext>(IServiceScopeFactory scopes
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        await using var scope = scopes.CreateAsyncScope();
+        var scope = scopes.CreateAsyncScope();
+        await using var scopeDisposal = scope.ConfigureAwait(false);
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
-        return await db.Database.CanConnectAsync(cancellationToken)
+        return await db.Database.CanConnectAsync(cancellationToken).ConfigureAwait(false)
             ? HealthCheckResult.Healthy()
             : HealthCheckResult.Unhealthy("The database cannot be reached.");
     }

@@ -17,8 +17,8 @@ internal sealed class EfAuditEventStore<TContext>(TContext context) : IAuditEven
             events = events.Where(e => e.DeviceId == deviceId);
         }
 
-        var total = await events.CountAsync(cancellationToken);
-        var items = await events.OrderByDescending(e => e.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
+        var total = await events.CountAsync(cancellationToken).ConfigureAwait(false);
+        var items = await events.OrderByDescending(e => e.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken).ConfigureAwait(false);
         return new Page<AuditEvent>(items, total, page, pageSize);
     }
 }

@@ -14,14 +14,14 @@ internal sealed class EfCertificateStore<TContext>(TContext context) : ICertific
     public async Task<IReadOnlyDictionary<Guid, DeviceCertificate>> FindManyAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
     {
         var list = ids.ToList();
-        return await Certificates.AsNoTracking().Where(c => list.Contains(c.Id)).ToDictionaryAsync(c => c.Id, cancellationToken);
+        return await Certificates.AsNoTracking().Where(c => list.Contains(c.Id)).ToDictionaryAsync(c => c.Id, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<DeviceCertificate>> ListByDeviceAsync(string deviceId, CancellationToken cancellationToken)
         => await Certificates.AsNoTracking()
             .Where(c => c.DeviceId == deviceId)
             .OrderByDescending(c => c.IssuedAt)
-            .ToListAsync(cancellationToken);
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
 
     public Task AddAsync(DeviceCertificate certificate, CancellationToken cancellationToken)
         => context.AddDetachedAsync(certificate, cancellationToken);
@@ -34,14 +34,14 @@ internal sealed class EfCertificateStore<TContext>(TContext context) : ICertific
             .Where(c => c.DeviceId == deviceId && c.EarlyReissue && c.IssuedAt >= since)
             .OrderBy(c => c.IssuedAt)
             .Select(c => c.IssuedAt)
-            .ToListAsync(cancellationToken);
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
 
     public async Task<IReadOnlyList<(string SerialNumber, DateTimeOffset RevokedAt)>> ListRevokedAsync(string issuer, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var revoked = await Certificates.AsNoTracking()
             .Where(c => c.Issuer == issuer && c.RevokedAt != null && c.NotAfter > now)
             .Select(c => new { c.SerialNumber, c.RevokedAt })
-            .ToListAsync(cancellationToken);
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
         return [.. revoked.Select(r => (r.SerialNumber, r.RevokedAt!.Value))];
     }
 

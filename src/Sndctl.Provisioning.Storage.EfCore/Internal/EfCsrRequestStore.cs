@@ -22,13 +22,13 @@ internal sealed class EfCsrRequestStore<TContext>(TContext context) : ICsrReques
             requests = requests.Where(r => r.Status == wanted);
         }
 
-        var total = await requests.CountAsync(cancellationToken);
-        var items = await requests.OrderByDescending(r => r.SubmittedAt).ThenBy(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
+        var total = await requests.CountAsync(cancellationToken).ConfigureAwait(false);
+        var items = await requests.OrderByDescending(r => r.SubmittedAt).ThenBy(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken).ConfigureAwait(false);
         return new Page<CsrRequest>(items, total, page, pageSize);
     }
 
     public async Task UpdateAsync(CsrRequest request, CancellationToken cancellationToken)
-        => request.ConcurrencyStamp = await context.UpdateStampedAsync(request, r => r.ConcurrencyStamp, $"CSR request {request.Id} was changed by someone else.", cancellationToken);
+        => request.ConcurrencyStamp = await context.UpdateStampedAsync(request, r => r.ConcurrencyStamp, $"CSR request {request.Id} was changed by someone else.", cancellationToken).ConfigureAwait(false);
 
     public Task<int> CountPendingAsync(string clientNetwork, CancellationToken cancellationToken)
         => Requests.CountAsync(r => r.ClientNetwork == clientNetwork && r.Status == CsrRequestStatus.Pending, cancellationToken);
@@ -41,7 +41,7 @@ internal sealed class EfCsrRequestStore<TContext>(TContext context) : ICsrReques
         var revoked = await Requests.AsNoTracking()
             .Where(r => r.Type == type && r.RevokedAt != null && r.SerialNumber != null)
             .Select(r => new { r.SerialNumber, r.RevokedAt })
-            .ToListAsync(cancellationToken);
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
         return [.. revoked.Select(r => (r.SerialNumber!, r.RevokedAt!.Value))];
     }
 }

@@ -14,7 +14,7 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
     public async Task CreateAsync(IReadOnlyCollection<Device> devices, CancellationToken cancellationToken)
     {
         var ids = devices.Select(d => d.DeviceId).ToList();
-        if (await Devices.AnyAsync(d => ids.Contains(d.DeviceId), cancellationToken))
+        if (await Devices.AnyAsync(d => ids.Contains(d.DeviceId), cancellationToken).ConfigureAwait(false))
         {
             throw new DuplicateDeviceException(DuplicateMessage(devices.Count));
         }
@@ -22,12 +22,12 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         Devices.AddRange(devices);
         try
         {
-            await context.SaveChangesAsync(cancellationToken);
+            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DbUpdateException ex)
         {
             // Lost a race with a concurrent insert of the same ID: report it as the duplicate it is.
-            if (await Devices.AnyAsync(d => ids.Contains(d.DeviceId), cancellationToken))
+            if (await Devices.AnyAsync(d => ids.Contains(d.DeviceId), cancellationToken).ConfigureAwait(false))
             {
                 throw new DuplicateDeviceException(DuplicateMessage(devices.Count), ex);
             }
@@ -45,16 +45,17 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
 
     public async Task<bool> DeleteAsync(string deviceId, CancellationToken cancellationToken)
     {
-        await using var transaction = context.Database.CurrentTransaction is null
-            ? await context.Database.BeginTransactionAsync(cancellationToken)
+        var transaction = context.Database.CurrentTransaction is null
+            ? await context.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false)
             : null;
+        await using var transactionDisposal = (transaction ?? (IAsyncDisposable)NoTransaction.Instance).ConfigureAwait(false);
         // Revoked certificates stay: their CA's revocation list is made from them.
-        await context.Set<DeviceCertificate>().Where(c => c.DeviceId == deviceId && c.RevokedAt == null).ExecuteDeleteAsync(cancellationToken);
-        await context.Set<IssuanceLease>().Where(l => l.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken);
-        var deleted = await Devices.Where(d => d.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken);
+        await context.Set<DeviceCertificate>().Where(c => c.DeviceId == deviceId && c.RevokedAt == null).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+        await context.Set<IssuanceLease>().Where(l => l.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+        var deleted = await Devices.Where(d => d.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
         if (transaction is not null)
         {
-            await transaction.CommitAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return deleted > 0;
@@ -75,11 +76,11 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
             devices = devices.Where(d => d.Hostname.Contains(search));
         }
 
-        var total = await devices.CountAsync(cancellationToken);
+        var total = await devices.CountAsync(cancellationToken).ConfigureAwait(false);
         var items = await Order(devices, query.Sort, query.Descending)
             .Skip((query.Page - 1) * query.PageSize)
             .Take(query.PageSize)
-            .ToListAsync(cancellationToken);
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
         return new Page<Device>(items, total, query.Page, query.PageSize);
     }
 
@@ -116,7 +117,7 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         var counts = await Devices
             .GroupBy(d => d.Status)
             .Select(g => new { Status = g.Key, Count = g.Count() })
-            .ToListAsync(cancellationToken);
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
         return Enum.GetValues<DeviceStatus>().ToDictionary(s => s, s => counts.FirstOrDefault(c => c.Status == s)?.Count ?? 0);
     }
 
@@ -133,7 +134,7 @@ internal static class DbContextExtensions
         context.Set<T>().Add(entity);
         try
         {
-            await context.SaveChangesAsync(cancellationToken);
+            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -155,7 +156,7 @@ internal static class DbContextExtensions
         property.CurrentValue = next;
         try
         {
-            await context.SaveChangesAsync(cancellationToken);
+            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
             return next;
         }
         catch (DbUpdateConcurrencyException ex)
@@ -177,4 +178,12 @@ internal static class DbContextExtensions
             context.Entry(entity).State = EntityState.Detached;
         }
     }
+}
+
+/// <summary>Stands in for the transaction when the caller's own is in progress: nothing to dispose.</summary>
+file sealed class NoTransaction : IAsyncDisposable
+{
+    public static readonly NoTransaction Instance = new();
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -9,11 +9,11 @@ internal sealed class EfIssuerStateStore<TContext>(TContext context, TimeProvide
     private DbSet<IssuerStateEntry> Entries => context.Set<IssuerStateEntry>();
 
     public async Task<string?> GetAsync(string key, CancellationToken cancellationToken)
-        => (await Entries.AsNoTracking().FirstOrDefaultAsync(e => e.Key == key, cancellationToken))?.Value;
+        => (await Entries.AsNoTracking().FirstOrDefaultAsync(e => e.Key == key, cancellationToken).ConfigureAwait(false))?.Value;
 
     public async Task<string> GetOrAddAsync(string key, string value, CancellationToken cancellationToken)
     {
-        if (await GetAsync(key, cancellationToken) is { } existing)
+        if (await GetAsync(key, cancellationToken).ConfigureAwait(false) is { } existing)
         {
             return existing;
         }
@@ -22,7 +22,7 @@ internal sealed class EfIssuerStateStore<TContext>(TContext context, TimeProvide
         Entries.Add(entry);
         try
         {
-            await context.SaveChangesAsync(cancellationToken);
+            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
             return value;
         }
         catch (DbUpdateException)
@@ -30,7 +30,7 @@ internal sealed class EfIssuerStateStore<TContext>(TContext context, TimeProvide
             context.Entry(entry).State = EntityState.Detached;
 
             // Another instance stored its value first; everyone uses that one.
-            return await GetAsync(key, cancellationToken) ?? throw new InvalidOperationException($"Storing issuer state '{key}' failed.");
+            return await GetAsync(key, cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException($"Storing issuer state '{key}' failed.");
         }
         finally
         {
@@ -42,10 +42,10 @@ internal sealed class EfIssuerStateStore<TContext>(TContext context, TimeProvide
     {
         var now = time.GetUtcNow();
         var updated = await Entries.Where(e => e.Key == key)
-            .ExecuteUpdateAsync(s => s.SetProperty(e => e.Value, value).SetProperty(e => e.UpdatedAt, now), cancellationToken);
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.Value, value).SetProperty(e => e.UpdatedAt, now), cancellationToken).ConfigureAwait(false);
         if (updated == 0)
         {
-            await GetOrAddAsync(key, value, cancellationToken);
+            await GetOrAddAsync(key, value, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -13,3 +13,11 @@ internal sealed class IssuanceLease
     public required string Holder { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
 }
+
+internal sealed class RateLimitCounter
+{
+    public required string Key { get; init; }
+
+    /// <summary>The generic cell-rate algorithm's theoretical arrival time, in Unix milliseconds.</summary>
+    public long TheoreticalArrival { get; set; }
+}

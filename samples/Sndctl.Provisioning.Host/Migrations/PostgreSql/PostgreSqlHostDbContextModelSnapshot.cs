@@ -322,6 +322,22 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
 
                     b.ToTable("ProvisioningIssuerState", (string)null);
                 });
+
+            modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.RateLimitCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<long>("TheoreticalArrival")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("TheoreticalArrival");
+
+                    b.ToTable("ProvisioningRateLimits", (string)null);
+                });
 #pragma warning restore 612, 618
         }
     }

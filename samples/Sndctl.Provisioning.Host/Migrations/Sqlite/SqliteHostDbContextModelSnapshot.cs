@@ -313,6 +313,22 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
 
                     b.ToTable("ProvisioningIssuerState", (string)null);
                 });
+
+            modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.RateLimitCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TheoreticalArrival")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("TheoreticalArrival");
+
+                    b.ToTable("ProvisioningRateLimits", (string)null);
+                });
 #pragma warning restore 612, 618
         }
     }

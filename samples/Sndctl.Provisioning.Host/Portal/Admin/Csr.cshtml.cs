@@ -1,12 +1,11 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Sndctl.Provisioning.Core;
-using Sndctl.Provisioning.PrivateCa;
 
 namespace Sndctl.Provisioning.Host.Portal;
 
 /// <summary>Private-IP CSR requests waiting for a decision (Provisioning:PrivateCa:Approval=Manual), and the latest decided.</summary>
-public sealed class CsrModel(ICsrRequestAdmin requests) : PageModel
+public sealed class CsrModel(ICsrService requests) : PageModel
 {
     public Page<CsrRequest> Pending { get; private set; } = null!;
 

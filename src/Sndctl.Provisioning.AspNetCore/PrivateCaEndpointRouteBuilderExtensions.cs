@@ -1,69 +1,60 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Sndctl.Provisioning.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Sndctl.Provisioning.PrivateCa;
-using Sndctl.Provisioning.PrivateCa.Internal;
+using Sndctl.Provisioning.AspNetCore.Internal;
+using Sndctl.Provisioning.AspNetCore.Internal.PrivateCa;
+using Sndctl.Provisioning.Core;
 
 namespace Microsoft.AspNetCore.Routing;
 
 /// <summary>Maps the private CA's HTTP endpoints.</summary>
 public static class PrivateCaEndpointRouteBuilderExtensions
 {
-    /// <summary>Content type of PEM answers.</summary>
-    public const string PemContentType = "application/x-pem-file";
-
     /// <summary>
     /// Maps the private CA under <c>/api/v1</c>: <c>GET ca/root.pem</c> (the root, for clients to embed),
-    /// the private-IP CSR service <c>POST csr</c> (rate limited per client address: call
-    /// <c>app.UseRateLimiter()</c>) and <c>GET csr/{request_id}</c>, and the CSR intermediates' CRLs
-    /// <c>GET ca/crl/{webhook|private_server}.crl</c>. Requires <c>UsePrivateCa()</c> and a CSR request store.
+    /// the CRLs <c>GET ca/crl/{devices|webhook|private_server}.crl</c>, and the private-IP CSR service
+    /// <c>POST csr</c> (limited per client address) and <c>GET csr/{request_id}</c>. Needs
+    /// <c>AddPrivateCsrService()</c> (and so a CSR request store); start-up fails with the missing call otherwise.
     /// </summary>
     public static RouteGroupBuilder MapPrivateCa(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        if (endpoints.ServiceProvider.GetService<CertificateAuthority>() is null)
+        var isService = endpoints.ServiceProvider.GetRequiredService<IServiceProviderIsService>();
+        if (!isService.IsService(typeof(IPrivateCaFiles)) || !isService.IsService(typeof(ICsrService)))
         {
-            throw new InvalidOperationException("MapPrivateCa() needs the private CA: call AddDeviceProvisioning(...).UsePrivateCa() first.");
+            throw new InvalidOperationException("MapPrivateCa() serves the private CSR service: call AddDeviceProvisioning(...).AddPrivateCsrService() first.");
+        }
+
+        if (!isService.IsService(typeof(ICsrRequestStore)) || !isService.IsService(typeof(IRateLimitStore)))
+        {
+            throw new InvalidOperationException("MapPrivateCa() needs a CSR request store and a rate-limit store for /api/v1/csr: call UseEntityFrameworkStores<TContext>() (or register ICsrRequestStore and IRateLimitStore).");
         }
 
         var group = endpoints.MapGroup("/api/v1");
         group.WithTags("Private CA");
-        group.MapGet("/ca/root.pem", async (CertificateAuthority authority, HttpContext context, CancellationToken cancellationToken) =>
-        {
-            var ca = await authority.GetAsync(cancellationToken);
-            context.Response.Headers.CacheControl = "public, max-age=3600";
-            return Results.Text(ca.RootPem, PemContentType);
-        })
-        .WithName("GetPrivateCaRoot")
-        .WithSummary("The private CA's root certificate (PEM).");
-
-        if (!endpoints.ServiceProvider.GetRequiredService<IServiceProviderIsService>().IsService(typeof(ICsrRequestStore)))
-        {
-            throw new InvalidOperationException("MapPrivateCa() needs a CSR request store for /api/v1/csr: call UseEntityFrameworkStores<TContext>() (or register an ICsrRequestStore).");
-        }
-
+        group.MapGet("/ca/root.pem", CsrEndpoints.RootAsync)
+            .WithName("GetPrivateCaRoot")
+            .WithSummary("The private CA's root certificate (PEM).")
+            .Produces<string>(StatusCodes.Status200OK, CsrEndpoints.PemContentType);
+        group.MapGet("/ca/crl/{file}", CsrEndpoints.CrlAsync)
+            .WithName("GetPrivateCaCrl")
+            .WithSummary("The CRL of the device-issuing CA (devices.crl) or of the webhook or private_server intermediate (DER).")
+            .Produces(StatusCodes.Status200OK, contentType: CsrEndpoints.CrlContentType);
         group.MapPost("/csr", CsrEndpoints.SubmitAsync)
-            .RequireRateLimiting(CsrRateLimitPolicy.Name)
             .WithName("SubmitCsr")
             .WithSummary("Submit a CSR for a private IP address; answers 202 with the request ID and its status.")
-            .Accepts<CsrSubmission>("application/json")
+            .Accepts<CsrSubmitRequest>("application/json")
             .Produces<CsrResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        group.MapGet("/csr/{request_id}", ([FromRoute(Name = "request_id")] string requestId, PrivateCsrService service, CancellationToken cancellationToken) => CsrEndpoints.GetAsync(requestId, service, cancellationToken))
+        group.MapGet("/csr/{request_id}", ([FromRoute(Name = "request_id")] string requestId, ICsrService service, CancellationToken cancellationToken) => CsrEndpoints.GetAsync(requestId, service, cancellationToken))
             .WithName("GetCsr")
             .WithSummary("A CSR request's status; the certificate (leaf, then intermediate) once approved.")
             .Produces<CsrResponse>()
-            .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/ca/crl/{file}", CsrEndpoints.CrlAsync)
-            .WithName("GetPrivateCaCrl")
-            .WithSummary("The CRL of the device-issuing CA (devices.crl) or of the webhook or private_server intermediate (DER).")
-            .Produces(StatusCodes.Status200OK, contentType: CsrEndpoints.CrlContentType)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
@@ -78,7 +69,7 @@ public static class PrivateCaEndpointRouteBuilderExtensions
     public static RouteGroupBuilder MapPrivateCaAdmin(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var filter = endpoints.ServiceProvider.GetKeyedService<IEndpointFilter>(AuditActors.AdminEndpointFilterKey)
+        var filter = endpoints.ServiceProvider.GetService<AdminApiKeyFilter>()
             ?? throw new InvalidOperationException("MapPrivateCaAdmin() serves admin endpoints and needs the admin API keys: call AddDeviceProvisioning(...).AddAspNetCore(o => o.AdminApiKeys.Add(...)). With authorization of your own instead, call MapPrivateCaAdminWithoutAdminKeys() and secure the group it returns.");
         var group = MapAdminGroup(endpoints);
         group.AddEndpointFilter(filter);

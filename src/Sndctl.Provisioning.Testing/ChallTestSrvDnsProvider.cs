@@ -3,14 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Sndctl.Provisioning.Core;
 
-namespace Sndctl.Provisioning.Acme.Testing;
-
-/// <summary>Where a pebble-challtestsrv management API listens.</summary>
-public sealed class ChallTestSrvOptions
-{
-    /// <summary>The management URL, e.g. <c>http://127.0.0.1:8055</c>.</summary>
-    public Uri? ManagementUrl { get; set; }
-}
+namespace Sndctl.Provisioning.Testing;
 
 /// <summary>
 /// An <see cref="IDnsProvider"/> for local runs and tests against Pebble: places TXT records in
@@ -21,7 +14,7 @@ public sealed class ChallTestSrvOptions
 public sealed class ChallTestSrvDnsProvider(HttpClient http, IOptions<ChallTestSrvOptions> options) : IDnsProvider
 {
     /// <summary>The name of the <see cref="HttpClient"/> this provider uses.</summary>
-    public const string HttpClientName = "Sndctl.Provisioning.Acme.ChallTestSrv";
+    public const string HttpClientName = "Sndctl.Provisioning.Testing.ChallTestSrv";
 
     /// <inheritdoc />
     public async Task<DnsTxtRecord> CreateTxtRecordAsync(string name, string value, CancellationToken cancellationToken)

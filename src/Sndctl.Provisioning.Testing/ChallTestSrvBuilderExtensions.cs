@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Sndctl.Provisioning.Acme.Testing;
+using Sndctl.Provisioning.Testing;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -8,7 +8,7 @@ public static class ChallTestSrvBuilderExtensions
 {
     /// <summary>
     /// Places DNS-01 TXT records in a local <c>pebble-challtestsrv</c> (never in production). Pair it
-    /// with <see cref="Sndctl.Provisioning.Acme.AcmeIssuerOptions.PropagationNameservers"/> set to the
+    /// with the ACME issuer's <c>PropagationNameservers</c> set to the
     /// challtestsrv DNS address.
     /// </summary>
     public static DeviceProvisioningBuilder UseChallTestSrvDns(this DeviceProvisioningBuilder builder, Uri managementUrl)

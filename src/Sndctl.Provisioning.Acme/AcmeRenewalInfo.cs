@@ -1,0 +1,34 @@
+using System.Text.Json.Serialization;
+
+namespace Sndctl.Provisioning.Acme;
+
+/// <summary>ACME Renewal Information for one certificate (RFC 9773 §4.2).</summary>
+public sealed record AcmeRenewalInfo
+{
+    /// <summary>The window in which the CA wants the certificate renewed.</summary>
+    public required AcmeRenewalWindow SuggestedWindow { get; init; }
+
+    /// <summary>A page explaining an unusual window (for example a mass revocation).</summary>
+    [JsonPropertyName("explanationURL")]
+    public Uri? ExplanationUrl { get; init; }
+
+    /// <summary>When to ask again (the response's <c>Retry-After</c>).</summary>
+    [JsonIgnore]
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>
+    /// A uniformly random time in the window, as RFC 9773 §4.2 recommends (so a fleet does not
+    /// renew at one instant); the window start if the window is empty or reversed.
+    /// </summary>
+    public DateTimeOffset PickRenewalTime()
+    {
+        var (start, end) = (SuggestedWindow.Start, SuggestedWindow.End);
+        if (end <= start)
+        {
+            return start;
+        }
+
+        var offset = (long)(System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue) / (double)int.MaxValue * (end - start).Ticks);
+        return start + TimeSpan.FromTicks(offset);
+    }
+}

@@ -1,0 +1,28 @@
+namespace Sndctl.Provisioning.Core;
+
+/// <summary>The event types the server records.</summary>
+public static class AuditEventTypes
+{
+    /// <summary>An admin created the device.</summary>
+    public const string DeviceCreated = "device.created";
+    /// <summary>An admin disabled the device.</summary>
+    public const string DeviceDisabled = "device.disabled";
+    /// <summary>An admin enabled the device.</summary>
+    public const string DeviceEnabled = "device.enabled";
+    /// <summary>An admin deleted the device.</summary>
+    public const string DeviceDeleted = "device.deleted";
+    /// <summary>An admin rotated the device secret.</summary>
+    public const string SecretRotated = "device.secret_rotated";
+    /// <summary>A certificate was issued to the device.</summary>
+    public const string CertificateIssued = "certificate.issued";
+    /// <summary>Issuing a certificate failed.</summary>
+    public const string CertificateFailed = "certificate.failed";
+    /// <summary>An admin revoked the device's certificate.</summary>
+    public const string CertificateRevoked = "certificate.revoked";
+    /// <summary>An admin approved a private-IP CSR.</summary>
+    public const string CsrApproved = "csr.approved";
+    /// <summary>An admin denied a private-IP CSR.</summary>
+    public const string CsrDenied = "csr.denied";
+    /// <summary>An admin revoked a private-IP certificate.</summary>
+    public const string CsrRevoked = "csr.revoked";
+}

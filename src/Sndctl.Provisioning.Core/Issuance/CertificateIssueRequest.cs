@@ -1,0 +1,7 @@
+namespace Sndctl.Provisioning.Core;
+
+/// <summary>What a device needs a certificate for.</summary>
+/// <param name="Hostname">The device hostname; the only name the certificate may carry.</param>
+/// <param name="CertificateSigningRequest">A DER PKCS#10 request for <paramref name="Hostname"/>.</param>
+/// <param name="Replaces">The certificate being renewed, if any (ACME ARI <c>replaces</c>).</param>
+public sealed record CertificateIssueRequest(string Hostname, ReadOnlyMemory<byte> CertificateSigningRequest, DeviceCertificate? Replaces);

@@ -1,0 +1,10 @@
+namespace Sndctl.Provisioning.Core;
+
+/// <summary>A device listing query.</summary>
+/// <param name="Status">Only this status, if given.</param>
+/// <param name="Search">A substring of the device ID or hostname, if given.</param>
+/// <param name="Page">1-based page number.</param>
+/// <param name="PageSize">Items per page.</param>
+/// <param name="Sort">What the listing is ordered by.</param>
+/// <param name="Descending">Largest (newest) first.</param>
+public sealed record DeviceQuery(DeviceStatus? Status = null, string? Search = null, int Page = 1, int PageSize = 50, DeviceSort Sort = DeviceSort.Created, bool Descending = true);
