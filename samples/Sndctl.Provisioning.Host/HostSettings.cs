@@ -86,25 +86,10 @@ internal sealed class HostSettings
                     errors.Add("Provisioning:Issuer is 'Acme' but Provisioning:Dns:Provider is empty: DNS-01 needs a DNS provider for the base domain's zone ('Cloudflare' or 'Route53'; 'ChallTestSrv' for a local Pebble).");
                     break;
                 case "Cloudflare":
-                    dns = DnsKind.Cloudflare;
-                    if (string.IsNullOrWhiteSpace(section["Dns:Cloudflare:ApiToken"]))
-                    {
-                        errors.Add("Provisioning:Dns:Provider is 'Cloudflare' but Provisioning:Dns:Cloudflare:ApiToken is empty: create an API token with Zone:Read and DNS:Edit on the zone (environment Provisioning__Dns__Cloudflare__ApiToken).");
-                    }
-
+                    dns = DnsKind.Cloudflare; // the package validates its own keys (token, credentials) at start
                     break;
                 case "Route53":
                     dns = DnsKind.Route53;
-                    var hasKey = !string.IsNullOrWhiteSpace(section["Dns:Route53:AccessKeyId"]);
-                    if (hasKey != !string.IsNullOrWhiteSpace(section["Dns:Route53:SecretAccessKey"]))
-                    {
-                        errors.Add("Provisioning:Dns:Route53: set both AccessKeyId and SecretAccessKey, or neither to use the environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.");
-                    }
-                    else if (!hasKey && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID")))
-                    {
-                        errors.Add("Provisioning:Dns:Provider is 'Route53' but there are no AWS credentials: set Provisioning:Dns:Route53:AccessKeyId and SecretAccessKey, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (an IAM identity with the policy in docs/dns.md).");
-                    }
-
                     break;
                 case "ChallTestSrv":
                     dns = DnsKind.ChallTestSrv;

@@ -26,6 +26,7 @@ public sealed partial class AcmeClient
     private readonly TimeProvider _time;
     private Task<AcmeDirectory>? _directory;
     private volatile AcmeAccountKey _accountKey;
+    private volatile Uri? _accountUrl;
 
     /// <summary>Creates a client. It does not own <paramref name="httpClient"/>.</summary>
     /// <param name="httpClient">Sends the requests; its handler decides TLS trust and connection reuse.</param>
@@ -55,9 +56,9 @@ public sealed partial class AcmeClient
 
     /// <summary>
     /// The account URL used as the JWS <c>kid</c>: set by <see cref="CreateAccountAsync"/> and
-    /// <see cref="FindAccountAsync"/>, or by the caller when it is known.
+    /// <see cref="FindAccountAsync"/>, or at construction when the caller already knows it.
     /// </summary>
-    public Uri? AccountUrl { get; set; }
+    public Uri? AccountUrl { get => _accountUrl; init => _accountUrl = value; }
 
     /// <summary>The directory, fetched once and kept (fetched again if the first fetch failed).</summary>
     public Task<AcmeDirectory> GetDirectoryAsync(CancellationToken cancellationToken)
@@ -453,12 +454,12 @@ public sealed partial class AcmeClient
         var location = response.Headers.Location ?? throw new AcmeProtocolException("The CA answered the account request without a Location header.");
         var account = await AcmeTransport.ReadJsonAsync(response, AcmeJsonContext.Default.AcmeAccount, requestUri, cancellationToken).ConfigureAwait(false);
         var url = Absolute(requestUri, location);
-        AccountUrl = url;
+        _accountUrl = url;
         return account with { Location = url, Created = response.StatusCode == HttpStatusCode.Created };
     }
 
     private Uri RequireAccount() => AccountUrl
-        ?? throw new InvalidOperationException("No account URL: call CreateAccountAsync or FindAccountAsync first, or set AccountUrl.");
+        ?? throw new InvalidOperationException("No account URL: call CreateAccountAsync or FindAccountAsync first, or pass AccountUrl when creating the client.");
 
     private async Task<TimeSpan> PollDelayAsync(TimeSpan? retryAfter, TimeSpan delay, CancellationToken cancellationToken)
     {

@@ -1,3 +1,5 @@
+using Sndctl.Provisioning.Dns.Route53.Internal;
+
 namespace Sndctl.Provisioning.Dns.Route53;
 
 /// <summary>Options of the Route53 DNS provider.</summary>
@@ -50,7 +52,7 @@ public sealed class Route53DnsOptions
     public bool VerifyOnStart { get; set; } = true;
 
     /// <summary>The credentials from these options, else from the environment; null when neither has them.</summary>
-    public AwsCredentials? ResolveCredentials()
+    internal AwsCredentials? ResolveCredentials()
         => !string.IsNullOrEmpty(AccessKeyId) && !string.IsNullOrEmpty(SecretAccessKey)
             ? new AwsCredentials(AccessKeyId, SecretAccessKey, string.IsNullOrEmpty(SessionToken) ? null : SessionToken)
             : AwsCredentials.FromEnvironment();

@@ -1,4 +1,4 @@
-using Sndctl.Provisioning.Dns.Route53;
+using Sndctl.Provisioning.Dns.Route53.Internal;
 
 namespace Sndctl.Provisioning.Dns.Tests;
 

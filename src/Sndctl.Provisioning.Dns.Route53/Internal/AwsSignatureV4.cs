@@ -2,14 +2,14 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Sndctl.Provisioning.Dns.Route53;
+namespace Sndctl.Provisioning.Dns.Route53.Internal;
 
 /// <summary>
 /// AWS Signature Version 4 for HTTP requests (header form): canonical request, string to sign,
 /// derived signing key, <c>Authorization</c> header. Written from AWS's specification and checked
 /// against its published examples.
 /// </summary>
-public static class AwsSignatureV4
+internal static class AwsSignatureV4
 {
     private const string Algorithm = "AWS4-HMAC-SHA256";
 

@@ -1,11 +1,11 @@
 
-namespace Sndctl.Provisioning.Dns.Route53;
+namespace Sndctl.Provisioning.Dns.Route53.Internal;
 
 /// <summary>AWS credentials: an access key, its secret, and a session token for temporary credentials.</summary>
 /// <param name="AccessKeyId">The access key ID (<c>AKIA...</c> or <c>ASIA...</c>).</param>
 /// <param name="SecretAccessKey">The secret access key.</param>
 /// <param name="SessionToken">The session token of temporary credentials, if any.</param>
-public sealed record AwsCredentials(string AccessKeyId, string SecretAccessKey, string? SessionToken = null)
+internal sealed record AwsCredentials(string AccessKeyId, string SecretAccessKey, string? SessionToken = null)
 {
     /// <summary>Reads <c>AWS_ACCESS_KEY_ID</c>, <c>AWS_SECRET_ACCESS_KEY</c> and <c>AWS_SESSION_TOKEN</c>; null when the first two are not set.</summary>
     public static AwsCredentials? FromEnvironment()
