@@ -9,7 +9,7 @@ internal static class HttpRetry
     /// The server's <c>Retry-After</c> (seconds or a date), else exponential backoff from <paramref name="baseDelay"/> with
     /// up to 25 % jitter, so instances throttled together do not retry together; at most 30 s.
     /// </summary>
-    public static TimeSpan Delay(HttpResponseMessage response, int attempt, TimeSpan baseDelay, TimeProvider time)
+    public static TimeSpan Delay(HttpResponseMessage response, int attempt, TimeSpan baseDelay, TimeProvider time, Random random)
     {
         if (response.Headers.RetryAfter?.Delta is { } delta)
         {
@@ -22,7 +22,7 @@ internal static class HttpRetry
         }
 
         var backoff = baseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 10));
-        return Clamp(TimeSpan.FromMilliseconds(backoff * (1 + (Random.Shared.NextDouble() * 0.25))));
+        return Clamp(TimeSpan.FromMilliseconds(backoff * (1 + (random.NextDouble() * 0.25))));
     }
 
     private static TimeSpan Clamp(TimeSpan wait) => wait < TimeSpan.Zero ? TimeSpan.Zero : wait > MaxWait ? MaxWait : wait;

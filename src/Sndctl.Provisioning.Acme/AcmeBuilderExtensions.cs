@@ -1,3 +1,4 @@
+using Sndctl.Provisioning.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -27,6 +28,9 @@ public static class AcmeBuilderExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AcmeIssuerOptions>, AcmeIssuerOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddKeyedSingleton(RemoteTime.ServiceKey, TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<AcmeMetrics>();
         services.TryAddSingleton<AcmeAccountManager>();
         services.TryAddSingleton<AcmeRateLimitGate>();
         services.TryAddSingleton<DnsPropagation>();

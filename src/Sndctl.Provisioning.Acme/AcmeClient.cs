@@ -1,5 +1,5 @@
+using System.Diagnostics.Metrics;
 using System.Buffers.Text;
-using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
@@ -27,6 +27,7 @@ public sealed partial class AcmeClient
     private Task<AcmeDirectory>? _directory;
     private volatile AcmeAccountKey _accountKey;
     private volatile Uri? _accountUrl;
+    private readonly AcmeMetrics _metrics;
 
     /// <summary>Creates a client. It does not own <paramref name="httpClient"/>.</summary>
     /// <param name="httpClient">Sends the requests; its handler decides TLS trust and connection reuse.</param>
@@ -35,7 +36,13 @@ public sealed partial class AcmeClient
     /// <param name="options">Timing and retries; defaults when <see langword="null"/>.</param>
     /// <param name="logger">Logs each exchange at Debug (never keys or payloads).</param>
     /// <param name="timeProvider">The clock for polling waits.</param>
-    public AcmeClient(HttpClient httpClient, Uri directoryUrl, AcmeAccountKey accountKey, AcmeClientOptions? options = null, ILogger<AcmeClient>? logger = null, TimeProvider? timeProvider = null)
+    /// <param name="meterFactory">Makes the <c>Sndctl.Provisioning.Acme</c> meter; without one, a meter of that name shared by standalone clients.</param>
+    public AcmeClient(HttpClient httpClient, Uri directoryUrl, AcmeAccountKey accountKey, AcmeClientOptions? options = null, ILogger<AcmeClient>? logger = null, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null)
+        : this(httpClient, directoryUrl, accountKey, options, logger, timeProvider, meterFactory is null ? AcmeMetrics.Standalone : new AcmeMetrics(meterFactory))
+    {
+    }
+
+    internal AcmeClient(HttpClient httpClient, Uri directoryUrl, AcmeAccountKey accountKey, AcmeClientOptions? options, ILogger<AcmeClient>? logger, TimeProvider? timeProvider, AcmeMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(httpClient);
         ArgumentNullException.ThrowIfNull(directoryUrl);
@@ -45,7 +52,8 @@ public sealed partial class AcmeClient
         _options = options ?? new AcmeClientOptions();
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
-        _transport = new AcmeTransport(httpClient, _options, _logger, _time, async ct => (await GetDirectoryAsync(ct).ConfigureAwait(false)).NewNonce);
+        _metrics = metrics;
+        _transport = new AcmeTransport(httpClient, _options, _logger, _time, metrics, async ct => (await GetDirectoryAsync(ct).ConfigureAwait(false)).NewNonce);
     }
 
     /// <summary>The CA's directory URL.</summary>
@@ -464,9 +472,9 @@ public sealed partial class AcmeClient
     private async Task<TimeSpan> PollDelayAsync(TimeSpan? retryAfter, TimeSpan delay, CancellationToken cancellationToken)
     {
         var wait = retryAfter is { } asked ? TimeSpan.FromTicks(Math.Clamp(asked.Ticks, _options.PollInitialDelay.Ticks, _options.MaxRetryAfter.Ticks)) : delay;
-        var started = Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
-        AcmeDiagnostics.PollWait.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        _metrics.PollWait.Record(_time.GetElapsedTime(started).TotalSeconds);
         return TimeSpan.FromTicks(Math.Min((long)(delay.Ticks * 1.5), _options.PollMaxDelay.Ticks));
     }
 

@@ -20,7 +20,8 @@ public sealed record AcmeRenewalInfo
     /// A uniformly random time in the window, as RFC 9773 §4.2 recommends (so a fleet does not
     /// renew at one instant); the window start if the window is empty or reversed.
     /// </summary>
-    public DateTimeOffset PickRenewalTime()
+    /// <param name="random">The source of the pick; <see cref="Random.Shared"/> when <see langword="null"/>.</param>
+    public DateTimeOffset PickRenewalTime(Random? random = null)
     {
         var (start, end) = (SuggestedWindow.Start, SuggestedWindow.End);
         if (end <= start)
@@ -28,7 +29,7 @@ public sealed record AcmeRenewalInfo
             return start;
         }
 
-        var offset = (long)(System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue) / (double)int.MaxValue * (end - start).Ticks);
+        var offset = (long)((random ?? Random.Shared).NextDouble() * (end - start).Ticks);
         return start + TimeSpan.FromTicks(offset);
     }
 }

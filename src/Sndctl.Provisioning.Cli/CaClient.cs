@@ -8,7 +8,7 @@ using System.Text.Json;
 namespace Sndctl.Provisioning.Cli;
 
 /// <summary>The CA's CSR API (<c>/api/v1/csr</c>) as the CLI uses it, with the CLI's exit codes.</summary>
-internal sealed class CaClient(HttpClient http, TextWriter output, TextWriter error)
+internal sealed class CaClient(HttpClient http, TextWriter output, TextWriter error, TimeProvider time)
 {
     public const string ServerVariable = "SNDCTL_CA_SERVER";
     public const string DefaultServer = "http://127.0.0.1:5080/";
@@ -35,7 +35,7 @@ internal sealed class CaClient(HttpClient http, TextWriter output, TextWriter er
         http.DefaultRequestHeaders.UserAgent.ParseAdd("sndctl-ca/" + typeof(CaClient).Assembly.GetName().Version?.ToString(3));
         try
         {
-            return await action(new CaClient(http, Console.Out, Console.Error)).ConfigureAwait(false);
+            return await action(new CaClient(http, Console.Out, Console.Error, TimeProvider.System)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException { InnerException: TimeoutException })
         {
@@ -73,10 +73,10 @@ internal sealed class CaClient(HttpClient http, TextWriter output, TextWriter er
 
         var answer = await ReadAsync(response, cancellationToken).ConfigureAwait(false);
         await output.WriteLineAsync($"Request {answer.RequestId} for {ip} ({type}): {answer.Status}.").ConfigureAwait(false);
-        var deadline = DateTimeOffset.UtcNow + timeout;
+        var deadline = time.GetUtcNow() + timeout;
         while (answer.Status == "pending")
         {
-            if (DateTimeOffset.UtcNow >= deadline)
+            if (time.GetUtcNow() >= deadline)
             {
                 // The key is kept: the certificate can still be fetched once an administrator approves.
                 WriteSecret(keyPath, key.ExportPkcs8PrivateKeyPem(), UnixFileMode.UserRead);
@@ -84,7 +84,7 @@ internal sealed class CaClient(HttpClient http, TextWriter output, TextWriter er
                 return TimedOut;
             }
 
-            await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(PollInterval, time, cancellationToken).ConfigureAwait(false);
             using var poll = await http.GetAsync($"api/v1/csr/{Uri.EscapeDataString(answer.RequestId)}", cancellationToken).ConfigureAwait(false);
             if (await FailureAsync(poll, cancellationToken).ConfigureAwait(false) is { } pollFailed)
             {

@@ -40,6 +40,7 @@ public static class DeviceProvisioningServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceProvisioningOptions>, DeviceProvisioningOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceProvisioningOptions>, RequiredSeamsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddKeyedSingleton(RemoteTime.ServiceKey, TimeProvider.System);
         services.AddDataProtection();
         services.AddMetrics();
         services.TryAddSingleton<ProvisioningMetrics>();

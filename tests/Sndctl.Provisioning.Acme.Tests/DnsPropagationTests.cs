@@ -1,4 +1,7 @@
 using System.Net;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Sndctl.Provisioning.Acme.Internal;
@@ -16,6 +19,8 @@ public sealed class DnsPropagationTests : IAsyncLifetime
     private FakeDnsServer _resolver = null!;
     private FakeDnsServer _ns1 = null!;
     private FakeDnsServer _ns2 = null!;
+
+    private readonly ServiceProvider _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
     public async ValueTask InitializeAsync()
     {
@@ -46,6 +51,7 @@ public sealed class DnsPropagationTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        await _metrics.DisposeAsync();
         await _resolver.DisposeAsync();
         await _ns1.DisposeAsync();
         await _ns2.DisposeAsync();
@@ -55,6 +61,7 @@ public sealed class DnsPropagationTests : IAsyncLifetime
     public async Task Waits_until_every_authoritative_nameserver_answers_the_value()
     {
         var propagation = Create();
+        using var durations = new MetricCollector<double>(MeterFactory, "Sndctl.Provisioning.Acme", "sndctl.acme.dns.propagation.duration");
         _ns1.AddTxt(Name, "other-value");
         _ns1.AddTxt(Name, "expected");
 
@@ -68,6 +75,7 @@ public sealed class DnsPropagationTests : IAsyncLifetime
         _ns2.AddTxt(Name, "expected");
         await wait.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         Assert.Equal(1, _ns1.TxtQueries); // Confirmed in the first round, never asked again.
+        Assert.Single(durations.GetMeasurementSnapshot()); // On the package's meter, made by the application's IMeterFactory.
     }
 
     [Fact]
@@ -114,12 +122,14 @@ public sealed class DnsPropagationTests : IAsyncLifetime
         Assert.Contains("loop", failure.Message, StringComparison.Ordinal);
     }
 
+    private IMeterFactory MeterFactory => _metrics.GetRequiredService<IMeterFactory>();
+
     private DnsPropagation Create(Action<AcmeIssuerOptions>? configure = null)
     {
         var options = new AcmeIssuerOptions { AuthoritativePort = _ns1.EndPoint.Port, PropagationMaxInterval = TimeSpan.FromMilliseconds(50) };
         options.Resolvers.Add(_resolver.EndPoint.ToString());
         configure?.Invoke(options);
-        return new DnsPropagation(new StaticOptions(options), NullLogger<DnsPropagation>.Instance);
+        return new DnsPropagation(new StaticOptions(options), TimeProvider.System, new AcmeMetrics(MeterFactory), NullLogger<DnsPropagation>.Instance);
     }
 
     private sealed class StaticOptions(AcmeIssuerOptions value) : IOptionsMonitor<AcmeIssuerOptions>

@@ -14,7 +14,8 @@ public sealed class RenewalTimingTests
     {
         var notAfter = NotBefore.AddDays(days);
         var lifetime = notAfter - NotBefore;
-        var times = Enumerable.Range(0, 500).Select(_ => IssuedChain.DefaultRenewAfter(NotBefore, notAfter)).ToList();
+        var random = new Random(days);
+        var times = Enumerable.Range(0, 500).Select(_ => IssuedChain.DefaultRenewAfter(NotBefore, notAfter, random)).ToList();
 
         Assert.All(times, t => Assert.InRange(t, NotBefore + (lifetime * 2 / 3), NotBefore + (lifetime * 2 / 3) + (lifetime / 20)));
         Assert.True(times.Distinct().Count() > 400, "renewal times are spread, not one instant for the whole fleet");

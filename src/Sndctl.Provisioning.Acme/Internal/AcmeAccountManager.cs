@@ -21,6 +21,8 @@ internal sealed partial class AcmeAccountManager : IDisposable
     public const string HttpClientName = "Sndctl.Provisioning.Acme";
     private const string ProtectionPurpose = "Sndctl.Provisioning.Acme.AccountKey.v1";
 
+    private readonly TimeProvider _remoteTime;
+    private readonly AcmeMetrics _metrics;
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly IServiceScopeFactory _scopes;
     private readonly IHttpClientFactory _httpClients;
@@ -39,9 +41,13 @@ internal sealed partial class AcmeAccountManager : IDisposable
         IOptionsMonitor<AcmeIssuerOptions> options,
         IDataProtectionProvider dataProtection,
         ILoggerFactory loggers,
-        TimeProvider time)
+        TimeProvider time,
+        [FromKeyedServices(RemoteTime.ServiceKey)] TimeProvider remoteTime,
+        AcmeMetrics metrics)
     {
         _time = time;
+        _remoteTime = remoteTime;
+        _metrics = metrics;
         _scopes = scopes;
         _httpClients = httpClients;
         _options = options;
@@ -141,7 +147,8 @@ internal sealed partial class AcmeAccountManager : IDisposable
             key,
             options.Client,
             _loggers.CreateLogger<AcmeClient>(),
-            TimeProvider.System); // Polling waits on a real remote CA: always real time, even under a test clock.
+            _remoteTime,
+            _metrics);
 
         var directory = await client.GetDirectoryAsync(cancellationToken).ConfigureAwait(false);
         if (directory.Meta?.TermsOfService is { } terms && !options.AcceptTermsOfService)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
@@ -7,9 +8,12 @@ using Sndctl.Provisioning.Core;
 namespace Sndctl.Provisioning.Acme.Internal;
 
 /// <summary>
-/// Issues device certificates over ACME with DNS-01: order, TXT record through the
-/// <see cref="IDnsProvider"/> (at the end of any <c>_acme-challenge</c> CNAME), wait for propagation,
-/// respond, poll, finalize with the CSR, download, and always remove the record.
+/// Issues device certificates over ACME in five steps, one method each: <see cref="PlaceOrderAsync"/>
+/// (with the ARI <c>replaces</c> link), <see cref="ProveControlAsync"/> (DNS-01: TXT record through the
+/// <see cref="IDnsProvider"/> at the end of any <c>_acme-challenge</c> CNAME, propagation, respond,
+/// poll, always remove the record), <see cref="FinalizeAsync"/> with the CSR, <see cref="DownloadAsync"/>
+/// and <see cref="RenewalTimeAsync"/> (ARI). Whatever fails in any step is classified once, by
+/// <see cref="AcmeFailureClassifier"/>.
 /// </summary>
 internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
 {
@@ -23,6 +27,8 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
     private readonly IDnsProvider _dns;
     private readonly IOptionsMonitor<AcmeIssuerOptions> _options;
     private readonly ILogger<AcmeCertificateIssuer> _logger;
+    private readonly TimeProvider _time;
+    private readonly AcmeMetrics _metrics;
 
     public AcmeCertificateIssuer(
         AcmeAccountManager accounts,
@@ -30,8 +36,12 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         DnsPropagation propagation,
         IDnsProvider dns,
         IOptionsMonitor<AcmeIssuerOptions> options,
+        [FromKeyedServices(RemoteTime.ServiceKey)] TimeProvider time,
+        AcmeMetrics metrics,
         ILogger<AcmeCertificateIssuer> logger)
     {
+        _time = time;
+        _metrics = metrics;
         _accounts = accounts;
         _gate = gate;
         _propagation = propagation;
@@ -53,37 +63,15 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         {
             using var slot = await _gate.EnterOrderAsync(cancellationToken).ConfigureAwait(false);
             _gate.ThrowIfClosed(request.Hostname); // It may have closed while this order waited for a slot.
-            var started = Stopwatch.GetTimestamp();
+            var started = _time.GetTimestamp();
             client = await _accounts.GetClientAsync(cancellationToken).ConfigureAwait(false);
             var options = _options.CurrentValue;
-            var order = await NewOrderAsync(client, request, options, cancellationToken).ConfigureAwait(false);
-
-            // Authorizations are independent: answer them together.
-            await Task.WhenAll(order.Authorizations.Select(url => AuthorizeAsync(client, url, cancellationToken))).ConfigureAwait(false);
-
-            if (order.Status is not (AcmeStatus.Ready or AcmeStatus.Valid))
-            {
-                order = await client.WaitForOrderAsync(order.Location, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (order.Status == AcmeStatus.Ready)
-            {
-                order = await client.FinalizeOrderAsync(order, request.CertificateSigningRequest, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (order.Status != AcmeStatus.Valid)
-            {
-                order = await client.WaitForOrderAsync(order.Location, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (order.Status != AcmeStatus.Valid || order.Certificate is null)
-            {
-                throw new CertificateIssuanceException($"The CA left the order for '{request.Hostname}' {order.Status} after finalization.");
-            }
-
-            var chain = await client.DownloadCertificateAsync(order.Certificate, options.PreferredChain, cancellationToken).ConfigureAwait(false);
+            var order = await PlaceOrderAsync(client, request, options, cancellationToken).ConfigureAwait(false);
+            await ProveControlAsync(client, order, cancellationToken).ConfigureAwait(false);
+            order = await FinalizeAsync(client, order, request, cancellationToken).ConfigureAwait(false);
+            var chain = await DownloadAsync(client, order, options, cancellationToken).ConfigureAwait(false);
             var renewAfter = await RenewalTimeAsync(client, chain.Pem, cancellationToken).ConfigureAwait(false);
-            AcmeDiagnostics.IssuanceDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _metrics.IssuanceDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
             return new IssuedCertificate(chain.Pem, renewAfter);
         }
         catch (Exception ex) when (Translate(ex, client, request.Hostname) is { } translated)
@@ -118,7 +106,8 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         }
     }
 
-    private async Task<AcmeOrder> NewOrderAsync(AcmeClient client, CertificateIssueRequest request, AcmeIssuerOptions options, CancellationToken cancellationToken)
+    /// <summary>Step 1: a new order for the device's hostname, linked to the certificate it replaces when the CA has ARI.</summary>
+    private async Task<AcmeOrder> PlaceOrderAsync(AcmeClient client, CertificateIssueRequest request, AcmeIssuerOptions options, CancellationToken cancellationToken)
     {
         var directory = await client.GetDirectoryAsync(cancellationToken).ConfigureAwait(false);
         string? replaces = null;
@@ -153,6 +142,40 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         }
     }
 
+    /// <summary>Step 2: DNS-01 for every authorization of the order, together (they are independent).</summary>
+    private Task ProveControlAsync(AcmeClient client, AcmeOrder order, CancellationToken cancellationToken)
+        => Task.WhenAll(order.Authorizations.Select(url => AuthorizeAsync(client, url, cancellationToken)));
+
+    /// <summary>Step 3: once the order is ready, finalize it with the device's CSR and wait until it is valid.</summary>
+    private static async Task<AcmeOrder> FinalizeAsync(AcmeClient client, AcmeOrder order, CertificateIssueRequest request, CancellationToken cancellationToken)
+    {
+        if (order.Status is not (AcmeStatus.Ready or AcmeStatus.Valid))
+        {
+            order = await client.WaitForOrderAsync(order.Location, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (order.Status == AcmeStatus.Ready)
+        {
+            order = await client.FinalizeOrderAsync(order, request.CertificateSigningRequest, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (order.Status != AcmeStatus.Valid)
+        {
+            order = await client.WaitForOrderAsync(order.Location, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (order.Status != AcmeStatus.Valid || order.Certificate is null)
+        {
+            throw new CertificateIssuanceException($"The CA left the order for '{request.Hostname}' {order.Status} after finalization.");
+        }
+
+        return order;
+    }
+
+    /// <summary>Step 4: the certificate chain (the preferred one when the CA offers alternatives).</summary>
+    private static Task<AcmeCertificateChain> DownloadAsync(AcmeClient client, AcmeOrder order, AcmeIssuerOptions options, CancellationToken cancellationToken)
+        => client.DownloadCertificateAsync(order.Certificate!, options.PreferredChain, cancellationToken);
+
     private async Task AuthorizeAsync(AcmeClient client, Uri authorizationUrl, CancellationToken cancellationToken)
     {
         var authorization = await client.GetAuthorizationAsync(authorizationUrl, cancellationToken).ConfigureAwait(false);
@@ -173,7 +196,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         var value = client.GetDns01TxtValue(challenge.Token ?? throw new AcmeProtocolException("The dns-01 challenge has no token."));
         var target = await _propagation.ResolveTargetAsync(challengeName, cancellationToken).ConfigureAwait(false);
 
-        var started = Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         DnsTxtRecord record;
         try
         {
@@ -185,7 +208,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         }
         finally
         {
-            AcmeDiagnostics.DnsProviderDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _metrics.DnsProviderDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
         }
 
         try
@@ -203,8 +226,8 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
     /// <summary>Removes the TXT record on every path, cancellation included, with its own time limit.</summary>
     private async Task CleanUpAsync(DnsTxtRecord record)
     {
-        var started = Stopwatch.GetTimestamp();
-        using var timeout = new CancellationTokenSource(s_cleanupTimeout);
+        var started = _time.GetTimestamp();
+        using var timeout = new CancellationTokenSource(s_cleanupTimeout, _time);
         try
         {
             await _dns.DeleteTxtRecordAsync(record, timeout.Token).ConfigureAwait(false);
@@ -215,11 +238,11 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         }
         finally
         {
-            AcmeDiagnostics.DnsProviderDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _metrics.DnsProviderDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
         }
     }
 
-    /// <summary>A random time in the CA's ARI window; <see langword="null"/> (the default window) without ARI.</summary>
+    /// <summary>Step 5: a random time in the CA's ARI window; <see langword="null"/> (the default window) without ARI.</summary>
     private async Task<DateTimeOffset?> RenewalTimeAsync(AcmeClient client, string chainPem, CancellationToken cancellationToken)
     {
         var directory = await client.GetDirectoryAsync(cancellationToken).ConfigureAwait(false);
@@ -228,8 +251,8 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
             return null;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(s_renewalInfoTimeout);
+        using var deadline = new CancellationTokenSource(s_renewalInfoTimeout, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             using var leaf = X509Certificate2.CreateFromPem(chainPem);
@@ -245,50 +268,40 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         }
     }
 
-    /// <summary>Maps ACME, HTTP and DNS failures to the provisioning core's two kinds: try later (503) or refused (502).</summary>
+    /// <summary>
+    /// Acts on the classified failure (holds a name or closes the gate, forgets a lost account) and
+    /// turns it into the provisioning core's two kinds: try later (503) or refused (502).
+    /// </summary>
     private Exception? Translate(Exception exception, AcmeClient? client, string subject)
     {
-        switch (exception)
+        if (exception is CertificateAuthorityUnavailableException or CertificateIssuanceException or OperationCanceledException
+            || AcmeFailureClassifier.Classify(exception) is not { } failure)
         {
-            case CertificateAuthorityUnavailableException or CertificateIssuanceException:
-                return null;
-            case OperationCanceledException:
-                return null;
-            case AcmeRateLimitedException rateLimited when AcmeRateLimitClassifier.Classify(rateLimited.Problem) == AcmeRateLimitScope.Identifier:
-                var held = _gate.HoldName(subject, rateLimited.RetryAfter);
-                Log.RateLimited(_logger, subject, rateLimited.Problem.Detail, held);
+            return null;
+        }
+
+        switch (failure.Kind)
+        {
+            case AcmeFailureKind.NameRateLimited:
+                var held = _gate.HoldName(subject, failure.RetryAfter);
+                Log.RateLimited(_logger, subject, failure.Message, held);
                 return new CertificateAuthorityUnavailableException(
-                    $"The CA's rate limit for this name was reached: {rateLimited.Problem.Detail} A new order for it is placed in {held.TotalMinutes:0.#} min; other devices are not affected.",
-                    held,
-                    rateLimited);
-            case AcmeRateLimitedException rateLimited:
-                var retryAfter = _gate.Close(rateLimited.RetryAfter);
-                Log.RateLimited(_logger, subject, rateLimited.Problem.Detail, retryAfter);
-                return new CertificateAuthorityUnavailableException(
-                    $"The CA's rate limit was reached: {rateLimited.Problem.Detail} New orders resume in {retryAfter.TotalMinutes:0.#} min.",
-                    retryAfter,
-                    rateLimited);
-            case AcmeAccountDoesNotExistException or AcmeUnauthorizedException when client is not null && exception.Message.Contains("account", StringComparison.OrdinalIgnoreCase):
-                _accounts.Invalidate(client);
-                return new CertificateAuthorityUnavailableException($"The CA no longer knows the ACME account; it is registered again on the next attempt. ({exception.Message})", TimeSpan.FromSeconds(10), exception);
-            case AcmeProblemException problem when (int)problem.StatusCode >= 500 || problem.ProblemType == AcmeErrorTypes.ServerInternal:
-                return new CertificateAuthorityUnavailableException($"The CA failed: {problem.Problem}", problem.RetryAfter ?? TimeSpan.FromSeconds(60), problem);
-            case AcmeBadNonceException:
-                return new CertificateAuthorityUnavailableException($"The CA kept rejecting nonces: {exception.Message}", TimeSpan.FromSeconds(5), exception);
-            case AcmeProblemException problem:
-                return new CertificateIssuanceException($"The CA refused: {problem.Problem}", problem);
-            case AcmeValidationException validation:
-                return new CertificateIssuanceException($"DNS-01 validation failed: {validation.Message}", validation);
-            case DnsPropagationException dns:
-                return new CertificateAuthorityUnavailableException(dns.Message, TimeSpan.FromSeconds(60), dns);
-            case HttpRequestException or TimeoutException or IOException:
-                return new CertificateAuthorityUnavailableException($"The ACME server could not be reached: {exception.Message}", TimeSpan.FromSeconds(60), exception);
-            case AcmeProtocolException:
-                return new CertificateAuthorityUnavailableException($"The ACME server answered unexpectedly: {exception.Message}", TimeSpan.FromSeconds(60), exception);
-            case System.Net.Sockets.SocketException or DnsClient.DnsResponseException:
-                return new CertificateAuthorityUnavailableException($"DNS could not be queried: {exception.Message}", TimeSpan.FromSeconds(60), exception);
+                    $"{failure.Message} A new order for it is placed in {held.TotalMinutes:0.#} min; other devices are not affected.", held, exception);
+            case AcmeFailureKind.DeploymentRateLimited:
+                var retryAfter = _gate.Close(failure.RetryAfter);
+                Log.RateLimited(_logger, subject, failure.Message, retryAfter);
+                return new CertificateAuthorityUnavailableException($"{failure.Message} New orders resume in {retryAfter.TotalMinutes:0.#} min.", retryAfter, exception);
+            case AcmeFailureKind.AccountGone:
+                if (client is not null)
+                {
+                    _accounts.Invalidate(client);
+                }
+
+                return new CertificateAuthorityUnavailableException(failure.Message, failure.RetryAfter, exception);
+            case AcmeFailureKind.Unavailable:
+                return new CertificateAuthorityUnavailableException(failure.Message, failure.RetryAfter, exception);
             default:
-                return null;
+                return new CertificateIssuanceException(failure.Message, exception);
         }
     }
 
@@ -297,7 +310,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         [LoggerMessage(1, LogLevel.Warning, "Removing the DNS-01 TXT record {Name} failed; remove it by hand if it stays.")]
         public static partial void CleanupFailed(ILogger logger, string name, Exception exception);
 
-        [LoggerMessage(2, LogLevel.Warning, "The CA rate-limited the order for {Subject}: {Detail}. New orders paused for {RetryAfter}.")]
+        [LoggerMessage(2, LogLevel.Warning, "The CA rate-limited the order for {Subject}: {Detail} Paused for {RetryAfter}.")]
         public static partial void RateLimited(ILogger logger, string subject, string? detail, TimeSpan retryAfter);
 
         [LoggerMessage(3, LogLevel.Information, "The CA refused 'replaces' for {Hostname} ({Problem}); ordering without it.")]

@@ -3,27 +3,51 @@ using System.Diagnostics.Metrics;
 
 namespace Sndctl.Provisioning.Acme.Internal;
 
-/// <summary>The Meter and ActivitySource <c>Sndctl.Provisioning.Acme</c>: where issuance time goes.</summary>
+/// <summary>The ActivitySource <c>Sndctl.Provisioning.Acme</c>.</summary>
 internal static class AcmeDiagnostics
 {
     public const string Name = "Sndctl.Provisioning.Acme";
 
     public static readonly ActivitySource ActivitySource = new(Name);
+}
 
-    private static readonly Meter s_meter = new(Name);
+/// <summary>
+/// The package's one Meter, <c>Sndctl.Provisioning.Acme</c>, made by the application's
+/// <see cref="IMeterFactory"/>: where issuance time goes.
+/// </summary>
+internal sealed class AcmeMetrics
+{
+    private static readonly Lazy<AcmeMetrics> s_standalone = new(() => new AcmeMetrics(new Meter(AcmeDiagnostics.Name)));
+
+    public AcmeMetrics(IMeterFactory meterFactory)
+        : this(meterFactory.Create(AcmeDiagnostics.Name))
+    {
+    }
+
+    private AcmeMetrics(Meter meter)
+    {
+        RequestDuration = meter.CreateHistogram<double>("sndctl.acme.request.duration", "s", "Duration of one HTTP exchange with the ACME server.");
+        PollWait = meter.CreateHistogram<double>("sndctl.acme.poll.wait", "s", "Time spent waiting between polls of an authorization or order.");
+        DnsProviderDuration = meter.CreateHistogram<double>("sndctl.acme.dns.provider.duration", "s", "Duration of one DNS provider call.");
+        PropagationDuration = meter.CreateHistogram<double>("sndctl.acme.dns.propagation.duration", "s", "Time until every checked nameserver answered the TXT value.");
+        IssuanceDuration = meter.CreateHistogram<double>("sndctl.acme.issuance.duration", "s", "Duration of one ACME issuance, order to downloaded chain.");
+    }
+
+    /// <summary>For an <see cref="AcmeClient"/> made without a meter factory: one meter for all of them.</summary>
+    public static AcmeMetrics Standalone => s_standalone.Value;
 
     /// <summary>Each HTTP exchange with the CA, seconds.</summary>
-    public static readonly Histogram<double> RequestDuration = s_meter.CreateHistogram<double>("sndctl.acme.request.duration", "s", "Duration of one HTTP exchange with the ACME server.");
+    public Histogram<double> RequestDuration { get; }
 
     /// <summary>Each wait between polls, seconds.</summary>
-    public static readonly Histogram<double> PollWait = s_meter.CreateHistogram<double>("sndctl.acme.poll.wait", "s", "Time spent waiting between polls of an authorization or order.");
+    public Histogram<double> PollWait { get; }
 
     /// <summary>Each DNS provider call (create or delete a TXT record), seconds.</summary>
-    public static readonly Histogram<double> DnsProviderDuration = s_meter.CreateHistogram<double>("sndctl.acme.dns.provider.duration", "s", "Duration of one DNS provider call.");
+    public Histogram<double> DnsProviderDuration { get; }
 
     /// <summary>Each wait for TXT propagation, seconds.</summary>
-    public static readonly Histogram<double> PropagationDuration = s_meter.CreateHistogram<double>("sndctl.acme.dns.propagation.duration", "s", "Time until every checked nameserver answered the TXT value.");
+    public Histogram<double> PropagationDuration { get; }
 
     /// <summary>Each whole issuance, seconds.</summary>
-    public static readonly Histogram<double> IssuanceDuration = s_meter.CreateHistogram<double>("sndctl.acme.issuance.duration", "s", "Duration of one ACME issuance, order to downloaded chain.");
+    public Histogram<double> IssuanceDuration { get; }
 }

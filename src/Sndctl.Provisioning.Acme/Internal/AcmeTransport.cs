@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -18,6 +17,7 @@ internal sealed partial class AcmeTransport(
     AcmeClientOptions options,
     ILogger logger,
     TimeProvider time,
+    AcmeMetrics metrics,
     Func<CancellationToken, Task<Uri>> newNonceUrl)
 {
     private const string JoseJson = "application/jose+json";
@@ -98,7 +98,7 @@ internal sealed partial class AcmeTransport(
         request.Headers.UserAgent.ParseAdd(options.UserAgent);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.RequestTimeout);
-        var started = Stopwatch.GetTimestamp();
+        var started = time.GetTimestamp();
         HttpResponseMessage response;
         try
         {
@@ -110,10 +110,10 @@ internal sealed partial class AcmeTransport(
         }
         finally
         {
-            AcmeDiagnostics.RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            metrics.RequestDuration.Record(time.GetElapsedTime(started).TotalSeconds);
         }
 
-        Log.Exchange(logger, request.Method.Method, url.AbsolutePath, (int)response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        Log.Exchange(logger, request.Method.Method, url.AbsolutePath, (int)response.StatusCode, time.GetElapsedTime(started).TotalMilliseconds);
         if (keepNonce)
         {
             KeepNonce(NonceOf(response));

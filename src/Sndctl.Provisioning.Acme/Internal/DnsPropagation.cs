@@ -1,4 +1,5 @@
-using System.Diagnostics;
+using Sndctl.Provisioning.Core;
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using DnsClient;
 using DnsClient.Protocol;
@@ -21,8 +22,17 @@ internal sealed partial class DnsPropagation
     private readonly LookupClient _direct;
     private readonly IReadOnlyList<NameServer> _configured;
 
-    public DnsPropagation(IOptionsMonitor<AcmeIssuerOptions> options, ILogger<DnsPropagation> logger)
+    private readonly TimeProvider _time;
+    private readonly AcmeMetrics _metrics;
+
+    public DnsPropagation(
+        IOptionsMonitor<AcmeIssuerOptions> options,
+        [FromKeyedServices(RemoteTime.ServiceKey)] TimeProvider time,
+        AcmeMetrics metrics,
+        ILogger<DnsPropagation> logger)
     {
+        _time = time;
+        _metrics = metrics;
         _options = options;
         _logger = logger;
         _configured = [.. options.CurrentValue.PropagationNameservers.Select(ParseNameServer)];
@@ -74,9 +84,9 @@ internal sealed partial class DnsPropagation
     public async Task WaitForTxtAsync(string name, string value, CancellationToken cancellationToken)
     {
         var options = _options.CurrentValue;
-        var started = Stopwatch.GetTimestamp();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.PropagationTimeout);
+        var started = _time.GetTimestamp();
+        using var deadline = new CancellationTokenSource(options.PropagationTimeout, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         IReadOnlyList<NameServer> servers = [];
         var confirmed = Array.Empty<bool>();
         var delay = TimeSpan.FromMilliseconds(50);
@@ -97,11 +107,11 @@ internal sealed partial class DnsPropagation
 
                 if (confirmed.All(c => c))
                 {
-                    AcmeDiagnostics.PropagationDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                    _metrics.PropagationDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
                     return;
                 }
 
-                await Task.Delay(delay, timeout.Token).ConfigureAwait(false);
+                await Task.Delay(delay, _time, timeout.Token).ConfigureAwait(false);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.PropagationMaxInterval.Ticks));
             }
         }

@@ -22,6 +22,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
     private readonly IDataProtector _keyProtector;
     private readonly ProvisioningMetrics _metrics;
     private readonly ILogger<IssuanceCoordinator> _logger;
+    private readonly Random _random;
     private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
     public IssuanceCoordinator(
@@ -30,8 +31,10 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         IOptionsMonitor<DeviceProvisioningOptions> options,
         IDataProtectionProvider dataProtection,
         ProvisioningMetrics metrics,
-        ILogger<IssuanceCoordinator> logger)
+        ILogger<IssuanceCoordinator> logger,
+        Random? random = null)
     {
+        _random = random ?? Random.Shared;
         _scopes = scopes;
         _time = time;
         _options = options;
@@ -153,6 +156,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                 privateKeyPem is null ? null : _keyProtector.Protect(privateKeyPem),
                 current?.Id,
                 _time.GetUtcNow(),
+                _random,
                 early);
 
             await certificates.AddAsync(record, cancellationToken).ConfigureAwait(false);

@@ -15,6 +15,7 @@ internal static class IssuedChain
         string? protectedPrivateKey,
         Guid? replacesId,
         DateTimeOffset now,
+        Random random,
         bool earlyReissue = false)
     {
         using var leaf = X509Certificate2.CreateFromPem(issued.CertificatePem);
@@ -40,7 +41,7 @@ internal static class IssuedChain
             ProtectedPrivateKey = protectedPrivateKey,
             NotBefore = notBefore,
             NotAfter = notAfter,
-            RenewAfter = issued.RenewAfter ?? DefaultRenewAfter(notBefore, notAfter),
+            RenewAfter = issued.RenewAfter ?? DefaultRenewAfter(notBefore, notAfter, random),
             IssuedAt = now,
             ReplacesId = replacesId,
             EarlyReissue = earlyReissue,
@@ -52,10 +53,10 @@ internal static class IssuedChain
     /// 4 of 6), plus a random jitter of up to a twentieth of the lifetime (4.5 days of 90), so that a
     /// fleet provisioned in one afternoon does not come back for renewal in the same minute.
     /// </summary>
-    public static DateTimeOffset DefaultRenewAfter(DateTimeOffset notBefore, DateTimeOffset notAfter)
+    public static DateTimeOffset DefaultRenewAfter(DateTimeOffset notBefore, DateTimeOffset notAfter, Random random)
     {
         var lifetime = notAfter - notBefore;
-        var jitter = TimeSpan.FromTicks((long)(lifetime.Ticks / 20 * System.Security.Cryptography.RandomNumberGenerator.GetInt32(1_000_000) / 1_000_000.0));
+        var jitter = TimeSpan.FromTicks((long)(lifetime.Ticks / 20 * random.NextDouble()));
         return notBefore + (lifetime * 2 / 3) + jitter;
     }
 

@@ -1,3 +1,5 @@
+using Sndctl.Provisioning.Core;
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -11,11 +13,12 @@ namespace Sndctl.Provisioning.Dns.Cloudflare.Internal;
 /// <summary>
 /// The few Cloudflare API v4 calls DNS-01 needs, over the typed <see cref="HttpClient"/>: envelope
 /// checking, pagination, and retries of 429/5xx honouring <c>Retry-After</c>.
+/// Waits, deadlines and dates run on the remote-wait clock (<see cref="RemoteTime"/>); backoff jitter
+/// comes from <c>random</c> (<see cref="Random.Shared"/> unless a test passes a seeded one).
 /// </summary>
-internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<CloudflareDnsOptions> options, DnsZoneCache zones, ILogger<CloudflareApi> logger)
+internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<CloudflareDnsOptions> options, DnsZoneCache zones, [FromKeyedServices(RemoteTime.ServiceKey)] TimeProvider time, ILogger<CloudflareApi> logger, Random? random = null)
 {
-    /// <summary>Signatures, retries and polls deal with a remote service: always real time, even under a test clock.</summary>
-    private static readonly TimeProvider s_clock = TimeProvider.System;
+    private readonly Random _random = random ?? Random.Shared;
 
     private const int IdenticalRecordExists = 81058;
     private const int RecordDoesNotExist = 81044;
@@ -156,9 +159,9 @@ internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<Clo
             {
                 if ((response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500) && attempt < settings.MaxRetries)
                 {
-                    var wait = HttpRetry.Delay(response, attempt, TimeSpan.FromMilliseconds(500), s_clock);
+                    var wait = HttpRetry.Delay(response, attempt, TimeSpan.FromMilliseconds(500), time, _random);
                     Log.Retrying(logger, (int)response.StatusCode, what, wait.TotalSeconds, attempt + 1);
-                    await Task.Delay(wait, s_clock, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 

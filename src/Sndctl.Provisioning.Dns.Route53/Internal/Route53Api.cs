@@ -1,3 +1,5 @@
+using Sndctl.Provisioning.Core;
+using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -14,11 +16,12 @@ namespace Sndctl.Provisioning.Dns.Route53.Internal;
 /// The Route53 REST calls DNS-01 needs (API version 2013-04-01, XML), signed with Signature Version 4:
 /// zone lookup, TXT record sets changed as compare-and-swap batches, change status, AWS error XML,
 /// and retries of throttling and 5xx answers.
+/// Waits, deadlines and dates run on the remote-wait clock (<see cref="RemoteTime"/>); backoff jitter
+/// comes from <c>random</c> (<see cref="Random.Shared"/> unless a test passes a seeded one).
 /// </summary>
-internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route53DnsOptions> options, DnsZoneCache zones, ILogger<Route53Api> logger)
+internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route53DnsOptions> options, DnsZoneCache zones, [FromKeyedServices(RemoteTime.ServiceKey)] TimeProvider time, ILogger<Route53Api> logger, Random? random = null)
 {
-    /// <summary>Signatures, retries and polls deal with a remote service: always real time, even under a test clock.</summary>
-    private static readonly TimeProvider s_clock = TimeProvider.System;
+    private readonly Random _random = random ?? Random.Shared;
 
     public static readonly XNamespace Ns = "https://route53.amazonaws.com/doc/2013-04-01/";
     private const string Service = "route53";
@@ -148,7 +151,7 @@ internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route5
             catch (Route53ApiException ex) when (IsConflict(ex) && attempt < MaxConflictRetries)
             {
                 Log.Conflict(logger, name, attempt + 1);
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(20, 200)), s_clock, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(_random.Next(20, 200)), time, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -180,15 +183,15 @@ internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route5
     public async Task WaitForSyncAsync(string changeId, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
-        var deadline = s_clock.GetUtcNow() + settings.SyncTimeout;
+        var deadline = time.GetUtcNow() + settings.SyncTimeout;
         while (await GetChangeStatusAsync(changeId, cancellationToken).ConfigureAwait(false) != "INSYNC")
         {
-            if (s_clock.GetUtcNow() >= deadline)
+            if (time.GetUtcNow() >= deadline)
             {
                 throw new TimeoutException($"Route53 change {changeId} was still PENDING after {settings.SyncTimeout.TotalSeconds:0} s (SyncTimeout); Route53 usually syncs within 60 s.");
             }
 
-            await Task.Delay(settings.SyncPollInterval, s_clock, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(settings.SyncPollInterval, time, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -207,7 +210,7 @@ internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route5
                 request.Content.Headers.ContentType = Xml;
             }
 
-            AwsSignatureV4.Sign(request, bytes, credentials, settings.SigningRegion, Service, s_clock.GetUtcNow());
+            AwsSignatureV4.Sign(request, bytes, credentials, settings.SigningRegion, Service, time.GetUtcNow());
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(settings.RequestTimeout);
             HttpResponseMessage response;
@@ -231,9 +234,9 @@ internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route5
                 var error = ParseError(response, content);
                 if ((response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500 || Throttled.Contains(error.Code)) && attempt < settings.MaxRetries)
                 {
-                    var wait = HttpRetry.Delay(response, attempt, settings.RetryBaseDelay, s_clock);
+                    var wait = HttpRetry.Delay(response, attempt, settings.RetryBaseDelay, time, _random);
                     Log.Retrying(logger, (int)response.StatusCode, error.Code, what, wait.TotalSeconds, attempt + 1);
-                    await Task.Delay(wait, s_clock, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 

@@ -17,8 +17,11 @@ internal sealed partial class CsrRetentionService(
     IServiceProviderIsService isService,
     IOptionsMonitor<PrivateCaOptions> options,
     TimeProvider time,
-    ILogger<CsrRetentionService> logger) : BackgroundService
+    ILogger<CsrRetentionService> logger,
+    Random? random = null) : BackgroundService
 {
+    private readonly Random _random = random ?? Random.Shared;
+
     private static readonly TimeSpan Interval = TimeSpan.FromHours(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -30,7 +33,7 @@ internal sealed partial class CsrRetentionService(
 
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(Random.Shared.Next(5, 60)), time, stoppingToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromSeconds(_random.Next(5, 60)), time, stoppingToken).ConfigureAwait(false);
             while (!stoppingToken.IsCancellationRequested)
             {
                 await RunOnceAsync(stoppingToken).ConfigureAwait(false);
