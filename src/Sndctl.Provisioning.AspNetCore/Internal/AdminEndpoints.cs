@@ -1,5 +1,7 @@
 using System.Text;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -8,10 +10,10 @@ using Sndctl.Provisioning.Core;
 
 namespace Sndctl.Provisioning.AspNetCore.Internal;
 
-/// <summary>Handlers of the admin API under <c>/api/admin</c>.</summary>
+/// <summary>Handlers of the admin API under <c>/api/admin</c>; their result types are their OpenAPI description.</summary>
 internal static class AdminEndpoints
 {
-    public static async Task<IResult> CreateDeviceAsync(HttpContext context, IDeviceAdminService admin, IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options)
+    public static async Task<Results<JsonHttpResult<CreatedDeviceResponse>, ProblemHttpResult>> CreateDeviceAsync(HttpContext context, IDeviceAdminService admin, IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options)
     {
         var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.CreateDeviceRequest, options.CurrentValue.MaxAdminRequestBodySize).ConfigureAwait(false);
         if (problem is not null)
@@ -37,7 +39,7 @@ internal static class AdminEndpoints
         }
     }
 
-    public static async Task<IResult> CreateBatchAsync(HttpContext context, IDeviceAdminService admin, IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options)
+    public static async Task<Results<JsonHttpResult<BatchResponse>, CsvResult, ProblemHttpResult>> CreateBatchAsync(HttpContext context, IDeviceAdminService admin, IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options)
     {
         var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.CreateBatchRequest, options.CurrentValue.MaxAdminRequestBodySize).ConfigureAwait(false);
         if (problem is not null)
@@ -71,7 +73,7 @@ internal static class AdminEndpoints
             statusCode: StatusCodes.Status201Created);
     }
 
-    public static async Task<IResult> ListDevicesAsync(HttpContext context, IDeviceAdminService admin)
+    public static async Task<Results<JsonHttpResult<PageResponse<DeviceListItem>>, ProblemHttpResult>> ListDevicesAsync(HttpContext context, IDeviceAdminService admin)
     {
         var query = context.Request.Query;
         DeviceStatus? status = null;
@@ -118,7 +120,7 @@ internal static class AdminEndpoints
         return TypedResults.Json(new PageResponse<DeviceListItem>(items, result.Total, page, pageSize), ProvisioningJsonContext.Default.PageResponseDeviceListItem);
     }
 
-    public static async Task<IResult> GetDeviceAsync(string deviceId, HttpContext context, IDeviceAdminService admin)
+    public static async Task<Results<JsonHttpResult<DeviceDetailsResponse>, ProblemHttpResult>> GetDeviceAsync(string deviceId, HttpContext context, IDeviceAdminService admin)
     {
         var details = await admin.GetDeviceAsync(deviceId, context.RequestAborted).ConfigureAwait(false);
         if (details is null)
@@ -144,11 +146,11 @@ internal static class AdminEndpoints
             ProvisioningJsonContext.Default.DeviceDetailsResponse);
     }
 
-    public static Task<IResult> DisableAsync(string deviceId, HttpContext context, IDeviceAdminService admin) => SetEnabledAsync(deviceId, false, context, admin);
+    public static Task<Results<JsonHttpResult<DeviceStatusResponse>, ProblemHttpResult>> DisableAsync(string deviceId, HttpContext context, IDeviceAdminService admin) => SetEnabledAsync(deviceId, false, context, admin);
 
-    public static Task<IResult> EnableAsync(string deviceId, HttpContext context, IDeviceAdminService admin) => SetEnabledAsync(deviceId, true, context, admin);
+    public static Task<Results<JsonHttpResult<DeviceStatusResponse>, ProblemHttpResult>> EnableAsync(string deviceId, HttpContext context, IDeviceAdminService admin) => SetEnabledAsync(deviceId, true, context, admin);
 
-    public static async Task<IResult> RotateSecretAsync(string deviceId, HttpContext context, IDeviceAdminService admin)
+    public static async Task<Results<JsonHttpResult<SecretResponse>, ProblemHttpResult>> RotateSecretAsync(string deviceId, HttpContext context, IDeviceAdminService admin)
     {
         var secret = await admin.RotateSecretAsync(deviceId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted).ConfigureAwait(false);
         return secret is null
@@ -156,7 +158,7 @@ internal static class AdminEndpoints
             : TypedResults.Json(new SecretResponse(secret), ProvisioningJsonContext.Default.SecretResponse);
     }
 
-    public static async Task<IResult> RevokeAsync(string deviceId, HttpContext context, IDeviceAdminService admin, IDeviceStore devices, ICertificateStore certificates)
+    public static async Task<Results<JsonHttpResult<RevokeResponse>, ProblemHttpResult>> RevokeAsync(string deviceId, HttpContext context, IDeviceAdminService admin, IDeviceStore devices, ICertificateStore certificates)
     {
         // Only the current certificate's ID is needed afterwards: one device read, not the whole history.
         var before = await devices.FindAsync(deviceId, context.RequestAborted).ConfigureAwait(false);
@@ -188,7 +190,7 @@ internal static class AdminEndpoints
         return TypedResults.Json(new RevokeResponse(deviceId, revoked!.SerialNumber, revoked.RevokedAt!.Value), ProvisioningJsonContext.Default.RevokeResponse);
     }
 
-    public static async Task<IResult> DeleteAsync(string deviceId, HttpContext context, IDeviceAdminService admin)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string deviceId, HttpContext context, IDeviceAdminService admin)
     {
         try
         {
@@ -208,7 +210,7 @@ internal static class AdminEndpoints
         }
     }
 
-    public static async Task<IResult> ListEventsAsync(HttpContext context, IDeviceAdminService admin)
+    public static async Task<Results<JsonHttpResult<PageResponse<EventItem>>, ProblemHttpResult>> ListEventsAsync(HttpContext context, IDeviceAdminService admin)
     {
         if (!Paging.TryRead(context, out var page, out var pageSize, out var problem))
         {
@@ -220,7 +222,7 @@ internal static class AdminEndpoints
         return TypedResults.Json(new PageResponse<EventItem>(result.Items.Select(ToItem).ToList(), result.Total, page, pageSize), ProvisioningJsonContext.Default.PageResponseEventItem);
     }
 
-    public static async Task<IResult> StatisticsAsync(HttpContext context, IDeviceAdminService admin)
+    public static async Task<JsonHttpResult<StatisticsResponse>> StatisticsAsync(HttpContext context, IDeviceAdminService admin)
     {
         var statistics = await admin.GetStatisticsAsync(context.RequestAborted).ConfigureAwait(false);
         var byStatus = statistics.DevicesByStatus.ToDictionary(p => StatusNames.Of(p.Key), p => p.Value);
@@ -229,7 +231,7 @@ internal static class AdminEndpoints
             ProvisioningJsonContext.Default.StatisticsResponse);
     }
 
-    private static async Task<IResult> SetEnabledAsync(string deviceId, bool enabled, HttpContext context, IDeviceAdminService admin)
+    private static async Task<Results<JsonHttpResult<DeviceStatusResponse>, ProblemHttpResult>> SetEnabledAsync(string deviceId, bool enabled, HttpContext context, IDeviceAdminService admin)
     {
         if (!await admin.SetEnabledAsync(deviceId, enabled, AdminApiKeyFilter.ActorOf(context), context.RequestAborted).ConfigureAwait(false))
         {
@@ -254,8 +256,11 @@ internal static class AdminEndpoints
     /// RFC 4180 CSV (CRLF, header row) for the factory line. IDs and secrets are drawn so that no
     /// field reads as a number or a formula in a spreadsheet.
     /// </summary>
-    private sealed class CsvResult(IReadOnlyList<CreatedDevice> devices) : IResult
+    internal sealed class CsvResult(IReadOnlyList<CreatedDevice> devices) : IResult, IEndpointMetadataProvider
     {
+        public static void PopulateMetadata(System.Reflection.MethodInfo method, EndpointBuilder builder)
+            => builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status201Created, typeof(string), ["text/csv"]));
+
         public Task ExecuteAsync(HttpContext httpContext)
         {
             var csv = new StringBuilder(devices.Count * 96);

@@ -5,12 +5,12 @@ using Sndctl.Provisioning.Core;
 
 namespace Sndctl.Provisioning.AspNetCore.Internal;
 
-/// <summary>Handlers of <c>POST /api/register</c> and <c>POST /api/renew</c>.</summary>
+/// <summary>Handlers of <c>POST /api/register</c> and <c>POST /api/renew</c>; their result types are their OpenAPI description.</summary>
 internal static class DeviceEndpoints
 {
     public const string SecretHeader = "X-Device-Secret";
 
-    public static async Task<IResult> RegisterAsync(
+    public static async Task<Results<Ok<ProvisionResponse>, JsonHttpResult<PendingResponse>, ProblemHttpResult>> RegisterAsync(
         HttpContext context,
         IDeviceProvisioningService provisioning,
         FailedAuthenticationThrottle throttle,
@@ -25,7 +25,7 @@ internal static class DeviceEndpoints
         return await ProvisionAsync(context, provisioning, throttle, body!.DeviceId, hostname: null, body.Csr, renew: false).ConfigureAwait(false);
     }
 
-    public static async Task<IResult> RenewAsync(
+    public static async Task<Results<Ok<ProvisionResponse>, JsonHttpResult<PendingResponse>, ProblemHttpResult>> RenewAsync(
         HttpContext context,
         IDeviceProvisioningService provisioning,
         FailedAuthenticationThrottle throttle,
@@ -45,7 +45,7 @@ internal static class DeviceEndpoints
         return await ProvisionAsync(context, provisioning, throttle, body.DeviceId, body.Hostname, body.Csr, renew: true).ConfigureAwait(false);
     }
 
-    private static async Task<IResult> ProvisionAsync(
+    private static async Task<Results<Ok<ProvisionResponse>, JsonHttpResult<PendingResponse>, ProblemHttpResult>> ProvisionAsync(
         HttpContext context,
         IDeviceProvisioningService provisioning,
         FailedAuthenticationThrottle throttle,
@@ -90,7 +90,7 @@ internal static class DeviceEndpoints
             ? Problems.TooManyRequests(context, wait)
             : Problems.Unauthorized(detail);
 
-    private static IResult ToResult(HttpContext context, ProvisioningResult result, string deviceId) => result.Outcome switch
+    private static Results<Ok<ProvisionResponse>, JsonHttpResult<PendingResponse>, ProblemHttpResult> ToResult(HttpContext context, ProvisioningResult result, string deviceId) => result.Outcome switch
     {
         ProvisioningOutcome.Current or ProvisioningOutcome.Issued => Ok(result.Certificate!),
         ProvisioningOutcome.Pending => Accepted(context, result, deviceId),
