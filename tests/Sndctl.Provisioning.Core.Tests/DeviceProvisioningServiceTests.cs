@@ -1,0 +1,244 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+using Sndctl.Provisioning.Core.Tests.Fakes;
+
+namespace Sndctl.Provisioning.Core.Tests;
+
+/// <summary>
+/// Every outcome of register and renew, decided by <c>DeviceProvisioningService</c> and the
+/// <c>IssuanceCoordinator</c> behind it, over in-memory stores and a fake issuer (no HTTP, no database).
+/// </summary>
+public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
+{
+    private const string BaseDomain = "devices.example.com";
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private readonly InMemoryStores _stores;
+    private readonly FakeIssuer _issuer;
+    private readonly ServiceProvider _services;
+
+    public DeviceProvisioningServiceTests()
+    {
+        _stores = new InMemoryStores(_time);
+        _issuer = new FakeIssuer(_time);
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<TimeProvider>(_time);
+        services.AddSingleton<IDeviceStore>(_stores);
+        services.AddSingleton<ICertificateStore>(_stores);
+        services.AddSingleton<IAuditEventStore>(_stores);
+        services.AddSingleton<IIssuanceLeaseStore>(_stores);
+        services.AddSingleton<IIssuerStateStore>(_stores);
+        services.AddDeviceProvisioning(o =>
+        {
+            o.BaseDomain = BaseDomain;
+            o.DeviceIssuanceLimit = 2;
+        });
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        services.RemoveAll<ICertificateIssuer>();
+        services.AddSingleton<ICertificateIssuer>(_issuer);
+        _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        _issuer.Dispose();
+    }
+
+    [Fact]
+    public async Task An_unknown_device_and_a_wrong_secret_are_both_unauthorized_and_issue_nothing()
+    {
+        var device = await CreateDeviceAsync();
+
+        var unknown = await RegisterAsync(new ProvisioningRequest("nosuchdevice", device.Secret, null, null));
+        var wrong = await RegisterAsync(new ProvisioningRequest(device.DeviceId, "wrong-" + device.Secret, null, null));
+
+        Assert.Equal(ProvisioningOutcome.Unauthorized, unknown.Outcome);
+        Assert.Equal(ProvisioningOutcome.Unauthorized, wrong.Outcome);
+        Assert.Equal(0, _issuer.Issued);
+    }
+
+    [Fact]
+    public async Task A_disabled_device_is_refused_before_any_issuance()
+    {
+        var device = await CreateDeviceAsync();
+        await Scoped<IDeviceAdminService>().SetEnabledAsync(device.DeviceId, false, "test", default);
+
+        var result = await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, null));
+
+        Assert.Equal(ProvisioningOutcome.Disabled, result.Outcome);
+        Assert.Equal(0, _issuer.Issued);
+    }
+
+    [Fact]
+    public async Task Renewing_needs_the_devices_own_hostname_and_a_CSR_must_name_it()
+    {
+        var device = await CreateDeviceAsync();
+        var other = await CreateDeviceAsync();
+
+        var missing = await RenewAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, null));
+        var mismatch = await RenewAsync(new ProvisioningRequest(device.DeviceId, device.Secret, other.Hostname, null));
+        var foreignCsr = await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, Csr(other.Hostname, out _)));
+
+        Assert.Equal(ProvisioningOutcome.Invalid, missing.Outcome);
+        Assert.Equal(ProvisioningOutcome.HostnameMismatch, mismatch.Outcome);
+        Assert.Equal(ProvisioningOutcome.Invalid, foreignCsr.Outcome);
+        Assert.Equal(0, _issuer.Issued);
+    }
+
+    [Fact]
+    public async Task The_first_registration_issues_and_the_next_calls_serve_the_same_certificate_and_key()
+    {
+        var device = await CreateDeviceAsync();
+        var request = new ProvisioningRequest(device.DeviceId, device.Secret, null, null);
+
+        var first = await RegisterAsync(request);
+        var again = await RegisterAsync(request);
+        var renewed = await RenewAsync(request with { Hostname = device.Hostname });
+
+        Assert.Equal(ProvisioningOutcome.Issued, first.Outcome);
+        Assert.Equal(ProvisioningOutcome.Current, again.Outcome);
+        Assert.Equal(ProvisioningOutcome.Current, renewed.Outcome);
+        Assert.Equal(1, _issuer.Issued);
+        Assert.Equal(first.Certificate!.CertificatePem, again.Certificate!.CertificatePem);
+        Assert.Equal(first.Certificate.PrivateKeyPem, again.Certificate.PrivateKeyPem); // the server-made key, kept protected
+        Assert.NotNull(first.Certificate.PrivateKeyPem);
+        Assert.Equal(device.Hostname, first.Certificate.Hostname);
+        Assert.Contains(_stores.Events, e => e.DeviceId == device.DeviceId && e.Type == AuditEventTypes.CertificateIssued);
+    }
+
+    [Fact]
+    public async Task Ten_concurrent_registrations_of_one_device_cause_one_issuance()
+    {
+        var device = await CreateDeviceAsync();
+        _issuer.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = Enumerable.Range(0, 10).Select(_ => RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, null))).ToList();
+        _issuer.Gate.SetResult();
+
+        var results = await Task.WhenAll(calls);
+
+        Assert.All(results, r => Assert.Equal(ProvisioningOutcome.Issued, r.Outcome));
+        Assert.Single(results.Select(r => r.Certificate!.CertificatePem).Distinct());
+        Assert.Equal(1, _issuer.Issued);
+    }
+
+    [Fact]
+    public async Task An_unavailable_CA_is_unavailable_with_its_retry_after_and_a_refusing_CA_is_failed()
+    {
+        var device = await CreateDeviceAsync();
+        var request = new ProvisioningRequest(device.DeviceId, device.Secret, null, null);
+
+        _issuer.FailNext = new CertificateAuthorityUnavailableException("rate limited", TimeSpan.FromMinutes(7));
+        var unavailable = await RegisterAsync(request);
+        _issuer.FailNext = new CertificateIssuanceException("badCSR");
+        var failed = await RegisterAsync(request);
+        var recovered = await RegisterAsync(request);
+
+        Assert.Equal(ProvisioningOutcome.Unavailable, unavailable.Outcome);
+        Assert.Equal(TimeSpan.FromMinutes(7), unavailable.RetryAfter);
+        Assert.Equal(ProvisioningOutcome.Failed, failed.Outcome);
+        Assert.Contains("badCSR", failed.Detail, StringComparison.Ordinal);
+        Assert.Equal(ProvisioningOutcome.Issued, recovered.Outcome);
+    }
+
+    [Fact]
+    public async Task An_issuance_slower_than_the_wait_budget_is_pending_and_finishes_in_the_background()
+    {
+        var device = await CreateDeviceAsync();
+        var request = new ProvisioningRequest(device.DeviceId, device.Secret, null, null);
+        _issuer.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var call = RegisterAsync(request);
+        for (var i = 0; i < 500 && !call.IsCompleted; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1)); // past IssuanceWaitBudget (30 s)
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
+        var pending = await call;
+        _issuer.Gate.SetResult();
+        for (var i = 0; i < 500 && _issuer.Issued == 0; i++)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
+        ProvisioningResult later;
+        var attempts = 0;
+        do
+        {
+            later = await RegisterAsync(request);
+        }
+        while (later.Outcome == ProvisioningOutcome.Pending && ++attempts < 100 && await Delay());
+
+        Assert.Equal(ProvisioningOutcome.Pending, pending.Outcome);
+        Assert.Equal(TimeSpan.FromSeconds(5), pending.RetryAfter);
+        Assert.Contains(later.Outcome, new[] { ProvisioningOutcome.Current, ProvisioningOutcome.Issued });
+        Assert.Equal(1, _issuer.Issued);
+    }
+
+    [Fact]
+    public async Task A_lease_held_by_another_instance_is_pending_without_issuing_here()
+    {
+        var device = await CreateDeviceAsync();
+        _stores.HoldLease(device.DeviceId, TimeSpan.FromMinutes(5));
+
+        var held = await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, null));
+        _time.Advance(TimeSpan.FromMinutes(6)); // the other instance died: its lease expires
+        var taken = await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, null));
+
+        Assert.Equal(ProvisioningOutcome.Pending, held.Outcome);
+        Assert.Equal(ProvisioningOutcome.Issued, taken.Outcome);
+        Assert.Equal(1, _issuer.Issued);
+    }
+
+    [Fact]
+    public async Task New_keys_while_the_certificate_is_valid_are_limited_per_device_but_its_own_key_is_still_served()
+    {
+        var device = await CreateDeviceAsync();
+        var first = await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, Csr(device.Hostname, out var firstKey)));
+        var outcomes = new List<ProvisioningOutcome>();
+        for (var i = 0; i < 3; i++)
+        {
+            outcomes.Add((await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, Csr(device.Hostname, out _)))).Outcome);
+        }
+
+        Assert.Equal(ProvisioningOutcome.Issued, first.Outcome);
+        Assert.Equal([ProvisioningOutcome.Issued, ProvisioningOutcome.Issued, ProvisioningOutcome.IssuanceLimited], outcomes); // DeviceIssuanceLimit = 2
+        Assert.Equal(3, _issuer.Issued);
+        using (firstKey)
+        {
+            var other = await CreateDeviceAsync();
+            Assert.Equal(ProvisioningOutcome.Issued, (await RegisterAsync(new ProvisioningRequest(other.DeviceId, other.Secret, null, null))).Outcome); // others are not limited
+        }
+    }
+
+    private static async Task<bool> Delay()
+    {
+        await Task.Delay(10);
+        return true;
+    }
+
+    private static string Csr(string hostname, out ECDsa key)
+    {
+        key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=" + hostname, key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName(hostname);
+        request.CertificateExtensions.Add(names.Build());
+        return request.CreateSigningRequestPem();
+    }
+
+    private Task<CreatedDevice> CreateDeviceAsync() => Scoped<IDeviceAdminService>().CreateDeviceAsync(null, null, "test", TestContext.Current.CancellationToken);
+
+    private Task<ProvisioningResult> RegisterAsync(ProvisioningRequest request) => Scoped<IDeviceProvisioningService>().RegisterAsync(request, TestContext.Current.CancellationToken);
+
+    private Task<ProvisioningResult> RenewAsync(ProvisioningRequest request) => Scoped<IDeviceProvisioningService>().RenewAsync(request, TestContext.Current.CancellationToken);
+
+    /// <summary>A service from a fresh scope, as one HTTP request gets (the scope is left to the provider: scoped services here hold no resources).</summary>
+    private T Scoped<T>()
+        where T : notnull => _services.CreateScope().ServiceProvider.GetRequiredService<T>();
+}

@@ -1,0 +1,280 @@
+using System.Collections.Concurrent;
+
+namespace Sndctl.Provisioning.Core.Tests.Fakes;
+
+/// <summary>
+/// The store seams in memory, with the semantics the EF stores have where the core relies on them:
+/// each read is a copy, updates are compare-and-swap on the concurrency stamp, leases expire.
+/// One <see cref="InMemoryStores"/> is one database.
+/// </summary>
+internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertificateStore, IAuditEventStore, IIssuanceLeaseStore, IIssuerStateStore
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Device> _devices = new(StringComparer.Ordinal);
+    private readonly Dictionary<Guid, DeviceCertificate> _certificates = [];
+    private readonly List<AuditEvent> _events = [];
+    private readonly Dictionary<string, (string Holder, DateTimeOffset Expires)> _leases = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _state = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<AuditEvent> Events
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _events];
+            }
+        }
+    }
+
+    // Devices
+
+    Task<Device?> IDeviceStore.FindAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_devices.TryGetValue(deviceId, out var device) ? Copy(device) : null);
+        }
+    }
+
+    public Task CreateAsync(IReadOnlyCollection<Device> devices, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (devices.Any(d => _devices.ContainsKey(d.DeviceId)))
+            {
+                throw new DuplicateDeviceException($"Device '{devices.First(d => _devices.ContainsKey(d.DeviceId)).DeviceId}' exists.");
+            }
+
+            foreach (var device in devices)
+            {
+                _devices[device.DeviceId] = Copy(device);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task UpdateAsync(Device device, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_devices.TryGetValue(device.DeviceId, out var stored) || stored.ConcurrencyStamp != device.ConcurrencyStamp)
+            {
+                throw new ConcurrencyConflictException($"Device '{device.DeviceId}' was changed or deleted by someone else.");
+            }
+
+            device.ConcurrencyStamp = Guid.NewGuid();
+            _devices[device.DeviceId] = Copy(device);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    Task<bool> IDeviceStore.DeleteAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_devices.Remove(deviceId));
+        }
+    }
+
+    public Task<Page<Device>> ListAsync(DeviceQuery query, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var all = _devices.Values.Where(d => query.Status is null || d.Status == query.Status).OrderBy(d => d.DeviceId, StringComparer.Ordinal).ToList();
+            return Task.FromResult(new Page<Device>([.. all.Skip((query.Page - 1) * query.PageSize).Take(query.PageSize).Select(Copy)], all.Count, query.Page, query.PageSize));
+        }
+    }
+
+    public Task<IReadOnlyDictionary<DeviceStatus, int>> CountByStatusAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyDictionary<DeviceStatus, int>>(_devices.Values.GroupBy(d => d.Status).ToDictionary(g => g.Key, g => g.Count()));
+        }
+    }
+
+    // Certificates
+
+    public Task<DeviceCertificate?> FindAsync(Guid id, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_certificates.TryGetValue(id, out var certificate) ? Copy(certificate) : null);
+        }
+    }
+
+    public Task<IReadOnlyDictionary<Guid, DeviceCertificate>> FindManyAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyDictionary<Guid, DeviceCertificate>>(ids.Where(_certificates.ContainsKey).ToDictionary(id => id, id => Copy(_certificates[id])));
+        }
+    }
+
+    public Task<IReadOnlyList<DeviceCertificate>> ListByDeviceAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<DeviceCertificate>>([.. _certificates.Values.Where(c => c.DeviceId == deviceId).OrderByDescending(c => c.IssuedAt).Select(Copy)]);
+        }
+    }
+
+    public Task AddAsync(DeviceCertificate certificate, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _certificates.Add(certificate.Id, Copy(certificate));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task UpdateAsync(DeviceCertificate certificate, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_certificates.TryGetValue(certificate.Id, out var stored) || stored.ConcurrencyStamp != certificate.ConcurrencyStamp)
+            {
+                throw new ConcurrencyConflictException($"Certificate {certificate.SerialNumber} was changed by someone else.");
+            }
+
+            certificate.ConcurrencyStamp = Guid.NewGuid();
+            _certificates[certificate.Id] = Copy(certificate);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<DateTimeOffset>> ListEarlyReissuesAsync(string deviceId, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<DateTimeOffset>>([.. _certificates.Values.Where(c => c.DeviceId == deviceId && c.EarlyReissue && c.IssuedAt >= since).Select(c => c.IssuedAt).Order()]);
+        }
+    }
+
+    public Task<IReadOnlyList<(string SerialNumber, DateTimeOffset RevokedAt)>> ListRevokedAsync(string issuer, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<(string, DateTimeOffset)>>([.. _certificates.Values.Where(c => c.Issuer == issuer && c.RevokedAt is not null && c.NotAfter > now).Select(c => (c.SerialNumber, c.RevokedAt!.Value))]);
+        }
+    }
+
+    public Task<int> CountCurrentExpiringAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var current = _devices.Values.Select(d => d.CurrentCertificateId).OfType<Guid>().ToHashSet();
+            return Task.FromResult(_certificates.Values.Count(c => current.Contains(c.Id) && c.NotAfter < before));
+        }
+    }
+
+    // Audit events
+
+    public Task AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _events.Add(auditEvent);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<Page<AuditEvent>> ListAsync(string? deviceId, int page, int pageSize, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var all = _events.Where(e => deviceId is null || e.DeviceId == deviceId).Reverse().ToList();
+            return Task.FromResult(new Page<AuditEvent>([.. all.Skip((page - 1) * pageSize).Take(pageSize)], all.Count, page, pageSize));
+        }
+    }
+
+    // Leases: taken when free, expired or already ours, as the database's conditional upsert does.
+
+    public Task<bool> TryAcquireAsync(string deviceId, string holder, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            if (_leases.TryGetValue(deviceId, out var lease) && lease.Holder != holder && lease.Expires > now)
+            {
+                return Task.FromResult(false);
+            }
+
+            _leases[deviceId] = (holder, now + duration);
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task ReleaseAsync(string deviceId, string holder, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_leases.TryGetValue(deviceId, out var lease) && lease.Holder == holder)
+            {
+                _leases.Remove(deviceId);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Another instance holds the device's issuance lease.</summary>
+    public void HoldLease(string deviceId, TimeSpan duration)
+    {
+        lock (_gate)
+        {
+            _leases[deviceId] = ("another-instance", time.GetUtcNow() + duration);
+        }
+    }
+
+    // Issuer state
+
+    public Task<string?> GetAsync(string key, CancellationToken cancellationToken) => Task.FromResult(_state.TryGetValue(key, out var value) ? value : null);
+
+    public Task<string> GetOrAddAsync(string key, string value, CancellationToken cancellationToken) => Task.FromResult(_state.GetOrAdd(key, value));
+
+    public Task SetAsync(string key, string value, CancellationToken cancellationToken)
+    {
+        _state[key] = value;
+        return Task.CompletedTask;
+    }
+
+    private static Device Copy(Device d) => new()
+    {
+        DeviceId = d.DeviceId,
+        Hostname = d.Hostname,
+        SecretHash = [.. d.SecretHash],
+        Status = d.Status,
+        Labels = new Dictionary<string, string>(d.Labels, StringComparer.Ordinal),
+        CreatedAt = d.CreatedAt,
+        RegisteredAt = d.RegisteredAt,
+        LastSeenAt = d.LastSeenAt,
+        CurrentCertificateId = d.CurrentCertificateId,
+        ConcurrencyStamp = d.ConcurrencyStamp,
+    };
+
+    private static DeviceCertificate Copy(DeviceCertificate c) => new()
+    {
+        Id = c.Id,
+        DeviceId = c.DeviceId,
+        Issuer = c.Issuer,
+        SerialNumber = c.SerialNumber,
+        Thumbprint = c.Thumbprint,
+        CertificatePem = c.CertificatePem,
+        ProtectedPrivateKey = c.ProtectedPrivateKey,
+        NotBefore = c.NotBefore,
+        NotAfter = c.NotAfter,
+        RenewAfter = c.RenewAfter,
+        IssuedAt = c.IssuedAt,
+        RevokedAt = c.RevokedAt,
+        ReplacesId = c.ReplacesId,
+        EarlyReissue = c.EarlyReissue,
+        ConcurrencyStamp = c.ConcurrencyStamp,
+    };
+}
