@@ -15,11 +15,11 @@ public sealed class AcmeRateLimitClassifierTests
     [InlineData("too many new orders (300) from this account in the last 3h0m0s: see https://letsencrypt.org/docs/rate-limits/#new-orders-per-account", false)]
     [InlineData("too many requests, slow down", false)] // unknown: the cautious reading
     [InlineData("duplicate certificate for this name (no documentation link)", false)] // words are not read
-    public void Classify_ByTheDocumentedLimit(string detail, bool identifierOnly)
+    public void Classify_by_the_documented_limit(string detail, bool identifierOnly)
         => Assert.Equal(identifierOnly ? AcmeRateLimitScope.Identifier : AcmeRateLimitScope.Deployment, AcmeRateLimitClassifier.Classify(new AcmeProblem { Type = AcmeErrorTypes.Prefix + "rateLimited", Detail = detail }));
 
     [Fact]
-    public void Classify_SubproblemsNamingIdentifiers_Identifier()
+    public void Classify_subproblems_naming_identifiers_identifier()
     {
         var problem = new AcmeProblem
         {
@@ -32,7 +32,7 @@ public sealed class AcmeRateLimitClassifierTests
     }
 
     [Fact]
-    public void HoldName_HoldsBackThatNameOnly_UntilRetryAfter()
+    public void Hold_name_holds_back_that_name_only_until_retry_after()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var gate = new AcmeRateLimitGate(time, new Monitor(new AcmeIssuerOptions()));

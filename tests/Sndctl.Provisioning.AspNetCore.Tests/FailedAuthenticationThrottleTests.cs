@@ -10,7 +10,7 @@ public sealed class FailedAuthenticationThrottleTests
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
 
     [Fact]
-    public void DeviceFailed_PastTheDeviceLimit_WaitsUntilTheWindowEnds()
+    public void Device_failed_past_the_device_limit_waits_until_the_window_ends()
     {
         using var throttle = Create(new() { MaxFailuresPerDevice = 3, MaxFailuresPerClient = 1000 });
         var client = IPAddress.Parse("198.51.100.7");
@@ -29,7 +29,7 @@ public sealed class FailedAuthenticationThrottleTests
     }
 
     [Fact]
-    public void AdminFailed_CountsApartFromDeviceFailuresAtTheSameAddress()
+    public void Admin_failed_counts_apart_from_device_failures_at_the_same_address()
     {
         using var throttle = Create(new() { MaxFailuresPerDevice = 1000, MaxFailuresPerClient = 2 });
         var nat = IPAddress.Parse("203.0.113.9");
@@ -45,7 +45,7 @@ public sealed class FailedAuthenticationThrottleTests
     }
 
     [Fact]
-    public void DeviceFailed_IPv6_CountedPer64()
+    public void Device_failed_IPv6_counted_per_64()
     {
         using var throttle = Create(new() { MaxFailuresPerDevice = 1000, MaxFailuresPerClient = 3 });
         for (var i = 1; i <= 3; i++)
@@ -58,7 +58,7 @@ public sealed class FailedAuthenticationThrottleTests
     }
 
     [Fact]
-    public void DeviceFailed_AMillionDistinctKeys_StaysAtTheCap()
+    public void Device_failed_a_million_distinct_keys_stays_at_the_cap()
     {
         const int Capacity = 10_000;
         using var throttle = Create(new() { FailureTrackingCapacity = Capacity });
@@ -77,7 +77,7 @@ public sealed class FailedAuthenticationThrottleTests
     }
 
     [Fact]
-    public void Sweep_DropsEndedWindows()
+    public void Sweep_drops_ended_windows()
     {
         using var throttle = Create(new());
         for (var i = 0; i < 1_000; i++)
@@ -91,7 +91,7 @@ public sealed class FailedAuthenticationThrottleTests
     }
 
     [Fact]
-    public void ClientNetwork_KeyOf_MapsIPv4MappedAndTruncatesIPv6()
+    public void Client_network_key_of_maps_IPv4_mapped_and_truncates_IPv6()
     {
         Assert.Equal("192.0.2.1", Core.ClientNetwork.KeyOf(IPAddress.Parse("::ffff:192.0.2.1")));
         Assert.Equal("2001:db8:1:2::/64", Core.ClientNetwork.KeyOf(IPAddress.Parse("2001:db8:1:2:aaaa:bbbb:cccc:dddd")));

@@ -28,7 +28,7 @@ public sealed class CertificateSigningRequestsTests
     }
 
     [Fact]
-    public void TryValidate_DeviceHostnameP256_AcceptsAndReturnsKey()
+    public void Try_validate_device_hostname_P256_accepts_and_returns_key()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         Assert.True(CertificateSigningRequests.TryValidate(Csr(key, "CN=" + Hostname, Hostname), Hostname, out var der, out var spki, out var error), error);
@@ -37,7 +37,7 @@ public sealed class CertificateSigningRequestsTests
     }
 
     [Fact]
-    public void TryValidate_OtherName_Refused()
+    public void Try_validate_other_name_refused()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         Assert.False(CertificateSigningRequests.TryValidate(Csr(key, "CN=" + Hostname, Hostname, "evil.example.com"), Hostname, out _, out _, out var error));
@@ -47,7 +47,7 @@ public sealed class CertificateSigningRequestsTests
     }
 
     [Fact]
-    public void TryValidate_Rsa1024_Refused()
+    public void Try_validate_RSA_1024_refused()
     {
         using var key = RSA.Create(1024);
         Assert.False(CertificateSigningRequests.TryValidate(Csr(key, "CN=" + Hostname), Hostname, out _, out _, out var error));
@@ -55,7 +55,7 @@ public sealed class CertificateSigningRequestsTests
     }
 
     [Fact]
-    public void TryValidate_ForgedSignatureOrGarbage_Refused()
+    public void Try_validate_forged_signature_or_garbage_refused()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var pem = Csr(key, "CN=" + Hostname);
@@ -72,7 +72,7 @@ public sealed class CertificateSigningRequestsTests
     [Theory]
     [InlineData(DeviceKeyAlgorithm.EcdsaP256)]
     [InlineData(DeviceKeyAlgorithm.Rsa2048)]
-    public void CreateWithNewKey_MakesVerifiableCsrForHostname(DeviceKeyAlgorithm algorithm)
+    public void Create_with_new_key_makes_verifiable_CSR_for_hostname(DeviceKeyAlgorithm algorithm)
     {
         var (der, keyPem) = CertificateSigningRequests.CreateWithNewKey(Hostname, algorithm);
         var request = CertificateRequest.LoadSigningRequest(der, HashAlgorithmName.SHA256, out _, CertificateRequestLoadOptions.Default);

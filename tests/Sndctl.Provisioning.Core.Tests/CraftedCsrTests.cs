@@ -13,7 +13,7 @@ public sealed class CraftedCsrTests
 
     [Theory]
     [MemberData(nameof(Attacks))]
-    public void TryValidate_CraftedCsr_RefusedWithReason(string attack)
+    public void Try_validate_crafted_CSR_refused_with_reason(string attack)
     {
         var pem = CraftedCsrs.All(Hostname)[attack];
 
@@ -23,7 +23,7 @@ public sealed class CraftedCsrTests
     }
 
     [Fact]
-    public void TryValidate_Rsa8192_RefusedBeforeTheSignatureIsChecked()
+    public void Try_validate_RSA_8192_refused_before_the_signature_is_checked()
     {
         var pem = CraftedCsrs.All(Hostname)["rsa-16384"];
 
@@ -32,7 +32,7 @@ public sealed class CraftedCsrTests
     }
 
     [Fact]
-    public void TryValidate_ValidCsr_ReturnsExactlyTheCheckedDer()
+    public void Try_validate_valid_CSR_returns_exactly_the_checked_DER()
     {
         var der = CraftedCsrs.Valid(Hostname);
 
@@ -41,7 +41,7 @@ public sealed class CraftedCsrTests
     }
 
     [Fact]
-    public void TryValidate_ThousandsOfMutatedCsrs_NeverThrow()
+    public void Try_validate_thousands_of_mutated_CSRs_never_throw()
     {
         var random = new Random(20261201);
         var seeds = new[] { CraftedCsrs.Valid(Hostname), RsaCsr() };

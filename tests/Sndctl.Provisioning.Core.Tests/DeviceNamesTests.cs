@@ -8,7 +8,7 @@ public sealed class DeviceNamesTests
     [InlineData("0")]
     [InlineData("a-b")]
     [InlineData("abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk")]
-    public void IsValidDeviceId_DnsLabel_True(string id) => Assert.True(DeviceNames.IsValidDeviceId(id));
+    public void Is_valid_device_id_DNS_label_true(string id) => Assert.True(DeviceNames.IsValidDeviceId(id));
 
     [Theory]
     [InlineData("")]
@@ -21,7 +21,7 @@ public sealed class DeviceNamesTests
     [InlineData("a b")]
     [InlineData("abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl")]
     [InlineData("é")]
-    public void IsValidDeviceId_NotDnsLabel_False(string? id) => Assert.False(DeviceNames.IsValidDeviceId(id));
+    public void Is_valid_device_id_not_DNS_label_false(string? id) => Assert.False(DeviceNames.IsValidDeviceId(id));
 
     [Theory]
     [InlineData("devices.localhost", true)]
@@ -30,10 +30,10 @@ public sealed class DeviceNamesTests
     [InlineData("Devices.example.com", false)]
     [InlineData("devices..example.com", false)]
     [InlineData("", false)]
-    public void IsValidBaseDomain_Cases(string domain, bool valid) => Assert.Equal(valid, DeviceNames.IsValidBaseDomain(domain));
+    public void Is_valid_base_domain_cases(string domain, bool valid) => Assert.Equal(valid, DeviceNames.IsValidBaseDomain(domain));
 
     [Fact]
-    public void NewDeviceId_Is12LowerHexAndNeverNumericLooking()
+    public void New_device_id_is_12_lower_hex_and_never_numeric_looking()
     {
         for (var i = 0; i < 2000; i++)
         {
@@ -49,10 +49,10 @@ public sealed class DeviceNamesTests
     [InlineData("e12345678901", false)]
     [InlineData("12345678901e", false)]
     [InlineData("1234a5678901", false)]
-    public void LooksNumeric_SpreadsheetNumbers(string id, bool numeric) => Assert.Equal(numeric, DeviceNames.LooksNumeric(id));
+    public void Looks_numeric_spreadsheet_numbers(string id, bool numeric) => Assert.Equal(numeric, DeviceNames.LooksNumeric(id));
 
     [Fact]
-    public void NewSecret_Carries256BitsAndNeverStartsWithDash()
+    public void New_secret_carries_256_bits_and_never_starts_with_dash()
     {
         var seen = new HashSet<string>();
         for (var i = 0; i < 2000; i++)

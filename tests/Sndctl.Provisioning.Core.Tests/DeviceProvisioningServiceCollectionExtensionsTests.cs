@@ -28,7 +28,7 @@ public sealed class DeviceProvisioningServiceCollectionExtensionsTests
     }
 
     [Fact]
-    public void AddDeviceProvisioning_ResolvesEverythingWithValidation_AndUseTwiceKeepsOne()
+    public void Add_device_provisioning_resolves_everything_with_validation_and_use_twice_keeps_one()
     {
         var services = WithSeams();
         services.AddDeviceProvisioning(o => o.BaseDomain = "devices.example.com").UseIssuer<FakeIssuer>().UseIssuer<FakeIssuer>();
@@ -42,7 +42,7 @@ public sealed class DeviceProvisioningServiceCollectionExtensionsTests
     }
 
     [Fact]
-    public void Options_MissingIssuerAndBaseDomain_FailWithFix()
+    public void Options_missing_issuer_and_base_domain_fail_with_fix()
     {
         var services = WithSeams();
         services.AddDeviceProvisioning();
@@ -53,7 +53,7 @@ public sealed class DeviceProvisioningServiceCollectionExtensionsTests
     }
 
     [Fact]
-    public void Options_LeaseShorterThanTimeout_Fails()
+    public void Options_lease_shorter_than_timeout_fails()
     {
         var services = WithSeams();
         services.AddDeviceProvisioning(o =>

@@ -23,7 +23,7 @@ public sealed class DeviceSecretHasherTests
     }
 
     [Fact]
-    public async Task VerifyAsync_RightSecret_True()
+    public async Task Verify_right_secret_true()
     {
         using var hasher = CreateHasher(StoreKeepingFirstValue());
         var secret = DeviceNames.NewSecret();
@@ -32,7 +32,7 @@ public sealed class DeviceSecretHasherTests
     }
 
     [Fact]
-    public async Task VerifyAsync_WrongOrMissing_False()
+    public async Task Verify_wrong_or_missing_false()
     {
         using var hasher = CreateHasher(StoreKeepingFirstValue());
         var hash = await hasher.HashAsync("right", default);
@@ -43,7 +43,7 @@ public sealed class DeviceSecretHasherTests
     }
 
     [Fact]
-    public async Task HashAsync_IsKeyed_NotPlainSha256AndDiffersPerDeployment()
+    public async Task Hash_is_keyed_not_plain_SHA256_and_differs_per_deployment()
     {
         using var first = CreateHasher(StoreKeepingFirstValue());
         using var second = CreateHasher(StoreKeepingFirstValue());
@@ -54,7 +54,7 @@ public sealed class DeviceSecretHasherTests
     }
 
     [Fact]
-    public async Task HashAsync_LoadsKeyOnce()
+    public async Task Hash_loads_key_once()
     {
         var state = StoreKeepingFirstValue();
         using var hasher = CreateHasher(state);
@@ -63,7 +63,7 @@ public sealed class DeviceSecretHasherTests
     }
 
     [Fact]
-    public async Task HashAsync_StoresKeyEncrypted()
+    public async Task Hash_stores_key_encrypted()
     {
         string? stored = null;
         var state = new Mock<IIssuerStateStore>();

@@ -95,7 +95,7 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ListSearchAndPaging_Filters()
+    public async Task List_search_and_paging_filters()
     {
         using var admin = _host.Admin();
         foreach (var id in new[] { "alpha-1", "alpha-2", "beta-1" })
@@ -123,7 +123,7 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RotateSecret_OldSecretStopsWorking_DeleteRemovesDevice()
+    public async Task Rotate_secret_old_secret_stops_working_delete_removes_device()
     {
         var device = await _host.CreateDeviceAsync();
         using var admin = _host.Admin();
@@ -142,7 +142,7 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Secrets_NeverInLogsListsOrEvents()
+    public async Task Secrets_never_in_logs_lists_or_events()
     {
         var device = await _host.CreateDeviceAsync();
         using var admin = _host.Admin();
@@ -169,7 +169,7 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Statistics_CountsByStatus()
+    public async Task Statistics_counts_by_status()
     {
         var device = await _host.CreateDeviceAsync();
         await _host.CreateDeviceAsync();

@@ -18,7 +18,7 @@ public sealed class DeviceApiErrorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Register_UnknownDeviceAndWrongSecret_SameAnswer()
+    public async Task Register_unknown_device_and_wrong_secret_same_answer()
     {
         var device = await _host.CreateDeviceAsync();
         using var client = _host.Device();
@@ -80,7 +80,7 @@ public sealed class DeviceApiErrorTests : IAsyncLifetime
 
     [Theory]
     [MemberData(nameof(BadBodies))]
-    public async Task Post_MalformedInput_ProblemAndNoStateChange(string path, string body, int status)
+    public async Task Post_malformed_input_problem_and_no_state_change(string path, string body, int status)
     {
         var device = await _host.CreateDeviceAsync();
         using var client = _host.Device();
@@ -150,7 +150,7 @@ public sealed class DeviceApiErrorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task UnknownRoute_ProblemJson()
+    public async Task Unknown_route_problem_json()
     {
         using var client = _host.Device();
         var response = await client.GetAsync("/api/nothing-here");

@@ -19,7 +19,7 @@ public sealed class DeviceFlowTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Register_NewDevice_CertificateChainsToServedRootHasOnlyHostnameAndMatchesKey()
+    public async Task Register_new_device_certificate_chains_to_served_root_has_only_hostname_and_matches_key()
     {
         var device = await _host.CreateDeviceAsync();
         using var client = _host.Device();
@@ -62,7 +62,7 @@ public sealed class DeviceFlowTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Register_Twice_SameCertificateAndNothingNewIssued()
+    public async Task Register_twice_same_certificate_and_nothing_new_issued()
     {
         var device = await _host.CreateDeviceAsync();
         using var client = _host.Device();
@@ -116,7 +116,7 @@ public sealed class DeviceFlowTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Register_WithOwnCsr_NoKeyReturnedAndCertificateForCsrKey()
+    public async Task Register_with_own_CSR_no_key_returned_and_certificate_for_CSR_key()
     {
         var device = await _host.CreateDeviceAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -139,7 +139,7 @@ public sealed class DeviceFlowTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Revoke_ThenRegister_IssuesReplacement()
+    public async Task Revoke_then_register_issues_replacement()
     {
         var device = await _host.CreateDeviceAsync();
         using var client = _host.Device();

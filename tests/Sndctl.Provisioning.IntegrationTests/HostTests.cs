@@ -16,7 +16,7 @@ namespace Sndctl.Provisioning.IntegrationTests;
 public sealed class HostTests
 {
     [Fact]
-    public async Task Host_FreshStartNoConfiguration_HealthyAndRestartKeepsData()
+    public async Task Host_fresh_start_no_configuration_healthy_and_restart_keeps_data()
     {
         var first = new ProvisioningHostFactory();
         string adminKey;
@@ -62,7 +62,7 @@ public sealed class HostTests
     }
 
     [Fact]
-    public async Task PrivateKeys_EncryptedAtRest_DatabaseCopyAloneCannotDecrypt()
+    public async Task Private_keys_encrypted_at_rest_database_copy_alone_cannot_decrypt()
     {
         var host = new ProvisioningHostFactory();
         ProvisionResponse issued;
@@ -111,7 +111,7 @@ public sealed class HostTests
     }
 
     [Fact]
-    public async Task OpenApi_DocumentListsDeviceAndAdminEndpoints()
+    public async Task OpenAPI_document_lists_device_and_admin_endpoints()
     {
         await using var host = new ProvisioningHostFactory();
         using var client = host.Device();
@@ -136,7 +136,7 @@ public sealed class HostTests
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:Provider is empty")]
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:Provider 'Bind' is unknown", "Provisioning:Dns:Provider", "Bind")]
     [InlineData("Provisioning:Issuer", "Acme", "Provisioning:Dns:ChallTestSrv:ManagementUrl is not a URL", "Provisioning:Dns:Provider", "ChallTestSrv")]
-    public void Settings_UnknownOrContradictory_NameTheKey(string key, string value, string message, string? otherKey = null, string? otherValue = null)
+    public void Settings_unknown_or_contradictory_name_the_key(string key, string value, string message, string? otherKey = null, string? otherValue = null)
     {
         var settings = new Dictionary<string, string?> { [key] = value };
         if (otherKey is not null)
@@ -165,7 +165,7 @@ public sealed class HostTests
     [InlineData("Provisioning__Dns__Provider", "Cloudflare", "CloudflareDnsOptions.ApiToken is empty", true)]
     [InlineData("Provisioning__Dns__Route53__AccessKeyId", "AKIAEXAMPLE", "set both AccessKeyId and SecretAccessKey", true, "Route53")]
     [InlineData("Provisioning__Dns__Route53__SecretAcessKey", "typo", "Provisioning:Dns:Route53:SecretAcessKey is not a setting", true, "Route53")]
-    public async Task Host_MisconfiguredPackage_ExitsWith2NamingTheKey(string key, string value, string message, bool acme = false, string? dnsProvider = null)
+    public async Task Host_misconfigured_package_exits_with_2_naming_the_key(string key, string value, string message, bool acme = false, string? dnsProvider = null)
     {
         var work = Directory.CreateTempSubdirectory("sndctl-config-").FullName;
         try

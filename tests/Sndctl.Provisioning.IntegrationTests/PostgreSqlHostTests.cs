@@ -8,7 +8,7 @@ namespace Sndctl.Provisioning.IntegrationTests;
 public sealed class PostgreSqlHostTests
 {
     [Fact]
-    public async Task Host_OnPostgreSql_MigratesRegistersAndKeepsDataAcrossRestart()
+    public async Task Host_on_PostgreSQL_migrates_registers_and_keeps_data_across_restart()
     {
         var server = Server();
 

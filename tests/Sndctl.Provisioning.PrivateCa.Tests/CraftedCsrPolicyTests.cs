@@ -13,7 +13,7 @@ public sealed class CraftedCsrPolicyTests
 
     [Theory]
     [MemberData(nameof(Attacks))]
-    public void Check_CraftedCsr_MalformedOrDeniedWithReason(string attack)
+    public void Check_crafted_CSR_malformed_or_denied_with_reason(string attack)
     {
         var check = CsrPolicy.Check(CraftedCsrs.All("10.0.0.1")[attack]);
 
@@ -29,7 +29,7 @@ public sealed class CraftedCsrPolicyTests
     [InlineData("explicit-ec-parameters", "explicit curve parameters")]
     [InlineData("rsa-8192", "more than 4096")]
     [InlineData("sha1-signature", "SHA-256, SHA-384 or SHA-512")]
-    public void Check_ParsableButUnacceptable_DeniedWithTheReason(string attack, string reason)
+    public void Check_parsable_but_unacceptable_denied_with_the_reason(string attack, string reason)
     {
         var check = CsrPolicy.Check(CraftedCsrs.All("10.0.0.1")[attack]);
 
@@ -45,11 +45,11 @@ public sealed class CraftedCsrPolicyTests
     [InlineData("trailing-der")]
     [InlineData("truncated")]
     [InlineData("non-utf8-cn")]
-    public void Check_NotOneWellFormedRequest_Malformed(string attack)
+    public void Check_not_one_well_formed_request_malformed(string attack)
         => Assert.NotNull(CsrPolicy.Check(CraftedCsrs.All("10.0.0.1")[attack]).MalformedReason);
 
     [Fact]
-    public void Check_ThousandsOfMutatedCsrs_NeverThrow()
+    public void Check_thousands_of_mutated_CSRs_never_throw()
     {
         var random = new Random(1201);
         var seeds = new[] { Der(CsrPolicyTests.Csr("192.168.1.10", ["192.168.1.10"])), CraftedCsrs.Valid("10.0.0.1") };
@@ -61,7 +61,7 @@ public sealed class CraftedCsrPolicyTests
     }
 
     [Fact]
-    public void Check_OpensslStyleCsr_StillAccepted()
+    public void Check_openssl_style_CSR_still_accepted()
     {
         using var key = RSA.Create(2048);
         var request = new CertificateRequest("CN=192.168.1.10", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);

@@ -62,7 +62,7 @@ public sealed class PrivateCaCertificateIssuerTests
     }
 
     [Fact]
-    public async Task KeyAlgorithm_Rsa2048_SignsWithRsa()
+    public async Task Key_algorithm_RSA_2048_signs_with_RSA()
     {
         await using var provider = Build(o => o.KeyAlgorithm = PrivateCaKeyAlgorithm.Rsa2048);
         var (leaf, issuer) = await IssueAsync(provider);
@@ -71,7 +71,7 @@ public sealed class PrivateCaCertificateIssuerTests
     }
 
     [Fact]
-    public async Task ExistingCaFromPemFiles_IssuesUnderIt_MismatchedKeyRefused()
+    public async Task Existing_CA_from_PEM_files_issues_under_it_mismatched_key_refused()
     {
         var directory = Directory.CreateTempSubdirectory("sndctl-ca-").FullName;
         try
@@ -117,7 +117,7 @@ public sealed class PrivateCaCertificateIssuerTests
     }
 
     [Fact]
-    public void Options_OnlySomeFiles_FailWithFix()
+    public void Options_only_some_files_fail_with_fix()
     {
         using var provider = Build(o => o.RootCertificateFile = "/nonexistent/root.pem");
         var ex = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(

@@ -43,7 +43,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     };
 
     [Fact]
-    public async Task Device_CreateFindUpdate_RoundTripsEveryField()
+    public async Task Device_create_find_update_round_trips_every_field()
     {
         await using (var context = _database.CreateContext())
         {
@@ -76,7 +76,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Device_Duplicate_ThrowsAndBatchIsAllOrNothing()
+    public async Task Device_duplicate_throws_and_batch_is_all_or_nothing()
     {
         await using var context = _database.CreateContext();
         var store = Devices(context);
@@ -88,7 +88,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Device_ConcurrentWriters_SecondGetsConflict()
+    public async Task Device_concurrent_writers_second_gets_conflict()
     {
         await using (var context = _database.CreateContext())
         {
@@ -109,7 +109,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Device_Delete_RemovesCertificatesToo()
+    public async Task Device_delete_removes_certificates_too()
     {
         await using var context = _database.CreateContext();
         await Devices(context).CreateAsync([NewDevice("gone")], default);
@@ -122,7 +122,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Device_ListFiltersPagesAndCounts()
+    public async Task Device_list_filters_pages_and_counts()
     {
         await using var context = _database.CreateContext();
         var store = Devices(context);
@@ -146,7 +146,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Device_ListSortsByIdStatusLastSeenAndCertificateExpiry()
+    public async Task Device_list_sorts_by_id_status_last_seen_and_certificate_expiry()
     {
         await using (var context = _database.CreateContext())
         {
@@ -226,7 +226,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CsrRequests_RoundTripListByStatusDecideAndRevokedForTheCrl()
+    public async Task CSR_requests_round_trip_list_by_status_decide_and_revoked_for_the_CRL()
     {
         CsrRequest NewRequest(string id, CsrCertificateType type, int minutes) => new()
         {
@@ -283,7 +283,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AuditEvents_NewestFirstPerDevice()
+    public async Task Audit_events_newest_first_per_device()
     {
         await using var context = _database.CreateContext();
         var store = new EfAuditEventStore<TestDbContext>(context);
@@ -301,7 +301,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task IssuerState_FirstWriterWins_SetReplaces()
+    public async Task Issuer_state_first_writer_wins_set_replaces()
     {
         await using var first = _database.CreateContext();
         await using var second = _database.CreateContext();
@@ -317,7 +317,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task IssuerState_RacingFirstStart_AllAgreeOnOneValue()
+    public async Task Issuer_state_racing_first_start_all_agree_on_one_value()
     {
         var contexts = Enumerable.Range(0, 8).Select(_ => _database.CreateContext()).ToList();
         try
@@ -355,7 +355,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Certificates_EarlyReissuesAndRevocationList_KeptAcrossDeviceDeletion()
+    public async Task Certificates_early_reissues_and_revocation_list_kept_across_device_deletion()
     {
         await using var context = _database.CreateContext();
         await Devices(context).CreateAsync([NewDevice("early")], default);
@@ -399,7 +399,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RateLimit_RacingInstances_TakeExactlyTheLimit()
+    public async Task Rate_limit_racing_instances_take_exactly_the_limit()
     {
         var contexts = Enumerable.Range(0, 8).Select(_ => _database.CreateContext()).ToList();
         try
@@ -417,7 +417,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Lease_RacingInstances_ExactlyOneWins()
+    public async Task Lease_racing_instances_exactly_one_wins()
     {
         var contexts = Enumerable.Range(0, 8).Select(_ => _database.CreateContext()).ToList();
         try
