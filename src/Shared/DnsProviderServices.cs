@@ -30,7 +30,7 @@ internal static class DnsProviderServices
                 o.Registrations.Remove(previous);
             }
 
-            o.Registrations.Add(new HealthCheckRegistration("dns", sp => sp.GetRequiredService<TSelfCheck>(), null, ["ready"]));
+            o.Registrations.Add(new HealthCheckRegistration(ProvisioningHealthChecks.Dns, sp => sp.GetRequiredService<TSelfCheck>(), null, [ProvisioningHealthChecks.ReadyTag]));
         });
     }
 }

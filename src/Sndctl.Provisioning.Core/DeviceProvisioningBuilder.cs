@@ -62,12 +62,12 @@ public sealed class DeviceProvisioningBuilder
         ArgumentNullException.ThrowIfNull(factory);
         Services.Configure<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>(o =>
         {
-            if (o.Registrations.FirstOrDefault(r => r.Name == "issuer") is { } previous)
+            if (o.Registrations.FirstOrDefault(r => r.Name == ProvisioningHealthChecks.Issuer) is { } previous)
             {
                 o.Registrations.Remove(previous);
             }
 
-            o.Registrations.Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration("issuer", factory, null, ["ready"]));
+            o.Registrations.Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(ProvisioningHealthChecks.Issuer, factory, null, [ProvisioningHealthChecks.ReadyTag]));
         });
         return this;
     }

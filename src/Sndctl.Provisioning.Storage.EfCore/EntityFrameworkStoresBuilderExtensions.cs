@@ -36,13 +36,13 @@ public static class EntityFrameworkStoresBuilderExtensions
 
         services.Configure<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>(o =>
         {
-            if (o.Registrations.All(r => r.Name != "database"))
+            if (o.Registrations.All(r => r.Name != ProvisioningHealthChecks.Database))
             {
                 o.Registrations.Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
-                    "database",
+                    ProvisioningHealthChecks.Database,
                     sp => new DbContextHealthCheck<TContext>(sp.GetRequiredService<IServiceScopeFactory>()),
                     failureStatus: null,
-                    tags: ["ready"]));
+                    tags: [ProvisioningHealthChecks.ReadyTag]));
             }
         });
         return builder;

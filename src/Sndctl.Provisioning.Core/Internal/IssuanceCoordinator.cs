@@ -102,7 +102,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         using var activity = ProvisioningDiagnostics.ActivitySource.StartActivity("Issue certificate");
         activity?.SetTag("device.id", deviceId);
         var issuer = services.GetRequiredService<ICertificateIssuer>();
-        var started = Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         try
         {
             var devices = services.GetRequiredService<IDeviceStore>();
@@ -179,7 +179,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                 },
                 cancellationToken).ConfigureAwait(false);
 
-            _metrics.Issued(issuer.Name, Stopwatch.GetElapsedTime(started));
+            _metrics.Issued(issuer.Name, _time.GetElapsedTime(started));
             Log.Issued(_logger, deviceId, record.SerialNumber, record.NotAfter);
             return new IssuanceOutcome(record, privateKeyPem);
         }
