@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Sndctl.Provisioning.AspNetCore.Internal;
@@ -10,7 +11,7 @@ namespace Sndctl.Provisioning.AspNetCore.Internal;
 /// </summary>
 internal static class HealthEndpoint
 {
-    public static async Task<IResult> CheckAsync(HttpContext context, HealthCheckService health, AdminApiKeyAuthenticator authenticator)
+    public static async Task<JsonHttpResult<HealthResponse>> CheckAsync(HttpContext context, HealthCheckService health, AdminApiKeyAuthenticator authenticator)
     {
         var report = await health.CheckHealthAsync(context.RequestAborted).ConfigureAwait(false);
         var detailed = IsAdmin(context, authenticator);
@@ -26,7 +27,7 @@ internal static class HealthEndpoint
     }
 
     /// <summary><c>GET /api/health/live</c>: the process answers; touches no database and no CA.</summary>
-    public static IResult Live(HttpContext context)
+    public static JsonHttpResult<HealthResponse> Live(HttpContext context)
     {
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Json(new HealthResponse("Healthy", new Dictionary<string, HealthEntry>(), 0), ProvisioningJsonContext.Default.HealthResponse);
@@ -36,7 +37,7 @@ internal static class HealthEndpoint
     /// <c>GET /api/health/ready</c>: the checks, and 503 while the host has not finished starting or has
     /// begun stopping, so a load balancer stops sending work before in-flight requests end.
     /// </summary>
-    public static async Task<IResult> ReadyAsync(HttpContext context, HealthCheckService health, AdminApiKeyAuthenticator authenticator, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
+    public static async Task<JsonHttpResult<HealthResponse>> ReadyAsync(HttpContext context, HealthCheckService health, AdminApiKeyAuthenticator authenticator, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
     {
         if (!lifetime.ApplicationStarted.IsCancellationRequested || lifetime.ApplicationStopping.IsCancellationRequested)
         {
