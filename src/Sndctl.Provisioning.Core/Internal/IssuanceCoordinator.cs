@@ -64,19 +64,29 @@ internal sealed partial class IssuanceCoordinator : IDisposable
 
     private async Task RunAsync(string deviceId, string hostname, DeviceCsr? deviceCsr, TaskCompletionSource<IssuanceOutcome> completion)
     {
+        IssuanceOutcome? outcome = null;
+        Exception? failure = null;
         try
         {
-            completion.SetResult(await IssueCoreAsync(deviceId, hostname, deviceCsr).ConfigureAwait(false));
+            outcome = await IssueCoreAsync(deviceId, hostname, deviceCsr).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            completion.SetException(ex);
+            failure = ex;
         }
-        finally
+
+        // Removed before the result is published: a caller that arrives after sees the finished flight
+        // gone and starts its own, which re-reads the device under the lease and finds the stored
+        // certificate (or, with a CSR for another key, issues for that key). Were it removed after, a
+        // sequential caller could join a finished flight for a key it did not ask for.
+        _inflight.TryRemove(new KeyValuePair<string, Task<IssuanceOutcome>>(deviceId, completion.Task));
+        if (failure is null)
         {
-            // Removed after the result is set: a caller arriving in between gets this result rather
-            // than starting a second issuance; one arriving after finds the certificate in the store.
-            _inflight.TryRemove(new KeyValuePair<string, Task<IssuanceOutcome>>(deviceId, completion.Task));
+            completion.SetResult(outcome!);
+        }
+        else
+        {
+            completion.SetException(failure);
         }
     }
 
