@@ -19,10 +19,19 @@ public sealed class DeviceProvisioningOptions
     public TimeSpan PendingRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// How long one instance may hold a device's issuance lease. Must outlast a slow issuance;
-    /// an instance that dies frees the device after this long.
+    /// The time to live of a device's issuance lease. The instance issuing renews it (a heartbeat every
+    /// third of it) for as long as the issuance runs; an instance that dies frees its devices this long
+    /// after its last heartbeat. Default 30 s.
     /// </summary>
-    public TimeSpan IssuanceLeaseDuration { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan IssuanceLeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// This instance's stable name (say, the pod name of a StatefulSet, or host and port), the same
+    /// across restarts and different for every instance sharing the database. When set, an instance
+    /// that restarts takes over the leases its previous process left at once, instead of waiting for
+    /// them to expire. Two running instances must never share it. Default: none (leases expire).
+    /// </summary>
+    public string? InstanceId { get; set; }
 
     /// <summary>An issuance is abandoned after this long (DNS propagation included).</summary>
     public TimeSpan IssuanceTimeout { get; set; } = TimeSpan.FromMinutes(4);

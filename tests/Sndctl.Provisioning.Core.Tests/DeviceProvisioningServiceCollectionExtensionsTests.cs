@@ -53,16 +53,18 @@ public sealed class DeviceProvisioningServiceCollectionExtensionsTests
     }
 
     [Fact]
-    public void Options_lease_shorter_than_timeout_fails()
+    public void Options_lease_of_a_second_or_an_instance_id_with_a_hash_fail()
     {
         var services = WithSeams();
         services.AddDeviceProvisioning(o =>
         {
             o.BaseDomain = "devices.example.com";
-            o.IssuanceLeaseDuration = TimeSpan.FromMinutes(1);
+            o.IssuanceLeaseDuration = TimeSpan.FromSeconds(1);
+            o.InstanceId = "node#1";
         }).UseIssuer<FakeIssuer>();
         using var provider = services.BuildServiceProvider();
         var ex = Assert.Throws<OptionsValidationException>(() => { _ = provider.GetRequiredService<IOptions<DeviceProvisioningOptions>>().Value; });
-        Assert.Contains(ex.Failures, f => f.Contains("IssuanceLeaseDuration", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("IssuanceLeaseDuration must be 3 s to 1 h", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("InstanceId", StringComparison.Ordinal));
     }
 }

@@ -27,6 +27,7 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton<TimeProvider>(_time);
+        services.AddKeyedSingleton<TimeProvider>(RemoteTime.ServiceKey, _time);
         services.AddSingleton<IDeviceStore>(_stores);
         services.AddSingleton<ICertificateStore>(_stores);
         services.AddSingleton<IAuditEventStore>(_stores);
@@ -214,6 +215,58 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
             var other = await CreateDeviceAsync();
             Assert.Equal(ProvisioningOutcome.Issued, (await RegisterAsync(new ProvisioningRequest(other.DeviceId, other.Secret, null, null))).Outcome); // others are not limited
         }
+    }
+
+    [Fact]
+    public async Task The_lease_is_renewed_while_a_slow_issuance_runs_so_no_other_instance_takes_the_device()
+    {
+        var device = await CreateDeviceAsync();
+        _issuer.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, null));
+        await WaitUntil(() => _stores.LeaseHolder(device.DeviceId) is not null);
+
+        var takenByOthers = 0;
+        for (var i = 0; i < 24; i++) // two minutes in 5 s steps: four times the 30 s lease
+        {
+            _time.Advance(TimeSpan.FromSeconds(5));
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+            takenByOthers += await _stores.TryAcquireAsync(device.DeviceId, "node-2#b", TimeSpan.FromSeconds(30), default) ? 1 : 0;
+        }
+
+        _issuer.Gate.SetResult();
+        await WaitUntil(() => _stores.LeaseHolder(device.DeviceId) is null);
+
+        Assert.Equal(0, takenByOthers);
+        Assert.Equal(ProvisioningOutcome.Pending, (await call).Outcome); // past the 30 s wait budget
+        Assert.Equal(1, _issuer.Issued);
+    }
+
+    [Fact]
+    public async Task An_issuance_whose_lease_another_instance_took_stops_and_issues_nothing()
+    {
+        var device = await CreateDeviceAsync();
+        _issuer.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, null));
+        await WaitUntil(() => _stores.LeaseHolder(device.DeviceId) is not null);
+
+        _stores.HoldLease(device.DeviceId, TimeSpan.FromMinutes(5), "node-2#b"); // e.g. this instance stalled past the lease
+        _time.Advance(TimeSpan.FromSeconds(10)); // the next heartbeat finds the lease gone
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.Equal(ProvisioningOutcome.Unavailable, result.Outcome);
+        Assert.Contains("lease was lost", result.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, _issuer.Issued);
+        Assert.Equal("node-2#b", _stores.LeaseHolder(device.DeviceId)); // its lease is not released by us
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        for (var i = 0; i < 1000 && !condition(); i++)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(condition());
     }
 
     private static async Task<bool> Delay()

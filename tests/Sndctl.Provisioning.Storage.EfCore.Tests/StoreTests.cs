@@ -355,6 +355,22 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_restarted_instance_takes_over_its_previous_incarnations_lease_at_once_and_no_one_elses()
+    {
+        await using var first = _database.CreateContext();
+        await using var second = _database.CreateContext();
+        var before = new EfIssuanceLeaseStore<TestDbContext>(first);
+        var after = new EfIssuanceLeaseStore<TestDbContext>(second);
+
+        Assert.True(await before.TryAcquireAsync("dev", "node-1#incarnation-a", TimeSpan.FromMinutes(5), default)); // then the process is killed
+        Assert.False(await after.TryAcquireAsync("dev", "node-2#incarnation-b", TimeSpan.FromMinutes(5), default)); // another instance waits
+        Assert.False(await after.TryAcquireAsync("dev", "node-1", TimeSpan.FromMinutes(5), default)); // no '#': takes over nothing
+        Assert.False(await after.TryAcquireAsync("dev", "node-#x", TimeSpan.FromMinutes(5), default)); // a prefix of the name is not the name
+        Assert.True(await after.TryAcquireAsync("dev", "node-1#incarnation-c", TimeSpan.FromMinutes(5), default)); // node-1 restarted
+        Assert.False(await before.TryAcquireAsync("dev", "node-2#incarnation-b", TimeSpan.FromMinutes(5), default));
+    }
+
+    [Fact]
     public async Task Certificates_early_reissues_and_revocation_list_kept_across_device_deletion()
     {
         await using var context = _database.CreateContext();

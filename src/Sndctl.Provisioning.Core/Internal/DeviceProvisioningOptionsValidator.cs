@@ -25,9 +25,14 @@ internal sealed class DeviceProvisioningOptionsValidator : IValidateOptions<Devi
         RequirePositive(failures, options.PendingRetryAfter, "PendingRetryAfter");
         RequirePositive(failures, options.IssuanceTimeout, "IssuanceTimeout");
         RequirePositive(failures, options.IssuanceLeaseDuration, "IssuanceLeaseDuration");
-        if (options.IssuanceLeaseDuration <= options.IssuanceTimeout)
+        if (options.IssuanceLeaseDuration < TimeSpan.FromSeconds(3) || options.IssuanceLeaseDuration > TimeSpan.FromHours(1))
         {
-            failures.Add("Provisioning:IssuanceLeaseDuration must be longer than Provisioning:IssuanceTimeout, or a second instance could start issuing while the first still is.");
+            failures.Add("Provisioning:IssuanceLeaseDuration must be 3 s to 1 h: it is renewed every third of it while an issuance runs, and a dead instance's devices wait this long.");
+        }
+
+        if (options.InstanceId is { } instance && (instance.Length is 0 or > 100 || instance.Contains('#', StringComparison.Ordinal)))
+        {
+            failures.Add("Provisioning:InstanceId must be 1 to 100 characters without '#'.");
         }
 
         if (options.LastSeenResolution < TimeSpan.Zero)

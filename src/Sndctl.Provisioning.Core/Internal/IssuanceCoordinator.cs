@@ -23,7 +23,8 @@ internal sealed partial class IssuanceCoordinator : IDisposable
     private readonly ProvisioningMetrics _metrics;
     private readonly ILogger<IssuanceCoordinator> _logger;
     private readonly Random _random;
-    private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+    private readonly TimeProvider _remoteTime;
+    private readonly string _holder;
 
     public IssuanceCoordinator(
         IServiceScopeFactory scopes,
@@ -32,8 +33,15 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         IDataProtectionProvider dataProtection,
         ProvisioningMetrics metrics,
         ILogger<IssuanceCoordinator> logger,
+        [FromKeyedServices(RemoteTime.ServiceKey)] TimeProvider remoteTime,
         Random? random = null)
     {
+        _remoteTime = remoteTime;
+
+        // "instance#incarnation" lets this instance, restarted, take over the leases its dead process left.
+        _holder = options.CurrentValue.InstanceId is { } instance
+            ? $"{instance}#{Guid.NewGuid():N}"
+            : $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
         _random = random ?? Random.Shared;
         _scopes = scopes;
         _time = time;
@@ -108,6 +116,8 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             Log.LeaseHeldElsewhere(_logger, deviceId);
             return IssuanceOutcome.HeldElsewhere;
         }
+
+        var heartbeat = new LeaseHeartbeat(this, deviceId, options.IssuanceLeaseDuration, timeout);
 
         using var activity = ProvisioningDiagnostics.ActivitySource.StartActivity("Issue certificate");
         activity?.SetTag("device.id", deviceId);
@@ -199,6 +209,12 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             Log.IssuanceFailed(_logger, deviceId, ex);
             await RecordFailureAsync(services, deviceId, ex).ConfigureAwait(false);
+            if (ex is OperationCanceledException && heartbeat.Lost)
+            {
+                throw new CertificateAuthorityUnavailableException(
+                    "The issuance lease was lost (this instance could not renew it in time and another took it); the issuance stopped.", TimeSpan.FromSeconds(5), ex);
+            }
+
             if (ex is OperationCanceledException && !_shutdown.IsCancellationRequested)
             {
                 throw new CertificateAuthorityUnavailableException(
@@ -209,6 +225,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         }
         finally
         {
+            await heartbeat.DisposeAsync().ConfigureAwait(false);
             try
             {
                 await leases.ReleaseAsync(deviceId, _holder, CancellationToken.None).ConfigureAwait(false);
@@ -322,6 +339,66 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         _shutdown.Dispose();
     }
 
+    /// <summary>
+    /// Renews the device's lease every third of its time to live while the issuance runs, on its own
+    /// scope (the issuance's DbContext is busy). A failed renewal is tried again at the next beat (the
+    /// lease still has two thirds to live); a refused one means another instance took the lease after
+    /// it expired: the issuance is cancelled so that it stops writing.
+    /// </summary>
+    private sealed class LeaseHeartbeat : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _beating;
+        private volatile bool _lost;
+
+        public LeaseHeartbeat(IssuanceCoordinator owner, string deviceId, TimeSpan duration, CancellationTokenSource issuance)
+            => _beating = BeatAsync(owner, deviceId, duration, issuance);
+
+        public bool Lost => _lost;
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            await _beating.ConfigureAwait(false);
+            _stop.Dispose();
+        }
+
+        private async Task BeatAsync(IssuanceCoordinator owner, string deviceId, TimeSpan duration, CancellationTokenSource issuance)
+        {
+            try
+            {
+                while (true)
+                {
+                    await Task.Delay(duration / 3, owner._remoteTime, _stop.Token).ConfigureAwait(false);
+                    bool renewed;
+                    try
+                    {
+                        var scope = owner._scopes.CreateAsyncScope();
+                        await using var scopeDisposal = scope.ConfigureAwait(false);
+                        renewed = await scope.ServiceProvider.GetRequiredService<IIssuanceLeaseStore>()
+                            .TryAcquireAsync(deviceId, owner._holder, duration, _stop.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        Log.HeartbeatFailed(owner._logger, deviceId, ex);
+                        continue;
+                    }
+
+                    if (!renewed)
+                    {
+                        _lost = true;
+                        Log.LeaseLost(owner._logger, deviceId);
+                        await issuance.CancelAsync().ConfigureAwait(false);
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+            }
+        }
+    }
+
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Information, "Issued certificate {SerialNumber} to device {DeviceId}, valid until {NotAfter:O}.")]
@@ -347,6 +424,12 @@ internal sealed partial class IssuanceCoordinator : IDisposable
 
         [LoggerMessage(8, LogLevel.Error, "Revoking certificate {SerialNumber} of device {DeviceId} (issued after the device was disabled or deleted) failed; revoke it by hand.")]
         public static partial void UnwantedRevocationFailed(ILogger logger, string deviceId, string serialNumber, Exception exception);
+
+        [LoggerMessage(9, LogLevel.Warning, "Renewing the issuance lease of device {DeviceId} failed; trying again at the next heartbeat.")]
+        public static partial void HeartbeatFailed(ILogger logger, string deviceId, Exception exception);
+
+        [LoggerMessage(10, LogLevel.Error, "The issuance lease of device {DeviceId} was taken by another instance: this issuance stops.")]
+        public static partial void LeaseLost(ILogger logger, string deviceId);
     }
 }
 

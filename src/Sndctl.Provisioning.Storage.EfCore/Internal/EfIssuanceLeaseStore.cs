@@ -7,7 +7,9 @@ namespace Sndctl.Provisioning.Storage.EfCore.Internal;
 /// <summary>
 /// Issuance leases as rows, taken in one statement (an upsert that only overwrites a lease that is
 /// ours or has expired) with expiry computed and compared by the database server's clock, so that
-/// instances whose clocks disagree by minutes still exclude each other.
+/// instances whose clocks disagree by minutes still exclude each other. The same statement renews the
+/// lease for its holder (the heartbeat) and lets a restarted instance take over its previous
+/// incarnation's leases (<see cref="IIssuanceLeaseStore"/>).
 /// </summary>
 internal sealed class EfIssuanceLeaseStore<TContext>(TContext context) : IIssuanceLeaseStore
     where TContext : DbContext
@@ -26,6 +28,7 @@ internal sealed class EfIssuanceLeaseStore<TContext>(TContext context) : IIssuan
                 INSERT INTO {{table}} ({{id}}, {{holderColumn}}, {{expires}}) VALUES ({0}, {1}, now() + {2})
                 ON CONFLICT ({{id}}) DO UPDATE SET {{holderColumn}} = excluded.{{holderColumn}}, {{expires}} = excluded.{{expires}}
                 WHERE {{table}}.{{holderColumn}} = excluded.{{holderColumn}} OR {{table}}.{{expires}} <= now()
+                   OR ({3} <> '' AND substr({{table}}.{{holderColumn}}, 1, length({3})) = {3})
                 """,
                 (object)duration),
             SqlNames.SqliteProvider => (
@@ -35,11 +38,14 @@ internal sealed class EfIssuanceLeaseStore<TContext>(TContext context) : IIssuan
                 INSERT INTO {{table}} ({{id}}, {{holderColumn}}, {{expires}}) VALUES ({0}, {1}, strftime('%Y-%m-%d %H:%M:%f', 'now', {2}))
                 ON CONFLICT ({{id}}) DO UPDATE SET {{holderColumn}} = excluded.{{holderColumn}}, {{expires}} = excluded.{{expires}}
                 WHERE {{table}}.{{holderColumn}} = excluded.{{holderColumn}} OR {{table}}.{{expires}} <= strftime('%Y-%m-%d %H:%M:%f', 'now')
+                   OR ({3} <> '' AND substr({{table}}.{{holderColumn}}, 1, length({3})) = {3})
                 """,
                 "+" + duration.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " seconds"),
             var other => throw new NotSupportedException($"Issuance leases support SQLite and PostgreSQL, not '{other}'."),
         };
-        var taken = await context.Database.ExecuteSqlRawAsync(sql, [deviceId, holder, interval], cancellationToken).ConfigureAwait(false);
+        // "instance#incarnation": the same instance under another incarnation is this one restarted.
+        var instance = holder.LastIndexOf('#') is > 0 and var hash ? holder[..(hash + 1)] : string.Empty;
+        var taken = await context.Database.ExecuteSqlRawAsync(sql, [deviceId, holder, interval, instance], cancellationToken).ConfigureAwait(false);
         return taken == 1;
     }
 

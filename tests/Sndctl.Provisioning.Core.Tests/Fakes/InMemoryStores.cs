@@ -201,7 +201,9 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         lock (_gate)
         {
             var now = time.GetUtcNow();
-            if (_leases.TryGetValue(deviceId, out var lease) && lease.Holder != holder && lease.Expires > now)
+            var instance = holder.LastIndexOf('#') is > 0 and var hash ? holder[..(hash + 1)] : null;
+            if (_leases.TryGetValue(deviceId, out var lease) && lease.Holder != holder && lease.Expires > now
+                && (instance is null || !lease.Holder.StartsWith(instance, StringComparison.Ordinal)))
             {
                 return Task.FromResult(false);
             }
@@ -224,12 +226,20 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         return Task.CompletedTask;
     }
 
-    /// <summary>Another instance holds the device's issuance lease.</summary>
-    public void HoldLease(string deviceId, TimeSpan duration)
+    /// <summary>Another instance holds the device's issuance lease (or takes it over, ignoring its holder).</summary>
+    public void HoldLease(string deviceId, TimeSpan duration, string holder = "another-instance")
     {
         lock (_gate)
         {
-            _leases[deviceId] = ("another-instance", time.GetUtcNow() + duration);
+            _leases[deviceId] = (holder, time.GetUtcNow() + duration);
+        }
+    }
+
+    public string? LeaseHolder(string deviceId)
+    {
+        lock (_gate)
+        {
+            return _leases.TryGetValue(deviceId, out var lease) ? lease.Holder : null;
         }
     }
 
