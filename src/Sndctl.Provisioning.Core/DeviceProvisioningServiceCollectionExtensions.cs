@@ -46,6 +46,7 @@ public static class DeviceProvisioningServiceCollectionExtensions
         services.TryAddSingleton<ProvisioningMetrics>();
         services.TryAddSingleton<DeviceSecretHasher>();
         services.TryAddSingleton<IssuanceCoordinator>();
+        services.AddHostedService<IssuanceDrain>();
         services.TryAddScoped<IDeviceProvisioningService, DeviceProvisioningService>();
         services.TryAddScoped<IDeviceAdminService, DeviceAdminService>();
         services.AddHealthChecks();

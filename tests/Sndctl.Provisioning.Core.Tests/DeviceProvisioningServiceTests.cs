@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 using Sndctl.Provisioning.Core.Tests.Fakes;
 
@@ -258,6 +259,44 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
         Assert.Equal(0, _issuer.Issued);
         Assert.Equal("node-2#b", _stores.LeaseHolder(device.DeviceId)); // its lease is not released by us
     }
+
+    [Fact]
+    public async Task Stopping_waits_for_the_issuance_under_way_and_keeps_its_certificate()
+    {
+        var device = await CreateDeviceAsync();
+        _issuer.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, null));
+        await WaitUntil(() => _stores.LeaseHolder(device.DeviceId) is not null);
+
+        var stopping = Drain().StopAsync(TestContext.Current.CancellationToken);
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        var waited = !stopping.IsCompleted;
+        _issuer.Gate.SetResult();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.True(waited, "stopping waits for the issuance");
+        Assert.Equal(ProvisioningOutcome.Issued, (await call).Outcome);
+        Assert.Null(_stores.LeaseHolder(device.DeviceId));
+    }
+
+    [Fact]
+    public async Task Stopping_past_the_shutdown_timeout_cancels_the_issuance_and_hands_its_lease_back()
+    {
+        var device = await CreateDeviceAsync();
+        _issuer.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, null));
+        await WaitUntil(() => _stores.LeaseHolder(device.DeviceId) is not null);
+
+        await Drain().StopAsync(new CancellationToken(canceled: true)); // the shutdown timeout is over
+
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.Equal(ProvisioningOutcome.Unavailable, result.Outcome);
+        Assert.Contains("shutting down", result.Detail, StringComparison.Ordinal);
+        Assert.Null(_stores.LeaseHolder(device.DeviceId)); // another instance takes the device at once
+        Assert.Equal(0, _issuer.Issued);
+    }
+
+    private IHostedService Drain() => _services.GetServices<IHostedService>().Single(s => s is Internal.IssuanceDrain);
 
     private static async Task WaitUntil(Func<bool> condition)
     {

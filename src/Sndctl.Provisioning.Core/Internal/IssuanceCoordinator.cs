@@ -15,6 +15,7 @@ namespace Sndctl.Provisioning.Core.Internal;
 internal sealed partial class IssuanceCoordinator : IDisposable
 {
     private readonly ConcurrentDictionary<string, Task<IssuanceOutcome>> _inflight = new(StringComparer.Ordinal);
+    private static readonly TimeSpan s_cleanupAfterCancel = TimeSpan.FromSeconds(10);
     private readonly CancellationTokenSource _shutdown = new();
     private readonly IServiceScopeFactory _scopes;
     private readonly TimeProvider _time;
@@ -66,6 +67,40 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             {
                 _ = RunAsync(deviceId, hostname, deviceCsr, completion);
                 return completion.Task;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for the issuances under way to end. When <paramref name="cancellationToken"/> is cancelled
+    /// first (the host's shutdown timeout), cancels them and waits a little for their clean-up (DNS
+    /// records removed, leases released).
+    /// </summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        var running = _inflight.Values.ToArray();
+        if (running.Length == 0)
+        {
+            return;
+        }
+
+        Log.Draining(_logger, running.Length);
+        var ended = Task.WhenAll(running).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        try
+        {
+            await ended.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Log.DrainCancelled(_logger, _inflight.Count);
+            await _shutdown.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await ended.WaitAsync(s_cleanupAfterCancel, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Leases expire by themselves; the DNS janitor removes what clean-up could not.
             }
         }
     }
@@ -430,6 +465,12 @@ internal sealed partial class IssuanceCoordinator : IDisposable
 
         [LoggerMessage(10, LogLevel.Error, "The issuance lease of device {DeviceId} was taken by another instance: this issuance stops.")]
         public static partial void LeaseLost(ILogger logger, string deviceId);
+
+        [LoggerMessage(11, LogLevel.Information, "Stopping: waiting for {Count} issuances under way to finish.")]
+        public static partial void Draining(ILogger logger, int count);
+
+        [LoggerMessage(12, LogLevel.Warning, "Stopping: the shutdown timeout ended with {Count} issuances under way; they are cancelled and their leases handed back.")]
+        public static partial void DrainCancelled(ILogger logger, int count);
     }
 }
 
