@@ -29,7 +29,7 @@ public sealed class AdminApiTests : IAsyncLifetime
     [InlineData("DELETE", "/api/admin/devices/abc")]
     [InlineData("GET", "/api/admin/events")]
     [InlineData("GET", "/api/admin/statistics")]
-    public async Task Endpoint_WithoutOrWithWrongKey_401(string method, string path)
+    public async Task Admin_endpoints_without_a_key_or_with_a_wrong_one_are_401(string method, string path)
     {
         using var client = _host.Device();
         var none = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
@@ -42,7 +42,7 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CreateDevice_GivenIdRules_201_409_400()
+    public async Task Creating_a_device_with_a_given_ID_is_201_then_409_and_400_for_a_bad_ID()
     {
         using var admin = _host.Admin();
         var created = await admin.PostAsJsonAsync("/api/admin/devices", new { deviceId = "kitchen-01", labels = new Dictionary<string, string> { ["site"] = "berlin" } });
@@ -58,7 +58,7 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Batch_1000Devices_JsonAndCsvThatASpreadsheetReads()
+    public async Task A_batch_of_1000_devices_comes_as_JSON_or_as_CSV_a_spreadsheet_reads()
     {
         using var admin = _host.Admin();
         var json = await admin.PostAsJsonAsync("/api/admin/devices/batch", new { count = 1000 });

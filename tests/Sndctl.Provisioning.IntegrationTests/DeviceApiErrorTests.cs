@@ -35,7 +35,7 @@ public sealed class DeviceApiErrorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Register_DisabledDevice_403_AndEnabledAgainWorks()
+    public async Task A_disabled_device_gets_403_and_works_again_once_enabled()
     {
         var device = await _host.CreateDeviceAsync();
         using var admin = _host.Admin();
@@ -51,7 +51,7 @@ public sealed class DeviceApiErrorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Renew_AnotherDevicesHostname_403()
+    public async Task Renewing_with_another_devices_hostname_is_403()
     {
         var device = await _host.CreateDeviceAsync();
         var other = await _host.CreateDeviceAsync();
@@ -95,7 +95,7 @@ public sealed class DeviceApiErrorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Post_OversizedBody_413()
+    public async Task An_oversized_body_is_413()
     {
         var device = await _host.CreateDeviceAsync();
         using var client = _host.Device();
@@ -117,7 +117,7 @@ public sealed class DeviceApiErrorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Post_WrongContentType_415()
+    public async Task A_body_that_is_not_JSON_is_415()
     {
         var device = await _host.CreateDeviceAsync();
         using var client = _host.Device();
@@ -127,7 +127,7 @@ public sealed class DeviceApiErrorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Register_RepeatedFailures_WrongSecretsThrottled_RightSecretAlwaysServed()
+    public async Task Repeated_wrong_secrets_are_throttled_but_the_right_secret_is_always_served()
     {
         var device = await _host.CreateDeviceAsync();
         using var client = _host.Device();

@@ -75,7 +75,7 @@ public sealed class DeviceFlowTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Renew_OutsideWindow_SameCertificate_InsideWindow_NewOneWithHistoryKept()
+    public async Task Renewing_outside_the_window_returns_the_same_certificate_and_inside_it_a_new_one_with_history_kept()
     {
         var device = await _host.CreateDeviceAsync();
         using var client = _host.Device();
@@ -100,7 +100,7 @@ public sealed class DeviceFlowTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Register_32ConcurrentCallsForNewDevice_ExactlyOneIssuance()
+    public async Task Thirty_two_concurrent_registrations_of_a_new_device_cause_exactly_one_issuance()
     {
         var device = await _host.CreateDeviceAsync();
         using var client = _host.Device();

@@ -48,7 +48,7 @@ public sealed class PrivateCaCertificateIssuerTests
     }
 
     [Fact]
-    public async Task UsePrivateCa_Twice_OneIssuer_ServerAuthLeafForHostname()
+    public async Task Using_the_private_CA_twice_keeps_one_issuer_that_issues_a_server_auth_leaf_for_the_hostname()
     {
         await using var provider = Build();
         var (leaf, issuer) = await IssueAsync(provider);

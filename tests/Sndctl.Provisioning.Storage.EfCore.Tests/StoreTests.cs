@@ -190,7 +190,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Certificates_HistoryNewestFirst_FindMany_RevokeAndExpiringCount()
+    public async Task Certificates_history_newest_first_find_many_revoke_and_expiring_count()
     {
         await using var context = _database.CreateContext();
         await Devices(context).CreateAsync([NewDevice("c1"), NewDevice("c2")], default);
@@ -335,7 +335,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Lease_OneHolderAtATime_ExpiredLeaseCanBeTaken_ByTheDatabaseClock()
+    public async Task A_lease_has_one_holder_at_a_time_and_expires_by_the_databases_clock()
     {
         await using var first = _database.CreateContext();
         await using var second = _database.CreateContext();
@@ -395,7 +395,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RateLimit_BurstOfLimitThenOnePerInterval_KeysApart_PurgedOnceIdle()
+    public async Task Rate_limit_allows_a_burst_then_one_per_interval_keys_apart_purged_once_idle()
     {
         await using var context = _database.CreateContext();
         var limits = new EfRateLimitStore<TestDbContext>(context);
