@@ -7,7 +7,8 @@ using Sndctl.Provisioning.Core;
 namespace Sndctl.Provisioning.PrivateCa.Internal;
 
 /// <summary>
-/// Purges denied CSR requests older than <see cref="PrivateCaOptions.DeniedRetention"/>, hourly, so
+/// Purges denied CSR requests older than <see cref="PrivateCaOptions.DeniedRetention"/> and idle
+/// rate-limit counters, hourly, so
 /// that what anyone on the internet can submit does not grow the database for ever. Starts after a
 /// random delay (instances do not run it in lock-step), uses a fresh scope per run and survives a
 /// failed run. Deleting is idempotent, so several instances running it is harmless.
@@ -59,6 +60,16 @@ internal sealed partial class CsrRetentionService(
                 Log.Purged(logger, purged, cutoff);
             }
 
+            // Rate-limit counters of networks that have gone quiet: one row per network that ever posted.
+            if (scope.ServiceProvider.GetService<IRateLimitStore>() is { } rateLimits)
+            {
+                var idle = await rateLimits.PurgeAsync(time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                if (idle > 0)
+                {
+                    Log.PurgedCounters(logger, idle);
+                }
+            }
+
             return purged;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -75,5 +86,8 @@ internal sealed partial class CsrRetentionService(
 
         [LoggerMessage(2, LogLevel.Warning, "Purging denied CSR requests failed; trying again in an hour.")]
         public static partial void Failed(ILogger logger, Exception exception);
+
+        [LoggerMessage(3, LogLevel.Debug, "Purged {Count} idle rate-limit counters.")]
+        public static partial void PurgedCounters(ILogger logger, int count);
     }
 }
