@@ -80,4 +80,12 @@ public sealed class DeviceProvisioningBuilder
         Services.AddScoped<IDnsProvider, TProvider>();
         return this;
     }
+
+    /// <summary>Adds <typeparamref name="TJob"/> to the periodic jobs one instance at a time runs (once, however often called).</summary>
+    public DeviceProvisioningBuilder AddJob<TJob>()
+        where TJob : class, IProvisioningJob
+    {
+        Services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, TJob>());
+        return this;
+    }
 }

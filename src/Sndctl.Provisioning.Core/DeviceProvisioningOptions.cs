@@ -33,6 +33,9 @@ public sealed class DeviceProvisioningOptions
     /// </summary>
     public string? InstanceId { get; set; }
 
+    /// <summary>How long records are kept (<c>Provisioning:Retention:*</c>).</summary>
+    public RetentionOptions Retention { get; } = new();
+
     /// <summary>An issuance is abandoned after this long (DNS propagation included).</summary>
     public TimeSpan IssuanceTimeout { get; set; } = TimeSpan.FromMinutes(4);
 

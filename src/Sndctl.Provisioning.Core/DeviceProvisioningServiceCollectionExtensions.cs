@@ -45,8 +45,11 @@ public static class DeviceProvisioningServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<ProvisioningMetrics>();
         services.TryAddSingleton<DeviceSecretHasher>();
+        services.TryAddSingleton<LeaseHolder>();
         services.TryAddSingleton<IssuanceCoordinator>();
         services.AddHostedService<IssuanceDrain>();
+        services.AddHostedService<JobRunner>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, AuditRetentionJob>());
         services.TryAddScoped<IDeviceProvisioningService, DeviceProvisioningService>();
         services.TryAddScoped<IDeviceAdminService, DeviceAdminService>();
         services.AddHealthChecks();

@@ -42,7 +42,7 @@ public static class PrivateCaBuilderExtensions
         AddCertificateAuthority(builder, configure);
         var services = builder.Services;
         services.TryAddScoped<ICsrService, PrivateCsrService>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, CsrRetentionService>());
+        builder.AddJob<CsrRetentionJob>();
         return builder;
     }
 

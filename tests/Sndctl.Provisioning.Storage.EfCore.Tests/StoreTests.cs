@@ -301,6 +301,18 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Audit_events_older_than_the_retention_are_purged_and_newer_ones_kept()
+    {
+        await using var context = _database.CreateContext();
+        var store = new EfAuditEventStore<TestDbContext>(context);
+        await store.AppendAsync(new AuditEvent { Timestamp = s_now.AddDays(-401), Actor = "system", Type = "old" }, default);
+        await store.AppendAsync(new AuditEvent { Timestamp = s_now.AddDays(-399), Actor = "system", Type = "kept" }, default);
+
+        Assert.Equal(1, await store.PurgeBeforeAsync(s_now.AddDays(-400), default));
+        Assert.Equal(["kept"], (await store.ListAsync(null, 1, 10, default)).Items.Select(e => e.Type));
+    }
+
+    [Fact]
     public async Task Issuer_state_first_writer_wins_set_replaces()
     {
         await using var first = _database.CreateContext();

@@ -24,6 +24,11 @@ internal sealed class DeviceProvisioningOptionsValidator : IValidateOptions<Devi
         RequirePositive(failures, options.IssuanceWaitBudget, "IssuanceWaitBudget");
         RequirePositive(failures, options.PendingRetryAfter, "PendingRetryAfter");
         RequirePositive(failures, options.IssuanceTimeout, "IssuanceTimeout");
+        if (options.Retention.AuditEvents < TimeSpan.FromDays(1))
+        {
+            failures.Add("Provisioning:Retention:AuditEvents must be at least one day.");
+        }
+
         RequirePositive(failures, options.IssuanceLeaseDuration, "IssuanceLeaseDuration");
         if (options.IssuanceLeaseDuration < TimeSpan.FromSeconds(3) || options.IssuanceLeaseDuration > TimeSpan.FromHours(1))
         {

@@ -35,14 +35,11 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         ProvisioningMetrics metrics,
         ILogger<IssuanceCoordinator> logger,
         [FromKeyedServices(RemoteTime.ServiceKey)] TimeProvider remoteTime,
+        LeaseHolder holder,
         Random? random = null)
     {
         _remoteTime = remoteTime;
-
-        // "instance#incarnation" lets this instance, restarted, take over the leases its dead process left.
-        _holder = options.CurrentValue.InstanceId is { } instance
-            ? $"{instance}#{Guid.NewGuid():N}"
-            : $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+        _holder = holder.Value;
         _random = random ?? Random.Shared;
         _scopes = scopes;
         _time = time;
@@ -152,7 +149,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             return IssuanceOutcome.HeldElsewhere;
         }
 
-        var heartbeat = new LeaseHeartbeat(this, deviceId, options.IssuanceLeaseDuration, timeout);
+        var heartbeat = new LeaseHeartbeat(_scopes, deviceId, _holder, options.IssuanceLeaseDuration, _remoteTime, timeout, _logger);
 
         using var activity = ProvisioningDiagnostics.ActivitySource.StartActivity("Issue certificate");
         activity?.SetTag("device.id", deviceId);
@@ -374,66 +371,6 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         _shutdown.Dispose();
     }
 
-    /// <summary>
-    /// Renews the device's lease every third of its time to live while the issuance runs, on its own
-    /// scope (the issuance's DbContext is busy). A failed renewal is tried again at the next beat (the
-    /// lease still has two thirds to live); a refused one means another instance took the lease after
-    /// it expired: the issuance is cancelled so that it stops writing.
-    /// </summary>
-    private sealed class LeaseHeartbeat : IAsyncDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _beating;
-        private volatile bool _lost;
-
-        public LeaseHeartbeat(IssuanceCoordinator owner, string deviceId, TimeSpan duration, CancellationTokenSource issuance)
-            => _beating = BeatAsync(owner, deviceId, duration, issuance);
-
-        public bool Lost => _lost;
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync().ConfigureAwait(false);
-            await _beating.ConfigureAwait(false);
-            _stop.Dispose();
-        }
-
-        private async Task BeatAsync(IssuanceCoordinator owner, string deviceId, TimeSpan duration, CancellationTokenSource issuance)
-        {
-            try
-            {
-                while (true)
-                {
-                    await Task.Delay(duration / 3, owner._remoteTime, _stop.Token).ConfigureAwait(false);
-                    bool renewed;
-                    try
-                    {
-                        var scope = owner._scopes.CreateAsyncScope();
-                        await using var scopeDisposal = scope.ConfigureAwait(false);
-                        renewed = await scope.ServiceProvider.GetRequiredService<IIssuanceLeaseStore>()
-                            .TryAcquireAsync(deviceId, owner._holder, duration, _stop.Token).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        Log.HeartbeatFailed(owner._logger, deviceId, ex);
-                        continue;
-                    }
-
-                    if (!renewed)
-                    {
-                        _lost = true;
-                        Log.LeaseLost(owner._logger, deviceId);
-                        await issuance.CancelAsync().ConfigureAwait(false);
-                        return;
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-            {
-            }
-        }
-    }
-
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Information, "Issued certificate {SerialNumber} to device {DeviceId}, valid until {NotAfter:O}.")]
@@ -459,12 +396,6 @@ internal sealed partial class IssuanceCoordinator : IDisposable
 
         [LoggerMessage(8, LogLevel.Error, "Revoking certificate {SerialNumber} of device {DeviceId} (issued after the device was disabled or deleted) failed; revoke it by hand.")]
         public static partial void UnwantedRevocationFailed(ILogger logger, string deviceId, string serialNumber, Exception exception);
-
-        [LoggerMessage(9, LogLevel.Warning, "Renewing the issuance lease of device {DeviceId} failed; trying again at the next heartbeat.")]
-        public static partial void HeartbeatFailed(ILogger logger, string deviceId, Exception exception);
-
-        [LoggerMessage(10, LogLevel.Error, "The issuance lease of device {DeviceId} was taken by another instance: this issuance stops.")]
-        public static partial void LeaseLost(ILogger logger, string deviceId);
 
         [LoggerMessage(11, LogLevel.Information, "Stopping: waiting for {Count} issuances under way to finish.")]
         public static partial void Draining(ILogger logger, int count);

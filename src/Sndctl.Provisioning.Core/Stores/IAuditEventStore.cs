@@ -6,6 +6,9 @@ public interface IAuditEventStore
     /// <summary>Appends an event.</summary>
     Task AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken);
 
+    /// <summary>Deletes the events older than <paramref name="before"/>; returns how many.</summary>
+    Task<int> PurgeBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken);
+
     /// <summary>A page of events, newest first, for one device or all.</summary>
     Task<Page<AuditEvent>> ListAsync(string? deviceId, int page, int pageSize, CancellationToken cancellationToken);
 }

@@ -9,6 +9,9 @@ internal sealed class EfAuditEventStore<TContext>(TContext context) : IAuditEven
     public Task AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
         => context.AddDetachedAsync(auditEvent, cancellationToken);
 
+    public Task<int> PurgeBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
+        => context.Set<AuditEvent>().Where(e => e.Timestamp < before).ExecuteDeleteAsync(cancellationToken);
+
     public async Task<Page<AuditEvent>> ListAsync(string? deviceId, int page, int pageSize, CancellationToken cancellationToken)
     {
         var events = context.Set<AuditEvent>().AsNoTracking();

@@ -185,6 +185,14 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         return Task.CompletedTask;
     }
 
+    public Task<int> PurgeBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_events.RemoveAll(e => e.Timestamp < before));
+        }
+    }
+
     public Task<Page<AuditEvent>> ListAsync(string? deviceId, int page, int pageSize, CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -8,7 +8,7 @@ using Sndctl.Provisioning.PrivateCa.Internal;
 namespace Sndctl.Provisioning.PrivateCa.Tests;
 
 /// <summary>What outsiders can grow is purged: denied CSR requests after their retention, idle rate-limit counters.</summary>
-public sealed class CsrRetentionServiceTests
+public sealed class CsrRetentionJobTests
 {
     private static readonly DateTimeOffset s_now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
@@ -21,7 +21,7 @@ public sealed class CsrRetentionServiceTests
         counters.Setup(r => r.PurgeAsync(It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ReturnsAsync(7);
         await using var services = new ServiceCollection().AddScoped(_ => requests.Object).AddScoped(_ => counters.Object).BuildServiceProvider();
 
-        var purged = await Service(services).RunOnceAsync(TestContext.Current.CancellationToken);
+        var purged = await Job().RunOnceAsync(services, TestContext.Current.CancellationToken);
 
         Assert.Equal(3, purged);
         requests.Verify(r => r.PurgeDeniedAsync(s_now - TimeSpan.FromDays(7), It.IsAny<CancellationToken>()), Times.Once);
@@ -29,22 +29,19 @@ public sealed class CsrRetentionServiceTests
     }
 
     [Fact]
-    public async Task A_failed_run_is_logged_and_the_service_carries_on()
+    public async Task A_failed_run_is_logged_and_the_job_carries_on()
     {
         var requests = new Mock<ICsrRequestStore>();
         requests.Setup(r => r.PurgeDeniedAsync(It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ThrowsAsync(new InvalidOperationException("database down"));
         await using var services = new ServiceCollection().AddScoped(_ => requests.Object).BuildServiceProvider();
 
-        Assert.Equal(0, await Service(services).RunOnceAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(0, await Job().RunOnceAsync(services, TestContext.Current.CancellationToken));
     }
 
-    private static CsrRetentionService Service(ServiceProvider services) => new(
-        services.GetRequiredService<IServiceScopeFactory>(),
-        services.GetRequiredService<IServiceProviderIsService>(),
+    private static CsrRetentionJob Job() => new(
         new StaticOptions(new PrivateCaOptions()),
         new Microsoft.Extensions.Time.Testing.FakeTimeProvider(s_now),
-        NullLogger<CsrRetentionService>.Instance,
-        new Random(1));
+        NullLogger<CsrRetentionJob>.Instance);
 
     private sealed class StaticOptions(PrivateCaOptions value) : IOptionsMonitor<PrivateCaOptions>
     {
