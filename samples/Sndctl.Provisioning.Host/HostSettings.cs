@@ -18,10 +18,11 @@ internal sealed class HostSettings
         ["Dns:ChallTestSrv"] = ["ManagementUrl"],
         ["Admin"] = ["ApiKeys"],
         ["DataProtection"] = ["CertificateFile", "CertificatePassword"],
+        ["Telemetry"] = ["Prometheus"],
     };
 
     /// <summary>Keys directly under <c>Provisioning</c> that are not the core options': the host's own, and the sections handed to packages.</summary>
-    public static readonly string[] NotCoreKeys = ["DataDirectory", "Issuer", "Storage", "Acme", "Dns", "PrivateCa", "Admin", "Http", "DataProtection"];
+    public static readonly string[] NotCoreKeys = ["DataDirectory", "Issuer", "Storage", "Acme", "Dns", "PrivateCa", "Admin", "Http", "DataProtection", "Telemetry"];
 
     /// <summary>The host's key in the <c>Http</c> section, which is otherwise the HTTP package's.</summary>
     public const string KnownProxiesKey = "KnownProxies";
@@ -35,6 +36,9 @@ internal sealed class HostSettings
     public string? ConnectionString { get; init; }
 
     public DnsKind Dns { get; init; }
+
+    /// <summary><c>Provisioning:Telemetry:Prometheus</c>: serve <c>/metrics</c> (admin key required).</summary>
+    public bool Prometheus { get; init; }
 
     public static HostSettings Read(IConfiguration configuration, string workingDirectory)
     {
@@ -133,12 +137,18 @@ internal sealed class HostSettings
                 break;
         }
 
+        var prometheus = false;
+        if (section["Telemetry:Prometheus"] is { Length: > 0 } prometheusText && !bool.TryParse(prometheusText, out prometheus))
+        {
+            errors.Add($"Provisioning:Telemetry:Prometheus '{prometheusText}' is not true or false.");
+        }
+
         if (errors.Count > 0)
         {
             throw new HostConfigurationException(errors);
         }
 
-        return new HostSettings { DataDirectory = dataDirectory, Issuer = issuer, Storage = storage, ConnectionString = connectionString, Dns = dns };
+        return new HostSettings { DataDirectory = dataDirectory, Issuer = issuer, Storage = storage, ConnectionString = connectionString, Dns = dns, Prometheus = prometheus };
     }
 
     private static void CheckHostKeys(IConfigurationSection section, string path, string[] known, List<string> errors)

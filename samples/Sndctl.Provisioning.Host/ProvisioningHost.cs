@@ -1,3 +1,7 @@
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Metrics;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
@@ -92,10 +96,35 @@ internal static partial class ProvisioningHost
         });
         ConfigureForwardedHeaders(builder.Services, section.GetSection("Http:" + HostSettings.KnownProxiesKey).Get<string[]>() ?? []);
 
+        AddTelemetry(builder, settings.Prometheus);
         builder.Services.AddOpenApi();
         builder.Services.AddAdminPortal();
         builder.Services.AddSingleton(new HostStartupInfo(settings, newAdminKey));
         return settings;
+    }
+
+    /// <summary>
+    /// OpenTelemetry for our meters and activity sources (<c>Sndctl.Provisioning.*</c>), ASP.NET Core,
+    /// HttpClient and the runtime. OTLP export when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is
+    /// set (with the other <c>OTEL_*</c> variables); Prometheus on <c>/metrics</c> when asked.
+    /// </summary>
+    private static void AddTelemetry(WebApplicationBuilder builder, bool prometheus)
+    {
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("sndctl-provisioning"))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter("Sndctl.Provisioning.*").AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation();
+                if (prometheus)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+            })
+            .WithTracing(tracing => tracing.AddSource("Sndctl.Provisioning.*").AddAspNetCoreInstrumentation().AddHttpClientInstrumentation());
+        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
     }
 
     private static void ConfigureForwardedHeaders(IServiceCollection services, string[] knownProxies)
@@ -145,6 +174,11 @@ internal static partial class ProvisioningHost
         app.MapDeviceProvisioningAdmin();
         app.MapPrivateCa();
         app.MapPrivateCaAdmin();
+        if (info.Settings.Prometheus)
+        {
+            // The fleet's figures are the operator's: scraped with an admin key (Prometheus: authorization.credentials).
+            app.MapPrometheusScrapingEndpoint("/metrics").RequireProvisioningAdmin();
+        }
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sndctl.Provisioning.Host");
         Log.Started(logger, info.Settings.Issuer.ToString(), info.Settings.Storage.ToString(), info.Settings.DataDirectory);

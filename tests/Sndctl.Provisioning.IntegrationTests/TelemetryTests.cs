@@ -1,0 +1,47 @@
+using System.Net;
+
+namespace Sndctl.Provisioning.IntegrationTests;
+
+/// <summary><c>Provisioning:Telemetry:Prometheus</c> serves the fleet's figures on <c>/metrics</c>, to an admin key only.</summary>
+public sealed class TelemetryTests : IAsyncDisposable
+{
+    private readonly ProvisioningHostFactory _host = new(settings: new Dictionary<string, string?> { ["Provisioning:Telemetry:Prometheus"] = "true" });
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        _host.DeleteData();
+    }
+
+    [Fact]
+    public async Task Metrics_show_issuances_to_an_admin_key_and_nothing_to_anyone_else()
+    {
+        using var device = _host.Device();
+        var created = await _host.CreateDeviceAsync();
+        Assert.Equal(HttpStatusCode.OK, (await device.SendAsync(ProvisioningHostFactory.Register(created))).StatusCode);
+
+        await HttpAssert.ProblemAsync(await device.GetAsync("/metrics"), 401);
+        using var admin = _host.Admin();
+        string text;
+        var attempts = 0;
+        do
+        {
+            await Task.Delay(attempts == 0 ? 0 : 200, TestContext.Current.CancellationToken); // the exporter caches a scrape briefly
+            text = await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        }
+        while (!text.Contains("sndctl_provisioning_certificates_issued", StringComparison.Ordinal) && ++attempts < 20);
+
+        Assert.Contains("sndctl_provisioning_certificates_issued", text, StringComparison.Ordinal);
+        Assert.Contains("issuer=\"PrivateCa\"", text, StringComparison.Ordinal);
+        Assert.Contains("http_server_request_duration_seconds", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_the_setting_there_is_no_metrics_endpoint()
+    {
+        await using var plain = new ProvisioningHostFactory();
+        using var admin = plain.Admin();
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync("/metrics", TestContext.Current.CancellationToken)).StatusCode);
+        plain.DeleteData();
+    }
+}
