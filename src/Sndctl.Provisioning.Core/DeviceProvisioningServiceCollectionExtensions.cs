@@ -50,6 +50,7 @@ public static class DeviceProvisioningServiceCollectionExtensions
         services.AddHostedService<IssuanceDrain>();
         services.AddHostedService<JobRunner>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, AuditRetentionJob>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, FleetStatisticsJob>());
         services.TryAddScoped<IDeviceProvisioningService, DeviceProvisioningService>();
         services.TryAddScoped<IDeviceAdminService, DeviceAdminService>();
         services.AddHealthChecks();

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 using Sndctl.Provisioning.Core.Tests.Fakes;
@@ -294,6 +295,30 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
         Assert.Contains("shutting down", result.Detail, StringComparison.Ordinal);
         Assert.Null(_stores.LeaseHolder(device.DeviceId)); // another instance takes the device at once
         Assert.Equal(0, _issuer.Issued);
+    }
+
+    [Fact]
+    public async Task The_fleet_statistics_job_reports_devices_by_status_and_expiring_certificates_as_metrics()
+    {
+        var registered = await CreateDeviceAsync();
+        await CreateDeviceAsync();
+        await RegisterAsync(new ProvisioningRequest(registered.DeviceId, registered.Secret, null, null));
+        var meters = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var devices = new MetricCollector<int>(meters, "Sndctl.Provisioning.Core", "sndctl.provisioning.devices");
+        using var expiring = new MetricCollector<int>(meters, "Sndctl.Provisioning.Core", "sndctl.provisioning.certificates.expiring");
+        devices.RecordObservableInstruments();
+        Assert.Empty(devices.GetMeasurementSnapshot()); // nothing until this instance has run the job
+
+        var job = _services.GetServices<IProvisioningJob>().Single(j => j.Name == "fleet-statistics");
+        await job.RunAsync(_services.CreateScope().ServiceProvider, TestContext.Current.CancellationToken);
+        devices.RecordObservableInstruments();
+        expiring.RecordObservableInstruments();
+
+        var byStatus = devices.GetMeasurementSnapshot().ToDictionary(m => (string)m.Tags["status"]!, m => m.Value);
+        Assert.Equal(1, byStatus["active"]);
+        Assert.Equal(1, byStatus["pending"]);
+        Assert.Equal(0, byStatus["disabled"]);
+        Assert.Equal(0, expiring.GetMeasurementSnapshot().Single(m => (string)m.Tags["within"]! == "30d").Value); // 90-day certificate
     }
 
     private IHostedService Drain() => _services.GetServices<IHostedService>().Single(s => s is Internal.IssuanceDrain);

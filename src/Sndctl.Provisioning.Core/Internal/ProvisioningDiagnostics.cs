@@ -24,7 +24,29 @@ internal sealed class ProvisioningMetrics
         _failed = meter.CreateCounter<long>("sndctl.provisioning.certificates.failed", description: "Issuances that failed.");
         _served = meter.CreateCounter<long>("sndctl.provisioning.certificates.served", description: "Register or renew calls answered with the current certificate.");
         _duration = meter.CreateHistogram<double>("sndctl.provisioning.issuance.duration", unit: "s", description: "Time to issue a certificate.");
+
+        // Fleet figures from the database, refreshed by the fleet-statistics job: only the instance that
+        // leads the job reports them, so a sum over instances is the fleet, not a multiple of it.
+        meter.CreateObservableGauge("sndctl.provisioning.devices", ObserveDevices, description: "Devices by status (reported by the instance leading the fleet-statistics job).");
+        meter.CreateObservableGauge("sndctl.provisioning.certificates.expiring", ObserveExpiring, description: "Devices whose current certificate expires within 7 or 30 days.");
     }
+
+    private volatile FleetStatistics? _fleet;
+
+    /// <summary>The latest fleet figures, from the fleet-statistics job.</summary>
+    public void Fleet(FleetStatistics statistics) => _fleet = statistics;
+
+    private IEnumerable<Measurement<int>> ObserveDevices()
+        => _fleet is { } fleet
+            ? Enum.GetValues<DeviceStatus>().Select(status => new Measurement<int>(
+                fleet.DevicesByStatus.TryGetValue(status, out var count) ? count : 0,
+                new KeyValuePair<string, object?>("status", status.ToString().ToLowerInvariant())))
+            : [];
+
+    private IEnumerable<Measurement<int>> ObserveExpiring()
+        => _fleet is { } fleet
+            ? [new(fleet.ExpiringWithin7Days, new KeyValuePair<string, object?>("within", "7d")), new(fleet.ExpiringWithin30Days, new KeyValuePair<string, object?>("within", "30d"))]
+            : [];
 
     public void Issued(string issuer, TimeSpan elapsed)
     {
