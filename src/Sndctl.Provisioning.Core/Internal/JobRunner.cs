@@ -32,6 +32,9 @@ internal sealed partial class JobRunner(
             await Task.Delay(TimeSpan.FromSeconds(_random.Next(1, 15)), time, stoppingToken).ConfigureAwait(false);
             while (true)
             {
+                // Off the timer's thread: a clock that fires timers inline (a test's) must not run the
+                // job, whose database calls may be synchronous (SQLite), inside its Advance.
+                await Task.Yield();
                 await RunOnceAsync(job, stoppingToken).ConfigureAwait(false);
                 await Task.Delay(job.Interval, time, stoppingToken).ConfigureAwait(false);
             }
