@@ -97,7 +97,8 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             }
             catch (TimeoutException)
             {
-                // Leases expire by themselves; the DNS janitor removes what clean-up could not.
+                // Leases expire by themselves. A DNS-01 record whose removal was still running stays in the
+                // zone (until the record journal and its janitor, planned in the crash-safety work, exist).
             }
         }
     }
@@ -149,12 +150,13 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             return IssuanceOutcome.HeldElsewhere;
         }
 
-        var heartbeat = new LeaseHeartbeat(_scopes, deviceId, _holder, options.IssuanceLeaseDuration, _remoteTime, timeout, _logger);
-
         using var activity = ProvisioningDiagnostics.ActivitySource.StartActivity("Issue certificate");
         activity?.SetTag("device.id", deviceId);
         var issuer = services.GetRequiredService<ICertificateIssuer>();
         var started = _time.GetTimestamp();
+
+        // Started right before the try whose finally stops it: a heartbeat left beating would hold the device for ever.
+        var heartbeat = new LeaseHeartbeat(_scopes, deviceId, _holder, options.IssuanceLeaseDuration, _remoteTime, timeout, _logger);
         try
         {
             var devices = services.GetRequiredService<IDeviceStore>();

@@ -16,9 +16,11 @@ internal sealed class ProvisioningMetrics
     private readonly Counter<long> _failed;
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _served;
+    private readonly TimeProvider _time;
 
-    public ProvisioningMetrics(IMeterFactory meterFactory)
+    public ProvisioningMetrics(IMeterFactory meterFactory, TimeProvider time)
     {
+        _time = time;
         var meter = meterFactory.Create(ProvisioningDiagnostics.Name);
         _issued = meter.CreateCounter<long>("sndctl.provisioning.certificates.issued", description: "Certificates issued.");
         _failed = meter.CreateCounter<long>("sndctl.provisioning.certificates.failed", description: "Issuances that failed.");
@@ -31,20 +33,28 @@ internal sealed class ProvisioningMetrics
         meter.CreateObservableGauge("sndctl.provisioning.certificates.expiring", ObserveExpiring, description: "Devices whose current certificate expires within 7 or 30 days.");
     }
 
-    private volatile FleetStatistics? _fleet;
+    private volatile FleetSnapshot? _fleet;
 
     /// <summary>The latest fleet figures, from the fleet-statistics job.</summary>
-    public void Fleet(FleetStatistics statistics) => _fleet = statistics;
+    public void Fleet(FleetStatistics statistics, DateTimeOffset at) => _fleet = new FleetSnapshot(statistics, at);
+
+    /// <summary>
+    /// The figures while they are fresh (the job runs every minute): an instance that lost the job's
+    /// lead stops reporting within minutes instead of adding stale figures to the new leader's.
+    /// </summary>
+    private FleetStatistics? Current => _fleet is { } snapshot && _time.GetUtcNow() - snapshot.At < FleetFreshness ? snapshot.Statistics : null;
+
+    private static readonly TimeSpan FleetFreshness = TimeSpan.FromMinutes(3);
 
     private IEnumerable<Measurement<int>> ObserveDevices()
-        => _fleet is { } fleet
+        => Current is { } fleet
             ? Enum.GetValues<DeviceStatus>().Select(status => new Measurement<int>(
                 fleet.DevicesByStatus.TryGetValue(status, out var count) ? count : 0,
                 new KeyValuePair<string, object?>("status", status.ToString().ToLowerInvariant())))
             : [];
 
     private IEnumerable<Measurement<int>> ObserveExpiring()
-        => _fleet is { } fleet
+        => Current is { } fleet
             ? [new(fleet.ExpiringWithin7Days, new KeyValuePair<string, object?>("within", "7d")), new(fleet.ExpiringWithin30Days, new KeyValuePair<string, object?>("within", "30d"))]
             : [];
 
@@ -59,3 +69,5 @@ internal sealed class ProvisioningMetrics
 
     public void Served() => _served.Add(1);
 }
+
+internal sealed record FleetSnapshot(FleetStatistics Statistics, DateTimeOffset At);
