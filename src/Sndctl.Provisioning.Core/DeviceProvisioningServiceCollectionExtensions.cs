@@ -47,10 +47,12 @@ public static class DeviceProvisioningServiceCollectionExtensions
         services.TryAddSingleton<DeviceSecretHasher>();
         services.TryAddSingleton<LeaseHolder>();
         services.TryAddSingleton<IssuanceCoordinator>();
+        services.TryAddSingleton<OrphanedDnsRecords>();
         services.AddHostedService<IssuanceDrain>();
         services.AddHostedService<JobRunner>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, AuditRetentionJob>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, FleetStatisticsJob>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, DnsRecordJanitorJob>());
         services.TryAddScoped<IDeviceProvisioningService, DeviceProvisioningService>();
         services.TryAddScoped<IDeviceAdminService, DeviceAdminService>();
         services.AddHealthChecks();

@@ -6,7 +6,8 @@ namespace Sndctl.Provisioning.Dns.Cloudflare;
 
 /// <summary>
 /// Places DNS-01 TXT records in a Cloudflare zone: one record per challenge (several challenges at
-/// one name each get their own), deleted by its ID, so other values at the name are left alone.
+/// one name each get their own), deleted by its ID (or, without one, by its exact name and value), so
+/// other values at the name are left alone.
 /// </summary>
 internal sealed partial class CloudflareDnsProvider(CloudflareApi api, ILogger<CloudflareDnsProvider> logger) : IDnsProvider
 {
@@ -22,13 +23,28 @@ internal sealed partial class CloudflareDnsProvider(CloudflareApi api, ILogger<C
     public async Task DeleteTxtRecordAsync(DnsTxtRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (record.ProviderId?.Split('/') is not [var zoneId, var recordId])
+        if (record.ProviderId?.Split('/') is [var zoneId, var recordId])
         {
-            throw new ArgumentException($"The TXT record '{record.Name}' was not created by the Cloudflare provider (no zone/record ID).", nameof(record));
+            await api.DeleteAsync(zoneId, recordId, cancellationToken).ConfigureAwait(false);
+            Log.Deleted(logger, record.Name, zoneId, recordId);
+            return;
         }
 
-        await api.DeleteAsync(zoneId, recordId, cancellationToken).ConfigureAwait(false);
-        Log.Deleted(logger, record.Name, zoneId, recordId);
+        // No handle (the process that created it died before it was recorded): the records with this
+        // exact name and value are the ones it made; other values at the name stay.
+        var zone = await api.FindZoneIdAsync(record.Name, cancellationToken).ConfigureAwait(false);
+        var name = record.Name.TrimEnd('.');
+        var found = new List<string>();
+        await foreach (var id in api.FindTxtAsync(zone, name, record.Value, cancellationToken).ConfigureAwait(false))
+        {
+            found.Add(id);
+        }
+
+        foreach (var id in found)
+        {
+            await api.DeleteAsync(zone, id, cancellationToken).ConfigureAwait(false);
+            Log.Deleted(logger, record.Name, zone, id);
+        }
     }
 
     private static partial class Log

@@ -31,6 +31,7 @@ public static class EntityFrameworkStoresBuilderExtensions
         services.AddScoped<IAuditEventStore, EfAuditEventStore<TContext>>();
         services.AddScoped<IIssuerStateStore, EfIssuerStateStore<TContext>>();
         services.AddScoped<IIssuanceLeaseStore, EfIssuanceLeaseStore<TContext>>();
+        services.AddScoped<IIssuanceJournalStore, EfIssuanceJournalStore<TContext>>();
         services.AddScoped<ICsrRequestStore, EfCsrRequestStore<TContext>>();
         services.AddScoped<IRateLimitStore, EfRateLimitStore<TContext>>();
 

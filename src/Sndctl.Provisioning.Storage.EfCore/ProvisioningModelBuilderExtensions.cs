@@ -10,7 +10,7 @@ namespace Microsoft.EntityFrameworkCore;
 public static class ProvisioningModelBuilderExtensions
 {
     /// <summary>
-    /// Maps devices, certificates, audit events, issuer state, issuance leases, rate-limit counters and private-CA CSR requests. Call it from your
+    /// Maps devices, certificates, audit events, issuer state, issuance leases, the issuance journal, rate-limit counters and private-CA CSR requests. Call it from your
     /// DbContext's <c>OnModelCreating</c>, then add a migration.
     /// </summary>
     /// <param name="modelBuilder">The model builder.</param>
@@ -81,6 +81,30 @@ public static class ProvisioningModelBuilderExtensions
             lease.Property(l => l.Holder).HasMaxLength(256).IsRequired();
         });
 
+        modelBuilder.Entity<PendingIssuance>(pending =>
+        {
+            pending.ToTable(tablePrefix + "PendingIssuances");
+            pending.HasKey(p => p.DeviceId);
+            pending.Property(p => p.DeviceId).HasMaxLength(DeviceNames.MaxDeviceIdLength);
+            pending.Property(p => p.Issuer).HasMaxLength(64).IsRequired();
+            pending.Property(p => p.CertificateSigningRequest).HasMaxLength(16_384).IsRequired();
+            pending.Property(p => p.PublicKey).HasMaxLength(4096).IsRequired();
+            pending.Property(p => p.ProtectedPrivateKey).HasMaxLength(16_384);
+            pending.Property(p => p.IssuerReference).HasMaxLength(2048);
+        });
+
+        modelBuilder.Entity<DnsRecordJournalEntry>(entry =>
+        {
+            entry.ToTable(tablePrefix + "DnsRecordJournal");
+            entry.HasKey(e => e.Id);
+            entry.HasIndex(e => e.DeviceId);
+            entry.Property(e => e.DeviceId).HasMaxLength(DeviceNames.MaxDeviceIdLength).IsRequired();
+            entry.Property(e => e.Holder).HasMaxLength(256).IsRequired();
+            entry.Property(e => e.Name).HasMaxLength(255).IsRequired();
+            entry.Property(e => e.Value).HasMaxLength(255).IsRequired();
+            entry.Property(e => e.ProviderId).HasMaxLength(512);
+        });
+
         modelBuilder.Entity<RateLimitCounter>(counter =>
         {
             counter.ToTable(tablePrefix + "RateLimits");
@@ -115,7 +139,7 @@ public static class ProvisioningModelBuilderExtensions
 
         // Timestamps are stored as UTC date-times: SQLite can then compare and order them, and
         // PostgreSQL stores them as timestamptz.
-        foreach (var entity in new[] { typeof(Device), typeof(DeviceCertificate), typeof(AuditEvent), typeof(IssuerStateEntry), typeof(IssuanceLease), typeof(CsrRequest) })
+        foreach (var entity in new[] { typeof(Device), typeof(DeviceCertificate), typeof(AuditEvent), typeof(IssuerStateEntry), typeof(IssuanceLease), typeof(CsrRequest), typeof(PendingIssuance), typeof(DnsRecordJournalEntry) })
         {
             foreach (var property in modelBuilder.Entity(entity).Metadata.GetProperties())
             {

@@ -15,6 +15,7 @@ public sealed class DeviceProvisioningServiceCollectionExtensionsTests
         services.AddScoped(_ => Mock.Of<IAuditEventStore>());
         services.AddScoped(_ => Mock.Of<IIssuerStateStore>());
         services.AddScoped(_ => Mock.Of<IIssuanceLeaseStore>());
+        services.AddScoped(_ => Mock.Of<IIssuanceJournalStore>());
         return services;
     }
 

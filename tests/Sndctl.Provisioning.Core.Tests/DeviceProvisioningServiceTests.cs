@@ -20,6 +20,7 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly InMemoryStores _stores;
     private readonly FakeIssuer _issuer;
+    private readonly RecordingDnsProvider _dns = new();
     private readonly ServiceProvider _services;
 
     public DeviceProvisioningServiceTests()
@@ -35,6 +36,8 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
         services.AddSingleton<IAuditEventStore>(_stores);
         services.AddSingleton<IIssuanceLeaseStore>(_stores);
         services.AddSingleton<IIssuerStateStore>(_stores);
+        services.AddSingleton<IIssuanceJournalStore>(_stores);
+        services.AddSingleton<IDnsProvider>(_dns);
         services.AddDeviceProvisioning(o =>
         {
             o.BaseDomain = BaseDomain;
@@ -319,6 +322,105 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
         Assert.Equal(1, byStatus["pending"]);
         Assert.Equal(0, byStatus["disabled"]);
         Assert.Equal(0, expiring.GetMeasurementSnapshot().Single(m => (string)m.Tags["within"]! == "30d").Value); // 90-day certificate
+    }
+
+    [Fact]
+    public async Task An_issuance_whose_process_died_is_resumed_with_the_same_CSR_key_and_CA_order_and_its_DNS_record_removed()
+    {
+        var device = await CreateDeviceAsync();
+        var hostname = device.DeviceId + "." + BaseDomain;
+
+        // What a process killed mid-issuance leaves: its lease, the unfinished issuance with the order the
+        // CA took, and the challenge record it created and never removed.
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = new CertificateRequest("CN=" + hostname, key, HashAlgorithmName.SHA256).CreateSigningRequest();
+        var protector = _services.GetRequiredService<IDataProtectionProvider>().CreateProtector(Internal.ProtectionPurposes.DevicePrivateKey);
+        await _stores.SavePendingAsync(
+            new PendingIssuance
+            {
+                DeviceId = device.DeviceId,
+                Issuer = _issuer.Name,
+                CertificateSigningRequest = csr,
+                PublicKey = key.ExportSubjectPublicKeyInfo(),
+                ProtectedPrivateKey = protector.Protect(key.ExportPkcs8PrivateKeyPem()),
+                IssuerReference = "https://ca.example/order/1",
+                StartedAt = _time.GetUtcNow(),
+            },
+            default);
+        var record = await _dns.CreateTxtRecordAsync("_acme-challenge." + hostname, "token-1", default);
+        await _stores.AddDnsRecordAsync(new DnsRecordJournalEntry { Id = Guid.NewGuid(), DeviceId = device.DeviceId, Holder = "host-1#dead", Name = record.Name, Value = record.Value, ProviderId = record.ProviderId, CreatedAt = _time.GetUtcNow() }, default);
+        _stores.HoldLease(device.DeviceId, TimeSpan.FromSeconds(30), "host-1#dead");
+        _time.Advance(TimeSpan.FromSeconds(31));
+
+        var result = await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret));
+
+        Assert.Equal(ProvisioningOutcome.Issued, result.Outcome);
+        var request = Assert.Single(_issuer.Requests);
+        Assert.Equal("https://ca.example/order/1", request.Journal!.ResumeFrom);
+        Assert.Equal(csr, request.CertificateSigningRequest.ToArray());
+        Assert.Equal(key.ExportPkcs8PrivateKeyPem(), result.Certificate!.PrivateKeyPem);
+        Assert.Null(await _stores.FindPendingAsync(device.DeviceId, default));
+        Assert.Empty(_dns.Zone);
+        Assert.Empty(_stores.DnsRecords);
+        var removed = Assert.Single(_stores.Events, e => e.Type == AuditEventTypes.DnsRecordRemoved);
+        Assert.Contains("_acme-challenge." + hostname, removed.Details, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_refused_issuance_is_not_resumed_and_a_CSR_for_another_key_starts_afresh()
+    {
+        var device = await CreateDeviceAsync();
+        var hostname = device.DeviceId + "." + BaseDomain;
+        _issuer.FailNext = new CertificateIssuanceException("The CA refused.");
+        Assert.Equal(ProvisioningOutcome.Failed, (await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, null))).Outcome);
+        Assert.Null(await _stores.FindPendingAsync(device.DeviceId, default));
+
+        _issuer.FailNext = new CertificateAuthorityUnavailableException("Down.");
+        var firstCsr = Csr(hostname, out var firstKey);
+        using var firstKeyDisposal = firstKey;
+        Assert.Equal(ProvisioningOutcome.Unavailable, (await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, firstCsr))).Outcome);
+        Assert.NotNull(await _stores.FindPendingAsync(device.DeviceId, default));
+
+        var otherCsr = Csr(hostname, out var otherKey);
+        using var otherKeyDisposal = otherKey;
+        var result = await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, otherCsr));
+
+        Assert.Equal(ProvisioningOutcome.Issued, result.Outcome);
+        Assert.Null(_issuer.Requests.Last().Journal!.ResumeFrom);
+        using var certificate = X509Certificate2.CreateFromPem(result.Certificate!.CertificatePem);
+        Assert.Equal(otherKey.ExportSubjectPublicKeyInfo(), certificate.PublicKey.ExportSubjectPublicKeyInfo());
+    }
+
+    [Fact]
+    public async Task The_DNS_janitor_removes_records_whose_issuance_is_gone_and_keeps_those_of_a_live_one()
+    {
+        var gone = await CreateDeviceAsync();
+        var live = await CreateDeviceAsync();
+        foreach (var (deviceId, holder) in new[] { (gone.DeviceId, "crashed#1"), (live.DeviceId, "running#1") })
+        {
+            var record = await _dns.CreateTxtRecordAsync("_acme-challenge." + deviceId + "." + BaseDomain, "v-" + deviceId, default);
+            await _stores.AddDnsRecordAsync(new DnsRecordJournalEntry { Id = Guid.NewGuid(), DeviceId = deviceId, Holder = holder, Name = record.Name, Value = record.Value, ProviderId = record.ProviderId, CreatedAt = _time.GetUtcNow() }, default);
+        }
+
+        _stores.HoldLease(gone.DeviceId, TimeSpan.FromSeconds(30), "crashed#1");
+        _stores.HoldLease(live.DeviceId, TimeSpan.FromMinutes(5), "running#1");
+        _time.Advance(TimeSpan.FromSeconds(31)); // the crashed holder stopped renewing: its lease expired
+        var janitor = _services.GetServices<IProvisioningJob>().Single(j => j.Name == "dns-janitor");
+
+        _dns.FailDeletes = true;
+        await janitor.RunAsync(_services.CreateScope().ServiceProvider, TestContext.Current.CancellationToken);
+        Assert.Equal(2, _stores.DnsRecords.Count); // the provider failed: kept for the next pass
+
+        _dns.FailDeletes = false;
+        await janitor.RunAsync(_services.CreateScope().ServiceProvider, TestContext.Current.CancellationToken);
+
+        var kept = Assert.Single(_stores.DnsRecords);
+        Assert.Equal(live.DeviceId, kept.DeviceId);
+        Assert.Equal([("_acme-challenge." + live.DeviceId + "." + BaseDomain, "v-" + live.DeviceId)], _dns.Zone);
+        var removed = Assert.Single(_stores.Events, e => e.Type == AuditEventTypes.DnsRecordRemoved);
+        Assert.Equal(gone.DeviceId, removed.DeviceId);
+        Assert.Contains("crashed#1", removed.Details, StringComparison.Ordinal);
+        Assert.Null(_stores.LeaseHolder(gone.DeviceId)); // the janitor's own lease was handed back
     }
 
     private IHostedService Drain() => _services.GetServices<IHostedService>().Single(s => s is Internal.IssuanceDrain);

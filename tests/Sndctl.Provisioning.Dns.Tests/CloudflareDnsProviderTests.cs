@@ -158,6 +158,21 @@ public sealed class CloudflareDnsProviderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_record_without_its_handle_is_deleted_by_its_exact_name_and_value()
+    {
+        // The janitor's case: the process that created the record died before it wrote the record ID down.
+        await using var services = Services();
+        var dns = Provider(services);
+        await dns.CreateTxtRecordAsync(Name, "someone-else", Ct);
+        await dns.CreateTxtRecordAsync(Name, "value-1", Ct);
+
+        await dns.DeleteTxtRecordAsync(new DnsTxtRecord(Name, "value-1", ProviderId: null), Ct);
+        await dns.DeleteTxtRecordAsync(new DnsTxtRecord(Name, "never-created", ProviderId: null), Ct); // nothing there: nothing to do
+
+        Assert.Equal(["\"someone-else\""], _cloudflare.TxtAt(Name).Select(r => r.Content));
+    }
+
+    [Fact]
     public async Task Deleting_a_record_that_is_gone_is_not_an_error()
     {
         await using var services = Services();

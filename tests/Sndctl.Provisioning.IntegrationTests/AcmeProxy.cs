@@ -21,7 +21,8 @@ namespace Sndctl.Provisioning.IntegrationTests;
 /// header kept, so Pebble's URLs and JWS url checks point at the stub), adds RFC 9773
 /// <c>renewalInfo</c> to the directory and serves a configured window, records new-order payloads
 /// (to see <c>replaces</c>), answers <c>rateLimited</c> with Retry-After on demand, can slow new
-/// orders down, and can drop every connection as an unreachable CA would.
+/// orders down, can drop every connection as an unreachable CA would, counts the certificates the CA
+/// issued (accepted finalize requests) per name, and can hold certificate downloads back.
 /// </summary>
 public sealed class AcmeProxy : IAsyncDisposable
 {
@@ -70,7 +71,17 @@ public sealed class AcmeProxy : IAsyncDisposable
 
     public ConcurrentQueue<string> RenewalInfoRequests { get; } = new();
 
-    public static async Task<AcmeProxy> StartAsync(AcmeLab lab)
+    /// <summary>While set, certificate downloads wait (the CA has issued; the client does not have it yet) until it completes.</summary>
+    public TaskCompletionSource? HoldDownloads { get; set; }
+
+    /// <summary>Per identifier, how many finalize requests the CA accepted: the certificates it issued.</summary>
+    public ConcurrentDictionary<string, int> Finalized { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    private readonly ConcurrentDictionary<string, string> _finalizePaths = new(StringComparer.Ordinal);
+
+    /// <param name="lab">The lab whose TLS certificate the proxy serves.</param>
+    /// <param name="upstreamDirectory">The Pebble to front; the lab's by default.</param>
+    public static async Task<AcmeProxy> StartAsync(AcmeLab lab, Uri? upstreamDirectory = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -78,12 +89,13 @@ public sealed class AcmeProxy : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.UseHttps(X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), null))));
         var app = builder.Build();
         var pebble = lab.CreateHttpClient();
-        var upstream = new Uri(lab.Directory.GetLeftPart(UriPartial.Authority));
+        var upstreamDirectoryUrl = upstreamDirectory ?? lab.Directory;
+        var upstream = new Uri(upstreamDirectoryUrl.GetLeftPart(UriPartial.Authority));
         var proxy = new AcmeProxy(app, pebble, upstream);
         app.Run(proxy.HandleAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        proxy.Directory = new Uri(new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), lab.Directory.AbsolutePath);
+        proxy.Directory = new Uri(new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), upstreamDirectoryUrl.AbsolutePath);
         return proxy;
     }
 
@@ -148,6 +160,20 @@ public sealed class AcmeProxy : IAsyncDisposable
             NewOrders.Enqueue(newOrder); // Orders Pebble rejected (its random badNonce) are retried, not counted.
         }
         var content = await response.Content.ReadAsByteArrayAsync();
+        if (newOrder is not null && response.StatusCode == HttpStatusCode.Created)
+        {
+            var order = JsonNode.Parse(content)!;
+            _finalizePaths[new Uri(order["finalize"]!.GetValue<string>()).AbsolutePath] = order["identifiers"]![0]!["value"]!.GetValue<string>();
+        }
+        else if (response.IsSuccessStatusCode && _finalizePaths.TryGetValue(path, out var finalized))
+        {
+            Finalized.AddOrUpdate(finalized, 1, (_, count) => count + 1);
+        }
+        else if (response.Content.Headers.ContentType?.MediaType == "application/pem-certificate-chain" && HoldDownloads is { } hold)
+        {
+            await hold.Task;
+        }
+
         if (path == Directory.AbsolutePath)
         {
             var directory = JsonNode.Parse(content)!.AsObject();

@@ -25,6 +25,7 @@ public sealed class PrivateCaCertificateIssuerTests
         services.AddScoped(_ => Mock.Of<ICertificateStore>());
         services.AddScoped(_ => Mock.Of<IAuditEventStore>());
         services.AddScoped(_ => Mock.Of<IIssuanceLeaseStore>());
+        services.AddScoped(_ => Mock.Of<IIssuanceJournalStore>());
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddDeviceProvisioning(o => o.BaseDomain = "devices.example.com").UsePrivateCaIssuer(configure).UsePrivateCaIssuer(configure);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });

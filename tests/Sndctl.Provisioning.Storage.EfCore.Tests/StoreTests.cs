@@ -367,6 +367,75 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_issuance_journal_keeps_an_unfinished_issuance_and_finds_DNS_records_whose_holder_lost_its_lease()
+    {
+        await using var context = _database.CreateContext();
+        var journal = new EfIssuanceJournalStore<TestDbContext>(context);
+        var leases = new EfIssuanceLeaseStore<TestDbContext>(context);
+        var pending = new PendingIssuance
+        {
+            DeviceId = "dev",
+            Issuer = "Acme",
+            CertificateSigningRequest = [1, 2, 3],
+            PublicKey = [4, 5],
+            ProtectedPrivateKey = "protected",
+            ReplacesCertificateId = Guid.NewGuid(),
+            Early = true,
+            StartedAt = s_now,
+        };
+        await journal.SavePendingAsync(pending, default);
+        pending.IssuerReference = "https://ca.test/order/1";
+        await journal.SavePendingAsync(pending, default); // the order URL, once placed
+        await journal.SavePendingAsync(new PendingIssuance { DeviceId = "other", Issuer = "Acme", CertificateSigningRequest = [9], PublicKey = [9], StartedAt = s_now }, default);
+
+        await using (var reader = _database.CreateContext())
+        {
+            var found = await new EfIssuanceJournalStore<TestDbContext>(reader).FindPendingAsync("dev", default);
+            Assert.NotNull(found);
+            Assert.Equal([1, 2, 3], found.CertificateSigningRequest);
+            Assert.Equal([4, 5], found.PublicKey);
+            Assert.Equal(("protected", pending.ReplacesCertificateId, true, "https://ca.test/order/1", s_now), (found.ProtectedPrivateKey, found.ReplacesCertificateId, found.Early, found.IssuerReference, found.StartedAt));
+        }
+
+        // A new issuance of the device replaces the unfinished one.
+        await journal.SavePendingAsync(new PendingIssuance { DeviceId = "dev", Issuer = "Acme", CertificateSigningRequest = [7], PublicKey = [7], StartedAt = s_now }, default);
+        Assert.Null((await journal.FindPendingAsync("dev", default))!.IssuerReference);
+        await journal.RemovePendingAsync("dev", default);
+        Assert.Null(await journal.FindPendingAsync("dev", default));
+        Assert.NotNull(await journal.FindPendingAsync("other", default));
+
+        // Records: "live" has its lease, "crashed" lost it by the database's clock, "released" gave it back.
+        Assert.True(await leases.TryAcquireAsync("live", "A", TimeSpan.FromMinutes(5), default));
+        Assert.True(await leases.TryAcquireAsync("crashed", "B", TimeSpan.FromMilliseconds(300), default));
+        Assert.True(await leases.TryAcquireAsync("released", "C", TimeSpan.FromMinutes(5), default));
+        var entries = new[] { ("live", "A"), ("crashed", "B"), ("released", "C") }
+            .Select(e => new DnsRecordJournalEntry { Id = Guid.NewGuid(), DeviceId = e.Item1, Holder = e.Item2, Name = "_acme-challenge." + e.Item1 + ".example.com", Value = "v", CreatedAt = s_now })
+            .ToList();
+        foreach (var entry in entries)
+        {
+            await journal.AddDnsRecordAsync(entry, default);
+        }
+
+        entries[0].ProviderId = "zone/record";
+        await journal.UpdateDnsRecordAsync(entries[0], default);
+        await leases.ReleaseAsync("released", "C", default);
+        Assert.Equal(["released"], await journal.ListDevicesWithOrphanedDnsRecordsAsync(10, default));
+        await Task.Delay(TimeSpan.FromMilliseconds(700), TestContext.Current.CancellationToken);
+        Assert.Equal(["crashed", "released"], (await journal.ListDevicesWithOrphanedDnsRecordsAsync(10, default)).Order());
+        Assert.Single(await journal.ListDevicesWithOrphanedDnsRecordsAsync(1, default));
+
+        await using (var reader = _database.CreateContext())
+        {
+            var live = Assert.Single(await new EfIssuanceJournalStore<TestDbContext>(reader).ListDnsRecordsAsync("live", default));
+            Assert.Equal(("A", "_acme-challenge.live.example.com", "v", "zone/record"), (live.Holder, live.Name, live.Value, live.ProviderId));
+        }
+
+        await journal.RemoveDnsRecordAsync(entries[1].Id, default);
+        await journal.RemoveDnsRecordAsync(entries[1].Id, default); // gone already: fine
+        Assert.Equal(["released"], await journal.ListDevicesWithOrphanedDnsRecordsAsync(10, default));
+    }
+
+    [Fact]
     public async Task A_restarted_instance_takes_over_its_previous_incarnations_lease_at_once_and_no_one_elses()
     {
         await using var first = _database.CreateContext();

@@ -8,7 +8,8 @@ using Sndctl.Provisioning.Core;
 namespace Sndctl.Provisioning.Acme.Internal;
 
 /// <summary>
-/// Issues device certificates over ACME in five steps, one method each: <see cref="PlaceOrderAsync"/>
+/// Issues device certificates over ACME in five steps, one method each, after resuming an unfinished
+/// order from the issuance journal when there is one (<see cref="ResumeOrderAsync"/>): <see cref="PlaceOrderAsync"/>
 /// (with the ARI <c>replaces</c> link), <see cref="ProveControlAsync"/> (DNS-01: TXT record through the
 /// <see cref="IDnsProvider"/> at the end of any <c>_acme-challenge</c> CNAME, propagation, respond,
 /// poll, always remove the record), <see cref="FinalizeAsync"/> with the CSR, <see cref="DownloadAsync"/>
@@ -66,8 +67,19 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
             var started = _time.GetTimestamp();
             client = await _accounts.GetClientAsync(cancellationToken).ConfigureAwait(false);
             var options = _options.CurrentValue;
-            var order = await PlaceOrderAsync(client, request, options, cancellationToken).ConfigureAwait(false);
-            await ProveControlAsync(client, order, cancellationToken).ConfigureAwait(false);
+            var order = await ResumeOrderAsync(client, request, cancellationToken).ConfigureAwait(false);
+            if (order is null)
+            {
+                order = await PlaceOrderAsync(client, request, options, cancellationToken).ConfigureAwait(false);
+                if (request.Journal is { } journal)
+                {
+                    // Kept before the CA is asked to validate and issue: after a crash, the next attempt
+                    // finds this order (and its certificate) instead of ordering again.
+                    await journal.SaveReferenceAsync(order.Location.AbsoluteUri, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await ProveControlAsync(client, order, request.Journal, cancellationToken).ConfigureAwait(false);
             order = await FinalizeAsync(client, order, request, cancellationToken).ConfigureAwait(false);
             var chain = await DownloadAsync(client, order, options, cancellationToken).ConfigureAwait(false);
             var renewAfter = await RenewalTimeAsync(client, chain.Pem, cancellationToken).ConfigureAwait(false);
@@ -104,6 +116,42 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         {
             throw translated;
         }
+    }
+
+    /// <summary>
+    /// Step 0: the order an earlier attempt of this issuance placed and did not finish (its process
+    /// died), if the CA can still complete it (<see cref="AcmeOrderResumption"/>); <see langword="null"/> to order afresh.
+    /// </summary>
+    private async Task<AcmeOrder?> ResumeOrderAsync(AcmeClient client, CertificateIssueRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Journal?.ResumeFrom is not { } reference)
+        {
+            return null;
+        }
+
+        var directory = await client.GetDirectoryAsync(cancellationToken).ConfigureAwait(false);
+        if (!Uri.TryCreate(reference, UriKind.Absolute, out var orderUrl)
+            || !string.Equals(orderUrl.Authority, directory.NewOrder.Authority, StringComparison.OrdinalIgnoreCase))
+        {
+            Log.ResumeSkipped(_logger, request.Hostname, reference, "not an order of this CA");
+            return null;
+        }
+
+        AcmeOrder order;
+        try
+        {
+            order = await client.GetOrderAsync(orderUrl, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AcmeProblemException ex) when (ex is not AcmeRateLimitedException)
+        {
+            // Gone, or another account's (the account was replaced): order afresh.
+            Log.ResumeSkipped(_logger, request.Hostname, reference, ex.Problem.ToString());
+            return null;
+        }
+
+        var decision = AcmeOrderResumption.Decide(order, request.Hostname, _time.GetUtcNow());
+        Log.Resumed(_logger, request.Hostname, reference, order.Status, decision);
+        return decision == AcmeOrderResumption.Restart ? null : order;
     }
 
     /// <summary>Step 1: a new order for the device's hostname, linked to the certificate it replaces when the CA has ARI.</summary>
@@ -143,8 +191,10 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
     }
 
     /// <summary>Step 2: DNS-01 for every authorization of the order, together (they are independent).</summary>
-    private Task ProveControlAsync(AcmeClient client, AcmeOrder order, CancellationToken cancellationToken)
-        => Task.WhenAll(order.Authorizations.Select(url => AuthorizeAsync(client, url, cancellationToken)));
+    private Task ProveControlAsync(AcmeClient client, AcmeOrder order, IIssuanceJournal? journal, CancellationToken cancellationToken)
+        => order.Status is AcmeStatus.Valid or AcmeStatus.Ready or AcmeStatus.Processing
+            ? Task.CompletedTask
+            : Task.WhenAll(order.Authorizations.Select(url => AuthorizeAsync(client, url, journal, cancellationToken)));
 
     /// <summary>Step 3: once the order is ready, finalize it with the device's CSR and wait until it is valid.</summary>
     private static async Task<AcmeOrder> FinalizeAsync(AcmeClient client, AcmeOrder order, CertificateIssueRequest request, CancellationToken cancellationToken)
@@ -176,7 +226,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
     private static Task<AcmeCertificateChain> DownloadAsync(AcmeClient client, AcmeOrder order, AcmeIssuerOptions options, CancellationToken cancellationToken)
         => client.DownloadCertificateAsync(order.Certificate!, options.PreferredChain, cancellationToken);
 
-    private async Task AuthorizeAsync(AcmeClient client, Uri authorizationUrl, CancellationToken cancellationToken)
+    private async Task AuthorizeAsync(AcmeClient client, Uri authorizationUrl, IIssuanceJournal? journal, CancellationToken cancellationToken)
     {
         var authorization = await client.GetAuthorizationAsync(authorizationUrl, cancellationToken).ConfigureAwait(false);
         if (authorization.Status == AcmeStatus.Valid)
@@ -196,6 +246,8 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         var value = client.GetDns01TxtValue(challenge.Token ?? throw new AcmeProtocolException("The dns-01 challenge has no token."));
         var target = await _propagation.ResolveTargetAsync(challengeName, cancellationToken).ConfigureAwait(false);
 
+        // Written down before the record exists: if this process dies from here on, a janitor removes it.
+        Guid? entry = journal is null ? null : await journal.DnsRecordCreatingAsync(target, value, cancellationToken).ConfigureAwait(false);
         var started = _time.GetTimestamp();
         DnsTxtRecord record;
         try
@@ -213,24 +265,36 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
 
         try
         {
+            if (journal is not null && entry is { } id)
+            {
+                await journal.DnsRecordCreatedAsync(id, record, cancellationToken).ConfigureAwait(false);
+            }
+
             await _propagation.WaitForTxtAsync(target, value, cancellationToken).ConfigureAwait(false);
             await client.RespondToChallengeAsync(challenge.Url, cancellationToken).ConfigureAwait(false);
             await client.WaitForAuthorizationAsync(authorizationUrl, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            await CleanUpAsync(record).ConfigureAwait(false);
+            await CleanUpAsync(record, journal, entry).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Removes the TXT record on every path, cancellation included, with its own time limit.</summary>
-    private async Task CleanUpAsync(DnsTxtRecord record)
+    /// <summary>
+    /// Removes the TXT record on every path, cancellation included, with its own time limit, then clears
+    /// its journal entry; a record that could not be removed stays in the journal for the janitor.
+    /// </summary>
+    private async Task CleanUpAsync(DnsTxtRecord record, IIssuanceJournal? journal, Guid? entry)
     {
         var started = _time.GetTimestamp();
         using var timeout = new CancellationTokenSource(s_cleanupTimeout, _time);
         try
         {
             await _dns.DeleteTxtRecordAsync(record, timeout.Token).ConfigureAwait(false);
+            if (journal is not null && entry is { } id)
+            {
+                await journal.DnsRecordRemovedAsync(id, timeout.Token).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
@@ -318,6 +382,12 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
 
         [LoggerMessage(4, LogLevel.Warning, "Reading ACME renewal information failed; using the default renewal window.")]
         public static partial void RenewalInfoFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(6, LogLevel.Information, "Resuming the order {Order} for {Hostname}: the CA has it {Status}, so {Decision}.")]
+        public static partial void Resumed(ILogger logger, string hostname, string order, string status, AcmeOrderResumption decision);
+
+        [LoggerMessage(7, LogLevel.Information, "The unfinished order {Order} for {Hostname} cannot be resumed ({Why}); ordering afresh.")]
+        public static partial void ResumeSkipped(ILogger logger, string hostname, string order, string why);
 
         [LoggerMessage(5, LogLevel.Information, "Certificate {SerialNumber} was already revoked at the CA.")]
         public static partial void AlreadyRevoked(ILogger logger, string serialNumber);

@@ -19,6 +19,9 @@ public static class AuditEventTypes
     public const string CertificateFailed = "certificate.failed";
     /// <summary>An admin revoked the device's certificate.</summary>
     public const string CertificateRevoked = "certificate.revoked";
+    /// <summary>A DNS record left behind by an issuance that ended without removing it was removed.</summary>
+    public const string DnsRecordRemoved = "dns.orphan_removed";
+
     /// <summary>An admin approved a private-IP CSR.</summary>
     public const string CsrApproved = "csr.approved";
     /// <summary>An admin denied a private-IP CSR.</summary>

@@ -26,6 +26,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
     private readonly Random _random;
     private readonly TimeProvider _remoteTime;
     private readonly string _holder;
+    private readonly OrphanedDnsRecords _orphans;
 
     public IssuanceCoordinator(
         IServiceScopeFactory scopes,
@@ -36,8 +37,10 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         ILogger<IssuanceCoordinator> logger,
         [FromKeyedServices(RemoteTime.ServiceKey)] TimeProvider remoteTime,
         LeaseHolder holder,
+        OrphanedDnsRecords orphans,
         Random? random = null)
     {
+        _orphans = orphans;
         _remoteTime = remoteTime;
         _holder = holder.Value;
         _random = random ?? Random.Shared;
@@ -170,56 +173,117 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                 return new IssuanceOutcome(current, null);
             }
 
-            // A new key while the certificate is still good and not due: counted per device, under the
-            // lease, so that concurrent calls on any instance see each other's issuances.
-            var now = _time.GetUtcNow();
-            var early = current is not null && current.RevokedAt is null && now < current.RenewAfter && now < current.NotAfter;
-            if (early)
+            var journalStore = services.GetRequiredService<IIssuanceJournalStore>();
+            var pending = await journalStore.FindPendingAsync(deviceId, cancellationToken).ConfigureAwait(false);
+            if (pending is not null && !CanResume(pending, issuer.Name, deviceCsr, current))
             {
-                var since = now - options.DeviceIssuanceWindow;
-                var recent = await certificates.ListEarlyReissuesAsync(deviceId, since, cancellationToken).ConfigureAwait(false);
-                if (recent.Count >= options.DeviceIssuanceLimit)
-                {
-                    Log.IssuanceLimited(_logger, deviceId, recent.Count);
-                    return IssuanceOutcome.Limited(recent[recent.Count - options.DeviceIssuanceLimit] + options.DeviceIssuanceWindow - now);
-                }
+                await journalStore.RemovePendingAsync(deviceId, cancellationToken).ConfigureAwait(false);
+                pending = null;
             }
 
-            byte[] csr;
-            byte[] publicKey;
+            var now = _time.GetUtcNow();
             string? privateKeyPem = null;
-            if (deviceCsr is not null)
+            if (pending is null)
             {
-                (csr, publicKey) = (deviceCsr.Der, deviceCsr.SubjectPublicKeyInfo);
+                // A new key while the certificate is still good and not due: counted per device, under the
+                // lease, so that concurrent calls on any instance see each other's issuances. (A resumed
+                // issuance was counted when it began.)
+                var early = current is not null && current.RevokedAt is null && now < current.RenewAfter && now < current.NotAfter;
+                if (early)
+                {
+                    var since = now - options.DeviceIssuanceWindow;
+                    var recent = await certificates.ListEarlyReissuesAsync(deviceId, since, cancellationToken).ConfigureAwait(false);
+                    if (recent.Count >= options.DeviceIssuanceLimit)
+                    {
+                        Log.IssuanceLimited(_logger, deviceId, recent.Count);
+                        return IssuanceOutcome.Limited(recent[recent.Count - options.DeviceIssuanceLimit] + options.DeviceIssuanceWindow - now);
+                    }
+                }
+
+                byte[] csr;
+                byte[] publicKey;
+                if (deviceCsr is not null)
+                {
+                    (csr, publicKey) = (deviceCsr.Der, deviceCsr.SubjectPublicKeyInfo);
+                }
+                else
+                {
+                    (csr, privateKeyPem) = CertificateSigningRequests.CreateWithNewKey(hostname, options.KeyAlgorithm);
+                    publicKey = System.Security.Cryptography.X509Certificates.CertificateRequest
+                        .LoadSigningRequest(csr, System.Security.Cryptography.HashAlgorithmName.SHA256, out _)
+                        .PublicKey.ExportSubjectPublicKeyInfo();
+                }
+
+                // Written before the issuer is called: a crash from here on leaves the same CSR, key and
+                // (once placed) CA order for the next attempt to resume.
+                pending = new PendingIssuance
+                {
+                    DeviceId = deviceId,
+                    Issuer = issuer.Name,
+                    CertificateSigningRequest = csr,
+                    PublicKey = publicKey,
+                    ProtectedPrivateKey = privateKeyPem is null ? null : _keyProtector.Protect(privateKeyPem),
+                    ReplacesCertificateId = current?.Id,
+                    Early = early,
+                    StartedAt = now,
+                };
+                await journalStore.SavePendingAsync(pending, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                (csr, privateKeyPem) = CertificateSigningRequests.CreateWithNewKey(hostname, options.KeyAlgorithm);
-                publicKey = System.Security.Cryptography.X509Certificates.CertificateRequest
-                    .LoadSigningRequest(csr, System.Security.Cryptography.HashAlgorithmName.SHA256, out _)
-                    .PublicKey.ExportSubjectPublicKeyInfo();
+                privateKeyPem = pending.ProtectedPrivateKey is { } protectedKey ? _keyProtector.Unprotect(protectedKey) : null;
+                _metrics.Resumed(issuer.Name);
+                Log.Resuming(_logger, deviceId, pending.StartedAt, pending.IssuerReference);
             }
 
-            var issued = await issuer.IssueAsync(new CertificateIssueRequest(hostname, csr, current), cancellationToken).ConfigureAwait(false);
+            IssuedCertificate issued;
+            using (var journal = new IssuanceJournal(journalStore, pending, _holder, _time))
+            {
+                try
+                {
+                    issued = await issuer.IssueAsync(new CertificateIssueRequest(hostname, pending.CertificateSigningRequest, current) { Journal = journal }, cancellationToken).ConfigureAwait(false);
+                }
+                catch (CertificateIssuanceException)
+                {
+                    // Refused for good: the next attempt starts afresh. (Transient failures keep the journal to resume.)
+                    await journalStore.RemovePendingAsync(deviceId, CancellationToken.None).ConfigureAwait(false);
+                    throw;
+                }
+            }
+
             var record = IssuedChain.ToDeviceCertificate(
                 issued,
                 deviceId,
                 hostname,
                 issuer.Name,
-                publicKey,
-                privateKeyPem is null ? null : _keyProtector.Protect(privateKeyPem),
+                pending.PublicKey,
+                pending.ProtectedPrivateKey,
                 current?.Id,
                 _time.GetUtcNow(),
                 _random,
-                early);
+                pending.Early);
 
-            await certificates.AddAsync(record, cancellationToken).ConfigureAwait(false);
-            if (await AttachToDeviceAsync(devices, device, record, cancellationToken).ConfigureAwait(false) is { } refusal)
+            // A resumed issuance may have stored this very certificate before its process died.
+            var stored = pending.IssuerReference is null ? null
+                : (await certificates.ListByDeviceAsync(deviceId, cancellationToken).ConfigureAwait(false))
+                    .FirstOrDefault(c => c.Issuer == record.Issuer && c.SerialNumber == record.SerialNumber);
+            if (stored is null)
+            {
+                await certificates.AddAsync(record, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                record = stored;
+            }
+
+            var refusal = await AttachToDeviceAsync(devices, device, record, cancellationToken).ConfigureAwait(false);
+            await journalStore.RemovePendingAsync(deviceId, CancellationToken.None).ConfigureAwait(false);
+            if (refusal is not null)
             {
                 // Disabled or deleted while the CA worked: the certificate is never handed out, and
                 // revoked so that nobody holding it (nobody should) is trusted.
-                await RevokeUnwantedAsync(services, issuer, certificates, record, refusal).ConfigureAwait(false);
-                return IssuanceOutcome.Refused(refusal);
+                await RevokeUnwantedAsync(services, issuer, certificates, record, refusal.Value).ConfigureAwait(false);
+                return IssuanceOutcome.Refused(refusal.Value);
             }
 
             await services.GetRequiredService<IAuditEventStore>().AppendAsync(
@@ -260,6 +324,11 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         finally
         {
             await heartbeat.DisposeAsync().ConfigureAwait(false);
+            if (!heartbeat.Lost)
+            {
+                await RemoveLeftoversAsync(services, deviceId).ConfigureAwait(false);
+            }
+
             try
             {
                 await leases.ReleaseAsync(deviceId, _holder, CancellationToken.None).ConfigureAwait(false);
@@ -271,6 +340,37 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Removes the DNS records still journalled for the device once its issuance ended, while this
+    /// instance holds its lease: those an earlier attempt left (its process died; kept until now so
+    /// that a resumed challenge the CA is validating still finds its record) and any this one could not
+    /// remove. What fails here stays for the janitor.
+    /// </summary>
+    private async Task RemoveLeftoversAsync(IServiceProvider services, string deviceId)
+    {
+        using var timeout = new CancellationTokenSource(s_cleanupAfterCancel, _time);
+        try
+        {
+            await _orphans.RemoveAsync(services, deviceId, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.LeftoversFailed(_logger, deviceId, ex);
+        }
+    }
+
+    /// <summary>
+    /// Whether the device's unfinished issuance is the one this call would begin: same issuer, same key
+    /// (the server's when the caller sent no CSR, else the caller's), replacing the same certificate (so it
+    /// did not end already by storing the device's current certificate).
+    /// </summary>
+    internal static bool CanResume(PendingIssuance pending, string issuer, DeviceCsr? deviceCsr, DeviceCertificate? current)
+        => pending.Issuer == issuer
+            && pending.ReplacesCertificateId == current?.Id
+            && (deviceCsr is null
+                ? pending.ProtectedPrivateKey is not null
+                : pending.ProtectedPrivateKey is null && pending.PublicKey.AsSpan().SequenceEqual(deviceCsr.SubjectPublicKeyInfo));
 
     /// <summary>Points the device at its new certificate; the refusal when it was disabled or deleted meanwhile.</summary>
     private async Task<ProvisioningOutcome?> AttachToDeviceAsync(IDeviceStore devices, Device device, DeviceCertificate record, CancellationToken cancellationToken)
@@ -398,6 +498,12 @@ internal sealed partial class IssuanceCoordinator : IDisposable
 
         [LoggerMessage(8, LogLevel.Error, "Revoking certificate {SerialNumber} of device {DeviceId} (issued after the device was disabled or deleted) failed; revoke it by hand.")]
         public static partial void UnwantedRevocationFailed(ILogger logger, string deviceId, string serialNumber, Exception exception);
+
+        [LoggerMessage(9, LogLevel.Information, "Resuming the issuance of device {DeviceId} begun at {StartedAt:O} and not finished (CA reference {Reference}).")]
+        public static partial void Resuming(ILogger logger, string deviceId, DateTimeOffset startedAt, string? reference);
+
+        [LoggerMessage(10, LogLevel.Warning, "Removing the DNS records left behind for device {DeviceId} failed; the janitor tries again.")]
+        public static partial void LeftoversFailed(ILogger logger, string deviceId, Exception exception);
 
         [LoggerMessage(11, LogLevel.Information, "Stopping: waiting for {Count} issuances under way to finish.")]
         public static partial void Draining(ILogger logger, int count);

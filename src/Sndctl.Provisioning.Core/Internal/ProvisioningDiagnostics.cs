@@ -16,6 +16,8 @@ internal sealed class ProvisioningMetrics
     private readonly Counter<long> _failed;
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _served;
+    private readonly Counter<long> _orphansRemoved;
+    private readonly Counter<long> _resumed;
     private readonly TimeProvider _time;
 
     public ProvisioningMetrics(IMeterFactory meterFactory, TimeProvider time)
@@ -25,6 +27,8 @@ internal sealed class ProvisioningMetrics
         _issued = meter.CreateCounter<long>("sndctl.provisioning.certificates.issued", description: "Certificates issued.");
         _failed = meter.CreateCounter<long>("sndctl.provisioning.certificates.failed", description: "Issuances that failed.");
         _served = meter.CreateCounter<long>("sndctl.provisioning.certificates.served", description: "Register or renew calls answered with the current certificate.");
+        _orphansRemoved = meter.CreateCounter<long>("sndctl.provisioning.dns.orphans_removed", description: "DNS records left behind by issuances that ended without removing them (a crash), removed later.");
+        _resumed = meter.CreateCounter<long>("sndctl.provisioning.issuance.resumed", description: "Issuances resumed from the journal after an earlier attempt ended unfinished.");
         _duration = meter.CreateHistogram<double>("sndctl.provisioning.issuance.duration", unit: "s", description: "Time to issue a certificate.");
 
         // Fleet figures from the database, refreshed by the fleet-statistics job: only the instance that
@@ -68,6 +72,10 @@ internal sealed class ProvisioningMetrics
     public void Failed(string issuer) => _failed.Add(1, new KeyValuePair<string, object?>("issuer", issuer));
 
     public void Served() => _served.Add(1);
+
+    public void OrphansRemoved(int count) => _orphansRemoved.Add(count);
+
+    public void Resumed(string issuer) => _resumed.Add(1, new KeyValuePair<string, object?>("issuer", issuer));
 }
 
 internal sealed record FleetSnapshot(FleetStatistics Statistics, DateTimeOffset At);

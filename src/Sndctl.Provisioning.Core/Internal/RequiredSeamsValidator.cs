@@ -14,6 +14,7 @@ internal sealed class RequiredSeamsValidator(IServiceProviderIsService services)
         (typeof(IAuditEventStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
         (typeof(IIssuerStateStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
         (typeof(IIssuanceLeaseStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
+        (typeof(IIssuanceJournalStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
     ];
 
     public ValidateOptionsResult Validate(string? name, DeviceProvisioningOptions options)

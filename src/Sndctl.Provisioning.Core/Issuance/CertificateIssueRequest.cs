@@ -4,4 +4,11 @@ namespace Sndctl.Provisioning.Core;
 /// <param name="Hostname">The device hostname; the only name the certificate may carry.</param>
 /// <param name="CertificateSigningRequest">A DER PKCS#10 request for <paramref name="Hostname"/>.</param>
 /// <param name="Replaces">The certificate being renewed, if any (ACME ARI <c>replaces</c>).</param>
-public sealed record CertificateIssueRequest(string Hostname, ReadOnlyMemory<byte> CertificateSigningRequest, DeviceCertificate? Replaces);
+public sealed record CertificateIssueRequest(string Hostname, ReadOnlyMemory<byte> CertificateSigningRequest, DeviceCertificate? Replaces)
+{
+    /// <summary>
+    /// Where the issuer writes down its side effects and finds an unfinished earlier attempt; the
+    /// provisioning core always sets it, an application calling an issuer directly may leave it out.
+    /// </summary>
+    public IIssuanceJournal? Journal { get; init; }
+}

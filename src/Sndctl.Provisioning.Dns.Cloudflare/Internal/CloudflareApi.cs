@@ -87,15 +87,24 @@ internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<Clo
         catch (CloudflareApiException ex) when (ex.Errors.Any(e => e.Code == IdenticalRecordExists))
         {
             // The same value at the same name is the same challenge (a retried attempt): use that record.
-            await foreach (var record in PagesAsync($"zones/{Uri.EscapeDataString(zoneId)}/dns_records?type=TXT&name={Uri.EscapeDataString(name)}", $"listing TXT records at {name}", cancellationToken).ConfigureAwait(false))
+            await foreach (var recordId in FindTxtAsync(zoneId, name, value, cancellationToken).ConfigureAwait(false))
             {
-                if (Unquote(record.GetProperty("content").GetString()) == value)
-                {
-                    return record.GetProperty("id").GetString()!;
-                }
+                return recordId;
             }
 
             throw;
+        }
+    }
+
+    /// <summary>The IDs of the TXT records at <paramref name="name"/> whose value is <paramref name="value"/>.</summary>
+    public async IAsyncEnumerable<string> FindTxtAsync(string zoneId, string name, string value, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var record in PagesAsync($"zones/{Uri.EscapeDataString(zoneId)}/dns_records?type=TXT&name={Uri.EscapeDataString(name)}", $"listing TXT records at {name}", cancellationToken).ConfigureAwait(false))
+        {
+            if (Unquote(record.GetProperty("content").GetString()) == value)
+            {
+                yield return record.GetProperty("id").GetString()!;
+            }
         }
     }
 

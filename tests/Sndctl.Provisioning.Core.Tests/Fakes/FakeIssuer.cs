@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -23,10 +24,22 @@ internal sealed class FakeIssuer(TimeProvider time) : ICertificateIssuer, IDispo
 
     public int Issued => Volatile.Read(ref _issued);
 
+    /// <summary>Runs first in each issuance (to write to its journal, or to fail after writing).</summary>
+    public Func<CertificateIssueRequest, Task>? BeforeIssue { get; set; }
+
+    /// <summary>Every request received, in order.</summary>
+    public ConcurrentQueue<CertificateIssueRequest> Requests { get; } = new();
+
     public List<string> Revoked { get; } = [];
 
     public async Task<IssuedCertificate> IssueAsync(CertificateIssueRequest request, CancellationToken cancellationToken)
     {
+        Requests.Enqueue(request);
+        if (BeforeIssue is { } before)
+        {
+            await before(request);
+        }
+
         if (Interlocked.Exchange(ref _failNext, null) is { } failure)
         {
             throw failure;

@@ -7,7 +7,7 @@ namespace Sndctl.Provisioning.Core.Tests.Fakes;
 /// each read is a copy, updates are compare-and-swap on the concurrency stamp, leases expire.
 /// One <see cref="InMemoryStores"/> is one database.
 /// </summary>
-internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertificateStore, IAuditEventStore, IIssuanceLeaseStore, IIssuerStateStore
+internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertificateStore, IAuditEventStore, IIssuanceLeaseStore, IIssuerStateStore, IIssuanceJournalStore
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Device> _devices = new(StringComparer.Ordinal);
@@ -15,6 +15,8 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
     private readonly List<AuditEvent> _events = [];
     private readonly Dictionary<string, (string Holder, DateTimeOffset Expires)> _leases = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _state = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PendingIssuance> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<Guid, DnsRecordJournalEntry> _dnsRecords = [];
 
     public IReadOnlyList<AuditEvent> Events
     {
@@ -250,6 +252,126 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
             return _leases.TryGetValue(deviceId, out var lease) ? lease.Holder : null;
         }
     }
+
+    // Issuance journal
+
+    public Task<PendingIssuance?> FindPendingAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_pending.TryGetValue(deviceId, out var pending) ? Copy(pending) : null);
+        }
+    }
+
+    public Task SavePendingAsync(PendingIssuance pending, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _pending[pending.DeviceId] = Copy(pending);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task RemovePendingAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _pending.Remove(deviceId);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task AddDnsRecordAsync(DnsRecordJournalEntry entry, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _dnsRecords.Add(entry.Id, Copy(entry));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task UpdateDnsRecordAsync(DnsRecordJournalEntry entry, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_dnsRecords.TryGetValue(entry.Id, out var stored))
+            {
+                stored.ProviderId = entry.ProviderId;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveDnsRecordAsync(Guid id, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _dnsRecords.Remove(id);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<DnsRecordJournalEntry>> ListDnsRecordsAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<DnsRecordJournalEntry>>([.. _dnsRecords.Values.Where(e => e.DeviceId == deviceId).OrderBy(e => e.CreatedAt).Select(Copy)]);
+        }
+    }
+
+    public Task<IReadOnlyList<string>> ListDevicesWithOrphanedDnsRecordsAsync(int max, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            return Task.FromResult<IReadOnlyList<string>>([.. _dnsRecords.Values
+                .Where(e => !(_leases.TryGetValue(e.DeviceId, out var lease) && lease.Holder == e.Holder && lease.Expires > now))
+                .Select(e => e.DeviceId)
+                .Distinct()
+                .Take(max)]);
+        }
+    }
+
+    /// <summary>Every journalled DNS record, as the database holds it.</summary>
+    public IReadOnlyList<DnsRecordJournalEntry> DnsRecords
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _dnsRecords.Values.Select(Copy)];
+            }
+        }
+    }
+
+    private static PendingIssuance Copy(PendingIssuance p) => new()
+    {
+        DeviceId = p.DeviceId,
+        Issuer = p.Issuer,
+        CertificateSigningRequest = p.CertificateSigningRequest,
+        PublicKey = p.PublicKey,
+        ProtectedPrivateKey = p.ProtectedPrivateKey,
+        ReplacesCertificateId = p.ReplacesCertificateId,
+        Early = p.Early,
+        IssuerReference = p.IssuerReference,
+        StartedAt = p.StartedAt,
+    };
+
+    private static DnsRecordJournalEntry Copy(DnsRecordJournalEntry e) => new()
+    {
+        Id = e.Id,
+        DeviceId = e.DeviceId,
+        Holder = e.Holder,
+        Name = e.Name,
+        Value = e.Value,
+        ProviderId = e.ProviderId,
+        CreatedAt = e.CreatedAt,
+    };
 
     // Issuer state
 

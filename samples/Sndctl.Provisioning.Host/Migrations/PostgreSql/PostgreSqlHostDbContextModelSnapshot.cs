@@ -286,6 +286,89 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                     b.ToTable("ProvisioningCertificates", (string)null);
                 });
 
+            modelBuilder.Entity("Sndctl.Provisioning.Core.DnsRecordJournalEntry", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DeviceId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("ProviderId")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId");
+
+                    b.ToTable("ProvisioningDnsRecordJournal", (string)null);
+                });
+
+            modelBuilder.Entity("Sndctl.Provisioning.Core.PendingIssuance", b =>
+                {
+                    b.Property<string>("DeviceId")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<byte[]>("CertificateSigningRequest")
+                        .IsRequired()
+                        .HasMaxLength(16384)
+                        .HasColumnType("bytea");
+
+                    b.Property<bool>("Early")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Issuer")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("IssuerReference")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.Property<string>("ProtectedPrivateKey")
+                        .HasMaxLength(16384)
+                        .HasColumnType("character varying(16384)");
+
+                    b.Property<byte[]>("PublicKey")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("bytea");
+
+                    b.Property<Guid?>("ReplacesCertificateId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("DeviceId");
+
+                    b.ToTable("ProvisioningPendingIssuances", (string)null);
+                });
+
             modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.IssuanceLease", b =>
                 {
                     b.Property<string>("DeviceId")

@@ -277,6 +277,89 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                     b.ToTable("ProvisioningCertificates", (string)null);
                 });
 
+            modelBuilder.Entity("Sndctl.Provisioning.Core.DnsRecordJournalEntry", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeviceId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProviderId")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId");
+
+                    b.ToTable("ProvisioningDnsRecordJournal", (string)null);
+                });
+
+            modelBuilder.Entity("Sndctl.Provisioning.Core.PendingIssuance", b =>
+                {
+                    b.Property<string>("DeviceId")
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("CertificateSigningRequest")
+                        .IsRequired()
+                        .HasMaxLength(16384)
+                        .HasColumnType("BLOB");
+
+                    b.Property<bool>("Early")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Issuer")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IssuerReference")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProtectedPrivateKey")
+                        .HasMaxLength(16384)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("PublicKey")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("BLOB");
+
+                    b.Property<Guid?>("ReplacesCertificateId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("DeviceId");
+
+                    b.ToTable("ProvisioningPendingIssuances", (string)null);
+                });
+
             modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.IssuanceLease", b =>
                 {
                     b.Property<string>("DeviceId")

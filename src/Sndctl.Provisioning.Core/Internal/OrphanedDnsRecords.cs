@@ -1,0 +1,134 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Sndctl.Provisioning.Core.Internal;
+
+/// <summary>
+/// Removes the DNS records a device's earlier issuances left in the zone (the process died, or its
+/// clean-up failed), through the DNS provider, and says so (an audit event per record and a metric).
+/// The caller holds the device's issuance lease, so no issuance of the device is using them.
+/// </summary>
+internal sealed partial class OrphanedDnsRecords(TimeProvider time, ProvisioningMetrics metrics, ILogger<OrphanedDnsRecords> logger)
+{
+    /// <summary>Removes every journalled record of <paramref name="deviceId"/>; returns how many are gone.</summary>
+    public async Task<int> RemoveAsync(IServiceProvider services, string deviceId, CancellationToken cancellationToken)
+    {
+        var journal = services.GetRequiredService<IIssuanceJournalStore>();
+        var entries = await journal.ListDnsRecordsAsync(deviceId, cancellationToken).ConfigureAwait(false);
+        if (entries.Count == 0)
+        {
+            return 0;
+        }
+
+        if (services.GetService<IDnsProvider>() is not { } dns)
+        {
+            Log.NoProvider(logger, entries.Count, deviceId);
+            return 0;
+        }
+
+        var audit = services.GetRequiredService<IAuditEventStore>();
+        var removed = 0;
+        foreach (var entry in entries)
+        {
+            try
+            {
+                await dns.DeleteTxtRecordAsync(new DnsTxtRecord(entry.Name, entry.Value, entry.ProviderId), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Kept in the journal: the next pass tries again.
+                Log.RemovalFailed(logger, entry.Name, deviceId, ex);
+                continue;
+            }
+
+            await journal.RemoveDnsRecordAsync(entry.Id, cancellationToken).ConfigureAwait(false);
+            await audit.AppendAsync(
+                new AuditEvent
+                {
+                    Timestamp = time.GetUtcNow(),
+                    DeviceId = deviceId,
+                    Actor = AuditActors.System,
+                    Type = AuditEventTypes.DnsRecordRemoved,
+                    Details = entry.ProviderId is null
+                        ? $"Removed TXT {entry.Name}, if it was created, left behind by an issuance that did not finish (holder {entry.Holder}, begun {entry.CreatedAt:O}; it died before the provider answered)."
+                        : $"Removed TXT {entry.Name} left behind by an issuance that did not finish (holder {entry.Holder}, created {entry.CreatedAt:O}).",
+                },
+                cancellationToken).ConfigureAwait(false);
+            Log.Removed(logger, entry.Name, deviceId, entry.Holder);
+            removed++;
+        }
+
+        metrics.OrphansRemoved(removed);
+        return removed;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Removed the DNS record {Name} that an unfinished issuance of device {DeviceId} left behind (holder {Holder}).")]
+        public static partial void Removed(ILogger logger, string name, string deviceId, string holder);
+
+        [LoggerMessage(2, LogLevel.Warning, "Removing the DNS record {Name} left behind by device {DeviceId}'s issuance failed; tried again later.")]
+        public static partial void RemovalFailed(ILogger logger, string name, string deviceId, Exception exception);
+
+        [LoggerMessage(3, LogLevel.Warning, "{Count} DNS records of device {DeviceId} are in the journal, but no DNS provider is configured to remove them.")]
+        public static partial void NoProvider(ILogger logger, int count, string deviceId);
+    }
+}
+
+/// <summary>
+/// The DNS janitor: every 20 s on one instance (and soon after start-up), removes the records whose
+/// issuance is gone (its lease expired or was taken) and that nobody removed: the device is leased for
+/// the clean-up, so it never races an issuance of that device.
+/// </summary>
+internal sealed partial class DnsRecordJanitorJob(
+    OrphanedDnsRecords orphans,
+    LeaseHolder holder,
+    IOptionsMonitor<DeviceProvisioningOptions> options,
+    ILogger<DnsRecordJanitorJob> logger) : IProvisioningJob
+{
+    private const int Batch = 100;
+
+    public string Name => "dns-janitor";
+
+    public TimeSpan Interval => TimeSpan.FromSeconds(20);
+
+    public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var journal = services.GetRequiredService<IIssuanceJournalStore>();
+        var leases = services.GetRequiredService<IIssuanceLeaseStore>();
+        var devices = await journal.ListDevicesWithOrphanedDnsRecordsAsync(Batch, cancellationToken).ConfigureAwait(false);
+
+        // Its own holder name: "janitor:instance#incarnation" never takes over an issuance's lease, nor
+        // is it taken over by one, but a restarted janitor takes over its own.
+        var janitor = "janitor:" + holder.Value;
+        var total = 0;
+        foreach (var deviceId in devices)
+        {
+            if (!await leases.TryAcquireAsync(deviceId, janitor, options.CurrentValue.IssuanceLeaseDuration, cancellationToken).ConfigureAwait(false))
+            {
+                continue; // An issuance of the device is under way; it removes its device's leftovers when it starts.
+            }
+
+            try
+            {
+                total += await orphans.RemoveAsync(services, deviceId, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await leases.ReleaseAsync(deviceId, janitor, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        if (total > 0)
+        {
+            Log.Swept(logger, total, devices.Count);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "The DNS janitor removed {Count} records left behind by {Devices} devices' unfinished issuances.")]
+        public static partial void Swept(ILogger logger, int count, int devices);
+    }
+}

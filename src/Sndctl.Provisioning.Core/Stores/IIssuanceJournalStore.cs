@@ -1,0 +1,36 @@
+namespace Sndctl.Provisioning.Core;
+
+/// <summary>
+/// The issuance journal: issuances under way (<see cref="PendingIssuance"/>) and the DNS records they
+/// created (<see cref="DnsRecordJournalEntry"/>), shared by every instance on one database.
+/// </summary>
+public interface IIssuanceJournalStore
+{
+    /// <summary>The device's unfinished issuance, or <see langword="null"/>.</summary>
+    Task<PendingIssuance?> FindPendingAsync(string deviceId, CancellationToken cancellationToken);
+
+    /// <summary>Stores the device's unfinished issuance, replacing any earlier one; saves <see cref="PendingIssuance.IssuerReference"/> changes too.</summary>
+    Task SavePendingAsync(PendingIssuance pending, CancellationToken cancellationToken);
+
+    /// <summary>Forgets the device's unfinished issuance (it ended).</summary>
+    Task RemovePendingAsync(string deviceId, CancellationToken cancellationToken);
+
+    /// <summary>Adds an entry.</summary>
+    Task AddDnsRecordAsync(DnsRecordJournalEntry entry, CancellationToken cancellationToken);
+
+    /// <summary>Saves the entry's <see cref="DnsRecordJournalEntry.ProviderId"/>.</summary>
+    Task UpdateDnsRecordAsync(DnsRecordJournalEntry entry, CancellationToken cancellationToken);
+
+    /// <summary>Removes an entry; an entry that is gone counts as removed.</summary>
+    Task RemoveDnsRecordAsync(Guid id, CancellationToken cancellationToken);
+
+    /// <summary>The device's entries, oldest first.</summary>
+    Task<IReadOnlyList<DnsRecordJournalEntry>> ListDnsRecordsAsync(string deviceId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Up to <paramref name="max"/> devices that have entries whose owner is gone: the device's issuance
+    /// lease is not held by the entry's holder (expired, released or taken by another), judged by the
+    /// store's own clock like the leases.
+    /// </summary>
+    Task<IReadOnlyList<string>> ListDevicesWithOrphanedDnsRecordsAsync(int max, CancellationToken cancellationToken);
+}

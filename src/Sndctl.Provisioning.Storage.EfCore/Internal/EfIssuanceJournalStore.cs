@@ -1,0 +1,97 @@
+using Microsoft.EntityFrameworkCore;
+using Sndctl.Provisioning.Core;
+
+namespace Sndctl.Provisioning.Storage.EfCore.Internal;
+
+/// <summary>
+/// The issuance journal as two tables. Orphaned DNS records are found in one statement that compares
+/// each entry with its device's lease by the database server's clock, like the leases themselves.
+/// </summary>
+internal sealed class EfIssuanceJournalStore<TContext>(TContext context) : IIssuanceJournalStore
+    where TContext : DbContext
+{
+    private DbSet<PendingIssuance> Pending => context.Set<PendingIssuance>();
+
+    private DbSet<DnsRecordJournalEntry> Records => context.Set<DnsRecordJournalEntry>();
+
+    public Task<PendingIssuance?> FindPendingAsync(string deviceId, CancellationToken cancellationToken)
+        => Pending.FirstOrDefaultAsync(p => p.DeviceId == deviceId, cancellationToken);
+
+    public async Task SavePendingAsync(PendingIssuance pending, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        var tracked = context.ChangeTracker.Entries<PendingIssuance>().FirstOrDefault(e => e.Entity.DeviceId == pending.DeviceId);
+        if (tracked is null || !ReferenceEquals(tracked.Entity, pending))
+        {
+            // A new issuance replaces the device's earlier one (the caller holds the device's lease).
+            if (tracked is not null)
+            {
+                tracked.State = EntityState.Detached;
+            }
+
+            await Pending.Where(p => p.DeviceId == pending.DeviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+            Pending.Add(pending);
+        }
+
+        await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task RemovePendingAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        foreach (var tracked in context.ChangeTracker.Entries<PendingIssuance>().Where(e => e.Entity.DeviceId == deviceId).ToList())
+        {
+            tracked.State = EntityState.Detached;
+        }
+
+        await Pending.Where(p => p.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task AddDnsRecordAsync(DnsRecordJournalEntry entry, CancellationToken cancellationToken)
+    {
+        Records.Add(entry);
+        await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task UpdateDnsRecordAsync(DnsRecordJournalEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        await Records.Where(e => e.Id == entry.Id)
+            .ExecuteUpdateAsync(set => set.SetProperty(e => e.ProviderId, entry.ProviderId), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task RemoveDnsRecordAsync(Guid id, CancellationToken cancellationToken)
+    {
+        foreach (var tracked in context.ChangeTracker.Entries<DnsRecordJournalEntry>().Where(e => e.Entity.Id == id).ToList())
+        {
+            tracked.State = EntityState.Detached;
+        }
+
+        await Records.Where(e => e.Id == id).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<DnsRecordJournalEntry>> ListDnsRecordsAsync(string deviceId, CancellationToken cancellationToken)
+        => await Records.AsNoTracking().Where(e => e.DeviceId == deviceId).OrderBy(e => e.CreatedAt).ToListAsync(cancellationToken).ConfigureAwait(false);
+
+    public async Task<IReadOnlyList<string>> ListDevicesWithOrphanedDnsRecordsAsync(int max, CancellationToken cancellationToken)
+    {
+        var (records, recordColumn) = SqlNames.Of<DnsRecordJournalEntry>(context);
+        var (leases, leaseColumn) = SqlNames.Of<IssuanceLease>(context);
+        var now = context.Database.ProviderName switch
+        {
+            SqlNames.PostgreSqlProvider => "now()",
+            SqlNames.SqliteProvider => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+            var other => throw new NotSupportedException($"The issuance journal supports SQLite and PostgreSQL, not '{other}'."),
+        };
+        var device = recordColumn(nameof(DnsRecordJournalEntry.DeviceId));
+        var sql = $"""
+            SELECT DISTINCT j.{device} AS "Value" FROM {records} j
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {leases} l
+                WHERE l.{leaseColumn(nameof(IssuanceLease.DeviceId))} = j.{device}
+                  AND l.{leaseColumn(nameof(IssuanceLease.Holder))} = j.{recordColumn(nameof(DnsRecordJournalEntry.Holder))}
+                  AND l.{leaseColumn(nameof(IssuanceLease.ExpiresAt))} > {now})
+            LIMIT {"{0}"}
+            """;
+        return await context.Database.SqlQueryRaw<string>(sql, max).ToListAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
