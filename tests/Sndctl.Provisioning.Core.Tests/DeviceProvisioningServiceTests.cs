@@ -392,6 +392,30 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_certificate_signed_but_not_stored_is_never_handed_out_and_the_retry_stores_one_for_the_same_key()
+    {
+        var device = await CreateDeviceAsync();
+        _stores.FailNextCertificateAdd = true;
+
+        var failed = await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret));
+
+        Assert.Equal(ProvisioningOutcome.Unavailable, failed.Outcome);
+        Assert.Null(failed.Certificate);
+        Assert.Empty(await _stores.ListByDeviceAsync(device.DeviceId, default));
+        var pending = await _stores.FindPendingAsync(device.DeviceId, default);
+        Assert.NotNull(pending);
+
+        var result = await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret));
+
+        Assert.Equal(ProvisioningOutcome.Issued, result.Outcome);
+        Assert.Single(await _stores.ListByDeviceAsync(device.DeviceId, default));
+        Assert.Equal(pending.CertificateSigningRequest, _issuer.Requests.Last().CertificateSigningRequest.ToArray());
+        using var certificate = X509Certificate2.CreateFromPem(result.Certificate!.CertificatePem);
+        Assert.Equal(pending.PublicKey, certificate.PublicKey.ExportSubjectPublicKeyInfo());
+        Assert.Null(await _stores.FindPendingAsync(device.DeviceId, default));
+    }
+
+    [Fact]
     public async Task The_DNS_janitor_removes_records_whose_issuance_is_gone_and_keeps_those_of_a_live_one()
     {
         var gone = await CreateDeviceAsync();

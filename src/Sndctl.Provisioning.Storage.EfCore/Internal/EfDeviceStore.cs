@@ -52,6 +52,8 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         // Revoked certificates stay: their CA's revocation list is made from them.
         await context.Set<DeviceCertificate>().Where(c => c.DeviceId == deviceId && c.RevokedAt == null).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
         await context.Set<IssuanceLease>().Where(l => l.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+        // Its journalled DNS records stay: the janitor removes them from the zone (their lease is gone with the device).
+        await context.Set<PendingIssuance>().Where(p => p.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
         var deleted = await Devices.Where(d => d.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
         if (transaction is not null)
         {

@@ -124,10 +124,19 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         }
     }
 
+    /// <summary>The next certificate write fails, as a database that went away (or a process that died) between signing and storing.</summary>
+    public bool FailNextCertificateAdd { get; set; }
+
     public Task AddAsync(DeviceCertificate certificate, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
+            if (FailNextCertificateAdd)
+            {
+                FailNextCertificateAdd = false;
+                throw new InvalidOperationException("The database went away.");
+            }
+
             _certificates.Add(certificate.Id, Copy(certificate));
         }
 
