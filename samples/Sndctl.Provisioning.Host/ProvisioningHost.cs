@@ -38,7 +38,7 @@ internal static partial class ProvisioningHost
         _ = settings.Storage switch
         {
             StorageKind.PostgreSql => builder.Services.AddDbContext<HostDbContext, PostgreSqlHostDbContext>(o => o.UseNpgsql(settings.ConnectionString)),
-            _ => builder.Services.AddDbContext<HostDbContext, SqliteHostDbContext>(o => o.UseSqlite(settings.ConnectionString)),
+            _ => builder.Services.AddDbContext<HostDbContext, SqliteHostDbContext>(o => o.UseSqlite(settings.ConnectionString).UseSqliteWriteGate(settings.ConnectionString!)),
         };
         provisioning.UseEntityFrameworkStores<HostDbContext>();
 

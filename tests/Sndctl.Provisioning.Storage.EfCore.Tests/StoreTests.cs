@@ -436,6 +436,55 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Completing_an_issuance_writes_certificate_device_event_and_ends_the_pending_one_together_or_not_at_all()
+    {
+        await using (var setup = _database.CreateContext())
+        {
+            await Devices(setup).CreateAsync([NewDevice("dev")], default);
+        }
+
+        await using var context = _database.CreateContext();
+        var journal = new EfIssuanceJournalStore<TestDbContext>(context);
+        await journal.SavePendingAsync(new PendingIssuance { DeviceId = "dev", Issuer = "Test", CertificateSigningRequest = [1], PublicKey = [2], StartedAt = s_now }, default);
+        var device = (await Devices(context).FindAsync("dev", default))!;
+
+        // Someone else changed the device since it was read: nothing is written.
+        await using (var other = _database.CreateContext())
+        {
+            var theirs = (await Devices(other).FindAsync("dev", default))!;
+            theirs.LastSeenAt = s_now;
+            await Devices(other).UpdateAsync(theirs, default);
+        }
+
+        var stale = NewCertificate("dev", s_now.AddDays(90));
+        device.CurrentCertificateId = stale.Id;
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => journal.CompleteAsync(stale, device, new AuditEvent { Timestamp = s_now, DeviceId = "dev", Actor = "system", Type = "certificate.issued" }, default));
+        await using (var reader = _database.CreateContext())
+        {
+            Assert.Empty(await new EfCertificateStore<TestDbContext>(reader).ListByDeviceAsync("dev", default));
+            Assert.NotNull(await new EfIssuanceJournalStore<TestDbContext>(reader).FindPendingAsync("dev", default));
+            Assert.Equal(0, (await new EfAuditEventStore<TestDbContext>(reader).ListAsync("dev", 1, 10, default)).Total);
+        }
+
+        // Read again and applied on top: all four at once.
+        device = (await Devices(context).FindAsync("dev", default))!;
+        var certificate = NewCertificate("dev", s_now.AddDays(90));
+        device.CurrentCertificateId = certificate.Id;
+        await journal.CompleteAsync(certificate, device, new AuditEvent { Timestamp = s_now, DeviceId = "dev", Actor = "system", Type = "certificate.issued" }, default);
+
+        await using (var reader = _database.CreateContext())
+        {
+            Assert.Equal(certificate.Id, (await Devices(reader).FindAsync("dev", default))!.CurrentCertificateId);
+            Assert.Single(await new EfCertificateStore<TestDbContext>(reader).ListByDeviceAsync("dev", default));
+            Assert.Null(await new EfIssuanceJournalStore<TestDbContext>(reader).FindPendingAsync("dev", default));
+            Assert.Equal("certificate.issued", Assert.Single((await new EfAuditEventStore<TestDbContext>(reader).ListAsync("dev", 1, 10, default)).Items).Type);
+        }
+
+        device.LastSeenAt = s_now.AddMinutes(1);
+        await Devices(context).UpdateAsync(device, default); // the stamp it was given is the stored one
+    }
+
+    [Fact]
     public async Task A_restarted_instance_takes_over_its_previous_incarnations_lease_at_once_and_no_one_elses()
     {
         await using var first = _database.CreateContext();

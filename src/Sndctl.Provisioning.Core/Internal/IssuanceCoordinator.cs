@@ -263,21 +263,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                 _random,
                 pending.Early);
 
-            // A resumed issuance may have stored this very certificate before its process died.
-            var stored = pending.IssuerReference is null ? null
-                : (await certificates.ListByDeviceAsync(deviceId, cancellationToken).ConfigureAwait(false))
-                    .FirstOrDefault(c => c.Issuer == record.Issuer && c.SerialNumber == record.SerialNumber);
-            if (stored is null)
-            {
-                await certificates.AddAsync(record, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                record = stored;
-            }
-
-            var refusal = await AttachToDeviceAsync(devices, device, record, cancellationToken).ConfigureAwait(false);
-            await journalStore.RemovePendingAsync(deviceId, CancellationToken.None).ConfigureAwait(false);
+            var refusal = await StoreAsync(services, journalStore, device, record, pending.IssuerReference is not null, cancellationToken).ConfigureAwait(false);
             if (refusal is not null)
             {
                 // Disabled or deleted while the CA worked: the certificate is never handed out, and
@@ -285,17 +271,6 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                 await RevokeUnwantedAsync(services, issuer, certificates, record, refusal.Value).ConfigureAwait(false);
                 return IssuanceOutcome.Refused(refusal.Value);
             }
-
-            await services.GetRequiredService<IAuditEventStore>().AppendAsync(
-                new AuditEvent
-                {
-                    Timestamp = _time.GetUtcNow(),
-                    DeviceId = deviceId,
-                    Actor = "system",
-                    Type = AuditEventTypes.CertificateIssued,
-                    Details = $"{issuer.Name} serial {record.SerialNumber}, valid until {record.NotAfter:O}",
-                },
-                cancellationToken).ConfigureAwait(false);
 
             _metrics.Issued(issuer.Name, _time.GetElapsedTime(started));
             Log.Issued(_logger, deviceId, record.SerialNumber, record.NotAfter);
@@ -372,6 +347,87 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                 ? pending.ProtectedPrivateKey is not null
                 : pending.ProtectedPrivateKey is null && pending.PublicKey.AsSpan().SequenceEqual(deviceCsr.SubjectPublicKeyInfo));
 
+    /// <summary>
+    /// Stores the certificate, points the device at it, records the event and ends the unfinished
+    /// issuance, in one transaction (<see cref="IIssuanceJournalStore.CompleteAsync"/>); a device that
+    /// changed meanwhile is read again and the write retried. The refusal when it was disabled or
+    /// deleted meanwhile: the certificate is then stored (to be revoked), never attached.
+    /// </summary>
+    private async Task<ProvisioningOutcome?> StoreAsync(IServiceProvider services, IIssuanceJournalStore journal, Device device, DeviceCertificate record, bool resumed, CancellationToken cancellationToken)
+    {
+        var certificates = services.GetRequiredService<ICertificateStore>();
+        var devices = services.GetRequiredService<IDeviceStore>();
+        var issued = new AuditEvent
+        {
+            Timestamp = _time.GetUtcNow(),
+            DeviceId = device.DeviceId,
+            Actor = AuditActors.System,
+            Type = AuditEventTypes.CertificateIssued,
+            Details = $"{record.Issuer} serial {record.SerialNumber}, valid until {record.NotAfter:O}",
+        };
+
+        // A resumed issuance may have stored this very certificate before its process died: attach that one.
+        if (resumed && (await certificates.ListByDeviceAsync(device.DeviceId, cancellationToken).ConfigureAwait(false))
+                .FirstOrDefault(c => c.Issuer == record.Issuer && c.SerialNumber == record.SerialNumber) is { } stored)
+        {
+            var attached = await AttachToDeviceAsync(devices, device, stored, cancellationToken).ConfigureAwait(false);
+            await journal.RemovePendingAsync(device.DeviceId, CancellationToken.None).ConfigureAwait(false);
+            if (attached is null)
+            {
+                await services.GetRequiredService<IAuditEventStore>().AppendAsync(issued, cancellationToken).ConfigureAwait(false);
+            }
+
+            return attached;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            if (device.Status == DeviceStatus.Disabled)
+            {
+                return await StoreRefusedAsync(ProvisioningOutcome.Disabled).ConfigureAwait(false);
+            }
+
+            PointAt(device, record);
+
+            try
+            {
+                await journal.CompleteAsync(record, device, issued, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+            catch (ConcurrencyConflictException) when (attempt < 5)
+            {
+                // An admin (disable, rotate, delete) or last-seen update raced us: read it again and
+                // apply ours on top of theirs, unless theirs ended the device.
+                if (await devices.FindAsync(device.DeviceId, cancellationToken).ConfigureAwait(false) is not { } fresh)
+                {
+                    return await StoreRefusedAsync(ProvisioningOutcome.Unauthorized).ConfigureAwait(false);
+                }
+
+                device = fresh;
+            }
+        }
+
+        async Task<ProvisioningOutcome?> StoreRefusedAsync(ProvisioningOutcome refusal)
+        {
+            await certificates.AddAsync(record, cancellationToken).ConfigureAwait(false);
+            await journal.RemovePendingAsync(device.DeviceId, CancellationToken.None).ConfigureAwait(false);
+            return refusal;
+        }
+    }
+
+    /// <summary>The device's fields once it holds <paramref name="record"/>: current certificate, seen now, active.</summary>
+    private void PointAt(Device device, DeviceCertificate record)
+    {
+        var now = _time.GetUtcNow();
+        device.CurrentCertificateId = record.Id;
+        device.RegisteredAt ??= now;
+        device.LastSeenAt = now;
+        if (device.Status == DeviceStatus.Pending)
+        {
+            device.Status = DeviceStatus.Active;
+        }
+    }
+
     /// <summary>Points the device at its new certificate; the refusal when it was disabled or deleted meanwhile.</summary>
     private async Task<ProvisioningOutcome?> AttachToDeviceAsync(IDeviceStore devices, Device device, DeviceCertificate record, CancellationToken cancellationToken)
     {
@@ -382,14 +438,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                 return ProvisioningOutcome.Disabled;
             }
 
-            var now = _time.GetUtcNow();
-            device.CurrentCertificateId = record.Id;
-            device.RegisteredAt ??= now;
-            device.LastSeenAt = now;
-            if (device.Status == DeviceStatus.Pending)
-            {
-                device.Status = DeviceStatus.Active;
-            }
+            PointAt(device, record);
 
             try
             {

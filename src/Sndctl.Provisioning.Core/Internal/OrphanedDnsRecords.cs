@@ -14,16 +14,15 @@ internal sealed partial class OrphanedDnsRecords(TimeProvider time, Provisioning
     /// <summary>Removes every journalled record of <paramref name="deviceId"/>; returns how many are gone.</summary>
     public async Task<int> RemoveAsync(IServiceProvider services, string deviceId, CancellationToken cancellationToken)
     {
+        if (services.GetService<IDnsProvider>() is not { } dns)
+        {
+            return 0; // Nothing creates DNS records here (the private CA), so there is nothing to remove.
+        }
+
         var journal = services.GetRequiredService<IIssuanceJournalStore>();
         var entries = await journal.ListDnsRecordsAsync(deviceId, cancellationToken).ConfigureAwait(false);
         if (entries.Count == 0)
         {
-            return 0;
-        }
-
-        if (services.GetService<IDnsProvider>() is not { } dns)
-        {
-            Log.NoProvider(logger, entries.Count, deviceId);
             return 0;
         }
 
@@ -71,8 +70,6 @@ internal sealed partial class OrphanedDnsRecords(TimeProvider time, Provisioning
         [LoggerMessage(2, LogLevel.Warning, "Removing the DNS record {Name} left behind by device {DeviceId}'s issuance failed; tried again later.")]
         public static partial void RemovalFailed(ILogger logger, string name, string deviceId, Exception exception);
 
-        [LoggerMessage(3, LogLevel.Warning, "{Count} DNS records of device {DeviceId} are in the journal, but no DNS provider is configured to remove them.")]
-        public static partial void NoProvider(ILogger logger, int count, string deviceId);
     }
 }
 

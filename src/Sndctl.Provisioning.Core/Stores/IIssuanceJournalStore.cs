@@ -12,6 +12,14 @@ public interface IIssuanceJournalStore
     /// <summary>Stores the device's unfinished issuance, replacing any earlier one; saves <see cref="PendingIssuance.IssuerReference"/> changes too.</summary>
     Task SavePendingAsync(PendingIssuance pending, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Ends the device's issuance in one transaction: adds <paramref name="certificate"/>, saves
+    /// <paramref name="device"/> (pointing at it; compare-and-swap on its concurrency stamp, which is
+    /// renewed), appends <paramref name="issued"/> and removes the unfinished issuance. On
+    /// <see cref="ConcurrencyConflictException"/> (the device changed or is gone) nothing is written.
+    /// </summary>
+    Task CompleteAsync(DeviceCertificate certificate, Device device, AuditEvent issued, CancellationToken cancellationToken);
+
     /// <summary>Forgets the device's unfinished issuance (it ended).</summary>
     Task RemovePendingAsync(string deviceId, CancellationToken cancellationToken);
 

@@ -22,7 +22,7 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         Devices.AddRange(devices);
         try
         {
-            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
         }
         catch (DbUpdateException ex)
         {
@@ -136,7 +136,7 @@ internal static class DbContextExtensions
         context.Set<T>().Add(entity);
         try
         {
-            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -158,7 +158,7 @@ internal static class DbContextExtensions
         property.CurrentValue = next;
         try
         {
-            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
             return next;
         }
         catch (DbUpdateConcurrencyException ex)

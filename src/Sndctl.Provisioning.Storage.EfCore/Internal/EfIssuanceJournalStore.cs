@@ -27,13 +27,72 @@ internal sealed class EfIssuanceJournalStore<TContext>(TContext context) : IIssu
             if (tracked is not null)
             {
                 tracked.State = EntityState.Detached;
+                await Pending.Where(p => p.DeviceId == pending.DeviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            await Pending.Where(p => p.DeviceId == pending.DeviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
             Pending.Add(pending);
+            try
+            {
+                await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (DbUpdateException)
+            {
+                // An earlier one this context never saw: replace it (one statement more, only then).
+                context.Entry(pending).State = EntityState.Detached;
+                await Pending.Where(p => p.DeviceId == pending.DeviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+                Pending.Add(pending);
+            }
         }
 
-        await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task CompleteAsync(DeviceCertificate certificate, Device device, AuditEvent issued, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(issued);
+
+        // One SaveChanges, one transaction: the certificate, the device pointing at it, the event, and
+        // the unfinished issuance gone.
+        var pending = context.ChangeTracker.Entries<PendingIssuance>().FirstOrDefault(e => e.Entity.DeviceId == device.DeviceId);
+        var pendingState = pending?.State;
+        pending?.State = EntityState.Deleted;
+        context.Add(certificate);
+        context.Add(issued);
+        var deviceEntry = context.Update(device);
+        var stamp = deviceEntry.Property(d => d.ConcurrencyStamp);
+        var previousStamp = stamp.CurrentValue;
+        stamp.OriginalValue = previousStamp;
+        stamp.CurrentValue = Guid.NewGuid();
+        var saved = false;
+        try
+        {
+            await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
+            saved = true;
+        }
+        catch (DbUpdateConcurrencyException ex)
+        {
+            throw new ConcurrencyConflictException($"Device '{device.DeviceId}' was changed or deleted by someone else.", ex);
+        }
+        finally
+        {
+            context.Entry(certificate).State = EntityState.Detached;
+            context.Entry(issued).State = EntityState.Detached;
+            deviceEntry.State = EntityState.Detached;
+            if (!saved)
+            {
+                device.ConcurrencyStamp = previousStamp;
+                pending?.State = pendingState!.Value;
+            }
+        }
+
+        if (pending is null)
+        {
+            // Not loaded by this context (another scope began it): remove it by key.
+            await Pending.Where(p => p.DeviceId == device.DeviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public async Task RemovePendingAsync(string deviceId, CancellationToken cancellationToken)
@@ -49,7 +108,7 @@ internal sealed class EfIssuanceJournalStore<TContext>(TContext context) : IIssu
     public async Task AddDnsRecordAsync(DnsRecordJournalEntry entry, CancellationToken cancellationToken)
     {
         Records.Add(entry);
-        await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task UpdateDnsRecordAsync(DnsRecordJournalEntry entry, CancellationToken cancellationToken)

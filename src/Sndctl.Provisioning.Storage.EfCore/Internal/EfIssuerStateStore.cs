@@ -22,7 +22,7 @@ internal sealed class EfIssuerStateStore<TContext>(TContext context, TimeProvide
         Entries.Add(entry);
         try
         {
-            await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
             return value;
         }
         catch (DbUpdateException)

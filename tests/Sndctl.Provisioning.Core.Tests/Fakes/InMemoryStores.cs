@@ -282,6 +282,31 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         return Task.CompletedTask;
     }
 
+    public Task CompleteAsync(DeviceCertificate certificate, Device device, AuditEvent issued, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_devices.TryGetValue(device.DeviceId, out var stored) || stored.ConcurrencyStamp != device.ConcurrencyStamp)
+            {
+                throw new ConcurrencyConflictException($"Device '{device.DeviceId}' was changed or deleted by someone else.");
+            }
+
+            if (FailNextCertificateAdd)
+            {
+                FailNextCertificateAdd = false;
+                throw new InvalidOperationException("The database went away.");
+            }
+
+            device.ConcurrencyStamp = Guid.NewGuid();
+            _devices[device.DeviceId] = Copy(device);
+            _certificates.Add(certificate.Id, Copy(certificate));
+            _events.Add(issued);
+            _pending.Remove(device.DeviceId);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task RemovePendingAsync(string deviceId, CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+
+namespace Sndctl.Provisioning.Storage.EfCore.Internal;
+
+/// <summary>
+/// SQLite has one writer at a time per file; when several writers of one process meet, the SQLite
+/// client retries the loser by sleeping on its thread (a thread-pool thread, under load). This gate
+/// makes them wait their turn asynchronously instead: every <c>SaveChanges</c> of the stores
+/// (<see cref="SaveChangesGatedAsync"/>), and every write statement outside one (<c>ExecuteUpdate</c>,
+/// <c>ExecuteDelete</c>, raw SQL: a command interceptor), holds the file's gate while it runs. It also opens each connection with <c>synchronous=NORMAL</c> and turns the file to
+/// WAL once (readers never wait for the writer; a commit costs no fsync until a checkpoint; a power
+/// loss may lose the last commits, never consistency).
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "One per database file, for the life of the process.")]
+internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbCommandInterceptor
+{
+    private static readonly ConcurrentDictionary<string, SqliteWriteGate> s_gates = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ConditionalWeakTable<DbContext, object> _saving = [];
+    private readonly ConditionalWeakTable<DbCommand, object> _holding = [];
+    private int _walSet;
+
+    private SqliteWriteGate()
+    {
+    }
+
+    /// <summary>The gate of one database file (by connection string), shared by every context that opens it.</summary>
+    public static SqliteWriteGate For(string connectionString) => s_gates.GetOrAdd(connectionString, _ => new SqliteWriteGate());
+
+    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = Pragmas();
+        command.ExecuteNonQuery();
+    }
+
+    public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        var command = connection.CreateCommand();
+        await using (command.ConfigureAwait(false))
+        {
+            command.CommandText = Pragmas();
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private string Pragmas()
+        => Interlocked.Exchange(ref _walSet, 1) == 0 ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" : "PRAGMA synchronous=NORMAL;";
+
+    /// <summary>
+    /// Saves <paramref name="context"/>'s changes holding its file's gate when it has one (the gate's
+    /// release is in a <c>finally</c>: no failure, cancellation or conflict can leave it held).
+    /// </summary>
+    public static async Task<int> SaveChangesGatedAsync(DbContext context, CancellationToken cancellationToken)
+    {
+        if (Of(context) is not { } gate)
+        {
+            return await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await gate._gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        gate._saving.AddOrUpdate(context, gate);
+        try
+        {
+            return await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate._saving.Remove(context);
+            gate._gate.Release();
+        }
+    }
+
+    private static SqliteWriteGate? Of(DbContext context)
+        => context.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.Interceptors?.OfType<SqliteWriteGate>().FirstOrDefault();
+
+    // Write statements outside SaveChanges (queries are readers; in WAL they never wait for the writer).
+
+    public async ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        if (IsOwnWrite(eventData))
+        {
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _holding.AddOrUpdate(command, this);
+        }
+
+        return result;
+    }
+
+    public InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
+    {
+        if (IsOwnWrite(eventData))
+        {
+            _gate.Wait();
+            _holding.AddOrUpdate(command, this);
+        }
+
+        return result;
+    }
+
+    public int NonQueryExecuted(DbCommand command, CommandExecutedEventData eventData, int result)
+    {
+        EndCommand(command);
+        return result;
+    }
+
+    public ValueTask<int> NonQueryExecutedAsync(DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
+    {
+        EndCommand(command);
+        return ValueTask.FromResult(result);
+    }
+
+    public void CommandFailed(DbCommand command, CommandErrorEventData eventData) => EndCommand(command);
+
+    public Task CommandFailedAsync(DbCommand command, CommandErrorEventData eventData, CancellationToken cancellationToken = default)
+    {
+        EndCommand(command);
+        return Task.CompletedTask;
+    }
+
+    public void CommandCanceled(DbCommand command, CommandEndEventData eventData) => EndCommand(command);
+
+    public Task CommandCanceledAsync(DbCommand command, CommandEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        EndCommand(command);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A statement of its own: not one of a SaveChanges (which holds the gate already), nor inside an explicit transaction.</summary>
+    private bool IsOwnWrite(CommandEventData eventData)
+        => eventData.Context is { } context && !_saving.TryGetValue(context, out _) && context.Database.CurrentTransaction is null;
+
+    private void EndCommand(DbCommand command)
+    {
+        if (_holding.Remove(command))
+        {
+            _gate.Release();
+        }
+    }
+}
