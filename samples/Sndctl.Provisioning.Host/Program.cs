@@ -1,5 +1,11 @@
 using Sndctl.Provisioning.Host;
 
+if (args is ["health", ..])
+{
+    // The container health check: asks the running host, needs no configuration.
+    return await HealthProbe.RunAsync(args[1..]);
+}
+
 var builder = WebApplication.CreateBuilder(args);
 try
 {

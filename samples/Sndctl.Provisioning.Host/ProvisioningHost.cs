@@ -37,8 +37,9 @@ internal static partial class ProvisioningHost
         var provisioning = builder.Services.AddDeviceProvisioning(new ConfigurationView(section, HostSettings.NotCoreKeys));
         _ = settings.Storage switch
         {
-            StorageKind.PostgreSql => builder.Services.AddDbContext<HostDbContext, PostgreSqlHostDbContext>(o => o.UseNpgsql(settings.ConnectionString)),
-            _ => builder.Services.AddDbContext<HostDbContext, SqliteHostDbContext>(o => o.UseSqlite(settings.ConnectionString).UseSqliteWriteGate(settings.ConnectionString!)),
+            // Pooled: a request or an issuance reuses a context instead of building one (the contexts hold no state of their own).
+            StorageKind.PostgreSql => builder.Services.AddDbContextPool<HostDbContext, PostgreSqlHostDbContext>(o => o.UseNpgsql(settings.ConnectionString)),
+            _ => builder.Services.AddDbContextPool<HostDbContext, SqliteHostDbContext>(o => o.UseSqlite(settings.ConnectionString).UseSqliteWriteGate(settings.ConnectionString!)),
         };
         provisioning.UseEntityFrameworkStores<HostDbContext>();
 
@@ -106,10 +107,18 @@ internal static partial class ProvisioningHost
     /// <summary>
     /// OpenTelemetry for our meters and activity sources (<c>Sndctl.Provisioning.*</c>), ASP.NET Core,
     /// HttpClient and the runtime. OTLP export when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is
-    /// set (with the other <c>OTEL_*</c> variables); Prometheus on <c>/metrics</c> when asked.
+    /// set (with the other <c>OTEL_*</c> variables); Prometheus on <c>/metrics</c> when asked. Nothing
+    /// is collected for nobody: without an exporter there are no spans, and without one for metrics no
+    /// metric pipeline (the meters still serve in-process listeners such as dotnet-counters).
     /// </summary>
     private static void AddTelemetry(WebApplicationBuilder builder, bool prometheus)
     {
+        var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        if (!otlp && !prometheus)
+        {
+            return;
+        }
+
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("sndctl-provisioning"))
             .WithMetrics(metrics =>
@@ -119,10 +128,10 @@ internal static partial class ProvisioningHost
                 {
                     metrics.AddPrometheusExporter();
                 }
-            })
-            .WithTracing(tracing => tracing.AddSource("Sndctl.Provisioning.*").AddAspNetCoreInstrumentation().AddHttpClientInstrumentation());
-        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            });
+        if (otlp)
         {
+            telemetry.WithTracing(tracing => tracing.AddSource("Sndctl.Provisioning.*").AddAspNetCoreInstrumentation().AddHttpClientInstrumentation());
             telemetry.UseOtlpExporter();
         }
     }

@@ -25,6 +25,8 @@ public static class DeviceProvisioningAspNetCoreBuilderExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceProvisioningAspNetCoreOptions>, DeviceProvisioningAspNetCoreOptionsValidator>());
         services.TryAddSingleton<FailedAuthenticationThrottle>();
+        services.AddMetrics();
+        services.TryAddSingleton<HttpMetrics>();
         services.TryAddSingleton<AdminApiKeyFilter>();
         services.TryAddSingleton(sp => new AdminApiKeyAuthenticator(sp.GetRequiredService<IOptionsMonitor<DeviceProvisioningAspNetCoreOptions>>(), sp.GetRequiredService<FailedAuthenticationThrottle>()));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>

@@ -42,6 +42,8 @@ public static class PrivateCaBuilderExtensions
         AddCertificateAuthority(builder, configure);
         var services = builder.Services;
         services.TryAddScoped<ICsrService, PrivateCsrService>();
+        services.AddMetrics();
+        services.TryAddSingleton<CsrMetrics>();
         builder.AddJob<CsrRetentionJob>();
         return builder;
     }

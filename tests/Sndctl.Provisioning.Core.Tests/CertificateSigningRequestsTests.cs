@@ -74,9 +74,10 @@ public sealed class CertificateSigningRequestsTests
     [InlineData(DeviceKeyAlgorithm.Rsa2048)]
     public void Create_with_new_key_makes_verifiable_CSR_for_hostname(DeviceKeyAlgorithm algorithm)
     {
-        var (der, keyPem) = CertificateSigningRequests.CreateWithNewKey(Hostname, algorithm);
+        var (der, keyPem, publicKey) = CertificateSigningRequests.CreateWithNewKey(Hostname, algorithm);
         var request = CertificateRequest.LoadSigningRequest(der, HashAlgorithmName.SHA256, out _, CertificateRequestLoadOptions.Default);
         Assert.Contains(Hostname, request.SubjectName.Name);
         Assert.Contains("PRIVATE KEY", keyPem);
+        Assert.Equal(request.PublicKey.ExportSubjectPublicKeyInfo(), publicKey);
     }
 }

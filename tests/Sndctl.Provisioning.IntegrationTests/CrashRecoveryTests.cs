@@ -69,14 +69,15 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         // are complete at the CA and known to nobody but the dead process's journal.
         proxy.HoldDownloads = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var calls = devices.Select(d => http.SendAsync(ProvisioningHostFactory.Register(d))).ToList();
-        await WaitForAsync(() => proxy.Finalized.Count >= 8 && proxy.NewOrders.Count >= Devices / 2, TimeSpan.FromSeconds(60), "the CA to issue some certificates");
+        // Killed when the CA has issued some (their downloads held) and others are mid-challenge (TXT records up).
+        await WaitForAsync(() => proxy.Finalized.Count >= 4 && cloudflare.Records.Count >= 3, TimeSpan.FromSeconds(60), "the CA to issue some certificates while others are mid-challenge");
         host.Kill();
         await host.WaitForExitAsync();
         await Task.WhenAll(calls.Select(c => c.ContinueWith(_ => { }, TaskScheduler.Default)));
         var issuedBeforeKill = proxy.Finalized.Count;
         var leftInZone = cloudflare.Records.Values.Select(r => r.Name).ToHashSet();
         var ordersBeforeKill = proxy.NewOrders.Count;
-        Assert.InRange(issuedBeforeKill, 8, Devices - 1); // some issued, some still validating (the test's premise)
+        Assert.InRange(issuedBeforeKill, 4, Devices - 1); // some issued, some still validating (the test's premise)
         Assert.NotEmpty(leftInZone);
         proxy.HoldDownloads.SetResult();
         proxy.HoldDownloads = null;

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 
 namespace Sndctl.Provisioning.IntegrationTests;
 
@@ -34,6 +35,39 @@ public sealed class TelemetryTests : IAsyncDisposable
         Assert.Contains("sndctl_provisioning_certificates_issued", text, StringComparison.Ordinal);
         Assert.Contains("issuer=\"PrivateCa\"", text, StringComparison.Ordinal);
         Assert.Contains("http_server_request_duration_seconds", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_count_CSR_submissions_by_outcome_and_throttled_requests_by_reason()
+    {
+        using var client = _host.Device();
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(ProvisioningHostFactory.Register(await _host.CreateDeviceAsync()), TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync("/api/v1/csr", new { content = PrivateCsrTests.Csr("192.168.1.20") }, TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.PostAsJsonAsync("/api/v1/csr", new { content = PrivateCsrTests.Csr("192.168.1.21") }, TestContext.Current.CancellationToken)).StatusCode);
+
+        using var admin = _host.Admin();
+        string text;
+        var attempts = 0;
+        do
+        {
+            await Task.Delay(attempts == 0 ? 0 : 200, TestContext.Current.CancellationToken); // the exporter caches a scrape briefly
+            text = await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        }
+        while (!text.Contains("sndctl_provisioning_http_throttled", StringComparison.Ordinal) && ++attempts < 20);
+
+        Assert.Matches("sndctl_privateca_csr_submissions_total\\{[^}]*outcome=\"approved\"[^}]*\\} 1", text);
+        Assert.Matches("sndctl_privateca_csr_submissions_total\\{[^}]*outcome=\"limited\"[^}]*\\} 1", text);
+        Assert.Matches("sndctl_provisioning_http_throttled_total\\{[^}]*reason=\"too-many-requests\"[^}]*\\} 1", text);
+
+        // The Grafana dashboard in deploy/ asks for these series under the names the exporter gives them.
+        var dashboard = await File.ReadAllTextAsync(Path.Combine(DeploymentManifestTests.RepositoryRoot(), "deploy", "grafana", "sndctl-provisioning.json"), TestContext.Current.CancellationToken);
+        using var parsed = System.Text.Json.JsonDocument.Parse(dashboard);
+        Assert.NotEmpty(parsed.RootElement.GetProperty("panels").EnumerateArray());
+        foreach (var series in new[] { "sndctl_provisioning_certificates_issued_total", "sndctl_provisioning_issuance_duration_seconds_bucket", "sndctl_privateca_csr_submissions_total", "sndctl_provisioning_http_throttled_total", "http_server_request_duration_seconds_bucket" })
+        {
+            Assert.Contains(series, dashboard, StringComparison.Ordinal);
+            Assert.Contains(series, text, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -249,7 +249,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         // Written down before the record exists: if this process dies from here on, a janitor removes it.
         Guid? entry = journal is null ? null : await journal.DnsRecordCreatingAsync(target, value, cancellationToken).ConfigureAwait(false);
         var started = _time.GetTimestamp();
-        DnsTxtRecord record;
+        DnsTxtRecord? record = null;
         try
         {
             record = await _dns.CreateTxtRecordAsync(target, value, cancellationToken).ConfigureAwait(false);
@@ -260,7 +260,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         }
         finally
         {
-            _metrics.DnsProviderDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
+            _metrics.DnsProviderCall("create", record is not null, _time.GetElapsedTime(started).TotalSeconds);
         }
 
         try
@@ -288,9 +288,12 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
     {
         var started = _time.GetTimestamp();
         using var timeout = new CancellationTokenSource(s_cleanupTimeout, _time);
+        var removed = false;
         try
         {
             await _dns.DeleteTxtRecordAsync(record, timeout.Token).ConfigureAwait(false);
+            removed = true;
+            _metrics.DnsProviderCall("delete", succeeded: true, _time.GetElapsedTime(started).TotalSeconds);
             if (journal is not null && entry is { } id)
             {
                 await journal.DnsRecordRemovedAsync(id, timeout.Token).ConfigureAwait(false);
@@ -298,11 +301,12 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         }
         catch (Exception ex)
         {
+            if (!removed)
+            {
+                _metrics.DnsProviderCall("delete", succeeded: false, _time.GetElapsedTime(started).TotalSeconds);
+            }
+
             Log.CleanupFailed(_logger, record.Name, ex);
-        }
-        finally
-        {
-            _metrics.DnsProviderDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
         }
     }
 

@@ -31,7 +31,27 @@ internal sealed class AcmeMetrics
         DnsProviderDuration = meter.CreateHistogram<double>("sndctl.acme.dns.provider.duration", "s", "Duration of one DNS provider call.");
         PropagationDuration = meter.CreateHistogram<double>("sndctl.acme.dns.propagation.duration", "s", "Time until every checked nameserver answered the TXT value.");
         IssuanceDuration = meter.CreateHistogram<double>("sndctl.acme.issuance.duration", "s", "Duration of one ACME issuance, order to downloaded chain.");
+        _problems = meter.CreateCounter<long>("sndctl.acme.problems", description: "Problem documents the ACME server answered, by type (badNonce, rateLimited, ...).");
     }
+
+    private readonly Counter<long> _problems;
+
+    /// <summary>Counts one problem document by its short type (the part after <c>urn:ietf:params:acme:error:</c>).</summary>
+    public void Problem(string? type)
+    {
+        var shortType = type is null ? "none"
+            : type.StartsWith(AcmeErrorTypes.Prefix, StringComparison.Ordinal) ? type[AcmeErrorTypes.Prefix.Length..]
+            : "other";
+        _problems.Add(1, new KeyValuePair<string, object?>("type", shortType));
+    }
+
+    /// <summary>Records one HTTP exchange with the CA by method and status code (0: no answer).</summary>
+    public void Request(string method, int statusCode, double seconds)
+        => RequestDuration.Record(seconds, new KeyValuePair<string, object?>("http.request.method", method), new KeyValuePair<string, object?>("http.response.status_code", statusCode));
+
+    /// <summary>Records one DNS provider call by operation (create, delete) and outcome (ok, error).</summary>
+    public void DnsProviderCall(string operation, bool succeeded, double seconds)
+        => DnsProviderDuration.Record(seconds, new KeyValuePair<string, object?>("operation", operation), new KeyValuePair<string, object?>("outcome", succeeded ? "ok" : "error"));
 
     /// <summary>For an <see cref="AcmeClient"/> made without a meter factory: one meter for all of them.</summary>
     public static AcmeMetrics Standalone => s_standalone.Value;

@@ -56,6 +56,7 @@ internal sealed partial class AcmeTransport(
             using (response)
             {
                 var problem = await ReadProblemAsync(response, cancellationToken).ConfigureAwait(false);
+                metrics.Problem(problem.Type);
                 var exception = AcmeProblemException.Create(problem, response.StatusCode, url, RetryAfterOf(response));
                 if (exception is AcmeBadNonceException && attempt < options.BadNonceRetries)
                 {
@@ -99,7 +100,7 @@ internal sealed partial class AcmeTransport(
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.RequestTimeout);
         var started = time.GetTimestamp();
-        HttpResponseMessage response;
+        HttpResponseMessage? response = null;
         try
         {
             response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
@@ -110,7 +111,7 @@ internal sealed partial class AcmeTransport(
         }
         finally
         {
-            metrics.RequestDuration.Record(time.GetElapsedTime(started).TotalSeconds);
+            metrics.Request(request.Method.Method, response is null ? 0 : (int)response.StatusCode, time.GetElapsedTime(started).TotalSeconds);
         }
 
         Log.Exchange(logger, request.Method.Method, url.AbsolutePath, (int)response.StatusCode, time.GetElapsedTime(started).TotalMilliseconds);
@@ -154,6 +155,7 @@ internal sealed partial class AcmeTransport(
         if (!response.IsSuccessStatusCode)
         {
             var problem = await ReadProblemAsync(response, cancellationToken).ConfigureAwait(false);
+            metrics.Problem(problem.Type);
             throw AcmeProblemException.Create(problem, response.StatusCode, url, RetryAfterOf(response));
         }
     }

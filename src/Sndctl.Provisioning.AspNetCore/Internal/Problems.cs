@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
 using Sndctl.Provisioning.Core;
 
 namespace Sndctl.Provisioning.AspNetCore.Internal;
@@ -49,6 +50,11 @@ internal static class Problems
     private static ProblemHttpResult WithRetryAfter(HttpContext context, TimeSpan retryAfter, ProblemHttpResult result)
     {
         SetRetryAfter(context, retryAfter);
+        if (result.StatusCode == StatusCodes.Status429TooManyRequests && result.ProblemDetails.Type is { } type)
+        {
+            context.RequestServices.GetService<HttpMetrics>()?.Throttled(type[(type.LastIndexOf('/') + 1)..]);
+        }
+
         return result;
     }
 

@@ -68,7 +68,7 @@ internal static class CertificateSigningRequests
     }
 
     /// <summary>Makes a key of the configured type and a CSR for <paramref name="hostname"/>.</summary>
-    public static (byte[] Der, string PrivateKeyPem) CreateWithNewKey(string hostname, DeviceKeyAlgorithm algorithm)
+    public static (byte[] Der, string PrivateKeyPem, byte[] SubjectPublicKeyInfo) CreateWithNewKey(string hostname, DeviceKeyAlgorithm algorithm)
     {
         var subject = new X500DistinguishedName("CN=" + hostname);
         var san = new SubjectAlternativeNameBuilder();
@@ -78,12 +78,12 @@ internal static class CertificateSigningRequests
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
             request.CertificateExtensions.Add(san.Build());
-            return (request.CreateSigningRequest(), key.ExportPkcs8PrivateKeyPem());
+            return (request.CreateSigningRequest(), key.ExportPkcs8PrivateKeyPem(), key.ExportSubjectPublicKeyInfo());
         }
 
         using var rsa = RSA.Create(algorithm == DeviceKeyAlgorithm.Rsa3072 ? 3072 : 2048);
         var rsaRequest = new CertificateRequest(subject, rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         rsaRequest.CertificateExtensions.Add(san.Build());
-        return (rsaRequest.CreateSigningRequest(), rsa.ExportPkcs8PrivateKeyPem());
+        return (rsaRequest.CreateSigningRequest(), rsa.ExportPkcs8PrivateKeyPem(), rsa.ExportSubjectPublicKeyInfo());
     }
 }

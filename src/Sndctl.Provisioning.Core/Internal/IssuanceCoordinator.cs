@@ -208,10 +208,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                 }
                 else
                 {
-                    (csr, privateKeyPem) = CertificateSigningRequests.CreateWithNewKey(hostname, options.KeyAlgorithm);
-                    publicKey = System.Security.Cryptography.X509Certificates.CertificateRequest
-                        .LoadSigningRequest(csr, System.Security.Cryptography.HashAlgorithmName.SHA256, out _)
-                        .PublicKey.ExportSubjectPublicKeyInfo();
+                    (csr, privateKeyPem, publicKey) = CertificateSigningRequests.CreateWithNewKey(hostname, options.KeyAlgorithm);
                 }
 
                 // Written before the issuer is called: a crash from here on leaves the same CSR, key and

@@ -19,6 +19,7 @@ internal sealed partial class PrivateCsrService(
     CsrRevocationLists crls,
     IOptionsMonitor<PrivateCaOptions> options,
     TimeProvider time,
+    CsrMetrics metrics,
     ILogger<PrivateCsrService> logger) : ICsrService
 {
     public const string PolicyActor = "policy";
@@ -31,6 +32,26 @@ internal sealed partial class PrivateCsrService(
     public async Task<CsrRequest> SubmitAsync(CsrSubmission submission, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(submission);
+        try
+        {
+            var request = await SubmitCoreAsync(submission, cancellationToken).ConfigureAwait(false);
+            metrics.Submitted(request.Status.ToString().ToLowerInvariant());
+            return request;
+        }
+        catch (CsrSubmissionLimitedException)
+        {
+            metrics.Submitted("limited");
+            throw;
+        }
+        catch (CsrRejectedException)
+        {
+            metrics.Submitted("rejected");
+            throw;
+        }
+    }
+
+    private async Task<CsrRequest> SubmitCoreAsync(CsrSubmission submission, CancellationToken cancellationToken)
+    {
         var now = time.GetUtcNow();
         var clientAddress = submission.ClientAddress;
         var network = clientAddress is null ? null : ClientNetwork.KeyOf(clientAddress);

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Npgsql;
+using YamlDotNet.RepresentationModel;
+
+namespace Sndctl.Provisioning.IntegrationTests;
+
+/// <summary>
+/// deploy/kubernetes as an operator applies it: the manifests parse, and the environment the
+/// Deployment and its ConfigMap give a pod (Secret values stood in for, the database a fresh one on
+/// the test PostgreSQL) starts the host and makes it ready, so every key they set is one the host
+/// accepts; the probes they name answer. The Dockerfile's health command is run too.
+/// </summary>
+public sealed class DeploymentManifestTests : IAsyncLifetime
+{
+    private static readonly string s_deploy = Path.Combine(RepositoryRoot(), "deploy", "kubernetes");
+    private readonly string _work = Directory.CreateTempSubdirectory("sndctl-manifest-").FullName;
+    private Process? _host;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync()
+    {
+        if (_host is { HasExited: false })
+        {
+            _host.Kill(entireProcessTree: true);
+            _host.WaitForExit(10_000);
+        }
+
+        _host?.Dispose();
+        Directory.Delete(_work, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public async Task The_Kubernetes_manifests_configure_a_host_that_starts_ready_and_answers_their_probes()
+    {
+        var server = Environment.GetEnvironmentVariable("SNDCTL_TEST_POSTGRES");
+        if (string.IsNullOrEmpty(server))
+        {
+            Assert.True(Environment.GetEnvironmentVariable("CI") != "true", "SNDCTL_TEST_POSTGRES is not set: run tests/run.sh.");
+            Assert.Skip("SNDCTL_TEST_POSTGRES is not set; tests/run.sh starts PostgreSQL.");
+        }
+
+        var manifests = Directory.GetFiles(s_deploy, "*.yaml").ToDictionary(f => Path.GetFileName(f), Load);
+        var kinds = manifests.Values.Select(m => Scalar(m, "kind")).ToList();
+        Assert.Contains("Deployment", kinds);
+        Assert.Contains("Service", kinds);
+        Assert.Contains("PodDisruptionBudget", kinds);
+        Assert.Contains("ConfigMap", kinds);
+        Assert.Contains("Secret", kinds);
+
+        var deployment = manifests.Values.Single(m => Scalar(m, "kind") == "Deployment");
+        Assert.Equal("3", Scalar(Map(deployment, "spec"), "replicas"));
+        var pod = Map(Map(Map(deployment, "spec"), "template"), "spec");
+        var container = (YamlMappingNode)((YamlSequenceNode)pod.Children[new YamlScalarNode("containers")]).Children.Single();
+        Assert.Equal("true", Scalar(Map(container, "securityContext"), "readOnlyRootFilesystem"));
+        Assert.Equal("true", Scalar(Map(pod, "securityContext"), "runAsNonRoot"));
+
+        // The pod's environment, as Kubernetes would build it.
+        var database = $"sndctl_manifest_{Guid.NewGuid():N}";
+        var keyring = Path.Combine(_work, "keyring.pfx");
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        var configMap = manifests.Values.Single(m => Scalar(m, "kind") == "ConfigMap");
+        foreach (var (key, value) in Map(configMap, "data").Children)
+        {
+            environment[((YamlScalarNode)key).Value!] = ((YamlScalarNode)value).Value!;
+        }
+
+        var secrets = new Dictionary<string, string>
+        {
+            ["postgres"] = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString,
+            ["admin-api-key"] = "manifest-admin-key-of-at-least-32-characters",
+            ["keyring-password"] = "keyring-password-for-the-test",
+        };
+        foreach (YamlMappingNode variable in ((YamlSequenceNode)container.Children[new YamlScalarNode("env")]).Children)
+        {
+            var name = Scalar(variable, "name");
+            if (variable.Children.TryGetValue(new YamlScalarNode("value"), out var value))
+            {
+                environment[name] = ((YamlScalarNode)value).Value!;
+            }
+            else if (Map(variable, "valueFrom").Children.TryGetValue(new YamlScalarNode("secretKeyRef"), out var secret))
+            {
+                environment[name] = secrets[Scalar((YamlMappingNode)secret, "key")];
+            }
+            else
+            {
+                environment[name] = "sndctl-provisioning-7d9f-abcde"; // fieldRef: metadata.name
+            }
+        }
+
+        // The Secret's key ring is mounted at the path the manifest names; here it is a file of ours.
+        Assert.Equal("/secrets/keyring/keyring.pfx", environment["Provisioning__DataProtection__CertificateFile"]);
+        environment["Provisioning__DataProtection__CertificateFile"] = keyring;
+        WriteKeyRingCertificate(keyring, secrets["keyring-password"]);
+
+        var url = $"http://127.0.0.1:{FreePort()}";
+        try
+        {
+            _host = Start(url, environment);
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            var probes = new[] { "startupProbe", "livenessProbe", "readinessProbe" }.Select(p => Scalar(Map(Map(container, p), "httpGet"), "path")).ToList();
+            await WaitReadyAsync(http, url + probes[2]);
+            foreach (var probe in probes)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(url + probe)).StatusCode);
+            }
+
+            // The Dockerfile's HEALTHCHECK command, against the running host.
+            var (exitCode, output, _) = await ProcessRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "health", "--url", url + "/api/health/live"]);
+            Assert.True(exitCode == 0, output);
+            var (downCode, _, _) = await ProcessRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "health", "--url", $"http://127.0.0.1:{FreePort()}/api/health/live"]);
+            Assert.Equal(1, downCode);
+        }
+        finally
+        {
+            _host?.Kill(entireProcessTree: true);
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(server);
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    private Process Start(string url, Dictionary<string, string> environment)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "--urls", url])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        start.Environment["Provisioning__DataDirectory"] = Path.Combine(_work, "data");
+        var process = Process.Start(start)!;
+        var log = Path.Combine(_work, "host.log");
+        process.OutputDataReceived += (_, e) => { lock (this) { File.AppendAllText(log, e.Data + "\n"); } };
+        process.ErrorDataReceived += (_, e) => { lock (this) { File.AppendAllText(log, e.Data + "\n"); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private async Task WaitReadyAsync(HttpClient http, string readiness)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            Assert.False(_host!.HasExited, $"the host exited (code {(_host.HasExited ? _host.ExitCode : 0)}): {ReadLog()}");
+            try
+            {
+                if ((await http.GetAsync(readiness)).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"the host did not become ready: {ReadLog()}");
+            await Task.Delay(200);
+        }
+    }
+
+    private string ReadLog()
+    {
+        lock (this)
+        {
+            var log = Path.Combine(_work, "host.log");
+            return File.Exists(log) ? File.ReadAllText(log) : "";
+        }
+    }
+
+    private static void WriteKeyRingCertificate(string path, string password)
+    {
+        using var key = RSA.Create(3072);
+        var request = new CertificateRequest("CN=keyring", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(100));
+        File.WriteAllBytes(path, certificate.Export(X509ContentType.Pfx, password));
+    }
+
+    private static YamlMappingNode Load(string path)
+    {
+        var stream = new YamlStream();
+        using var reader = new StreamReader(path);
+        stream.Load(reader);
+        return (YamlMappingNode)stream.Documents.Single().RootNode;
+    }
+
+    private static YamlMappingNode Map(YamlMappingNode node, string key) => (YamlMappingNode)node.Children[new YamlScalarNode(key)];
+
+    private static string Scalar(YamlMappingNode node, string key) => ((YamlScalarNode)node.Children[new YamlScalarNode(key)]).Value!;
+
+    internal static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Sndctl.Provisioning.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("The repository root (Sndctl.Provisioning.sln) was not found above " + AppContext.BaseDirectory);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
