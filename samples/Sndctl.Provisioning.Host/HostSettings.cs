@@ -35,6 +35,33 @@ internal sealed class HostSettings
 
     public string? ConnectionString { get; init; }
 
+    /// <summary>Connections one instance opens to PostgreSQL unless the connection string says otherwise.</summary>
+    public const int DefaultMaxPoolSize = 30;
+
+    /// <summary>
+    /// Bounds the instance's PostgreSQL pool: Npgsql's default of 100 per instance lets three instances
+    /// in a burst exceed PostgreSQL's default <c>max_connections</c> (100) and fail with 53300; with 30 a
+    /// burst waits for a connection instead. An explicit <c>Maximum Pool Size</c> wins.
+    /// </summary>
+    private static string WithPoolDefaults(string connectionString, List<string> errors)
+    {
+        try
+        {
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            if (!builder.ContainsKey("Maximum Pool Size"))
+            {
+                builder.MaxPoolSize = DefaultMaxPoolSize;
+            }
+
+            return builder.ConnectionString;
+        }
+        catch (ArgumentException ex)
+        {
+            errors.Add($"ConnectionStrings:Provisioning is not a valid PostgreSQL connection string: {ex.Message}");
+            return connectionString;
+        }
+    }
+
     public DnsKind Dns { get; init; }
 
     /// <summary><c>Provisioning:Telemetry:Prometheus</c>: serve <c>/metrics</c> (admin key required).</summary>
@@ -129,6 +156,10 @@ internal sealed class HostSettings
                 if (string.IsNullOrWhiteSpace(connectionString))
                 {
                     errors.Add("Provisioning:Storage:Provider is 'PostgreSql' but ConnectionStrings:Provisioning is empty: set it (environment ConnectionStrings__Provisioning), e.g. 'Host=db;Database=provisioning;Username=app;Password=...'.");
+                }
+                else
+                {
+                    connectionString = WithPoolDefaults(connectionString, errors);
                 }
 
                 break;

@@ -28,6 +28,7 @@ public static class DeviceProvisioningAspNetCoreBuilderExtensions
         services.AddMetrics();
         services.TryAddSingleton<HttpMetrics>();
         services.TryAddSingleton<AdminApiKeyFilter>();
+        services.AddExceptionHandler<StoreUnavailableExceptionHandler>();
         services.TryAddSingleton(sp => new AdminApiKeyAuthenticator(sp.GetRequiredService<IOptionsMonitor<DeviceProvisioningAspNetCoreOptions>>(), sp.GetRequiredService<FailedAuthenticationThrottle>()));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {

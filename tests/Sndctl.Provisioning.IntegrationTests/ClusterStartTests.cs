@@ -8,14 +8,17 @@ using Npgsql;
 namespace Sndctl.Provisioning.IntegrationTests;
 
 /// <summary>
-/// Three reference-host processes started at the same moment on one empty PostgreSQL database: the
-/// migrations are serialized (advisory lock), every instance comes up healthy, and they agree.
+/// Three reference-host processes on one PostgreSQL database: started at the same moment on an empty
+/// one, the migrations are serialized (advisory lock), every instance comes up healthy, and they agree;
+/// a burst survives one of them being killed, limits are counted across them, and periodic jobs move
+/// to the survivors.
 /// </summary>
 public sealed class ClusterStartTests : IAsyncLifetime
 {
     private const string AdminKey = "cluster-admin-key-of-at-least-32-characters";
     private readonly string _work = Directory.CreateTempSubdirectory("sndctl-cluster-").FullName;
     private readonly List<Process> _processes = [];
+    private readonly HashSet<Process> _killed = [];
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
@@ -32,7 +35,10 @@ public sealed class ClusterStartTests : IAsyncLifetime
             process.Dispose();
         }
 
-        Directory.Delete(_work, recursive: true);
+        if (Environment.GetEnvironmentVariable("SNDCTL_KEEP_TEST_FILES") != "1")
+        {
+            Directory.Delete(_work, recursive: true);
+        }
         return ValueTask.CompletedTask;
     }
 
@@ -96,7 +102,157 @@ public sealed class ClusterStartTests : IAsyncLifetime
         }
     }
 
-    private static Process Start(string url, string dataDirectory, string connectionString)
+    [Fact]
+    public async Task A_cluster_serves_a_burst_through_a_killed_instance_counts_CSR_limits_together_and_moves_jobs_to_survivors()
+    {
+        var server = Environment.GetEnvironmentVariable("SNDCTL_TEST_POSTGRES");
+        if (string.IsNullOrEmpty(server))
+        {
+            Assert.True(Environment.GetEnvironmentVariable("CI") != "true", "SNDCTL_TEST_POSTGRES is not set: run tests/run.sh.");
+            Assert.Skip("SNDCTL_TEST_POSTGRES is not set; tests/run.sh starts PostgreSQL.");
+        }
+
+        var database = $"sndctl_cluster_{Guid.NewGuid():N}";
+        var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        var data = Path.Combine(_work, "data");
+        string[] names = ["host-a", "host-b", "host-c"];
+        try
+        {
+            var urls = names.Select(_ => $"http://127.0.0.1:{FreePort()}").ToArray();
+            var hosts = names.Select((name, i) => Start(urls[i], data, connectionString, name)).ToArray();
+            _processes.AddRange(hosts);
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            foreach (var url in urls)
+            {
+                await WaitHealthyAsync(http, url);
+            }
+
+            using var admin = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+            var batch = await (await admin.PostAsJsonAsync(urls[0] + "/api/admin/devices/batch", new { count = 60 })).Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+            var devices = batch.GetProperty("devices").EnumerateArray()
+                .Select(d => new CreatedDevice(d.GetProperty("deviceId").GetString()!, d.GetProperty("secret").GetString()!, d.GetProperty("hostname").GetString()!, "pending", DateTimeOffset.UtcNow))
+                .ToList();
+
+            // 60 devices × 4 concurrent first registrations spread over the instances; the third is killed
+            // mid-burst. A call that meets the dead instance goes to the next one, as a device retries.
+            var served = new System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentBag<string>>();
+            var answered = 0;
+            async Task CallAsync(CreatedDevice device, int first)
+            {
+                for (var attempt = 0; ; attempt++)
+                {
+                    var url = urls[(first + attempt) % urls.Length];
+                    try
+                    {
+                        using var request = ProvisioningHostFactory.Register(device);
+                        request.RequestUri = new Uri(url + "/api/register");
+                        var response = await http.SendAsync(request);
+                        Assert.True((int)response.StatusCode < 500 || response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                        if (response.StatusCode == HttpStatusCode.OK)
+                        {
+                            served.GetOrAdd(device.DeviceId, _ => []).Add((await response.Content.ReadFromJsonAsync<ProvisionResponse>())!.Certificate);
+                            Interlocked.Increment(ref answered);
+                            return;
+                        }
+
+                        await Task.Delay(200); // 202 or 503: the device waits and calls again
+                    }
+                    catch (HttpRequestException)
+                    {
+                        // The instance is gone: the next one.
+                    }
+
+                    Assert.True(attempt < 100, $"device {device.DeviceId} was never served");
+                }
+            }
+
+            var burst = Task.WhenAll(devices.SelectMany((d, i) => Enumerable.Range(0, 4).Select(j => CallAsync(d, i + j))));
+            var killedAt = Stopwatch.StartNew();
+            while (Volatile.Read(ref answered) < 60 && killedAt.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(5);
+            }
+
+            _killed.Add(hosts[2]);
+            hosts[2].Kill(entireProcessTree: true); // SIGKILL, mid-burst
+            await burst;
+
+            Assert.Equal(60, served.Count);
+            Assert.All(served.Values, certificates => Assert.Single(certificates.Distinct()));
+
+            // The killed instance restarts under its own name and agrees with the others.
+            hosts[2] = Start(urls[2], data, connectionString, names[2]);
+            _processes.Add(hosts[2]);
+            await WaitHealthyAsync(http, urls[2]);
+            foreach (var device in devices)
+            {
+                using var request = ProvisioningHostFactory.Register(device);
+                request.RequestUri = new Uri(urls[2] + "/api/register");
+                var response = await http.SendAsync(request);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal(served[device.DeviceId].First(), (await response.Content.ReadFromJsonAsync<ProvisionResponse>())!.Certificate);
+            }
+
+            foreach (var device in devices.Take(5))
+            {
+                var history = await admin.GetFromJsonAsync<System.Text.Json.JsonElement>($"{urls[1]}/api/admin/devices/{device.DeviceId}");
+                Assert.Equal(1, history.GetProperty("certificates").GetArrayLength());
+            }
+
+            // The CSR service's posts per minute per address are counted in the database: a second POST
+            // from the same address to another instance within the minute is refused.
+            Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsJsonAsync(urls[0] + "/api/v1/csr", new { content = PrivateCsrTests.Csr("192.168.1.20") })).StatusCode);
+            Assert.Equal(HttpStatusCode.TooManyRequests, (await http.PostAsJsonAsync(urls[1] + "/api/v1/csr", new { content = PrivateCsrTests.Csr("192.168.1.21") })).StatusCode);
+
+            // A periodic job (the DNS janitor, every 20 s) moves to a survivor when its leader dies.
+            var leader = await WaitForJobLeaderAsync(connectionString, "job:dns-janitor", _ => true);
+            var leaderIndex = Array.FindIndex(names, n => leader.StartsWith(n + "#", StringComparison.Ordinal));
+            Assert.True(leaderIndex >= 0, $"unexpected holder {leader}");
+            _killed.Add(hosts[leaderIndex]);
+            hosts[leaderIndex].Kill(entireProcessTree: true);
+            var successor = await WaitForJobLeaderAsync(connectionString, "job:dns-janitor", holder => !holder.StartsWith(names[leaderIndex] + "#", StringComparison.Ordinal));
+            Assert.Contains(names.Where((_, i) => i != leaderIndex), n => successor.StartsWith(n + "#", StringComparison.Ordinal));
+        }
+        finally
+        {
+            foreach (var process in _processes.Where(p => !p.HasExited))
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(server);
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    /// <summary>The live holder of a job's lease that <paramref name="accept"/> accepts, read from the database (up to 90 s).</summary>
+    private static async Task<string> WaitForJobLeaderAsync(string connectionString, string key, Func<string, bool> accept)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            await using (var connection = new NpgsqlConnection(connectionString))
+            {
+                await connection.OpenAsync();
+                await using var query = new NpgsqlCommand("""SELECT "Holder" FROM "ProvisioningIssuanceLeases" WHERE "DeviceId" = @key AND "ExpiresAt" > now()""", connection);
+                query.Parameters.AddWithValue("key", key);
+                if (await query.ExecuteScalarAsync() is string holder && accept(holder))
+                {
+                    return holder;
+                }
+            }
+
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(90), $"no instance took {key}");
+            await Task.Delay(500);
+        }
+    }
+
+    private static Process Start(string url, string dataDirectory, string connectionString, string? instanceId = null)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "--urls", url])
         {
@@ -108,9 +264,14 @@ public sealed class ClusterStartTests : IAsyncLifetime
         start.Environment["Provisioning__Storage__Provider"] = "PostgreSql";
         start.Environment["ConnectionStrings__Provisioning"] = connectionString;
         start.Environment["Provisioning__Admin__ApiKeys__0"] = AdminKey;
+        if (instanceId is not null)
+        {
+            start.Environment["Provisioning__InstanceId"] = instanceId;
+        }
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var log = new StreamWriter(Path.Combine(Path.GetDirectoryName(dataDirectory)!, $"{instanceId ?? "host"}-{process.Id}.log")) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
@@ -121,7 +282,7 @@ public sealed class ClusterStartTests : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
-            Assert.True(_processes.All(p => !p.HasExited), "an instance exited during start-up");
+            Assert.True(_processes.All(p => _killed.Contains(p) || !p.HasExited), "an instance exited during start-up");
             try
             {
                 if ((await http.GetAsync(url + "/api/health")).StatusCode == HttpStatusCode.OK)

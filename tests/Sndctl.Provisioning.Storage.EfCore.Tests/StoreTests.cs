@@ -406,7 +406,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
 
         // Records: "live" has its lease, "crashed" lost it by the database's clock, "released" gave it back.
         Assert.True(await leases.TryAcquireAsync("live", "A", TimeSpan.FromMinutes(5), default));
-        Assert.True(await leases.TryAcquireAsync("crashed", "B", TimeSpan.FromMilliseconds(300), default));
+        Assert.True(await leases.TryAcquireAsync("crashed", "B", TimeSpan.FromSeconds(3), default)); // long enough for the steps before the first check, even under load
         Assert.True(await leases.TryAcquireAsync("released", "C", TimeSpan.FromMinutes(5), default));
         var entries = new[] { ("live", "A"), ("crashed", "B"), ("released", "C") }
             .Select(e => new DnsRecordJournalEntry { Id = Guid.NewGuid(), DeviceId = e.Item1, Holder = e.Item2, Name = "_acme-challenge." + e.Item1 + ".example.com", Value = "v", CreatedAt = s_now })
@@ -420,7 +420,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
         await journal.UpdateDnsRecordAsync(entries[0], default);
         await leases.ReleaseAsync("released", "C", default);
         Assert.Equal(["released"], await journal.ListDevicesWithOrphanedDnsRecordsAsync(10, default));
-        await Task.Delay(TimeSpan.FromMilliseconds(700), TestContext.Current.CancellationToken);
+        await Task.Delay(TimeSpan.FromSeconds(3.5), TestContext.Current.CancellationToken);
         Assert.Equal(["crashed", "released"], (await journal.ListDevicesWithOrphanedDnsRecordsAsync(10, default)).Order());
         Assert.Single(await journal.ListDevicesWithOrphanedDnsRecordsAsync(1, default));
 
