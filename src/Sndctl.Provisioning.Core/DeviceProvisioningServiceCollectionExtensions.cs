@@ -53,6 +53,8 @@ public static class DeviceProvisioningServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, AuditRetentionJob>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, FleetStatisticsJob>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, DnsRecordJanitorJob>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, ExpiredLeasePurgeJob>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, ExpirySweepJob>());
         services.TryAddScoped<IDeviceProvisioningService, DeviceProvisioningService>();
         services.TryAddScoped<IDeviceAdminService, DeviceAdminService>();
         services.AddHealthChecks();

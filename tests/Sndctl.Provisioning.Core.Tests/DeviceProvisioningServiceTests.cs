@@ -447,6 +447,34 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
         Assert.Null(_stores.LeaseHolder(gone.DeviceId)); // the janitor's own lease was handed back
     }
 
+    [Fact]
+    public async Task The_expiry_sweep_warns_once_for_each_certificate_that_nears_its_end_unrenewed()
+    {
+        var quiet = await CreateDeviceAsync();
+        var renewed = await CreateDeviceAsync();
+        await RegisterAsync(new ProvisioningRequest(quiet.DeviceId, quiet.Secret));
+        await RegisterAsync(new ProvisioningRequest(renewed.DeviceId, renewed.Secret));
+        var sweep = _services.GetServices<IProvisioningJob>().Single(j => j.Name == "expiry-sweep");
+        var meters = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var warnings = new MetricCollector<long>(meters, "Sndctl.Provisioning.Core", "sndctl.provisioning.certificates.expiry_warnings");
+        await sweep.RunAsync(_services.CreateScope().ServiceProvider, TestContext.Current.CancellationToken); // first run: from now on
+
+        // 90-day certificates: 65 days on (past renewAfter, day 60 plus up to 5 % jitter), one device renews
+        // (a new certificate); 83 days on, the other is 7 days from its end without one.
+        _time.Advance(TimeSpan.FromDays(65) + TimeSpan.FromMinutes(1));
+        Assert.Equal(ProvisioningOutcome.Issued, (await RenewAsync(new ProvisioningRequest(renewed.DeviceId, renewed.Secret, renewed.Hostname))).Outcome);
+        await sweep.RunAsync(_services.CreateScope().ServiceProvider, TestContext.Current.CancellationToken);
+        Assert.DoesNotContain(_stores.Events, e => e.Type == AuditEventTypes.CertificateExpiring);
+
+        _time.Advance(TimeSpan.FromDays(18) + TimeSpan.FromHours(1));
+        await sweep.RunAsync(_services.CreateScope().ServiceProvider, TestContext.Current.CancellationToken);
+        await sweep.RunAsync(_services.CreateScope().ServiceProvider, TestContext.Current.CancellationToken); // nothing twice
+
+        var warned = Assert.Single(_stores.Events, e => e.Type == AuditEventTypes.CertificateExpiring);
+        Assert.Equal(quiet.DeviceId, warned.DeviceId);
+        Assert.Equal(1, warnings.GetMeasurementSnapshot().EvaluateAsCounter());
+    }
+
     private IHostedService Drain() => _services.GetServices<IHostedService>().Single(s => s is Internal.IssuanceDrain);
 
     private static async Task WaitUntil(Func<bool> condition)

@@ -485,6 +485,22 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Leases_expired_longer_than_asked_are_purged_by_the_databases_clock_and_live_ones_kept()
+    {
+        await using var context = _database.CreateContext();
+        var leases = new EfIssuanceLeaseStore<TestDbContext>(context);
+        Assert.True(await leases.TryAcquireAsync("dead", "A", TimeSpan.FromMilliseconds(200), default));
+        Assert.True(await leases.TryAcquireAsync("live", "B", TimeSpan.FromMinutes(5), default));
+        Assert.Equal(0, await leases.PurgeExpiredAsync(TimeSpan.FromHours(1), default));
+
+        await Task.Delay(TimeSpan.FromMilliseconds(500), TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, await leases.PurgeExpiredAsync(TimeSpan.Zero, default));
+        Assert.False(await leases.TryAcquireAsync("live", "C", TimeSpan.FromMinutes(5), default));
+        Assert.True(await leases.TryAcquireAsync("dead", "C", TimeSpan.FromMinutes(5), default));
+    }
+
+    [Fact]
     public async Task A_restarted_instance_takes_over_its_previous_incarnations_lease_at_once_and_no_one_elses()
     {
         await using var first = _database.CreateContext();

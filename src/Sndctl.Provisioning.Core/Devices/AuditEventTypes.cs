@@ -19,6 +19,9 @@ public static class AuditEventTypes
     public const string CertificateFailed = "certificate.failed";
     /// <summary>An admin revoked the device's certificate.</summary>
     public const string CertificateRevoked = "certificate.revoked";
+    /// <summary>A device's current certificate came within 7 days of its end without a renewal (the expiry sweep).</summary>
+    public const string CertificateExpiring = "certificate.expiring";
+
     /// <summary>A DNS record left behind by an issuance that ended without removing it was removed.</summary>
     public const string DnsRecordRemoved = "dns.orphan_removed";
 

@@ -18,6 +18,7 @@ internal sealed class ProvisioningMetrics
     private readonly Counter<long> _served;
     private readonly Counter<long> _orphansRemoved;
     private readonly Counter<long> _resumed;
+    private readonly Counter<long> _expiryWarnings;
     private readonly TimeProvider _time;
 
     public ProvisioningMetrics(IMeterFactory meterFactory, TimeProvider time)
@@ -29,6 +30,7 @@ internal sealed class ProvisioningMetrics
         _served = meter.CreateCounter<long>("sndctl.provisioning.certificates.served", description: "Register or renew calls answered with the current certificate.");
         _orphansRemoved = meter.CreateCounter<long>("sndctl.provisioning.dns.orphans_removed", description: "DNS records left behind by issuances that ended without removing them (a crash), removed later.");
         _resumed = meter.CreateCounter<long>("sndctl.provisioning.issuance.resumed", description: "Issuances resumed from the journal after an earlier attempt ended unfinished.");
+        _expiryWarnings = meter.CreateCounter<long>("sndctl.provisioning.certificates.expiry_warnings", description: "Devices whose current certificate came within 7 days of its end without a renewal (the expiry sweep).");
         _duration = meter.CreateHistogram<double>("sndctl.provisioning.issuance.duration", unit: "s", description: "Time to issue a certificate.");
 
         // Fleet figures from the database, refreshed by the fleet-statistics job: only the instance that
@@ -72,6 +74,8 @@ internal sealed class ProvisioningMetrics
     public void Failed(string issuer) => _failed.Add(1, new KeyValuePair<string, object?>("issuer", issuer));
 
     public void Served() => _served.Add(1);
+
+    public void ExpiryWarning() => _expiryWarnings.Add(1);
 
     public void OrphansRemoved(int count) => _orphansRemoved.Add(count);
 

@@ -31,4 +31,10 @@ public interface ICertificateStore
 
     /// <summary>How many unrevoked certificates, current for their device, expire before <paramref name="before"/>.</summary>
     Task<int> CountCurrentExpiringAsync(DateTimeOffset before, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Up to <paramref name="max"/> devices' current, unrevoked certificates whose <c>NotAfter</c> is after
+    /// <paramref name="after"/> and at most <paramref name="through"/>, soonest first.
+    /// </summary>
+    Task<IReadOnlyList<DeviceCertificate>> ListCurrentExpiringAsync(DateTimeOffset after, DateTimeOffset through, int max, CancellationToken cancellationToken);
 }

@@ -22,4 +22,10 @@ public interface IIssuanceLeaseStore
 
     /// <summary>Gives the lease back if <paramref name="holder"/> holds it.</summary>
     Task ReleaseAsync(string deviceId, string holder, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes leases that expired more than <paramref name="expiredFor"/> ago by the store's clock (left by
+    /// processes that died holding them); returns how many.
+    /// </summary>
+    Task<int> PurgeExpiredAsync(TimeSpan expiredFor, CancellationToken cancellationToken);
 }

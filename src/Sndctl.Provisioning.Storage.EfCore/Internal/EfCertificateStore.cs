@@ -50,4 +50,14 @@ internal sealed class EfCertificateStore<TContext>(TContext context) : ICertific
             .Where(d => d.CurrentCertificateId != null)
             .Join(Certificates, d => d.CurrentCertificateId, c => c.Id, (d, c) => c)
             .CountAsync(c => c.RevokedAt == null && c.NotAfter < before, cancellationToken);
+
+    public async Task<IReadOnlyList<DeviceCertificate>> ListCurrentExpiringAsync(DateTimeOffset after, DateTimeOffset through, int max, CancellationToken cancellationToken)
+        => await context.Set<Device>()
+            .Where(d => d.CurrentCertificateId != null)
+            .Join(Certificates, d => d.CurrentCertificateId, c => c.Id, (d, c) => c)
+            .Where(c => c.RevokedAt == null && c.NotAfter > after && c.NotAfter <= through)
+            .OrderBy(c => c.NotAfter)
+            .Take(max)
+            .AsNoTracking()
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
 }

@@ -51,4 +51,19 @@ internal sealed class EfIssuanceLeaseStore<TContext>(TContext context) : IIssuan
 
     public Task ReleaseAsync(string deviceId, string holder, CancellationToken cancellationToken)
         => Leases.Where(l => l.DeviceId == deviceId && l.Holder == holder).ExecuteDeleteAsync(cancellationToken);
+
+    public async Task<int> PurgeExpiredAsync(TimeSpan expiredFor, CancellationToken cancellationToken)
+    {
+        var (table, column) = SqlNames.Of<IssuanceLease>(context);
+        var expires = column(nameof(IssuanceLease.ExpiresAt));
+        var (sql, interval) = context.Database.ProviderName switch
+        {
+            SqlNames.PostgreSqlProvider => ($"DELETE FROM {table} WHERE {expires} < now() - {{0}}", (object)expiredFor),
+            SqlNames.SqliteProvider => (
+                $"DELETE FROM {table} WHERE {expires} < strftime('%Y-%m-%d %H:%M:%f', 'now', {{0}})",
+                "-" + expiredFor.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " seconds"),
+            var other => throw new NotSupportedException($"Issuance leases support SQLite and PostgreSQL, not '{other}'."),
+        };
+        return await context.Database.ExecuteSqlRawAsync(sql, [interval], cancellationToken).ConfigureAwait(false);
+    }
 }

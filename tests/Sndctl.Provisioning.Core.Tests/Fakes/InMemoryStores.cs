@@ -184,6 +184,17 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         }
     }
 
+    public Task<IReadOnlyList<DeviceCertificate>> ListCurrentExpiringAsync(DateTimeOffset after, DateTimeOffset through, int max, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var current = _devices.Values.Select(d => d.CurrentCertificateId).OfType<Guid>().ToHashSet();
+            return Task.FromResult<IReadOnlyList<DeviceCertificate>>([.. _certificates.Values
+                .Where(c => current.Contains(c.Id) && c.RevokedAt is null && c.NotAfter > after && c.NotAfter <= through)
+                .OrderBy(c => c.NotAfter).Take(max).Select(Copy)]);
+        }
+    }
+
     // Audit events
 
     public Task AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
@@ -243,6 +254,17 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         }
 
         return Task.CompletedTask;
+    }
+
+    public Task<int> PurgeExpiredAsync(TimeSpan expiredFor, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var before = time.GetUtcNow() - expiredFor;
+            var expired = _leases.Where(l => l.Value.Expires < before).Select(l => l.Key).ToList();
+            expired.ForEach(key => _leases.Remove(key));
+            return Task.FromResult(expired.Count);
+        }
     }
 
     /// <summary>Another instance holds the device's issuance lease (or takes it over, ignoring its holder).</summary>
