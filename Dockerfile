@@ -19,8 +19,7 @@ RUN mkdir /data && chown "$APP_UID" /data
 USER $APP_UID
 VOLUME /data
 ENV ASPNETCORE_URLS=http://+:8080 \
-    Provisioning__DataDirectory=/data \
-    DOTNET_gcServer=0
+    Provisioning__DataDirectory=/data
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["dotnet", "Sndctl.Provisioning.Host.dll", "health", "--url", "http://127.0.0.1:8080/api/health/live"]

@@ -3,6 +3,7 @@
 # port), makes one device, registers it once, then drives GET /api/health and the register fast
 # path (the device already holds a valid certificate) with wrk, side by side.
 # Bounded: DURATION seconds per endpoint (default 10), CONNECTIONS connections (default 32), 2 threads.
+# Also prints the host's peak resident memory over the run (VmHWM from /proc).
 # Usage: benchmarks/load.sh [duration-seconds] [connections]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,4 +34,7 @@ read -r r_rps r_p99 r_err r_n < <(run_wrk /api/register "$work/register.lua")
 printf '\n| endpoint | requests/s | p99 (ms) | non-2xx | requests |\n|---|---:|---:|---:|---:|\n'
 printf '| GET /api/health | %s | %s | %s | %s |\n' "$h_rps" "$h_p99" "$h_err" "$h_n"
 printf '| POST /api/register (fast path) | %s | %s | %s | %s |\n' "$r_rps" "$r_p99" "$r_err" "$r_n"
+pid="$(pgrep -f "Sndctl.Provisioning.Host.dll --urls $base" | head -n 1)"
+printf '\nHost peak RSS (VmHWM): %s MiB; now (VmRSS): %s MiB.\n' \
+  "$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")" "$(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")"
 printf '\nwrk -t2 -c%s -d%ss, host Release on %s, SQLite, private CA; %s cores.\n' "$connections" "$duration" "$base" "$(nproc)"
