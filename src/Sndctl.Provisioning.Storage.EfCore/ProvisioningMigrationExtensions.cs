@@ -12,7 +12,9 @@ public static class ProvisioningMigrationExtensions
     /// Applies pending migrations, one instance at a time: on PostgreSQL under a session advisory lock
     /// (<c>pg_advisory_lock</c>), so instances starting together on an empty or older database wait for
     /// the first instead of racing it into "relation already exists"; the others then find nothing to
-    /// apply. Other providers migrate as EF Core does (SQLite serves one host).
+    /// apply. Other providers migrate as EF Core does, which serializes them too (on SQLite with its
+    /// <c>__EFMigrationsLock</c> table, so two processes opening one file at once, such as the server
+    /// and an admin command, take turns).
     /// </summary>
     public static async Task MigrateSerializedAsync(this DatabaseFacade database, CancellationToken cancellationToken = default)
     {
