@@ -9,7 +9,8 @@
 # Usage: benchmarks/storm.sh [sqlite|postgresql] [duration-seconds] [connection counts...]
 #   e.g. benchmarks/storm.sh sqlite 5 1 4 16
 # TRACE=FILE.nettrace also records a sampled thread-time trace of the host during the last issuance level
-# (dotnet-trace; read it with `dotnet-trace report FILE.nettrace topN -n 30`).
+# (dotnet-trace; read it with `dotnet-trace report FILE.nettrace topN -n 30`); COUNTERS=FILE.csv the
+# runtime's counters (dotnet-counters, every second) over the same level.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 database="${1:-sqlite}"
@@ -88,11 +89,19 @@ for c in "${levels[@]}"; do
     trace_pid=$!
     sleep 1
   fi
+  if [ -n "${COUNTERS:-}" ] && [ "$c" = "${levels[-1]}" ]; then
+    command -v dotnet-counters >/dev/null || export PATH="$PATH:$HOME/.dotnet/tools"
+    command -v dotnet-counters >/dev/null || dotnet tool install -g dotnet-counters >/dev/null
+    dotnet-counters collect -p "$pid" --counters System.Runtime,Microsoft.EntityFrameworkCore --refresh-interval 1 --format csv -o "$COUNTERS" --duration "00:00:00:$(printf %02d "$duration")" >/dev/null 2>&1 &
+    counters_pid=$!
+    sleep 1
+  fi
   read -r rps p50 p99 err n cpu < <(measure "$c" "$work/storm-$c.lua")
   [ "$n" -le "$count" ] || echo "warning: $n requests for $count devices at $c connections: the last ones were fast-path calls" >&2
   rows+=("$c $rps $p50 $p99 $err $n $cpu")
 done
 [ -z "${trace_pid:-}" ] || wait "$trace_pid" || true
+[ -z "${counters_pid:-}" ] || wait "$counters_pid" || true
 
 # The fast path: a device that already holds a valid certificate, 16 connections.
 device="$(curl -fs -X POST "$base/api/admin/devices" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{}')"
