@@ -371,6 +371,7 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
     {
         var device = await CreateDeviceAsync();
         var hostname = device.DeviceId + "." + BaseDomain;
+        _issuer.BeforeIssue = request => request.Journal!.SaveReferenceAsync("https://ca.example/order/" + Guid.NewGuid(), default); // as an ACME order
         _issuer.FailNext = new CertificateIssuanceException("The CA refused.");
         Assert.Equal(ProvisioningOutcome.Failed, (await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, null, null))).Outcome);
         Assert.Null(await _stores.FindPendingAsync(device.DeviceId, default));
@@ -395,6 +396,7 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
     public async Task A_certificate_signed_but_not_stored_is_never_handed_out_and_the_retry_stores_one_for_the_same_key()
     {
         var device = await CreateDeviceAsync();
+        _issuer.BeforeIssue = request => request.Journal!.ResumeFrom is null ? request.Journal.SaveReferenceAsync("https://ca.example/order/1", default) : Task.CompletedTask; // as an ACME order
         _stores.FailNextCertificateAdd = true;
 
         var failed = await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret));
@@ -412,6 +414,24 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
         Assert.Equal(pending.CertificateSigningRequest, _issuer.Requests.Last().CertificateSigningRequest.ToArray());
         using var certificate = X509Certificate2.CreateFromPem(result.Certificate!.CertificatePem);
         Assert.Equal(pending.PublicKey, certificate.PublicKey.ExportSubjectPublicKeyInfo());
+        Assert.Null(await _stores.FindPendingAsync(device.DeviceId, default));
+    }
+
+    [Fact]
+    public async Task An_issuer_that_journals_nothing_costs_no_journal_write_and_a_failed_store_hands_nothing_out()
+    {
+        // The private CA's case: it signs in memory, so nothing outside the process is lost on a crash.
+        var device = await CreateDeviceAsync();
+        _stores.FailNextCertificateAdd = true;
+
+        var failed = await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret));
+
+        Assert.Equal(ProvisioningOutcome.Unavailable, failed.Outcome);
+        Assert.Null(failed.Certificate);
+        Assert.Null(await _stores.FindPendingAsync(device.DeviceId, default));
+        Assert.Empty(await _stores.ListByDeviceAsync(device.DeviceId, default));
+        Assert.Equal(ProvisioningOutcome.Issued, (await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret))).Outcome);
+        Assert.Single(await _stores.ListByDeviceAsync(device.DeviceId, default));
         Assert.Null(await _stores.FindPendingAsync(device.DeviceId, default));
     }
 

@@ -445,7 +445,8 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
 
         await using var context = _database.CreateContext();
         var journal = new EfIssuanceJournalStore<TestDbContext>(context);
-        await journal.SavePendingAsync(new PendingIssuance { DeviceId = "dev", Issuer = "Test", CertificateSigningRequest = [1], PublicKey = [2], StartedAt = s_now }, default);
+        var pending = new PendingIssuance { DeviceId = "dev", Issuer = "Test", CertificateSigningRequest = [1], PublicKey = [2], StartedAt = s_now };
+        await journal.SavePendingAsync(pending, default);
         var device = (await Devices(context).FindAsync("dev", default))!;
 
         // Someone else changed the device since it was read: nothing is written.
@@ -458,7 +459,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
 
         var stale = NewCertificate("dev", s_now.AddDays(90));
         device.CurrentCertificateId = stale.Id;
-        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => journal.CompleteAsync(stale, device, new AuditEvent { Timestamp = s_now, DeviceId = "dev", Actor = "system", Type = "certificate.issued" }, default));
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => journal.CompleteAsync(stale, device, new AuditEvent { Timestamp = s_now, DeviceId = "dev", Actor = "system", Type = "certificate.issued" }, pending, default));
         await using (var reader = _database.CreateContext())
         {
             Assert.Empty(await new EfCertificateStore<TestDbContext>(reader).ListByDeviceAsync("dev", default));
@@ -470,7 +471,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
         device = (await Devices(context).FindAsync("dev", default))!;
         var certificate = NewCertificate("dev", s_now.AddDays(90));
         device.CurrentCertificateId = certificate.Id;
-        await journal.CompleteAsync(certificate, device, new AuditEvent { Timestamp = s_now, DeviceId = "dev", Actor = "system", Type = "certificate.issued" }, default);
+        await journal.CompleteAsync(certificate, device, new AuditEvent { Timestamp = s_now, DeviceId = "dev", Actor = "system", Type = "certificate.issued" }, pending, default);
 
         await using (var reader = _database.CreateContext())
         {

@@ -183,6 +183,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
 
             var now = _time.GetUtcNow();
             string? privateKeyPem = null;
+            var resuming = pending is not null;
             if (pending is null)
             {
                 // A new key while the certificate is still good and not due: counted per device, under the
@@ -211,8 +212,9 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                     (csr, privateKeyPem, publicKey) = CertificateSigningRequests.CreateWithNewKey(hostname, options.KeyAlgorithm);
                 }
 
-                // Written before the issuer is called: a crash from here on leaves the same CSR, key and
-                // (once placed) CA order for the next attempt to resume.
+                // Kept with the issuance and written to the store as soon as the issuer journals anything
+                // (an ACME order, a DNS record): a crash from then on leaves the same CSR, key and CA order
+                // for the next attempt to resume.
                 pending = new PendingIssuance
                 {
                     DeviceId = deviceId,
@@ -224,7 +226,6 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                     Early = early,
                     StartedAt = now,
                 };
-                await journalStore.SavePendingAsync(pending, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -234,18 +235,16 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             }
 
             IssuedCertificate issued;
-            using (var journal = new IssuanceJournal(journalStore, pending, _holder, _time))
+            using var journal = new IssuanceJournal(journalStore, pending, persisted: pending.IssuerReference is not null || resuming, _holder, _time);
+            try
             {
-                try
-                {
-                    issued = await issuer.IssueAsync(new CertificateIssueRequest(hostname, pending.CertificateSigningRequest, current) { Journal = journal }, cancellationToken).ConfigureAwait(false);
-                }
-                catch (CertificateIssuanceException)
-                {
-                    // Refused for good: the next attempt starts afresh. (Transient failures keep the journal to resume.)
-                    await journalStore.RemovePendingAsync(deviceId, CancellationToken.None).ConfigureAwait(false);
-                    throw;
-                }
+                issued = await issuer.IssueAsync(new CertificateIssueRequest(hostname, pending.CertificateSigningRequest, current) { Journal = journal }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CertificateIssuanceException) when (journal.Persisted)
+            {
+                // Refused for good: the next attempt starts afresh. (Transient failures keep the journal to resume.)
+                await journalStore.RemovePendingAsync(deviceId, CancellationToken.None).ConfigureAwait(false);
+                throw;
             }
 
             var record = IssuedChain.ToDeviceCertificate(
@@ -260,7 +259,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                 _random,
                 pending.Early);
 
-            var refusal = await StoreAsync(services, journalStore, device, record, pending.IssuerReference is not null, cancellationToken).ConfigureAwait(false);
+            var refusal = await StoreAsync(services, journalStore, device, record, pending.IssuerReference is not null, journal.Persisted ? pending : null, cancellationToken).ConfigureAwait(false);
             if (refusal is not null)
             {
                 // Disabled or deleted while the CA worked: the certificate is never handed out, and
@@ -350,7 +349,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
     /// changed meanwhile is read again and the write retried. The refusal when it was disabled or
     /// deleted meanwhile: the certificate is then stored (to be revoked), never attached.
     /// </summary>
-    private async Task<ProvisioningOutcome?> StoreAsync(IServiceProvider services, IIssuanceJournalStore journal, Device device, DeviceCertificate record, bool resumed, CancellationToken cancellationToken)
+    private async Task<ProvisioningOutcome?> StoreAsync(IServiceProvider services, IIssuanceJournalStore journal, Device device, DeviceCertificate record, bool resumed, PendingIssuance? stored, CancellationToken cancellationToken)
     {
         var certificates = services.GetRequiredService<ICertificateStore>();
         var devices = services.GetRequiredService<IDeviceStore>();
@@ -365,9 +364,9 @@ internal sealed partial class IssuanceCoordinator : IDisposable
 
         // A resumed issuance may have stored this very certificate before its process died: attach that one.
         if (resumed && (await certificates.ListByDeviceAsync(device.DeviceId, cancellationToken).ConfigureAwait(false))
-                .FirstOrDefault(c => c.Issuer == record.Issuer && c.SerialNumber == record.SerialNumber) is { } stored)
+                .FirstOrDefault(c => c.Issuer == record.Issuer && c.SerialNumber == record.SerialNumber) is { } already)
         {
-            var attached = await AttachToDeviceAsync(devices, device, stored, cancellationToken).ConfigureAwait(false);
+            var attached = await AttachToDeviceAsync(devices, device, already, cancellationToken).ConfigureAwait(false);
             await journal.RemovePendingAsync(device.DeviceId, CancellationToken.None).ConfigureAwait(false);
             if (attached is null)
             {
@@ -388,7 +387,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
 
             try
             {
-                await journal.CompleteAsync(record, device, issued, cancellationToken).ConfigureAwait(false);
+                await journal.CompleteAsync(record, device, issued, stored, cancellationToken).ConfigureAwait(false);
                 return null;
             }
             catch (ConcurrencyConflictException) when (attempt < 5)
@@ -407,7 +406,11 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         async Task<ProvisioningOutcome?> StoreRefusedAsync(ProvisioningOutcome refusal)
         {
             await certificates.AddAsync(record, cancellationToken).ConfigureAwait(false);
-            await journal.RemovePendingAsync(device.DeviceId, CancellationToken.None).ConfigureAwait(false);
+            if (stored is not null)
+            {
+                await journal.RemovePendingAsync(device.DeviceId, CancellationToken.None).ConfigureAwait(false);
+            }
+
             return refusal;
         }
     }

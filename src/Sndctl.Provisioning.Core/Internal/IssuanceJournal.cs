@@ -3,10 +3,16 @@ namespace Sndctl.Provisioning.Core.Internal;
 /// <summary>
 /// One issuance's journal (<see cref="IIssuanceJournal"/>) over the issuance's own store. The issuer may
 /// call it from concurrent authorizations; the store (one DbContext) is used by one call at a time.
+/// The pending issuance is written at the first thing the issuer journals (an ACME order, a DNS
+/// record), not before: an issuer that has nothing outside the process to lose (the private CA, which
+/// signs in memory) costs no journal write at all.
 /// </summary>
-internal sealed class IssuanceJournal(IIssuanceJournalStore store, PendingIssuance pending, string holder, TimeProvider time)
+internal sealed class IssuanceJournal(IIssuanceJournalStore store, PendingIssuance pending, bool persisted, string holder, TimeProvider time)
     : IIssuanceJournal, IDisposable
 {
+    /// <summary>The pending issuance is in the store (resumed, or written by this journal).</summary>
+    public bool Persisted { get; private set; } = persisted;
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<Guid, DnsRecordJournalEntry> _entries = [];
 
@@ -16,10 +22,11 @@ internal sealed class IssuanceJournal(IIssuanceJournalStore store, PendingIssuan
     {
         ArgumentException.ThrowIfNullOrEmpty(reference);
         return WithStoreAsync(
-            () =>
+            async () =>
             {
                 pending.IssuerReference = reference;
-                return store.SavePendingAsync(pending, cancellationToken);
+                await store.SavePendingAsync(pending, cancellationToken).ConfigureAwait(false);
+                Persisted = true;
             },
             cancellationToken);
     }
@@ -36,10 +43,16 @@ internal sealed class IssuanceJournal(IIssuanceJournalStore store, PendingIssuan
             CreatedAt = time.GetUtcNow(),
         };
         await WithStoreAsync(
-            () =>
+            async () =>
             {
+                if (!Persisted)
+                {
+                    await store.SavePendingAsync(pending, cancellationToken).ConfigureAwait(false);
+                    Persisted = true;
+                }
+
                 _entries[entry.Id] = entry;
-                return store.AddDnsRecordAsync(entry, cancellationToken);
+                await store.AddDnsRecordAsync(entry, cancellationToken).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
         return entry.Id;

@@ -15,10 +15,11 @@ public interface IIssuanceJournalStore
     /// <summary>
     /// Ends the device's issuance in one transaction: adds <paramref name="certificate"/>, saves
     /// <paramref name="device"/> (pointing at it; compare-and-swap on its concurrency stamp, which is
-    /// renewed), appends <paramref name="issued"/> and removes the unfinished issuance. On
+    /// renewed), appends <paramref name="issued"/> and removes <paramref name="pending"/> when the
+    /// issuance was written to the store (<see langword="null"/>: it never was). On
     /// <see cref="ConcurrencyConflictException"/> (the device changed or is gone) nothing is written.
     /// </summary>
-    Task CompleteAsync(DeviceCertificate certificate, Device device, AuditEvent issued, CancellationToken cancellationToken);
+    Task CompleteAsync(DeviceCertificate certificate, Device device, AuditEvent issued, PendingIssuance? pending, CancellationToken cancellationToken);
 
     /// <summary>Forgets the device's unfinished issuance (it ended).</summary>
     Task RemovePendingAsync(string deviceId, CancellationToken cancellationToken);

@@ -48,17 +48,18 @@ internal sealed class EfIssuanceJournalStore<TContext>(TContext context) : IIssu
         await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task CompleteAsync(DeviceCertificate certificate, Device device, AuditEvent issued, CancellationToken cancellationToken)
+    public async Task CompleteAsync(DeviceCertificate certificate, Device device, AuditEvent issued, PendingIssuance? pending, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(issued);
 
         // One SaveChanges, one transaction: the certificate, the device pointing at it, the event, and
-        // the unfinished issuance gone.
-        var pending = context.ChangeTracker.Entries<PendingIssuance>().FirstOrDefault(e => e.Entity.DeviceId == device.DeviceId);
-        var pendingState = pending?.State;
-        pending?.State = EntityState.Deleted;
+        // the unfinished issuance gone (when it was ever written).
+        var pendingEntry = pending is null ? null
+            : context.ChangeTracker.Entries<PendingIssuance>().FirstOrDefault(e => e.Entity.DeviceId == device.DeviceId);
+        var pendingState = pendingEntry?.State;
+        pendingEntry?.State = EntityState.Deleted;
         context.Add(certificate);
         context.Add(issued);
         var deviceEntry = context.Update(device);
@@ -84,11 +85,11 @@ internal sealed class EfIssuanceJournalStore<TContext>(TContext context) : IIssu
             if (!saved)
             {
                 device.ConcurrencyStamp = previousStamp;
-                pending?.State = pendingState!.Value;
+                pendingEntry?.State = pendingState!.Value;
             }
         }
 
-        if (pending is null)
+        if (pending is not null && pendingEntry is null)
         {
             // Not loaded by this context (another scope began it): remove it by key.
             await Pending.Where(p => p.DeviceId == device.DeviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);

@@ -304,7 +304,7 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         return Task.CompletedTask;
     }
 
-    public Task CompleteAsync(DeviceCertificate certificate, Device device, AuditEvent issued, CancellationToken cancellationToken)
+    public Task CompleteAsync(DeviceCertificate certificate, Device device, AuditEvent issued, PendingIssuance? pending, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
@@ -323,7 +323,10 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
             _devices[device.DeviceId] = Copy(device);
             _certificates.Add(certificate.Id, Copy(certificate));
             _events.Add(issued);
-            _pending.Remove(device.DeviceId);
+            if (pending is not null)
+            {
+                _pending.Remove(device.DeviceId);
+            }
         }
 
         return Task.CompletedTask;
