@@ -45,12 +45,7 @@ public sealed class ClusterStartTests : IAsyncLifetime
     [Fact]
     public async Task Three_instances_starting_together_on_an_empty_database_all_come_up_and_agree()
     {
-        var server = Environment.GetEnvironmentVariable("SNDCTL_TEST_POSTGRES");
-        if (string.IsNullOrEmpty(server))
-        {
-            Assert.True(Environment.GetEnvironmentVariable("CI") != "true", "SNDCTL_TEST_POSTGRES is not set: run tests/run.sh.");
-            Assert.Skip("SNDCTL_TEST_POSTGRES is not set; tests/run.sh starts PostgreSQL.");
-        }
+        var server = TestPostgres.Server();
 
         var database = $"sndctl_cluster_{Guid.NewGuid():N}";
         // One data directory for all (a shared volume): the first start makes the key-ring certificate
@@ -94,23 +89,14 @@ public sealed class ClusterStartTests : IAsyncLifetime
                 await process.WaitForExitAsync();
             }
 
-            NpgsqlConnection.ClearAllPools();
-            await using var connection = new NpgsqlConnection(server);
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
+            await TestPostgres.DropAsync(server, database);
         }
     }
 
     [Fact]
     public async Task A_cluster_serves_a_burst_through_a_killed_instance_counts_CSR_limits_together_and_moves_jobs_to_survivors()
     {
-        var server = Environment.GetEnvironmentVariable("SNDCTL_TEST_POSTGRES");
-        if (string.IsNullOrEmpty(server))
-        {
-            Assert.True(Environment.GetEnvironmentVariable("CI") != "true", "SNDCTL_TEST_POSTGRES is not set: run tests/run.sh.");
-            Assert.Skip("SNDCTL_TEST_POSTGRES is not set; tests/run.sh starts PostgreSQL.");
-        }
+        var server = TestPostgres.Server();
 
         var database = $"sndctl_cluster_{Guid.NewGuid():N}";
         var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
@@ -223,11 +209,7 @@ public sealed class ClusterStartTests : IAsyncLifetime
                 await process.WaitForExitAsync();
             }
 
-            NpgsqlConnection.ClearAllPools();
-            await using var connection = new NpgsqlConnection(server);
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
+            await TestPostgres.DropAsync(server, database);
         }
     }
 

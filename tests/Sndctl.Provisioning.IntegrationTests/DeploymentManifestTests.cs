@@ -38,12 +38,7 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
     [Fact]
     public async Task The_Kubernetes_manifests_configure_a_host_that_starts_ready_and_answers_their_probes()
     {
-        var server = Environment.GetEnvironmentVariable("SNDCTL_TEST_POSTGRES");
-        if (string.IsNullOrEmpty(server))
-        {
-            Assert.True(Environment.GetEnvironmentVariable("CI") != "true", "SNDCTL_TEST_POSTGRES is not set: run tests/run.sh.");
-            Assert.Skip("SNDCTL_TEST_POSTGRES is not set; tests/run.sh starts PostgreSQL.");
-        }
+        var server = TestPostgres.Server();
 
         var manifests = Directory.GetFiles(s_deploy, "*.yaml").ToDictionary(f => Path.GetFileName(f), Load);
         var kinds = manifests.Values.Select(m => Scalar(m, "kind")).ToList();
@@ -119,11 +114,7 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
         finally
         {
             _host?.Kill(entireProcessTree: true);
-            NpgsqlConnection.ClearAllPools();
-            await using var connection = new NpgsqlConnection(server);
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
+            await TestPostgres.DropAsync(server, database);
         }
     }
 

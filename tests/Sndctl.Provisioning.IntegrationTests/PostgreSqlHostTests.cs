@@ -10,7 +10,7 @@ public sealed class PostgreSqlHostTests
     [Fact]
     public async Task Host_on_PostgreSQL_migrates_registers_and_keeps_data_across_restart()
     {
-        var server = Server();
+        var server = TestPostgres.Server();
 
         var database = $"sndctl_host_{Guid.NewGuid():N}";
         var settings = new Dictionary<string, string?>
@@ -40,7 +40,7 @@ public sealed class PostgreSqlHostTests
         }
         finally
         {
-            await DropAsync(server, database);
+            await TestPostgres.DropAsync(server, database);
             first.DeleteData();
         }
     }
@@ -48,7 +48,7 @@ public sealed class PostgreSqlHostTests
     [Fact]
     public async Task Oversized_metadata_and_labels_are_400_before_PostgreSQL_sees_them_and_what_fits_is_stored()
     {
-        var server = Server();
+        var server = TestPostgres.Server();
 
         var database = $"sndctl_meta_{Guid.NewGuid():N}";
         var host = new ProvisioningHostFactory(settings: new Dictionary<string, string?>
@@ -74,30 +74,8 @@ public sealed class PostgreSqlHostTests
         }
         finally
         {
-            await DropAsync(server, database);
+            await TestPostgres.DropAsync(server, database);
             host.DeleteData();
         }
-    }
-
-    /// <summary>The test server's connection string (tests/run.sh starts it); skips outside CI without one.</summary>
-    private static string Server()
-    {
-        var server = Environment.GetEnvironmentVariable("SNDCTL_TEST_POSTGRES");
-        if (string.IsNullOrEmpty(server))
-        {
-            Assert.True(Environment.GetEnvironmentVariable("CI") != "true", "SNDCTL_TEST_POSTGRES is not set: run tests/run.sh.");
-            Assert.Skip("SNDCTL_TEST_POSTGRES is not set; tests/run.sh starts PostgreSQL.");
-        }
-
-        return server;
-    }
-
-    private static async Task DropAsync(string server, string database)
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(server);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
-        await drop.ExecuteNonQueryAsync();
     }
 }

@@ -23,14 +23,7 @@ public sealed class TelemetryTests : IAsyncDisposable
 
         await HttpAssert.ProblemAsync(await device.GetAsync("/metrics"), 401);
         using var admin = _host.Admin();
-        string text;
-        var attempts = 0;
-        do
-        {
-            await Task.Delay(attempts == 0 ? 0 : 200, TestContext.Current.CancellationToken); // the exporter caches a scrape briefly
-            text = await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
-        }
-        while (!text.Contains("sndctl_provisioning_certificates_issued", StringComparison.Ordinal) && ++attempts < 20);
+        var text = await ScrapeAsync(admin, "sndctl_provisioning_certificates_issued");
 
         Assert.Contains("sndctl_provisioning_certificates_issued", text, StringComparison.Ordinal);
         Assert.Contains("issuer=\"PrivateCa\"", text, StringComparison.Ordinal);
@@ -46,14 +39,7 @@ public sealed class TelemetryTests : IAsyncDisposable
         Assert.Equal(HttpStatusCode.TooManyRequests, (await client.PostAsJsonAsync("/api/v1/csr", new { content = PrivateCsrTests.Csr("192.168.1.21") }, TestContext.Current.CancellationToken)).StatusCode);
 
         using var admin = _host.Admin();
-        string text;
-        var attempts = 0;
-        do
-        {
-            await Task.Delay(attempts == 0 ? 0 : 200, TestContext.Current.CancellationToken); // the exporter caches a scrape briefly
-            text = await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
-        }
-        while (!text.Contains("sndctl_provisioning_http_throttled", StringComparison.Ordinal) && ++attempts < 20);
+        var text = await ScrapeAsync(admin, "sndctl_provisioning_http_throttled");
 
         Assert.Matches("sndctl_privateca_csr_submissions_total\\{[^}]*outcome=\"approved\"[^}]*\\} 1", text);
         Assert.Matches("sndctl_privateca_csr_submissions_total\\{[^}]*outcome=\"limited\"[^}]*\\} 1", text);
@@ -77,5 +63,18 @@ public sealed class TelemetryTests : IAsyncDisposable
         using var admin = plain.Admin();
         Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync("/metrics", TestContext.Current.CancellationToken)).StatusCode);
         plain.DeleteData();
+    }
+
+    /// <summary>/metrics once it shows <paramref name="series"/> (the exporter caches a scrape briefly), or after 4 s.</summary>
+    private static async Task<string> ScrapeAsync(HttpClient admin, string series)
+    {
+        var text = await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        for (var attempt = 1; attempt < 20 && !text.Contains(series, StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+            text = await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        }
+
+        return text;
     }
 }

@@ -100,8 +100,8 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             }
             catch (TimeoutException)
             {
-                // Leases expire by themselves. A DNS-01 record whose removal was still running stays in the
-                // zone (until the record journal and its janitor, planned in the crash-safety work, exist).
+                // Leases expire by themselves; a DNS-01 record whose removal was still running stays in the
+                // journal, and the next instance to issue for the device (or the DNS janitor) removes it.
             }
         }
     }
@@ -235,7 +235,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             }
 
             IssuedCertificate issued;
-            using var journal = new IssuanceJournal(journalStore, pending, persisted: pending.IssuerReference is not null || resuming, _holder, _time);
+            using var journal = new IssuanceJournal(journalStore, pending, persisted: resuming, _holder, _time);
             try
             {
                 issued = await issuer.IssueAsync(new CertificateIssueRequest(hostname, pending.CertificateSigningRequest, current) { Journal = journal }, cancellationToken).ConfigureAwait(false);
@@ -259,7 +259,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                 _random,
                 pending.Early);
 
-            var refusal = await StoreAsync(services, journalStore, device, record, pending.IssuerReference is not null, journal.Persisted ? pending : null, cancellationToken).ConfigureAwait(false);
+            var refusal = await StoreAsync(services, journalStore, device, record, resuming, journal.Persisted ? pending : null, cancellationToken).ConfigureAwait(false);
             if (refusal is not null)
             {
                 // Disabled or deleted while the CA worked: the certificate is never handed out, and
