@@ -14,7 +14,7 @@ internal sealed class HostSettings
     private static readonly Dictionary<string, string[]> s_hostKeys = new(StringComparer.OrdinalIgnoreCase)
     {
         ["Storage"] = ["Provider"],
-        ["Dns"] = ["Provider", "Cloudflare", "Route53", "ChallTestSrv"],
+        ["Dns"] = ["Provider", "Cloudflare", "Route53", "ChallTestSrv", "Authoritative"],
         ["Dns:ChallTestSrv"] = ["ManagementUrl"],
         ["Admin"] = ["ApiKeys"],
         ["DataProtection"] = ["CertificateFile", "CertificatePassword"],
@@ -98,42 +98,46 @@ internal sealed class HostSettings
             errors.Add("Provisioning:Acme:* is set but Provisioning:Issuer is 'PrivateCa': set Provisioning:Issuer to 'Acme' or remove the Acme keys.");
         }
 
-        if (issuer == IssuerKind.PrivateCa && section.GetSection("Dns").Exists())
+        // A DNS provider goes with either issuer: with ACME it carries the DNS-01 records (and is required);
+        // with the private CA it publishes device addresses only.
+        var dns = DnsKind.None;
+        if (issuer == IssuerKind.Acme && string.IsNullOrWhiteSpace(section["Acme:DirectoryUrl"]))
         {
-            errors.Add("Provisioning:Dns:* is set but Provisioning:Issuer is 'PrivateCa' (which needs no DNS): set Provisioning:Issuer to 'Acme' or remove the Dns keys.");
+            errors.Add("Provisioning:Issuer is 'Acme' but Provisioning:Acme:DirectoryUrl is empty: set it to https://acme-staging-v02.api.letsencrypt.org/directory (Let's Encrypt staging; try this first), https://acme-v02.api.letsencrypt.org/directory (production) or your CA's directory.");
         }
 
-        var dns = DnsKind.None;
-        if (issuer == IssuerKind.Acme)
+        switch (section["Dns:Provider"])
         {
-            if (string.IsNullOrWhiteSpace(section["Acme:DirectoryUrl"]))
-            {
-                errors.Add("Provisioning:Issuer is 'Acme' but Provisioning:Acme:DirectoryUrl is empty: set it to https://acme-staging-v02.api.letsencrypt.org/directory (Let's Encrypt staging; try this first), https://acme-v02.api.letsencrypt.org/directory (production) or your CA's directory.");
-            }
+            case null or "" when issuer == IssuerKind.Acme:
+                errors.Add("Provisioning:Issuer is 'Acme' but Provisioning:Dns:Provider is empty: DNS-01 needs a DNS provider for the base domain's zone ('Cloudflare', 'Route53' or 'Authoritative'; 'ChallTestSrv' for a local Pebble).");
+                break;
+            case null or "":
+                if (section.GetSection("Dns").Exists())
+                {
+                    errors.Add("Provisioning:Dns:* is set but Provisioning:Dns:Provider is empty: set it to 'Cloudflare', 'Route53' or 'Authoritative' to publish device addresses, or remove the Dns keys.");
+                }
 
-            switch (section["Dns:Provider"])
-            {
-                case null or "":
-                    errors.Add("Provisioning:Issuer is 'Acme' but Provisioning:Dns:Provider is empty: DNS-01 needs a DNS provider for the base domain's zone ('Cloudflare' or 'Route53'; 'ChallTestSrv' for a local Pebble).");
-                    break;
-                case "Cloudflare":
-                    dns = DnsKind.Cloudflare; // the package validates its own keys (token, credentials) at start
-                    break;
-                case "Route53":
-                    dns = DnsKind.Route53;
-                    break;
-                case "ChallTestSrv":
-                    dns = DnsKind.ChallTestSrv;
-                    if (!Uri.TryCreate(section["Dns:ChallTestSrv:ManagementUrl"], UriKind.Absolute, out _))
-                    {
-                        errors.Add("Provisioning:Dns:Provider is 'ChallTestSrv' but Provisioning:Dns:ChallTestSrv:ManagementUrl is not a URL: set it to the pebble-challtestsrv management address, e.g. http://127.0.0.1:8055.");
-                    }
+                break;
+            case "Cloudflare":
+                dns = DnsKind.Cloudflare; // the package validates its own keys (token, credentials) at start
+                break;
+            case "Route53":
+                dns = DnsKind.Route53;
+                break;
+            case "Authoritative":
+                dns = DnsKind.Authoritative;
+                break;
+            case "ChallTestSrv":
+                dns = DnsKind.ChallTestSrv;
+                if (!Uri.TryCreate(section["Dns:ChallTestSrv:ManagementUrl"], UriKind.Absolute, out _))
+                {
+                    errors.Add("Provisioning:Dns:Provider is 'ChallTestSrv' but Provisioning:Dns:ChallTestSrv:ManagementUrl is not a URL: set it to the pebble-challtestsrv management address, e.g. http://127.0.0.1:8055.");
+                }
 
-                    break;
-                case var other:
-                    errors.Add($"Provisioning:Dns:Provider '{other}' is unknown: use 'Cloudflare', 'Route53' or 'ChallTestSrv' (local Pebble only).");
-                    break;
-            }
+                break;
+            case var other:
+                errors.Add($"Provisioning:Dns:Provider '{other}' is unknown: use 'Cloudflare', 'Route53', 'Authoritative' (the embedded DNS server) or 'ChallTestSrv' (local Pebble only).");
+                break;
         }
 
         foreach (var (proxy, i) in (section.GetSection("Http:KnownProxies").Get<string[]>() ?? []).Select((p, i) => (p, i)))
@@ -203,6 +207,7 @@ internal enum DnsKind
     ChallTestSrv,
     Cloudflare,
     Route53,
+    Authoritative,
 }
 
 internal enum StorageKind

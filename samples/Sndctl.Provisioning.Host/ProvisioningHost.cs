@@ -56,17 +56,20 @@ internal static partial class ProvisioningHost
         if (settings.Issuer == IssuerKind.Acme)
         {
             provisioning.UseAcme(section.GetSection("Acme"));
-            _ = settings.Dns switch
-            {
-                DnsKind.ChallTestSrv => provisioning.UseChallTestSrvDns(new Uri(section["Dns:ChallTestSrv:ManagementUrl"]!)),
-                DnsKind.Cloudflare => provisioning.UseCloudflareDns(section.GetSection("Dns:Cloudflare")),
-                _ => provisioning.UseRoute53Dns(section.GetSection("Dns:Route53")),
-            };
         }
         else
         {
             provisioning.UsePrivateCaIssuer(section.GetSection("PrivateCa"));
         }
+
+        _ = settings.Dns switch
+        {
+            DnsKind.None => provisioning,
+            DnsKind.ChallTestSrv => provisioning.UseChallTestSrvDns(new Uri(section["Dns:ChallTestSrv:ManagementUrl"]!)),
+            DnsKind.Cloudflare => provisioning.UseCloudflareDns(section.GetSection("Dns:Cloudflare")),
+            DnsKind.Authoritative => provisioning.UseAuthoritativeDns(section.GetSection("Dns:Authoritative")),
+            _ => provisioning.UseRoute53Dns(section.GetSection("Dns:Route53")),
+        };
 
         var listenUrl = (builder.Configuration[WebHostDefaults.ServerUrlsKey] ?? DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
         builder.Services.PostConfigure<PrivateCaOptions>(o =>

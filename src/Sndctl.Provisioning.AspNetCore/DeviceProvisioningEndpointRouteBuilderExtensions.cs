@@ -11,7 +11,7 @@ namespace Microsoft.AspNetCore.Routing;
 public static class DeviceProvisioningEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps <c>POST /api/register</c>, <c>POST /api/renew</c>, <c>GET /api/health</c> and the
+    /// Maps <c>POST /api/register</c>, <c>POST /api/renew</c>, <c>POST /api/addresses</c>, <c>GET /api/health</c> and the
     /// orchestrator probes <c>GET /api/health/live</c> and <c>GET /api/health/ready</c>.
     /// Requires <c>AddDeviceProvisioning(...).AddAspNetCore()</c>.
     /// </summary>
@@ -48,6 +48,17 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        group.MapPost("/addresses", DeviceEndpoints.UpdateAddressesAsync)
+            .WithName("UpdateAddresses")
+            .WithSummary("Replace the device's LAN addresses, published as A/AAAA records for its hostname.")
+            .Accepts<AddressesRequest>(isOptional: true, "application/json")
+            .Produces<AddressesResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         group.MapGet("/health", HealthEndpoint.CheckAsync)
             .WithName("Health")

@@ -33,6 +33,9 @@ public sealed class DeviceProvisioningOptions
     /// </summary>
     public string? InstanceId { get; set; }
 
+    /// <summary>Device LAN addresses: which are accepted and how often they may change.</summary>
+    public AddressOptions Addresses { get; } = new();
+
     /// <summary>How long records are kept (<c>Provisioning:Retention:*</c>).</summary>
     public RetentionOptions Retention { get; } = new();
 

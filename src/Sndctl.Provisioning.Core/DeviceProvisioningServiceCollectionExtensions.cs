@@ -55,6 +55,8 @@ public static class DeviceProvisioningServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, DnsRecordJanitorJob>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, ExpiredLeasePurgeJob>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, ExpirySweepJob>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, AddressRecordSyncJob>());
+        services.TryAddScoped<DeviceAddressPublisher>();
         services.TryAddScoped<IDeviceProvisioningService, DeviceProvisioningService>();
         services.TryAddScoped<IDeviceAdminService, DeviceAdminService>();
         services.AddHealthChecks();

@@ -7,7 +7,8 @@ namespace Sndctl.Provisioning.Dns.Cloudflare;
 /// <summary>
 /// Places DNS-01 TXT records in a Cloudflare zone: one record per challenge (several challenges at
 /// one name each get their own), deleted by its ID (or, without one, by its exact name and value), so
-/// other values at the name are left alone.
+/// other values at the name are left alone. Address records: one A/AAAA record per address, DNS only
+/// (<c>proxied: false</c>), TTL 60; publishing a set creates what is missing, then deletes what is stale.
 /// </summary>
 internal sealed partial class CloudflareDnsProvider(CloudflareApi api, ILogger<CloudflareDnsProvider> logger) : IDnsProvider
 {
@@ -47,8 +48,44 @@ internal sealed partial class CloudflareDnsProvider(CloudflareApi api, ILogger<C
         }
     }
 
+    /// <summary>The TTL of address records: short, so a device's new LAN address is seen within a minute.</summary>
+    public const int AddressTtl = 60;
+
+    public async Task SetAddressRecordsAsync(string name, IReadOnlyList<System.Net.IPAddress> addresses, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(addresses);
+        var zoneId = await api.FindZoneIdAsync(name, cancellationToken).ConfigureAwait(false);
+        var owner = name.TrimEnd('.');
+        foreach (var type in (string[])["A", "AAAA"])
+        {
+            var family = type == "A" ? System.Net.Sockets.AddressFamily.InterNetwork : System.Net.Sockets.AddressFamily.InterNetworkV6;
+            var wanted = addresses.Where(a => a.AddressFamily == family).ToList();
+            var existing = await api.ListAddressRecordsAsync(zoneId, type, owner, cancellationToken).ConfigureAwait(false);
+
+            // Add first, then remove: the name never resolves to nothing while one set replaces another.
+            foreach (var address in wanted.Where(a => !existing.Any(e => SameAddress(e.Content, a))))
+            {
+                await api.CreateAddressAsync(zoneId, type, owner, address.ToString(), AddressTtl, cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var (id, _) in existing.Where(e => !wanted.Any(a => SameAddress(e.Content, a))))
+            {
+                await api.DeleteAsync(zoneId, id, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        Log.AddressesSet(logger, owner, addresses.Count);
+    }
+
+    private static bool SameAddress(string content, System.Net.IPAddress address)
+        => System.Net.IPAddress.TryParse(content, out var parsed) && parsed.Equals(address);
+
     private static partial class Log
     {
+        [LoggerMessage(3, LogLevel.Debug, "Set the address records of {Name} in Cloudflare to {Count} addresses.")]
+        public static partial void AddressesSet(ILogger logger, string name, int count);
+
         [LoggerMessage(1, LogLevel.Debug, "Created TXT record {Name} in Cloudflare zone {ZoneId} (record {RecordId}).")]
         public static partial void Created(ILogger logger, string name, string zoneId, string recordId);
 

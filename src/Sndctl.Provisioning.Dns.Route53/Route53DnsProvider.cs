@@ -8,7 +8,8 @@ namespace Sndctl.Provisioning.Dns.Route53;
 /// Places DNS-01 TXT values in a Route53 hosted zone. Route53 keeps one record set per name, so a
 /// value is added to (and later removed from) that set, never replacing it: concurrent challenges at
 /// one name, from this instance or another, keep each other's values. Answers once the change is
-/// <c>INSYNC</c>.
+/// <c>INSYNC</c>. Address records: one change batch that UPSERTs the A and AAAA sets (TTL 60), deleting a
+/// family's set when the device has no address of it; not waited for (a device's address is not urgent).
 /// </summary>
 internal sealed partial class Route53DnsProvider(Route53Api api, Route53NameLocks locks, ILogger<Route53DnsProvider> logger) : IDnsProvider
 {
@@ -42,8 +43,26 @@ internal sealed partial class Route53DnsProvider(Route53Api api, Route53NameLock
         }
     }
 
+    /// <summary>The TTL of address records: short, so a device's new LAN address is seen within a minute.</summary>
+    public const int AddressTtl = 60;
+
+    public async Task SetAddressRecordsAsync(string name, IReadOnlyList<System.Net.IPAddress> addresses, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(addresses);
+        var zoneId = await api.FindHostedZoneIdAsync(name, cancellationToken).ConfigureAwait(false);
+        using (await locks.AcquireAsync(name, cancellationToken).ConfigureAwait(false))
+        {
+            var changeId = await api.SetAddressesAsync(zoneId, name, addresses, AddressTtl, cancellationToken).ConfigureAwait(false);
+            Log.AddressesSet(logger, name, zoneId, addresses.Count, changeId ?? "none, nothing to remove");
+        }
+    }
+
     private static partial class Log
     {
+        [LoggerMessage(3, LogLevel.Debug, "Set the address records of {Name} in Route53 hosted zone {ZoneId} to {Count} addresses (change {ChangeId}).")]
+        public static partial void AddressesSet(ILogger logger, string name, string zoneId, int count, string changeId);
+
         [LoggerMessage(1, LogLevel.Debug, "Added a TXT value at {Name} in Route53 hosted zone {ZoneId} (change {ChangeId}, in sync).")]
         public static partial void Created(ILogger logger, string name, string zoneId, string changeId);
 

@@ -26,6 +26,7 @@ public static class EntityFrameworkStoresBuilderExtensions
         services.RemoveAll<IIssuanceLeaseStore>();
         services.RemoveAll<ICsrRequestStore>();
         services.RemoveAll<IRateLimitStore>();
+        services.RemoveAll<IZoneRecordStore>();
         services.AddScoped<IDeviceStore, EfDeviceStore<TContext>>();
         services.AddScoped<ICertificateStore, EfCertificateStore<TContext>>();
         services.AddScoped<IAuditEventStore, EfAuditEventStore<TContext>>();
@@ -34,6 +35,7 @@ public static class EntityFrameworkStoresBuilderExtensions
         services.AddScoped<IIssuanceJournalStore, EfIssuanceJournalStore<TContext>>();
         services.AddScoped<ICsrRequestStore, EfCsrRequestStore<TContext>>();
         services.AddScoped<IRateLimitStore, EfRateLimitStore<TContext>>();
+        services.AddScoped<IZoneRecordStore, EfZoneRecordStore<TContext>>();
 
         services.Configure<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>(o =>
         {

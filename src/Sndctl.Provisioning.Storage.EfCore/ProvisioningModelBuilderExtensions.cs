@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -33,7 +34,22 @@ public static class ProvisioningModelBuilderExtensions
             device.Property(d => d.Labels)
                 .HasConversion(LabelsConverter, LabelsComparer)
                 .HasMaxLength(16_384);
+            device.Property(d => d.Addresses)
+                .HasConversion(AddressesConverter, AddressesComparer)
+                .HasMaxLength(255);
+            device.HasIndex(d => d.AddressRecordsPending);
             device.Property(d => d.ConcurrencyStamp).IsConcurrencyToken();
+        });
+
+        modelBuilder.Entity<ZoneRecord>(record =>
+        {
+            record.ToTable(tablePrefix + "ZoneRecords");
+            record.HasKey(r => r.Id);
+            record.Property(r => r.Id).ValueGeneratedOnAdd();
+            record.Property(r => r.Name).HasMaxLength(253).IsRequired();
+            record.Property(r => r.Type).HasMaxLength(8).IsRequired();
+            record.Property(r => r.Value).HasMaxLength(255).IsRequired();
+            record.HasIndex(r => r.Name);
         });
 
         modelBuilder.Entity<DeviceCertificate>(certificate =>
@@ -139,7 +155,7 @@ public static class ProvisioningModelBuilderExtensions
 
         // Timestamps are stored as UTC date-times: SQLite can then compare and order them, and
         // PostgreSQL stores them as timestamptz.
-        foreach (var entity in new[] { typeof(Device), typeof(DeviceCertificate), typeof(AuditEvent), typeof(IssuerStateEntry), typeof(IssuanceLease), typeof(CsrRequest), typeof(PendingIssuance), typeof(DnsRecordJournalEntry) })
+        foreach (var entity in new[] { typeof(Device), typeof(DeviceCertificate), typeof(AuditEvent), typeof(IssuerStateEntry), typeof(IssuanceLease), typeof(CsrRequest), typeof(PendingIssuance), typeof(DnsRecordJournalEntry), typeof(ZoneRecord) })
         {
             foreach (var property in modelBuilder.Entity(entity).Metadata.GetProperties())
             {
@@ -168,6 +184,16 @@ public static class ProvisioningModelBuilderExtensions
     private static readonly ValueConverter<IDictionary<string, string>, string> LabelsConverter = new(
         v => JsonSerializer.Serialize(v, JsonSerializerOptions.Default),
         v => JsonSerializer.Deserialize<Dictionary<string, string>>(v, JsonSerializerOptions.Default) ?? new Dictionary<string, string>());
+
+    // A device's addresses as one column: canonical texts joined by spaces (at most 4 × 39 characters).
+    private static readonly ValueConverter<IReadOnlyList<IPAddress>, string> AddressesConverter = new(
+        v => string.Join(' ', v.Select(a => a.ToString())),
+        v => v.Length == 0 ? Array.Empty<IPAddress>() : v.Split(' ', StringSplitOptions.None).Select(IPAddress.Parse).ToArray());
+
+    private static readonly ValueComparer<IReadOnlyList<IPAddress>> AddressesComparer = new(
+        (a, b) => a!.SequenceEqual(b!),
+        v => v.Aggregate(0, (hash, a) => HashCode.Combine(hash, a)),
+        v => v.ToArray());
 
     private static readonly ValueComparer<IDictionary<string, string>> LabelsComparer = new(
         (a, b) => a!.Count == b!.Count && !a.Except(b).Any(),

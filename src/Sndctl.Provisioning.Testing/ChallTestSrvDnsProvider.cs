@@ -7,7 +7,8 @@ namespace Sndctl.Provisioning.Testing;
 
 /// <summary>
 /// An <see cref="IDnsProvider"/> for local runs and tests against Pebble: places TXT records in
-/// <c>pebble-challtestsrv</c> through its management API (<c>/set-txt</c>, <c>/clear-txt</c>). Not for
+/// <c>pebble-challtestsrv</c> through its management API (<c>/set-txt</c>, <c>/clear-txt</c>; addresses with
+/// <c>/add-a</c>, <c>/add-aaaa</c>, <c>/clear-a</c>, <c>/clear-aaaa</c>). Not for
 /// production. challtestsrv can only clear every value of a name at once, so deleting removes all TXT
 /// values at the record's name (device challenge names are unique per device).
 /// </summary>
@@ -32,6 +33,26 @@ public sealed class ChallTestSrvDnsProvider(HttpClient http, IOptions<ChallTestS
         response.EnsureSuccessStatusCode();
     }
 
+    /// <inheritdoc />
+    public async Task SetAddressRecordsAsync(string name, IReadOnlyList<System.Net.IPAddress> addresses, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        foreach (var (type, family) in (IEnumerable<(string, System.Net.Sockets.AddressFamily)>)[("a", System.Net.Sockets.AddressFamily.InterNetwork), ("aaaa", System.Net.Sockets.AddressFamily.InterNetworkV6)])
+        {
+            using (var cleared = await http.PostAsJsonAsync(Url("clear-" + type), new AddressBody(Fqdn(name), null), ChallTestSrvJsonContext.Default.AddressBody, cancellationToken).ConfigureAwait(false))
+            {
+                cleared.EnsureSuccessStatusCode();
+            }
+
+            var wanted = addresses.Where(a => a.AddressFamily == family).Select(a => a.ToString()).ToList();
+            if (wanted.Count > 0)
+            {
+                using var added = await http.PostAsJsonAsync(Url("add-" + type), new AddressBody(Fqdn(name), wanted), ChallTestSrvJsonContext.Default.AddressBody, cancellationToken).ConfigureAwait(false);
+                added.EnsureSuccessStatusCode();
+            }
+        }
+    }
+
     private Uri Url(string path) => new(options.Value.ManagementUrl ?? throw new InvalidOperationException("ChallTestSrvOptions.ManagementUrl is not set."), path);
 
     private static string Fqdn(string name) => name.EndsWith('.') ? name : name + ".";
@@ -41,5 +62,10 @@ internal sealed record TxtBody(
     [property: JsonPropertyName("host")] string Host,
     [property: JsonPropertyName("value"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Value);
 
+internal sealed record AddressBody(
+    [property: JsonPropertyName("host")] string Host,
+    [property: JsonPropertyName("addresses"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Addresses);
+
 [JsonSerializable(typeof(TxtBody))]
+[JsonSerializable(typeof(AddressBody))]
 internal sealed partial class ChallTestSrvJsonContext : JsonSerializerContext;

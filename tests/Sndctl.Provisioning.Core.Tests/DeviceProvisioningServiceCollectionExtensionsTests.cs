@@ -16,6 +16,7 @@ public sealed class DeviceProvisioningServiceCollectionExtensionsTests
         services.AddScoped(_ => Mock.Of<IIssuerStateStore>());
         services.AddScoped(_ => Mock.Of<IIssuanceLeaseStore>());
         services.AddScoped(_ => Mock.Of<IIssuanceJournalStore>());
+        services.AddScoped(_ => Mock.Of<IRateLimitStore>());
         return services;
     }
 

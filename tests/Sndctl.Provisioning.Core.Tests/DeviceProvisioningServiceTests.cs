@@ -37,6 +37,7 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
         services.AddSingleton<IIssuanceLeaseStore>(_stores);
         services.AddSingleton<IIssuerStateStore>(_stores);
         services.AddSingleton<IIssuanceJournalStore>(_stores);
+        services.AddSingleton<IRateLimitStore>(_stores);
         services.AddSingleton<IDnsProvider>(_dns);
         services.AddDeviceProvisioning(o =>
         {
@@ -495,6 +496,146 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
         Assert.Equal(1, warnings.GetMeasurementSnapshot().EvaluateAsCounter());
     }
 
+    [Fact]
+    public async Task Addresses_sent_with_register_and_renew_are_stored_published_and_echoed_and_a_new_set_replaces_the_old()
+    {
+        var device = await CreateDeviceAsync();
+
+        var registered = await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, Addresses: ["192.168.1.23", "fd00::23", "192.168.1.23"]));
+        Assert.Equal(ProvisioningOutcome.Issued, registered.Outcome);
+        Assert.Equal(["192.168.1.23", "fd00::23"], registered.Certificate!.Addresses!.Select(a => a.ToString()));
+        Assert.Equal(["192.168.1.23", "fd00::23"], _dns.AddressesAt(device.Hostname));
+
+        var renewed = await RenewAsync(new ProvisioningRequest(device.DeviceId, device.Secret, device.Hostname, Addresses: ["10.0.0.7"]));
+        Assert.Equal(ProvisioningOutcome.Current, renewed.Outcome);
+        Assert.Equal(["10.0.0.7"], _dns.AddressesAt(device.Hostname));
+        Assert.False((await StoredAsync(device.DeviceId))!.AddressRecordsPending);
+
+        // No addresses in the call: the stored set stays (and is echoed).
+        var silent = await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret));
+        Assert.Equal(["10.0.0.7"], silent.Certificate!.Addresses!.Select(a => a.ToString()));
+        Assert.Equal(1, _issuer.Issued);
+    }
+
+    [Theory]
+    [InlineData("8.8.8.8")]
+    [InlineData("127.0.0.1")]
+    [InlineData("169.254.1.1")]
+    [InlineData("fe80::1")]
+    [InlineData("224.0.0.1")]
+    [InlineData("0.0.0.0")]
+    [InlineData("::ffff:192.168.1.1")]
+    [InlineData("192.168.1")]
+    [InlineData("0x0a.0.0.1")]
+    [InlineData("fd00::1%eth0")]
+    [InlineData("not an address")]
+    public async Task A_bad_address_is_refused_and_changes_nothing(string bad)
+    {
+        var device = await CreateDeviceAsync();
+        await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["192.168.1.2"], default);
+        var calls = _dns.AddressCalls;
+
+        var register = await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, Addresses: ["10.0.0.1", bad]));
+        var update = await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, [bad], default);
+
+        Assert.Equal(ProvisioningOutcome.Invalid, register.Outcome);
+        Assert.Equal(ProvisioningOutcome.Invalid, update.Outcome);
+        Assert.Contains("addresses", update.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, _issuer.Issued);
+        Assert.Equal(calls, _dns.AddressCalls);
+        Assert.Equal(["192.168.1.2"], _dns.AddressesAt(device.Hostname));
+        Assert.Equal(["192.168.1.2"], (await StoredAsync(device.DeviceId))!.Addresses.Select(a => a.ToString()));
+    }
+
+    [Fact]
+    public async Task More_than_four_addresses_are_refused_and_public_ones_only_when_allowed()
+    {
+        var device = await CreateDeviceAsync();
+
+        var five = await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"], default);
+        Assert.Equal(ProvisioningOutcome.Invalid, five.Outcome);
+
+        Assert.True(DeviceAddresses.TryParse(["8.8.8.8", "2001:db8::1"], allowPublic: true, out var publicSet, out _));
+        Assert.Equal(["8.8.8.8", "2001:db8::1"], publicSet.Select(a => a.ToString()));
+        Assert.False(DeviceAddresses.TryParse(["127.0.0.1"], allowPublic: true, out _, out var loopback));
+        Assert.Contains("loopback", loopback, StringComparison.Ordinal);
+        Assert.True(DeviceAddresses.TryParse(["172.31.255.255", "172.16.0.1", "FD12:3456::1"], allowPublic: false, out var sorted, out _));
+        Assert.Equal(["172.16.0.1", "172.31.255.255", "fd12:3456::1"], sorted.Select(a => a.ToString()));
+        Assert.False(DeviceAddresses.TryParse(["172.32.0.1"], allowPublic: false, out _, out _));
+    }
+
+    [Fact]
+    public async Task Address_updates_need_the_secret_count_only_changes_and_are_limited_per_device()
+    {
+        var device = await CreateDeviceAsync();
+        var other = await CreateDeviceAsync();
+        var service = Scoped<IDeviceProvisioningService>();
+
+        Assert.Equal(ProvisioningOutcome.Unauthorized, (await service.UpdateAddressesAsync(device.DeviceId, "wrong", ["10.0.0.1"], default)).Outcome);
+        Assert.Empty(_dns.AddressesAt(device.Hostname));
+
+        // The default allows 12 changes an hour; sending the same set again is not a change.
+        for (var i = 1; i <= 12; i++)
+        {
+            var changed = await service.UpdateAddressesAsync(device.DeviceId, device.Secret, [$"10.0.0.{i}"], default);
+            Assert.Equal(ProvisioningOutcome.Current, changed.Outcome);
+            Assert.Equal(ProvisioningOutcome.Current, (await service.UpdateAddressesAsync(device.DeviceId, device.Secret, [$"10.0.0.{i}"], default)).Outcome);
+        }
+
+        var limited = await service.UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.0.0.99"], default);
+        Assert.Equal(ProvisioningOutcome.AddressChangesLimited, limited.Outcome);
+        Assert.InRange(limited.RetryAfter!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
+        Assert.Equal(["10.0.0.12"], _dns.AddressesAt(device.Hostname));
+        Assert.Equal(ProvisioningOutcome.Current, (await service.UpdateAddressesAsync(other.DeviceId, other.Secret, ["10.0.0.99"], default)).Outcome);
+
+        _time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(ProvisioningOutcome.Current, (await service.UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.0.0.99"], default)).Outcome);
+    }
+
+    [Fact]
+    public async Task Disabling_removes_the_address_records_enabling_publishes_them_again_and_deleting_removes_them()
+    {
+        var device = await CreateDeviceAsync();
+        await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["192.168.7.7"], default);
+        var admin = Scoped<IDeviceAdminService>();
+
+        await admin.SetEnabledAsync(device.DeviceId, false, "test", default);
+        Assert.Empty(_dns.AddressesAt(device.Hostname));
+        Assert.Equal(ProvisioningOutcome.Disabled, (await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["192.168.7.8"], default)).Outcome);
+
+        await admin.SetEnabledAsync(device.DeviceId, true, "test", default);
+        Assert.Equal(["192.168.7.7"], _dns.AddressesAt(device.Hostname));
+
+        // A DNS API that is down keeps the device (503 at the API) rather than leave its name resolving.
+        _dns.FailAddresses = true;
+        await Assert.ThrowsAsync<CertificateAuthorityUnavailableException>(() => admin.DeleteDeviceAsync(device.DeviceId, "test", default));
+        Assert.NotNull(await StoredAsync(device.DeviceId));
+        _dns.FailAddresses = false;
+        Assert.True(await admin.DeleteDeviceAsync(device.DeviceId, "test", default));
+        Assert.Empty(_dns.AddressesAt(device.Hostname));
+    }
+
+    [Fact]
+    public async Task A_publication_that_fails_is_kept_pending_and_the_job_publishes_it_later()
+    {
+        var device = await CreateDeviceAsync();
+        _dns.FailAddresses = true;
+
+        var stored = await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.1.2.3"], default);
+        Assert.Equal(ProvisioningOutcome.Current, stored.Outcome);
+        Assert.Empty(_dns.AddressesAt(device.Hostname));
+        Assert.True((await StoredAsync(device.DeviceId))!.AddressRecordsPending);
+
+        var job = _services.GetServices<IProvisioningJob>().Single(j => j is Internal.AddressRecordSyncJob);
+        await job.RunAsync(_services.CreateScope().ServiceProvider, TestContext.Current.CancellationToken);
+        Assert.True((await StoredAsync(device.DeviceId))!.AddressRecordsPending);
+
+        _dns.FailAddresses = false;
+        await job.RunAsync(_services.CreateScope().ServiceProvider, TestContext.Current.CancellationToken);
+        Assert.Equal(["10.1.2.3"], _dns.AddressesAt(device.Hostname));
+        Assert.False((await StoredAsync(device.DeviceId))!.AddressRecordsPending);
+    }
+
     private IHostedService Drain() => _services.GetServices<IHostedService>().Single(s => s is Internal.IssuanceDrain);
 
     private static async Task WaitUntil(Func<bool> condition)
@@ -522,6 +663,8 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
         request.CertificateExtensions.Add(names.Build());
         return request.CreateSigningRequestPem();
     }
+
+    private Task<Device?> StoredAsync(string deviceId) => ((IDeviceStore)_stores).FindAsync(deviceId, default);
 
     private Task<CreatedDevice> CreateDeviceAsync() => Scoped<IDeviceAdminService>().CreateDeviceAsync(null, null, "test", TestContext.Current.CancellationToken);
 

@@ -26,6 +26,7 @@ public sealed class PrivateCaCertificateIssuerTests
         services.AddScoped(_ => Mock.Of<IAuditEventStore>());
         services.AddScoped(_ => Mock.Of<IIssuanceLeaseStore>());
         services.AddScoped(_ => Mock.Of<IIssuanceJournalStore>());
+        services.AddScoped(_ => Mock.Of<IRateLimitStore>());
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddDeviceProvisioning(o => o.BaseDomain = "devices.example.com").UsePrivateCaIssuer(configure).UsePrivateCaIssuer(configure);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });

@@ -542,6 +542,74 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Device_addresses_round_trip_in_order_and_pending_ones_are_listed()
+    {
+        await using (var context = _database.CreateContext())
+        {
+            var withAddresses = NewDevice("dev-a");
+            withAddresses.Addresses = [System.Net.IPAddress.Parse("192.168.1.23"), System.Net.IPAddress.Parse("fd00::23")];
+            withAddresses.AddressRecordsPending = true;
+            await Devices(context).CreateAsync([withAddresses, NewDevice("dev-b")], default);
+        }
+
+        await using (var context = _database.CreateContext())
+        {
+            var store = Devices(context);
+            var device = (await store.FindAsync("dev-a", default))!;
+            Assert.Equal(["192.168.1.23", "fd00::23"], device.Addresses.Select(a => a.ToString()));
+            Assert.Empty((await store.FindAsync("dev-b", default))!.Addresses);
+            Assert.Equal(["dev-a"], (await store.ListAddressRecordsPendingAsync(10, default)).Select(d => d.DeviceId));
+
+            device.Addresses = [];
+            device.AddressRecordsPending = false;
+            await store.UpdateAsync(device, default);
+            Assert.Empty((await store.FindAsync("dev-a", default))!.Addresses);
+            Assert.Empty(await store.ListAddressRecordsPendingAsync(10, default));
+        }
+    }
+
+    [Fact]
+    public async Task Zone_records_are_added_replaced_and_removed_and_every_change_moves_the_version()
+    {
+        await using var context = _database.CreateContext();
+        var zone = new EfZoneRecordStore<TestDbContext>(context);
+        ZoneRecord Record(string name, string type, string value) => new() { Name = name, Type = type, Value = value, CreatedAt = s_now };
+        string[] addressTypes = ["A", "AAAA"];
+
+        var empty = await zone.GetVersionAsync(default);
+        Assert.Equal((0, 0L), empty);
+
+        var txt = await zone.AddAsync(Record("_acme-challenge.dev-1.devices.example.com", "TXT", "token-1"), default);
+        await zone.ReplaceAsync("dev-1.devices.example.com", addressTypes, [Record("dev-1.devices.example.com", "A", "192.168.1.2"), Record("dev-1.devices.example.com", "AAAA", "fd00::2")], default);
+        var v1 = await zone.GetVersionAsync(default);
+        Assert.Equal(3, v1.Count);
+
+        // The same set again writes nothing; another set replaces it in one go.
+        await zone.ReplaceAsync("dev-1.devices.example.com", addressTypes, [Record("dev-1.devices.example.com", "AAAA", "fd00::2"), Record("dev-1.devices.example.com", "A", "192.168.1.2")], default);
+        Assert.Equal(v1, await zone.GetVersionAsync(default));
+        await zone.ReplaceAsync("dev-1.devices.example.com", addressTypes, [Record("dev-1.devices.example.com", "A", "10.0.0.9"), Record("dev-1.devices.example.com", "AAAA", "fd00::2")], default);
+        var v2 = await zone.GetVersionAsync(default);
+        Assert.Equal(3, v2.Count);
+        Assert.True(v2.MaxId > v1.MaxId);
+
+        var all = await zone.ListAsync(default);
+        Assert.Equal(["TXT token-1", "AAAA fd00::2", "A 10.0.0.9"], all.Select(r => r.Type + " " + r.Value));
+
+        Assert.True(await zone.RemoveAsync(txt, default));
+        Assert.False(await zone.RemoveAsync(txt, default));
+        await zone.AddAsync(Record("_acme-challenge.dev-2.devices.example.com", "TXT", "token-2"), default);
+        Assert.Equal(1, await zone.RemoveAsync("_acme-challenge.dev-2.devices.example.com", "TXT", "token-2", default));
+        await zone.ReplaceAsync("dev-1.devices.example.com", addressTypes, [], default);
+        var v3 = await zone.GetVersionAsync(default);
+        Assert.Equal(0, v3.Count);
+        Assert.Empty(await zone.ListAsync(default));
+
+        // IDs are never reused, so a version seen once never comes back with other records.
+        var again = await zone.AddAsync(Record("dev-1.devices.example.com", "A", "10.0.0.9"), default);
+        Assert.True(again > v2.MaxId);
+    }
+
+    [Fact]
     public async Task Rate_limit_allows_a_burst_then_one_per_interval_keys_apart_purged_once_idle()
     {
         await using var context = _database.CreateContext();

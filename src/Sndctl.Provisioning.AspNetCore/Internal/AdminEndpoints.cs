@@ -139,6 +139,7 @@ internal static class AdminEndpoints
                 device.CreatedAt,
                 device.RegisteredAt,
                 device.LastSeenAt,
+                [.. device.Addresses.Select(a => a.ToString())],
                 Summary(current),
                 details.Certificates.Select(c => new CertificateHistoryItem(
                     c.SerialNumber, c.Issuer, c.Thumbprint, c.NotBefore, c.NotAfter, c.RenewAfter, c.IssuedAt, c.RevokedAt, c.Id == device.CurrentCertificateId)).ToList(),

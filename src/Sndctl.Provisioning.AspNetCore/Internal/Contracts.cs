@@ -4,9 +4,13 @@ using Sndctl.Provisioning.Core;
 
 namespace Sndctl.Provisioning.AspNetCore.Internal;
 
-internal sealed record RegisterRequest(string? DeviceId, string? Csr);
+internal sealed record RegisterRequest(string? DeviceId, string? Csr, List<string?>? Addresses = null);
 
-internal sealed record RenewRequest(string? DeviceId, string? Hostname, string? Csr);
+internal sealed record RenewRequest(string? DeviceId, string? Hostname, string? Csr, List<string?>? Addresses = null);
+
+internal sealed record AddressesRequest(string? DeviceId, List<string?>? Addresses);
+
+internal sealed record AddressesResponse(string DeviceId, string Hostname, IReadOnlyList<string> Addresses);
 
 internal sealed record ProvisionResponse(
     string DeviceId,
@@ -15,7 +19,8 @@ internal sealed record ProvisionResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? PrivateKey,
     DateTimeOffset NotBefore,
     DateTimeOffset NotAfter,
-    DateTimeOffset RenewAfter);
+    DateTimeOffset RenewAfter,
+    IReadOnlyList<string> Addresses);
 
 internal sealed record PendingResponse(string DeviceId, string Status, int RetryAfterSeconds, string Detail);
 
@@ -64,6 +69,7 @@ internal sealed record DeviceDetailsResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset? RegisteredAt,
     DateTimeOffset? LastSeenAt,
+    IReadOnlyList<string> Addresses,
     CertificateSummary? Certificate,
     IReadOnlyList<CertificateHistoryItem> Certificates,
     IReadOnlyList<EventItem> Events);
@@ -85,6 +91,8 @@ internal sealed record HealthEntry(
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(RegisterRequest))]
 [JsonSerializable(typeof(RenewRequest))]
+[JsonSerializable(typeof(AddressesRequest))]
+[JsonSerializable(typeof(AddressesResponse))]
 [JsonSerializable(typeof(ProvisionResponse))]
 [JsonSerializable(typeof(PendingResponse))]
 [JsonSerializable(typeof(CreateDeviceRequest))]

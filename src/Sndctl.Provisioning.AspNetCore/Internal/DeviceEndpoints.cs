@@ -5,7 +5,7 @@ using Sndctl.Provisioning.Core;
 
 namespace Sndctl.Provisioning.AspNetCore.Internal;
 
-/// <summary>Handlers of <c>POST /api/register</c> and <c>POST /api/renew</c>; their result types are their OpenAPI description.</summary>
+/// <summary>Handlers of <c>POST /api/register</c>, <c>POST /api/renew</c> and <c>POST /api/addresses</c>; their result types are their OpenAPI description.</summary>
 internal static class DeviceEndpoints
 {
     public const string SecretHeader = "X-Device-Secret";
@@ -22,7 +22,7 @@ internal static class DeviceEndpoints
             return problem;
         }
 
-        return await ProvisionAsync(context, provisioning, throttle, body!.DeviceId, hostname: null, body.Csr, renew: false).ConfigureAwait(false);
+        return await ProvisionAsync(context, provisioning, throttle, body!.DeviceId, hostname: null, body.Csr, body.Addresses, renew: false).ConfigureAwait(false);
     }
 
     public static async Task<Results<Ok<ProvisionResponse>, JsonHttpResult<PendingResponse>, ProblemHttpResult>> RenewAsync(
@@ -42,8 +42,61 @@ internal static class DeviceEndpoints
             return Problems.BadRequest("hostname is required: the device's own hostname, <deviceId>.<base domain>.");
         }
 
-        return await ProvisionAsync(context, provisioning, throttle, body.DeviceId, body.Hostname, body.Csr, renew: true).ConfigureAwait(false);
+        return await ProvisionAsync(context, provisioning, throttle, body.DeviceId, body.Hostname, body.Csr, body.Addresses, renew: true).ConfigureAwait(false);
     }
+
+    public static async Task<Results<Ok<AddressesResponse>, ProblemHttpResult>> UpdateAddressesAsync(
+        HttpContext context,
+        IDeviceProvisioningService provisioning,
+        FailedAuthenticationThrottle throttle,
+        IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.AddressesRequest, options.CurrentValue.MaxDeviceRequestBodySize).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (CheckDeviceId(body!.DeviceId) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (body.Addresses is null)
+        {
+            return Problems.BadRequest("addresses is required: the device's LAN addresses, [] for none.");
+        }
+
+        if (SecretOf(context) is not { } secret)
+        {
+            return Failed(context, throttle, body.DeviceId!, $"Send the device secret in the {SecretHeader} header.");
+        }
+
+        var result = await provisioning.UpdateAddressesAsync(body.DeviceId!, secret, body.Addresses, context.RequestAborted).ConfigureAwait(false);
+        return result.Outcome switch
+        {
+            ProvisioningOutcome.Current => TypedResults.Ok(new AddressesResponse(body.DeviceId!, result.Hostname!, Texts(result.Addresses))),
+            ProvisioningOutcome.Unauthorized => Failed(context, throttle, body.DeviceId!, "Unknown device or wrong secret."),
+            ProvisioningOutcome.Disabled => Problems.Forbidden("device-disabled", result.Detail ?? "The device is disabled."),
+            ProvisioningOutcome.Invalid => Problems.BadRequest(result.Detail ?? "The request is invalid."),
+            ProvisioningOutcome.AddressChangesLimited => Problems.AddressChangeLimit(context, result.RetryAfter ?? TimeSpan.FromMinutes(5), result.Detail ?? "Too many address changes for this device."),
+            _ => throw new InvalidOperationException($"Unhandled outcome {result.Outcome}."),
+        };
+    }
+
+    private static ProblemHttpResult? CheckDeviceId(string? deviceId)
+        => string.IsNullOrEmpty(deviceId) ? Problems.BadRequest("deviceId is required.")
+            : !DeviceNames.IsValidDeviceId(deviceId) ? Problems.BadRequest("deviceId must be a lower-case DNS label: letters a-z, digits and inner hyphens, at most 63 characters.")
+            : null;
+
+    private static string? SecretOf(HttpContext context)
+    {
+        var secrets = context.Request.Headers[SecretHeader];
+        var secret = secrets.Count == 1 ? secrets[0] : null;
+        return string.IsNullOrEmpty(secret) || secret.Length > DeviceNames.MaxSecretLength ? null : secret;
+    }
+
+    private static IReadOnlyList<string> Texts(IReadOnlyList<System.Net.IPAddress>? addresses) => addresses is null ? [] : [.. addresses.Select(a => a.ToString())];
 
     private static async Task<Results<Ok<ProvisionResponse>, JsonHttpResult<PendingResponse>, ProblemHttpResult>> ProvisionAsync(
         HttpContext context,
@@ -52,37 +105,31 @@ internal static class DeviceEndpoints
         string? deviceId,
         string? hostname,
         string? csr,
+        List<string?>? addresses,
         bool renew)
     {
-        if (string.IsNullOrEmpty(deviceId))
+        if (CheckDeviceId(deviceId) is { } invalid)
         {
-            return Problems.BadRequest("deviceId is required.");
-        }
-
-        if (!DeviceNames.IsValidDeviceId(deviceId))
-        {
-            return Problems.BadRequest("deviceId must be a lower-case DNS label: letters a-z, digits and inner hyphens, at most 63 characters.");
+            return invalid;
         }
 
         // Credentials first, throttle second: a right secret is answered whatever strangers tried
         // with this device ID or from this network; only further wrong ones are refused with 429.
-        var secrets = context.Request.Headers[SecretHeader];
-        var secret = secrets.Count == 1 ? secrets[0] : null;
-        if (string.IsNullOrEmpty(secret) || secret.Length > DeviceNames.MaxSecretLength)
+        if (SecretOf(context) is not { } secret)
         {
-            return Failed(context, throttle, deviceId, $"Send the device secret in the {SecretHeader} header.");
+            return Failed(context, throttle, deviceId!, $"Send the device secret in the {SecretHeader} header.");
         }
 
-        var request = new ProvisioningRequest(deviceId, secret, hostname, csr);
+        var request = new ProvisioningRequest(deviceId!, secret, hostname, csr, addresses);
         var result = renew
             ? await provisioning.RenewAsync(request, context.RequestAborted).ConfigureAwait(false)
             : await provisioning.RegisterAsync(request, context.RequestAborted).ConfigureAwait(false);
         if (result.Outcome == ProvisioningOutcome.Unauthorized)
         {
-            return Failed(context, throttle, deviceId, "Unknown device or wrong secret.");
+            return Failed(context, throttle, deviceId!, "Unknown device or wrong secret.");
         }
 
-        return ToResult(context, result, deviceId);
+        return ToResult(context, result, deviceId!);
     }
 
     private static ProblemHttpResult Failed(HttpContext context, FailedAuthenticationThrottle throttle, string deviceId, string detail)
@@ -100,6 +147,7 @@ internal static class DeviceEndpoints
         ProvisioningOutcome.Invalid => Problems.BadRequest(result.Detail ?? "The request is invalid."),
         ProvisioningOutcome.Unavailable => Problems.Unavailable(context, result.RetryAfter ?? TimeSpan.FromSeconds(60), result.Detail ?? "Try again later."),
         ProvisioningOutcome.Failed => Problems.IssuanceFailed(result.Detail ?? "The certificate authority refused to issue."),
+        ProvisioningOutcome.AddressChangesLimited => Problems.AddressChangeLimit(context, result.RetryAfter ?? TimeSpan.FromMinutes(5), result.Detail ?? "Too many address changes for this device."),
         ProvisioningOutcome.IssuanceLimited => Problems.DeviceIssuanceLimit(context, result.RetryAfter ?? TimeSpan.FromHours(1), result.Detail ?? "Too many early re-issuances for this device."),
         _ => throw new InvalidOperationException($"Unhandled outcome {result.Outcome}."),
     };
@@ -111,7 +159,8 @@ internal static class DeviceEndpoints
         certificate.PrivateKeyPem,
         certificate.NotBefore,
         certificate.NotAfter,
-        certificate.RenewAfter));
+        certificate.RenewAfter,
+        Texts(certificate.Addresses)));
 
     private static JsonHttpResult<PendingResponse> Accepted(HttpContext context, ProvisioningResult result, string deviceId)
     {

@@ -30,6 +30,9 @@ internal static class Problems
     public static ProblemHttpResult DeviceIssuanceLimit(HttpContext context, TimeSpan retryAfter, string detail) => WithRetryAfter(context, retryAfter,
         Create(StatusCodes.Status429TooManyRequests, "device-issuance-limit", "Too many new certificates for this device.", detail));
 
+    public static ProblemHttpResult AddressChangeLimit(HttpContext context, TimeSpan retryAfter, string detail) => WithRetryAfter(context, retryAfter,
+        Create(StatusCodes.Status429TooManyRequests, "address-change-limit", "Too many address changes for this device.", detail));
+
     public static ProblemHttpResult Unavailable(HttpContext context, TimeSpan retryAfter, string detail) => WithRetryAfter(context, retryAfter,
         Create(StatusCodes.Status503ServiceUnavailable, "issuer-unavailable", "Certificate issuance is unavailable.", detail));
 

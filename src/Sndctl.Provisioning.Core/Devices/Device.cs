@@ -27,6 +27,18 @@ public sealed class Device
     /// <summary>When the device last authenticated successfully.</summary>
     public DateTimeOffset? LastSeenAt { get; set; }
 
+    /// <summary>
+    /// The device's LAN addresses as it last reported them (at most <see cref="DeviceAddresses.MaxCount"/>,
+    /// canonical and sorted): published as A/AAAA records for <see cref="Hostname"/> while the device is not disabled.
+    /// </summary>
+    public IReadOnlyList<System.Net.IPAddress> Addresses { get; set; } = [];
+
+    /// <summary>
+    /// <see langword="true"/> while the DNS provider may not hold what <see cref="Addresses"/> and <see cref="Status"/>
+    /// say (a publication failed or has not run yet); the address-record job publishes such devices again.
+    /// </summary>
+    public bool AddressRecordsPending { get; set; }
+
     /// <summary>The certificate the device currently holds, if any.</summary>
     public Guid? CurrentCertificateId { get; set; }
 

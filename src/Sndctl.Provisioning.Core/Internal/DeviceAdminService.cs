@@ -4,6 +4,7 @@ namespace Sndctl.Provisioning.Core.Internal;
 
 internal sealed class DeviceAdminService(
     IDeviceStore devices,
+    DeviceAddressPublisher addresses,
     ICertificateStore certificates,
     IAuditEventStore events,
     ICertificateIssuer issuer,
@@ -107,20 +108,24 @@ internal sealed class DeviceAdminService(
 
     public async Task<bool> SetEnabledAsync(string deviceId, bool enabled, string actor, CancellationToken cancellationToken)
     {
+        // Disabled devices' hostnames stop resolving (their address records are removed); enabling publishes them again.
         var changed = await UpdateAsync(deviceId, device =>
         {
             device.Status = enabled
                 ? (device.RegisteredAt is null ? DeviceStatus.Pending : DeviceStatus.Active)
                 : DeviceStatus.Disabled;
+            addresses.MarkChanged(device);
             return Task.CompletedTask;
         }, cancellationToken).ConfigureAwait(false);
 
-        if (changed)
+        if (changed is null)
         {
-            await AuditAsync(deviceId, actor, enabled ? AuditEventTypes.DeviceEnabled : AuditEventTypes.DeviceDisabled, null, cancellationToken).ConfigureAwait(false);
+            return false;
         }
 
-        return changed;
+        await AuditAsync(deviceId, actor, enabled ? AuditEventTypes.DeviceEnabled : AuditEventTypes.DeviceDisabled, null, cancellationToken).ConfigureAwait(false);
+        await addresses.PublishAsync(changed, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     public async Task<string?> RotateSecretAsync(string deviceId, string actor, CancellationToken cancellationToken)
@@ -133,7 +138,7 @@ internal sealed class DeviceAdminService(
             return Task.CompletedTask;
         }, cancellationToken).ConfigureAwait(false);
 
-        if (!changed)
+        if (changed is null)
         {
             return null;
         }
@@ -201,6 +206,11 @@ internal sealed class DeviceAdminService(
             await AuditAsync(deviceId, actor, AuditEventTypes.CertificateRevoked, $"Serial {certificate.SerialNumber} (device deleted).", cancellationToken).ConfigureAwait(false);
         }
 
+        if (await devices.FindAsync(deviceId, cancellationToken).ConfigureAwait(false) is { } device)
+        {
+            await addresses.RemoveBeforeDeleteAsync(device, cancellationToken).ConfigureAwait(false);
+        }
+
         if (!await devices.DeleteAsync(deviceId, cancellationToken).ConfigureAwait(false))
         {
             return false;
@@ -237,21 +247,21 @@ internal sealed class DeviceAdminService(
         return (device, secret);
     }
 
-    private async Task<bool> UpdateAsync(string deviceId, Func<Device, Task> change, CancellationToken cancellationToken)
+    private async Task<Device?> UpdateAsync(string deviceId, Func<Device, Task> change, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             var device = await devices.FindAsync(deviceId, cancellationToken).ConfigureAwait(false);
             if (device is null)
             {
-                return false;
+                return null;
             }
 
             await change(device).ConfigureAwait(false);
             try
             {
                 await devices.UpdateAsync(device, cancellationToken).ConfigureAwait(false);
-                return true;
+                return device;
             }
             catch (ConcurrencyConflictException) when (attempt < 5)
             {

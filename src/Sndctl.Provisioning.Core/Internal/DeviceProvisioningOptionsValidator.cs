@@ -51,6 +51,11 @@ internal sealed class DeviceProvisioningOptionsValidator : IValidateOptions<Devi
         }
 
         RequirePositive(failures, options.DeviceIssuanceWindow, "DeviceIssuanceWindow");
+        if (options.Addresses.ChangesPerHour < 1)
+        {
+            failures.Add("Provisioning:Addresses:ChangesPerHour must be 1 or more (address-set changes per device per hour).");
+        }
+
         if (options.MaxBatchSize is < 1 or > 100_000)
         {
             failures.Add("Provisioning:MaxBatchSize must be between 1 and 100000.");

@@ -7,6 +7,7 @@ namespace Sndctl.Provisioning.Core.Internal;
 internal sealed partial class DeviceProvisioningService : IDeviceProvisioningService
 {
     private readonly IDeviceStore _devices;
+    private readonly DeviceAddressPublisher _addresses;
     private readonly ICertificateStore _certificates;
     private readonly DeviceSecretHasher _hasher;
     private readonly IssuanceCoordinator _coordinator;
@@ -18,6 +19,7 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
 
     public DeviceProvisioningService(
         IDeviceStore devices,
+        DeviceAddressPublisher addresses,
         ICertificateStore certificates,
         DeviceSecretHasher hasher,
         IssuanceCoordinator coordinator,
@@ -28,6 +30,7 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
         ILogger<DeviceProvisioningService> logger)
     {
         _devices = devices;
+        _addresses = addresses;
         _certificates = certificates;
         _hasher = hasher;
         _coordinator = coordinator;
@@ -44,11 +47,58 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
     public Task<ProvisioningResult> RenewAsync(ProvisioningRequest request, CancellationToken cancellationToken)
         => ProvisionAsync(request, checkHostname: true, cancellationToken);
 
+    public async Task<AddressUpdateResult> UpdateAddressesAsync(string deviceId, string? secret, IReadOnlyList<string?>? addresses, CancellationToken cancellationToken)
+    {
+        if (!DeviceNames.IsValidDeviceId(deviceId))
+        {
+            return new AddressUpdateResult(ProvisioningOutcome.Invalid, Detail: InvalidDeviceId);
+        }
+
+        if (addresses is null)
+        {
+            return new AddressUpdateResult(ProvisioningOutcome.Invalid, Detail: "addresses is required: the device's LAN addresses, [] for none.");
+        }
+
+        if (!DeviceAddresses.TryParse(addresses, _options.Addresses.AllowPublic, out var set, out var error))
+        {
+            return new AddressUpdateResult(ProvisioningOutcome.Invalid, Detail: error);
+        }
+
+        var (device, refusal) = await AuthenticateAsync(deviceId, secret, cancellationToken).ConfigureAwait(false);
+        if (refusal is not null)
+        {
+            return new AddressUpdateResult(refusal.Outcome, Detail: refusal.Detail);
+        }
+
+        var (stored, wait) = await _addresses.ChangeAsync(device!, set, cancellationToken).ConfigureAwait(false);
+        return wait is { } retryAfter
+            ? new AddressUpdateResult(ProvisioningOutcome.AddressChangesLimited, RetryAfter: retryAfter, Detail: AddressChangesLimitedDetail)
+            : new AddressUpdateResult(ProvisioningOutcome.Current, stored.Hostname, stored.Addresses);
+    }
+
+    private const string InvalidDeviceId = "deviceId must be a lower-case DNS label: letters a-z, digits and inner hyphens, at most 63 characters.";
+
+    private string AddressChangesLimitedDetail => $"This device changed its addresses more than {_options.Addresses.ChangesPerHour} times within an hour; try again after Retry-After.";
+
+    private async Task<(Device? Device, ProvisioningResult? Refusal)> AuthenticateAsync(string deviceId, string? secret, CancellationToken cancellationToken)
+    {
+        var device = await _devices.FindAsync(deviceId, cancellationToken).ConfigureAwait(false);
+        if (!await _hasher.VerifyAsync(secret, device?.SecretHash, cancellationToken).ConfigureAwait(false) || device is null)
+        {
+            Log.AuthenticationFailed(_logger, deviceId);
+            return (null, new ProvisioningResult(ProvisioningOutcome.Unauthorized));
+        }
+
+        return device.Status == DeviceStatus.Disabled
+            ? (null, new ProvisioningResult(ProvisioningOutcome.Disabled, Detail: "The device is disabled."))
+            : (device, null);
+    }
+
     private async Task<ProvisioningResult> ProvisionAsync(ProvisioningRequest request, bool checkHostname, CancellationToken cancellationToken)
     {
         if (!DeviceNames.IsValidDeviceId(request.DeviceId))
         {
-            return Invalid("deviceId must be a lower-case DNS label: letters a-z, digits and inner hyphens, at most 63 characters.");
+            return Invalid(InvalidDeviceId);
         }
 
         if (checkHostname && string.IsNullOrEmpty(request.Hostname))
@@ -56,18 +106,19 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
             return Invalid("hostname is required.");
         }
 
-        var device = await _devices.FindAsync(request.DeviceId, cancellationToken).ConfigureAwait(false);
-        if (!await _hasher.VerifyAsync(request.Secret, device?.SecretHash, cancellationToken).ConfigureAwait(false) || device is null)
+        IReadOnlyList<System.Net.IPAddress>? addresses = null;
+        if (request.Addresses is not null && !DeviceAddresses.TryParse(request.Addresses, _options.Addresses.AllowPublic, out addresses, out var addressError))
         {
-            Log.AuthenticationFailed(_logger, request.DeviceId);
-            return new ProvisioningResult(ProvisioningOutcome.Unauthorized);
+            return Invalid(addressError!);
         }
 
-        if (device.Status == DeviceStatus.Disabled)
+        var (authenticated, refusal) = await AuthenticateAsync(request.DeviceId, request.Secret, cancellationToken).ConfigureAwait(false);
+        if (refusal is not null)
         {
-            return new ProvisioningResult(ProvisioningOutcome.Disabled, Detail: "The device is disabled.");
+            return refusal;
         }
 
+        var device = authenticated!;
         if (checkHostname && !string.Equals(request.Hostname, device.Hostname, StringComparison.OrdinalIgnoreCase))
         {
             return new ProvisioningResult(ProvisioningOutcome.HostnameMismatch, Detail: "The hostname is not this device's hostname.");
@@ -82,6 +133,15 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
             }
 
             deviceCsr = new DeviceCsr(der, publicKey);
+        }
+
+        if (addresses is not null)
+        {
+            (device, var wait) = await _addresses.ChangeAsync(device, addresses, cancellationToken).ConfigureAwait(false);
+            if (wait is { } retryAfter)
+            {
+                return new ProvisioningResult(ProvisioningOutcome.AddressChangesLimited, RetryAfter: retryAfter, Detail: AddressChangesLimitedDetail);
+            }
         }
 
         var now = _time.GetUtcNow();
@@ -192,7 +252,8 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
             privateKeyPem,
             certificate.NotBefore,
             certificate.NotAfter,
-            certificate.RenewAfter);
+            certificate.RenewAfter,
+            device.Addresses);
     }
 
     private async Task TouchAsync(Device device, DateTimeOffset now, CancellationToken cancellationToken)

@@ -17,6 +17,7 @@ internal sealed class ProvisioningMetrics
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _served;
     private readonly Counter<long> _orphansRemoved;
+    private readonly Counter<long> _addressPublications;
     private readonly Counter<long> _resumed;
     private readonly Counter<long> _expiryWarnings;
     private readonly TimeProvider _time;
@@ -29,6 +30,7 @@ internal sealed class ProvisioningMetrics
         _failed = meter.CreateCounter<long>("sndctl.provisioning.certificates.failed", description: "Issuances that failed.");
         _served = meter.CreateCounter<long>("sndctl.provisioning.certificates.served", description: "Register or renew calls answered with the current certificate.");
         _orphansRemoved = meter.CreateCounter<long>("sndctl.provisioning.dns.orphans_removed", description: "DNS records left behind by issuances that ended without removing them (a crash), removed later.");
+        _addressPublications = meter.CreateCounter<long>("sndctl.provisioning.dns.address_publications", description: "A/AAAA record sets published for device hostnames, by outcome (published, failed).");
         _resumed = meter.CreateCounter<long>("sndctl.provisioning.issuance.resumed", description: "Issuances resumed from the journal after an earlier attempt ended unfinished.");
         _expiryWarnings = meter.CreateCounter<long>("sndctl.provisioning.certificates.expiry_warnings", description: "Devices whose current certificate came within 7 days of its end without a renewal (the expiry sweep).");
         _duration = meter.CreateHistogram<double>("sndctl.provisioning.issuance.duration", unit: "s", description: "Time to issue a certificate.");
@@ -76,6 +78,8 @@ internal sealed class ProvisioningMetrics
     public void Served() => _served.Add(1);
 
     public void ExpiryWarning() => _expiryWarnings.Add(1);
+
+    public void AddressPublication(bool published) => _addressPublications.Add(1, new KeyValuePair<string, object?>("outcome", published ? "published" : "failed"));
 
     public void OrphansRemoved(int count) => _orphansRemoved.Add(count);
 

@@ -15,6 +15,7 @@ internal sealed class RequiredSeamsValidator(IServiceProviderIsService services)
         (typeof(IIssuerStateStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
         (typeof(IIssuanceLeaseStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
         (typeof(IIssuanceJournalStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
+        (typeof(IRateLimitStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
     ];
 
     public ValidateOptionsResult Validate(string? name, DeviceProvisioningOptions options)

@@ -14,4 +14,13 @@ public interface IDeviceProvisioningService
     /// the device's own is refused.
     /// </summary>
     Task<ProvisioningResult> RenewAsync(ProvisioningRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces the device's LAN addresses between renewals (<c>POST /api/addresses</c>) and publishes them as
+    /// A/AAAA records for its hostname. Outcomes: <see cref="ProvisioningOutcome.Current"/> (stored; the result's
+    /// <see cref="AddressUpdateResult.Addresses"/> is the set), <see cref="ProvisioningOutcome.Invalid"/>,
+    /// <see cref="ProvisioningOutcome.Unauthorized"/>, <see cref="ProvisioningOutcome.Disabled"/> or
+    /// <see cref="ProvisioningOutcome.AddressChangesLimited"/>.
+    /// </summary>
+    Task<AddressUpdateResult> UpdateAddressesAsync(string deviceId, string? secret, IReadOnlyList<string?>? addresses, CancellationToken cancellationToken);
 }

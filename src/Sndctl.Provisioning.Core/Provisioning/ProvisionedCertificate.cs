@@ -8,6 +8,7 @@ namespace Sndctl.Provisioning.Core;
 /// <param name="NotBefore">Start of validity.</param>
 /// <param name="NotAfter">End of validity.</param>
 /// <param name="RenewAfter">When the device should call renew.</param>
+/// <param name="Addresses">The device's LAN addresses as stored (published for <paramref name="Hostname"/>).</param>
 public sealed record ProvisionedCertificate(
     string DeviceId,
     string Hostname,
@@ -15,4 +16,5 @@ public sealed record ProvisionedCertificate(
     string? PrivateKeyPem,
     DateTimeOffset NotBefore,
     DateTimeOffset NotAfter,
-    DateTimeOffset RenewAfter);
+    DateTimeOffset RenewAfter,
+    IReadOnlyList<System.Net.IPAddress>? Addresses = null);

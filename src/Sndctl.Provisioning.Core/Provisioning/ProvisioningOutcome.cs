@@ -26,4 +26,9 @@ public enum ProvisioningOutcome
     /// allows; call again after <see cref="ProvisioningResult.RetryAfter"/>.
     /// </summary>
     IssuanceLimited,
+    /// <summary>
+    /// The device changed its addresses more often than <see cref="AddressOptions.ChangesPerHour"/> allows; call again
+    /// after <see cref="ProvisioningResult.RetryAfter"/>.
+    /// </summary>
+    AddressChangesLimited,
 }

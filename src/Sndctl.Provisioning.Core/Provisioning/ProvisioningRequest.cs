@@ -5,4 +5,5 @@ namespace Sndctl.Provisioning.Core;
 /// <param name="Secret">The device secret from the <c>X-Device-Secret</c> header.</param>
 /// <param name="Hostname">The hostname the device claims (renew).</param>
 /// <param name="CertificateSigningRequestPem">A PEM PKCS#10 request, when the device keeps its own key.</param>
-public sealed record ProvisioningRequest(string DeviceId, string? Secret, string? Hostname = null, string? CertificateSigningRequestPem = null);
+/// <param name="Addresses">The device's current LAN addresses, when it reports them (<see cref="DeviceAddresses"/> says which are accepted); they replace the stored set.</param>
+public sealed record ProvisioningRequest(string DeviceId, string? Secret, string? Hostname = null, string? CertificateSigningRequestPem = null, IReadOnlyList<string?>? Addresses = null);

@@ -25,4 +25,7 @@ public interface IDeviceStore
 
     /// <summary>How many devices are in each status.</summary>
     Task<IReadOnlyDictionary<DeviceStatus, int>> CountByStatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>Devices whose address records are pending (<see cref="Device.AddressRecordsPending"/>), at most <paramref name="max"/>.</summary>
+    Task<IReadOnlyList<Device>> ListAddressRecordsPendingAsync(int max, CancellationToken cancellationToken);
 }

@@ -96,6 +96,35 @@ internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<Clo
         }
     }
 
+    /// <summary>The A or AAAA records at <paramref name="name"/>: (record ID, address text).</summary>
+    public async Task<List<(string Id, string Content)>> ListAddressRecordsAsync(string zoneId, string type, string name, CancellationToken cancellationToken)
+    {
+        var found = new List<(string, string)>();
+        await foreach (var record in PagesAsync($"zones/{Uri.EscapeDataString(zoneId)}/dns_records?type={type}&name={Uri.EscapeDataString(name)}", $"listing {type} records at {name}", cancellationToken).ConfigureAwait(false))
+        {
+            found.Add((record.GetProperty("id").GetString()!, record.GetProperty("content").GetString()!));
+        }
+
+        return found;
+    }
+
+    /// <summary>Creates one A or AAAA record, DNS only (<c>proxied: false</c>: the name must lead to the device, not to Cloudflare).</summary>
+    public async Task CreateAddressAsync(string zoneId, string type, string name, string address, int ttl, CancellationToken cancellationToken)
+    {
+        var body = new CreateAddressRecord(type, name, address, ttl, Proxied: false);
+        try
+        {
+            using var document = await SendAsync(
+                () => new HttpRequestMessage(HttpMethod.Post, $"zones/{Uri.EscapeDataString(zoneId)}/dns_records") { Content = JsonContent.Create(body, CloudflareJsonContext.Default.CreateAddressRecord) },
+                $"creating the {type} record {name} (needs DNS:Edit)",
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (CloudflareApiException ex) when (ex.Errors.Any(e => e.Code == IdenticalRecordExists))
+        {
+            // Made by a concurrent publication of the same set: the record is there, which is the goal.
+        }
+    }
+
     /// <summary>The IDs of the TXT records at <paramref name="name"/> whose value is <paramref name="value"/>.</summary>
     public async IAsyncEnumerable<string> FindTxtAsync(string zoneId, string name, string value, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -234,5 +263,13 @@ internal sealed record CreateRecord(
     [property: System.Text.Json.Serialization.JsonPropertyName("content")] string Content,
     [property: System.Text.Json.Serialization.JsonPropertyName("ttl")] int Ttl);
 
+internal sealed record CreateAddressRecord(
+    [property: System.Text.Json.Serialization.JsonPropertyName("type")] string Type,
+    [property: System.Text.Json.Serialization.JsonPropertyName("name")] string Name,
+    [property: System.Text.Json.Serialization.JsonPropertyName("content")] string Content,
+    [property: System.Text.Json.Serialization.JsonPropertyName("ttl")] int Ttl,
+    [property: System.Text.Json.Serialization.JsonPropertyName("proxied")] bool Proxied);
+
 [System.Text.Json.Serialization.JsonSerializable(typeof(CreateRecord))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(CreateAddressRecord))]
 internal sealed partial class CloudflareJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

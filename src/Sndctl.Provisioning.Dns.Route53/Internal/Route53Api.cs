@@ -85,17 +85,21 @@ internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route5
     }
 
     /// <summary>The TXT record set at <paramref name="name"/>, or null.</summary>
-    public async Task<TxtRecordSet?> GetTxtAsync(string zoneId, string name, CancellationToken cancellationToken)
+    public Task<TxtRecordSet?> GetTxtAsync(string zoneId, string name, CancellationToken cancellationToken)
+        => GetRecordSetAsync(zoneId, name, "TXT", cancellationToken);
+
+    /// <summary>The record set of <paramref name="type"/> at <paramref name="name"/>, or null.</summary>
+    public async Task<TxtRecordSet?> GetRecordSetAsync(string zoneId, string name, string type, CancellationToken cancellationToken)
     {
         var response = await SendAsync(
             HttpMethod.Get,
-            $"hostedzone/{Uri.EscapeDataString(zoneId)}/rrset?name={Uri.EscapeDataString(Fqdn(name))}&type=TXT&maxitems=1",
+            $"hostedzone/{Uri.EscapeDataString(zoneId)}/rrset?name={Uri.EscapeDataString(Fqdn(name))}&type={type}&maxitems=1",
             null,
-            $"reading the TXT records at {name}",
+            $"reading the {type} records at {name}",
             "route53:ListResourceRecordSets",
             cancellationToken).ConfigureAwait(false);
         var set = response.Root!.Element(Ns + "ResourceRecordSets")?.Elements(Ns + "ResourceRecordSet").FirstOrDefault();
-        if (set is null || (string?)set.Element(Ns + "Type") != "TXT" || !SameName((string?)set.Element(Ns + "Name"), name) || set.Element(Ns + "SetIdentifier") is not null)
+        if (set is null || (string?)set.Element(Ns + "Type") != type || !SameName((string?)set.Element(Ns + "Name"), name) || set.Element(Ns + "SetIdentifier") is not null)
         {
             return null;
         }
@@ -156,6 +160,47 @@ internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route5
         }
     }
 
+    /// <summary>
+    /// Makes the A and AAAA sets at <paramref name="name"/> exactly the given addresses in one change batch:
+    /// UPSERT for a family with addresses, DELETE of the current set (read first: a DELETE must match it) for a
+    /// family without. Returns the change ID, or null when nothing had to change.
+    /// </summary>
+    public async Task<string?> SetAddressesAsync(string zoneId, string name, IReadOnlyList<System.Net.IPAddress> addresses, long ttl, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var changes = new List<XElement>();
+            foreach (var (type, family) in (IEnumerable<(string, System.Net.Sockets.AddressFamily)>)[("A", System.Net.Sockets.AddressFamily.InterNetwork), ("AAAA", System.Net.Sockets.AddressFamily.InterNetworkV6)])
+            {
+                var wanted = addresses.Where(a => a.AddressFamily == family).Select(a => a.ToString()).ToList();
+                if (wanted.Count > 0)
+                {
+                    changes.Add(Change("UPSERT", name, ttl, wanted, type));
+                }
+                else if (await GetRecordSetAsync(zoneId, name, type, cancellationToken).ConfigureAwait(false) is { } current)
+                {
+                    changes.Add(Change("DELETE", name, current.Ttl, current.Values, type));
+                }
+            }
+
+            if (changes.Count == 0)
+            {
+                return null;
+            }
+
+            try
+            {
+                return await ChangeAsync(zoneId, changes, $"Sndctl.Provisioning addresses of {name}", cancellationToken).ConfigureAwait(false);
+            }
+            catch (Route53ApiException ex) when (IsConflict(ex) && attempt < MaxConflictRetries)
+            {
+                // The set to delete changed meanwhile (another instance): read again.
+                Log.Conflict(logger, name, attempt + 1);
+                await Task.Delay(TimeSpan.FromMilliseconds(_random.Next(20, 200)), time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     private async Task<string> ChangeAsync(string zoneId, List<XElement> changes, string comment, CancellationToken cancellationToken)
     {
         var request = new XDocument(
@@ -166,7 +211,7 @@ internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route5
             HttpMethod.Post,
             $"hostedzone/{Uri.EscapeDataString(zoneId)}/rrset",
             request,
-            $"changing the TXT records in hosted zone {zoneId}",
+            $"changing records in hosted zone {zoneId}",
             "route53:ChangeResourceRecordSets",
             cancellationToken).ConfigureAwait(false);
         return BareId((string)response.Root!.Element(Ns + "ChangeInfo")!.Element(Ns + "Id")!);
@@ -279,13 +324,13 @@ internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route5
     private static bool IsConflict(Route53ApiException ex)
         => ex.Code == "InvalidChangeBatch" && ex.AwsMessages.Any(m => m.Contains("not found", StringComparison.OrdinalIgnoreCase) || m.Contains("already exists", StringComparison.OrdinalIgnoreCase));
 
-    private static XElement Change(string action, string name, long ttl, IEnumerable<string> values) => new(
+    private static XElement Change(string action, string name, long ttl, IEnumerable<string> values, string type = "TXT") => new(
         Ns + "Change",
         new XElement(Ns + "Action", action),
         new XElement(
             Ns + "ResourceRecordSet",
             new XElement(Ns + "Name", Fqdn(name)),
-            new XElement(Ns + "Type", "TXT"),
+            new XElement(Ns + "Type", type),
             new XElement(Ns + "TTL", ttl.ToString(CultureInfo.InvariantCulture)),
             new XElement(Ns + "ResourceRecords", values.Select(v => new XElement(Ns + "ResourceRecord", new XElement(Ns + "Value", v))))));
 

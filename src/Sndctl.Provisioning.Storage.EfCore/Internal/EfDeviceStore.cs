@@ -123,6 +123,9 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         return Enum.GetValues<DeviceStatus>().ToDictionary(s => s, s => counts.FirstOrDefault(c => c.Status == s)?.Count ?? 0);
     }
 
+    public async Task<IReadOnlyList<Device>> ListAddressRecordsPendingAsync(int max, CancellationToken cancellationToken)
+        => await Devices.AsNoTracking().Where(d => d.AddressRecordsPending).OrderBy(d => d.DeviceId).Take(max).ToListAsync(cancellationToken).ConfigureAwait(false);
+
     private static string DuplicateMessage(int count)
         => count == 1 ? "A device with this ID exists already." : "One of the device IDs exists already.";
 }

@@ -7,8 +7,10 @@ namespace Sndctl.Provisioning.Core.Tests.Fakes;
 /// each read is a copy, updates are compare-and-swap on the concurrency stamp, leases expire.
 /// One <see cref="InMemoryStores"/> is one database.
 /// </summary>
-internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertificateStore, IAuditEventStore, IIssuanceLeaseStore, IIssuerStateStore, IIssuanceJournalStore
+internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertificateStore, IAuditEventStore, IIssuanceLeaseStore, IIssuerStateStore, IIssuanceJournalStore, IRateLimitStore
 {
+    private readonly Dictionary<string, List<DateTimeOffset>> _rateLimits = new(StringComparer.Ordinal);
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Device> _devices = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, DeviceCertificate> _certificates = [];
@@ -89,6 +91,37 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
             return Task.FromResult(new Page<Device>([.. all.Skip((query.Page - 1) * query.PageSize).Take(query.PageSize).Select(Copy)], all.Count, query.Page, query.PageSize));
         }
     }
+
+    public Task<IReadOnlyList<Device>> ListAddressRecordsPendingAsync(int max, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<Device>>([.. _devices.Values.Where(d => d.AddressRecordsPending).OrderBy(d => d.DeviceId, StringComparer.Ordinal).Take(max).Select(Copy)]);
+        }
+    }
+
+    /// <summary>A sliding window: at most <paramref name="limit"/> acquisitions within <paramref name="window"/>.</summary>
+    public Task<TimeSpan?> TryAcquireAsync(string key, int limit, TimeSpan window, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_rateLimits.TryGetValue(key, out var times))
+            {
+                _rateLimits[key] = times = [];
+            }
+
+            times.RemoveAll(t => t <= now - window);
+            if (times.Count >= limit)
+            {
+                return Task.FromResult<TimeSpan?>(times[0] + window - now);
+            }
+
+            times.Add(now);
+            return Task.FromResult<TimeSpan?>(null);
+        }
+    }
+
+    public Task<int> PurgeAsync(DateTimeOffset now, CancellationToken cancellationToken) => Task.FromResult(0);
 
     public Task<IReadOnlyDictionary<DeviceStatus, int>> CountByStatusAsync(CancellationToken cancellationToken)
     {
@@ -455,6 +488,8 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         RegisteredAt = d.RegisteredAt,
         LastSeenAt = d.LastSeenAt,
         CurrentCertificateId = d.CurrentCertificateId,
+        Addresses = [.. d.Addresses],
+        AddressRecordsPending = d.AddressRecordsPending,
         ConcurrencyStamp = d.ConcurrencyStamp,
     };
 

@@ -167,6 +167,14 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
+                    b.Property<bool>("AddressRecordsPending")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Addresses")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
                     b.Property<Guid>("ConcurrencyStamp")
                         .IsConcurrencyToken()
                         .HasColumnType("uuid");
@@ -204,6 +212,8 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                         .HasColumnType("character varying(16)");
 
                     b.HasKey("DeviceId");
+
+                    b.HasIndex("AddressRecordsPending");
 
                     b.HasIndex("CreatedAt");
 
@@ -367,6 +377,39 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                     b.HasKey("DeviceId");
 
                     b.ToTable("ProvisioningPendingIssuances", (string)null);
+                });
+
+            modelBuilder.Entity("Sndctl.Provisioning.Core.ZoneRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name");
+
+                    b.ToTable("ProvisioningZoneRecords", (string)null);
                 });
 
             modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.IssuanceLease", b =>

@@ -158,6 +158,14 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                         .HasMaxLength(63)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("AddressRecordsPending")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Addresses")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("ConcurrencyStamp")
                         .IsConcurrencyToken()
                         .HasColumnType("TEXT");
@@ -195,6 +203,8 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("DeviceId");
+
+                    b.HasIndex("AddressRecordsPending");
 
                     b.HasIndex("CreatedAt");
 
@@ -358,6 +368,37 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                     b.HasKey("DeviceId");
 
                     b.ToTable("ProvisioningPendingIssuances", (string)null);
+                });
+
+            modelBuilder.Entity("Sndctl.Provisioning.Core.ZoneRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name");
+
+                    b.ToTable("ProvisioningZoneRecords", (string)null);
                 });
 
             modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.IssuanceLease", b =>

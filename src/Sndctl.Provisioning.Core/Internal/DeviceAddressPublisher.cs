@@ -1,0 +1,183 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Sndctl.Provisioning.Core.Internal;
+
+/// <summary>
+/// Keeps a device's A/AAAA records in the DNS provider in step with the device row: the row is the truth
+/// (written first, with <see cref="Device.AddressRecordsPending"/> set), the provider follows (the device's
+/// addresses, or none while it is disabled), and the flag is cleared only once the provider took the set.
+/// A publication that fails leaves the flag for <see cref="AddressRecordSyncJob"/>, so no change is lost to
+/// an unreachable DNS API or a crash. Without a DNS provider addresses are stored and shown, not published.
+/// </summary>
+internal sealed partial class DeviceAddressPublisher(
+    IDeviceStore devices,
+    IRateLimitStore limits,
+    IServiceProvider services,
+    TimeProvider time,
+    IOptionsSnapshot<DeviceProvisioningOptions> options,
+    ProvisioningMetrics metrics,
+    ILogger<DeviceAddressPublisher> logger)
+{
+    private static readonly TimeSpan ChangeWindow = TimeSpan.FromHours(1);
+
+    private IDnsProvider? Dns => services.GetService<IDnsProvider>();
+
+    /// <summary>
+    /// Stores a new address set for an authenticated device and publishes it. Sending the set the device
+    /// already has changes nothing and costs nothing; a change beyond <see cref="AddressOptions.ChangesPerHour"/>
+    /// is refused with the time to wait.
+    /// </summary>
+    /// <returns>The device as stored, and the wait when the change was refused.</returns>
+    public async Task<(Device Device, TimeSpan? RetryAfter)> ChangeAsync(Device device, IReadOnlyList<IPAddress> addresses, CancellationToken cancellationToken)
+    {
+        if (DeviceAddresses.SameSet(device.Addresses, addresses))
+        {
+            return (device, null);
+        }
+
+        var limit = options.Value.Addresses.ChangesPerHour;
+        if (await limits.TryAcquireAsync($"addresses:{device.DeviceId}", limit, ChangeWindow, time.GetUtcNow(), cancellationToken).ConfigureAwait(false) is { } wait)
+        {
+            return (device, wait);
+        }
+
+        var publish = Dns is not null;
+        for (var attempt = 1; ; attempt++)
+        {
+            device.Addresses = addresses;
+            device.AddressRecordsPending = publish;
+            try
+            {
+                await devices.UpdateAsync(device, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (ConcurrencyConflictException) when (attempt < 5)
+            {
+                device = await devices.FindAsync(device.DeviceId, cancellationToken).ConfigureAwait(false)
+                    ?? throw new ConcurrencyConflictException($"Device {device.DeviceId} was deleted while its addresses changed.");
+            }
+        }
+
+        await PublishAsync(device, cancellationToken).ConfigureAwait(false);
+        return (device, null);
+    }
+
+    /// <summary>
+    /// Publishes a device whose records are pending: its addresses, or none while it is disabled. Best effort:
+    /// a failure is logged and counted, and the job tries again.
+    /// </summary>
+    /// <returns><see langword="true"/> when the provider holds the device's set now.</returns>
+    public async Task<bool> PublishAsync(Device device, CancellationToken cancellationToken)
+    {
+        if (!device.AddressRecordsPending || Dns is not { } dns)
+        {
+            return true;
+        }
+
+        IReadOnlyList<IPAddress> set = device.Status == DeviceStatus.Disabled ? [] : device.Addresses;
+        try
+        {
+            await dns.SetAddressRecordsAsync(device.Hostname, set, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            metrics.AddressPublication(published: false);
+            Log.PublicationFailed(logger, device.Hostname, ex);
+            return false;
+        }
+
+        metrics.AddressPublication(published: true);
+        device.AddressRecordsPending = false;
+        try
+        {
+            await devices.UpdateAsync(device, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            // The device changed meanwhile: the flag stays, and the job publishes what the row says now.
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Marks a device's records for (re)publication after its status changed (disabled: removed; enabled:
+    /// published again) and publishes them. Part of the same row update as the status change.
+    /// </summary>
+    public void MarkChanged(Device device) => device.AddressRecordsPending = device.Addresses.Count > 0 && Dns is not null;
+
+    /// <summary>
+    /// Removes a device's records before the device is deleted; a provider that cannot be reached keeps the
+    /// device (503) rather than leave its hostname resolving for ever.
+    /// </summary>
+    public async Task RemoveBeforeDeleteAsync(Device device, CancellationToken cancellationToken)
+    {
+        if (Dns is not { } dns || (device.Addresses.Count == 0 && !device.AddressRecordsPending))
+        {
+            return;
+        }
+
+        try
+        {
+            await dns.SetAddressRecordsAsync(device.Hostname, [], cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            metrics.AddressPublication(published: false);
+            Log.PublicationFailed(logger, device.Hostname, ex);
+            throw new CertificateAuthorityUnavailableException(
+                $"The DNS provider could not remove the address records of {device.Hostname}; the device is kept. Try again later.",
+                TimeSpan.FromSeconds(30),
+                ex);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Publishing the address records of {Hostname} failed; the address-record job tries again.")]
+        public static partial void PublicationFailed(ILogger logger, string hostname, Exception exception);
+    }
+}
+
+/// <summary>Publishes, every 30 seconds on one instance, the address records of devices whose publication failed or did not finish.</summary>
+internal sealed partial class AddressRecordSyncJob(ILogger<AddressRecordSyncJob> logger) : IProvisioningJob
+{
+    private const int Batch = 200;
+
+    public string Name => "dns-addresses";
+
+    public TimeSpan Interval => TimeSpan.FromSeconds(30);
+
+    public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (services.GetService<IDnsProvider>() is null)
+        {
+            return;
+        }
+
+        var publisher = services.GetRequiredService<DeviceAddressPublisher>();
+        var pending = await services.GetRequiredService<IDeviceStore>().ListAddressRecordsPendingAsync(Batch, cancellationToken).ConfigureAwait(false);
+        var published = 0;
+        foreach (var device in pending)
+        {
+            if (await publisher.PublishAsync(device, cancellationToken).ConfigureAwait(false))
+            {
+                published++;
+            }
+        }
+
+        if (pending.Count > 0)
+        {
+            Log.Synced(logger, published, pending.Count);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Published the address records of {Published} of {Pending} devices whose publication was pending.")]
+        public static partial void Synced(ILogger logger, int published, int pending);
+    }
+}

@@ -1,0 +1,30 @@
+namespace Sndctl.Provisioning.Core;
+
+/// <summary>
+/// The records of the fleet zone, shared by every instance, for the embedded authoritative DNS server.
+/// Records are only ever added and removed (never edited), and IDs are never reused, so the pair
+/// (count, highest ID) changes whenever the set does: <see cref="GetVersionAsync"/> is how instances notice.
+/// </summary>
+public interface IZoneRecordStore
+{
+    /// <summary>Every record of the zone, ordered by ID.</summary>
+    Task<IReadOnlyList<ZoneRecord>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>The number of records and the highest ID: changes whenever the set of records does.</summary>
+    Task<(int Count, long MaxId)> GetVersionAsync(CancellationToken cancellationToken);
+
+    /// <summary>Adds a record and returns its ID.</summary>
+    Task<long> AddAsync(ZoneRecord record, CancellationToken cancellationToken);
+
+    /// <summary>Removes the record with <paramref name="id"/>; <see langword="false"/> when there is none.</summary>
+    Task<bool> RemoveAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>Removes the records at <paramref name="name"/> of <paramref name="type"/> with <paramref name="value"/>; returns how many.</summary>
+    Task<int> RemoveAsync(string name, string type, string value, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes the records of <paramref name="types"/> at <paramref name="name"/> exactly <paramref name="records"/>,
+    /// in one transaction; writes nothing when they are already those.
+    /// </summary>
+    Task ReplaceAsync(string name, IReadOnlyCollection<string> types, IReadOnlyList<ZoneRecord> records, CancellationToken cancellationToken);
+}

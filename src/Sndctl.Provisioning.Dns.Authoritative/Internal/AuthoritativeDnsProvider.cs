@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Sndctl.Provisioning.Core;
+
+namespace Sndctl.Provisioning.Dns.Authoritative.Internal;
+
+/// <summary>
+/// The <see cref="IDnsProvider"/> of the embedded server: records are rows in the database
+/// (<see cref="IZoneRecordStore"/>), answered by every instance; this instance re-reads them at once after
+/// each change, the others within <see cref="AuthoritativeDnsOptions.RefreshInterval"/>.
+/// </summary>
+internal sealed class AuthoritativeDnsProvider(IZoneRecordStore store, ZoneCache cache, TimeProvider time) : IDnsProvider
+{
+    private static readonly string[] AddressTypes = ["A", "AAAA"];
+
+    public async Task<DnsTxtRecord> CreateTxtRecordAsync(string name, string value, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        var owner = name.TrimEnd('.').ToLowerInvariant();
+        var id = await store.AddAsync(new ZoneRecord { Name = owner, Type = "TXT", Value = value, CreatedAt = time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
+        await cache.RefreshAsync(force: true, cancellationToken).ConfigureAwait(false);
+        return new DnsTxtRecord(owner, value, id.ToString(CultureInfo.InvariantCulture));
+    }
+
+    public async Task DeleteTxtRecordAsync(DnsTxtRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (long.TryParse(record.ProviderId, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            await store.RemoveAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // A record whose ID was never written down (the issuer died in between): by exact name and value.
+            await store.RemoveAsync(record.Name.TrimEnd('.').ToLowerInvariant(), "TXT", record.Value, cancellationToken).ConfigureAwait(false);
+        }
+
+        await cache.RefreshAsync(force: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task SetAddressRecordsAsync(string name, IReadOnlyList<IPAddress> addresses, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(addresses);
+        var owner = name.TrimEnd('.').ToLowerInvariant();
+        var now = time.GetUtcNow();
+        var records = addresses
+            .Select(a => new ZoneRecord { Name = owner, Type = a.AddressFamily == AddressFamily.InterNetwork ? "A" : "AAAA", Value = a.ToString(), CreatedAt = now })
+            .ToList();
+        await store.ReplaceAsync(owner, AddressTypes, records, cancellationToken).ConfigureAwait(false);
+        await cache.RefreshAsync(force: false, cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,23 @@
+using System.Diagnostics.Metrics;
+using ARSoft.Tools.Net.Dns;
+
+namespace Sndctl.Provisioning.Dns.Authoritative.Internal;
+
+/// <summary>The embedded DNS server's instruments (meter <see cref="MeterName"/>).</summary>
+internal sealed class DnsServerMetrics(IMeterFactory meterFactory)
+{
+    public const string MeterName = "Sndctl.Provisioning.Dns.Authoritative";
+
+    private readonly Counter<long> _queries = meterFactory.Create(MeterName)
+        .CreateCounter<long>("sndctl.dns.queries", description: "DNS queries answered by the embedded authoritative server, by transport and response code.");
+
+    private readonly Counter<long> _dropped = meterFactory.Create(MeterName)
+        .CreateCounter<long>("sndctl.dns.dropped", description: "DNS packets dropped without an answer (malformed, or failing to be sent).");
+
+    public void Answered(TransportProtocol transport, ReturnCode code) => _queries.Add(
+        1,
+        new KeyValuePair<string, object?>("transport", transport == TransportProtocol.Udp ? "udp" : "tcp"),
+        new KeyValuePair<string, object?>("rcode", code.ToString()));
+
+    public void Dropped() => _dropped.Add(1);
+}

@@ -1,0 +1,76 @@
+using Microsoft.EntityFrameworkCore;
+using Sndctl.Provisioning.Core;
+
+namespace Sndctl.Provisioning.Storage.EfCore.Internal;
+
+internal sealed class EfZoneRecordStore<TContext>(TContext context) : IZoneRecordStore
+    where TContext : DbContext
+{
+    private DbSet<ZoneRecord> Records => context.Set<ZoneRecord>();
+
+    public async Task<IReadOnlyList<ZoneRecord>> ListAsync(CancellationToken cancellationToken)
+        => await Records.AsNoTracking().OrderBy(r => r.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+
+    public async Task<(int Count, long MaxId)> GetVersionAsync(CancellationToken cancellationToken)
+    {
+        // One statement, one snapshot: both aggregates see the same set.
+        var version = await Records
+            .GroupBy(r => 1)
+            .Select(g => new { Count = g.Count(), MaxId = g.Max(r => r.Id) })
+            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        return version is null ? (0, 0) : (version.Count, version.MaxId);
+    }
+
+    public async Task<long> AddAsync(ZoneRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await context.AddDetachedAsync(record, cancellationToken).ConfigureAwait(false);
+        return record.Id;
+    }
+
+    public async Task<bool> RemoveAsync(long id, CancellationToken cancellationToken)
+        => await Records.Where(r => r.Id == id).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false) > 0;
+
+    public Task<int> RemoveAsync(string name, string type, string value, CancellationToken cancellationToken)
+        => Records.Where(r => r.Name == name && r.Type == type && r.Value == value).ExecuteDeleteAsync(cancellationToken);
+
+    public async Task ReplaceAsync(string name, IReadOnlyCollection<string> types, IReadOnlyList<ZoneRecord> records, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var existing = await Records.Where(r => r.Name == name && types.Contains(r.Type)).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var keep = existing.Where(e => records.Any(r => r.Type == e.Type && r.Value == e.Value)).ToList();
+        var remove = existing.Except(keep).ToList();
+        var add = records.Where(r => !existing.Any(e => e.Type == r.Type && e.Value == r.Value)).ToList();
+        if (remove.Count == 0 && add.Count == 0)
+        {
+            Detach(existing);
+            return;
+        }
+
+        // One SaveChanges: the set changes in one transaction, so a reader never sees half of it.
+        Records.RemoveRange(remove);
+        Records.AddRange(add);
+        try
+        {
+            await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another instance removed one of them first: what is left is replaced on the next publication.
+            throw new ConcurrencyConflictException($"The address records of {name} changed while they were replaced.");
+        }
+        finally
+        {
+            Detach(existing);
+            Detach(add);
+        }
+    }
+
+    private void Detach(IEnumerable<ZoneRecord> records)
+    {
+        foreach (var record in records)
+        {
+            context.Entry(record).State = EntityState.Detached;
+        }
+    }
+}
