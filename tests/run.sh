@@ -61,6 +61,8 @@ source "$root/tests/acme-lab.sh"
 command -v python3 >/dev/null || ensure_packages python3
 # Headless Chromium for the admin portal's browser tests (Playwright drives /usr/bin/chromium).
 ensure_packages chromium
+# dig, for the embedded DNS server's answers.
+ensure_packages bind9-dnsutils
 start_postgres
 acme_lab_start "$work/acme"
 

@@ -62,6 +62,35 @@ public sealed class CloudflareDnsProviderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Address_records_are_one_DNS_only_record_per_address_and_a_new_set_replaces_the_old()
+    {
+        await using var services = Services();
+        var dns = Provider(services);
+        const string host = "a1b2c3d4e5f6.devices.example.com";
+        await dns.CreateTxtRecordAsync("_acme-challenge." + host, "keep-me", Ct);
+
+        await dns.SetAddressRecordsAsync(host, [IPAddress.Parse("192.168.1.23"), IPAddress.Parse("fd00::23")], Ct);
+        Assert.Equal(["A 192.168.1.23", "AAAA fd00::23"], _cloudflare.AddressesAt(host));
+        var created = _cloudflare.Records.Values.Where(r => r.Name == host).ToList();
+        Assert.All(created, r => Assert.False(r.Proxied));
+        Assert.All(created, r => Assert.Equal(60, r.Ttl));
+        Assert.All(_cloudflare.Requests.Where(r => r.Method == "POST" && r.Body.Contains("\"A", StringComparison.Ordinal)), r => Assert.Contains("\"proxied\":false", r.Body, StringComparison.Ordinal));
+
+        // The same set again changes nothing; another set adds the new address first, then removes the stale ones.
+        var before = _cloudflare.Requests.Count(r => r.Method != "GET");
+        await dns.SetAddressRecordsAsync(host, [IPAddress.Parse("fd00::23"), IPAddress.Parse("192.168.1.23")], Ct);
+        Assert.Equal(before, _cloudflare.Requests.Count(r => r.Method != "GET"));
+        await dns.SetAddressRecordsAsync(host, [IPAddress.Parse("10.0.0.7"), IPAddress.Parse("10.0.0.8")], Ct);
+        Assert.Equal(["A 10.0.0.7", "A 10.0.0.8"], _cloudflare.AddressesAt(host));
+        var writes = _cloudflare.Requests.Where(r => r.Method != "GET").Skip(before).Select(r => r.Method).ToList();
+        Assert.Equal(["POST", "POST", "DELETE", "DELETE"], writes);
+
+        await dns.SetAddressRecordsAsync(host, [], Ct);
+        Assert.Empty(_cloudflare.AddressesAt(host));
+        Assert.Single(_cloudflare.TxtAt("_acme-challenge." + host)); // other records at other names untouched
+    }
+
+    [Fact]
     public async Task Concurrent_challenges_on_one_name_do_not_clobber_each_other()
     {
         await using var services = Services();

@@ -37,6 +37,31 @@ public sealed class Route53DnsProviderTests : IAsyncLifetime
     public async ValueTask DisposeAsync() => await _route53.DisposeAsync();
 
     [Fact]
+    public async Task Address_records_are_upserted_as_whole_sets_in_one_batch_and_a_family_without_addresses_is_deleted()
+    {
+        await using var services = Services();
+        var dns = Provider(services);
+        const string host = "a1b2c3d4e5f6.devices.example.com";
+
+        await dns.SetAddressRecordsAsync(host, [IPAddress.Parse("192.168.1.23"), IPAddress.Parse("192.168.1.24"), IPAddress.Parse("fd00::23")], Ct);
+        Assert.Equal(["A 60 192.168.1.23", "A 60 192.168.1.24", "AAAA 60 fd00::23"], _route53.AddressesAt(_zone, host));
+        var post = Assert.Single(_route53.Requests, r => r.Method == "POST");
+        var changes = XDocument.Parse(post.Body).Descendants(Ns + "Change").ToList();
+        Assert.Equal(["UPSERT", "UPSERT"], changes.Select(c => (string?)c.Element(Ns + "Action")));
+
+        await dns.SetAddressRecordsAsync(host, [IPAddress.Parse("10.0.0.7")], Ct);
+        Assert.Equal(["A 60 10.0.0.7"], _route53.AddressesAt(_zone, host));
+        var second = XDocument.Parse(_route53.Requests.Last(r => r.Method == "POST").Body).Descendants(Ns + "Change").ToList();
+        Assert.Equal(["UPSERT", "DELETE"], second.Select(c => (string?)c.Element(Ns + "Action")));
+
+        await dns.SetAddressRecordsAsync(host, [], Ct);
+        Assert.Empty(_route53.AddressesAt(_zone, host));
+        var posts = _route53.Requests.Count(r => r.Method == "POST");
+        await dns.SetAddressRecordsAsync(host, [], Ct);
+        Assert.Equal(posts, _route53.Requests.Count(r => r.Method == "POST")); // nothing left to remove: no change sent
+    }
+
+    [Fact]
     public async Task Adds_the_value_in_the_longest_public_zone_waits_for_INSYNC_and_removes_it()
     {
         _route53.MaxItems = 1; // Three zones called devices.example.com: the lookup has to page through them.

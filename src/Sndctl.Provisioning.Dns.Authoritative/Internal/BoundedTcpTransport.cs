@@ -6,11 +6,13 @@ namespace Sndctl.Provisioning.Dns.Authoritative.Internal;
 /// <summary>
 /// ARSoft's TCP transport with a cap on connections served at once: a client beyond the cap waits in the
 /// listen backlog until one closes, so a crowd of idle connections cannot grow the server without bound.
-/// A connection counts until the client closes it, goes idle past the timeout, or fails.
+/// A connection counts until the client closes it, goes idle (or sends too slowly) past the idle timeout, or fails.
 /// </summary>
 internal sealed class BoundedTcpTransport(IPEndPoint endpoint, int maxConnections, TimeSpan idleTimeout) : IServerTransport
 {
-    private readonly TcpServerTransport _inner = new(endpoint, timeout: 5000, keepAlive: (int)idleTimeout.TotalMilliseconds);
+    // A client gets the idle timeout both between queries and to finish sending one: a slow or silent
+    // client gives its slot back within that time.
+    private readonly TcpServerTransport _inner = new(endpoint, timeout: (int)idleTimeout.TotalMilliseconds, keepAlive: (int)idleTimeout.TotalMilliseconds);
     private readonly SemaphoreSlim _slots = new(maxConnections, maxConnections);
 
     public ushort DefaultAllowedResponseSize => _inner.DefaultAllowedResponseSize;

@@ -76,7 +76,10 @@ public sealed class FakeCloudflare : IAsyncDisposable
         return id;
     }
 
-    public IEnumerable<Record> TxtAt(string name) => Records.Values.Where(r => r.Name == name);
+    public IEnumerable<Record> TxtAt(string name) => Records.Values.Where(r => r.Name == name && r.Type == "TXT");
+
+    /// <summary>The A/AAAA records at <paramref name="name"/> as "TYPE content", sorted.</summary>
+    public IReadOnlyList<string> AddressesAt(string name) => [.. Records.Values.Where(r => r.Name == name && r.Type is "A" or "AAAA").Select(r => $"{r.Type} {r.Content}").Order(StringComparer.Ordinal)];
 
     private async Task HandleAsync(HttpContext context)
     {
@@ -177,15 +180,31 @@ public sealed class FakeCloudflare : IAsyncDisposable
                     json["name"]!.GetValue<string>(),
                     json["content"]!.GetValue<string>(),
                     json["ttl"]?.GetValue<int>() ?? 1,
-                    DateTimeOffset.UtcNow);
-                if (created.Type != "TXT" || !created.Name.EndsWith(target.Name, StringComparison.Ordinal))
+                    DateTimeOffset.UtcNow,
+                    json["proxied"]?.GetValue<bool>() ?? false);
+                if (created.Type is not ("TXT" or "A" or "AAAA") || !created.Name.EndsWith(target.Name, StringComparison.Ordinal))
                 {
                     return Error(context, 400, 9000, "DNS name is invalid.");
                 }
 
+                if (created.Type == "A" && !(IPAddress.TryParse(created.Content, out var v4) && v4.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork))
+                {
+                    return Error(context, 400, 9005, "Content for A record is invalid. Must be a valid IPv4 address");
+                }
+
+                if (created.Type == "AAAA" && !(IPAddress.TryParse(created.Content, out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6))
+                {
+                    return Error(context, 400, 9006, "Content for AAAA record is invalid. Must be a valid IPv6 address");
+                }
+
+                if (created.Ttl != 1 && created.Ttl is < 60 or > 86_400)
+                {
+                    return Error(context, 400, 9021, "Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic.");
+                }
+
                 lock (_lock)
                 {
-                    if (Records.Values.Any(r => r.ZoneId == zoneId && r.Name == created.Name && r.Content == created.Content))
+                    if (Records.Values.Any(r => r.ZoneId == zoneId && r.Type == created.Type && r.Name == created.Name && r.Content == created.Content))
                     {
                         return Error(context, 400, 81058, "An identical record already exists.");
                     }
@@ -193,7 +212,7 @@ public sealed class FakeCloudflare : IAsyncDisposable
                     Records[created.Id] = created;
                 }
 
-                return MirrorThenAsync(created.Name, () => Ok(context, created.ToJson()));
+                return created.Type == "TXT" ? MirrorThenAsync(created.Name, () => Ok(context, created.ToJson())) : Ok(context, created.ToJson());
 
             case ("DELETE", ["zones", var zoneId, "dns_records", var recordId]):
                 if (!Can("dns:edit"))
@@ -207,7 +226,7 @@ public sealed class FakeCloudflare : IAsyncDisposable
                 }
 
                 Records.TryRemove(recordId, out _);
-                return MirrorThenAsync(existing.Name, () => Ok(context, new JsonObject { ["id"] = recordId }));
+                return existing.Type != "TXT" ? Ok(context, new JsonObject { ["id"] = recordId }) : MirrorThenAsync(existing.Name, () => Ok(context, new JsonObject { ["id"] = recordId }));
 
             default:
                 return Error(context, 404, 7000, "No route for that URI");
@@ -281,7 +300,7 @@ public sealed class FakeCloudflare : IAsyncDisposable
         _challTestSrv.Dispose();
     }
 
-    public sealed record Record(string Id, string ZoneId, string Type, string Name, string Content, int Ttl, DateTimeOffset Created)
+    public sealed record Record(string Id, string ZoneId, string Type, string Name, string Content, int Ttl, DateTimeOffset Created, bool Proxied = false)
     {
         public JsonObject ToJson() => new()
         {
@@ -291,7 +310,7 @@ public sealed class FakeCloudflare : IAsyncDisposable
             ["name"] = Name,
             ["content"] = Content,
             ["ttl"] = Ttl,
-            ["proxied"] = false,
+            ["proxied"] = Proxied,
             ["created_on"] = Created.UtcDateTime.ToString("O"),
         };
     }

@@ -98,6 +98,17 @@ public sealed class FakeRoute53 : IAsyncDisposable
         }
     }
 
+    /// <summary>The A and AAAA record sets at <paramref name="name"/> as "TYPE ttl value", sorted.</summary>
+    public IReadOnlyList<string> AddressesAt(string zoneId, string name)
+    {
+        lock (_lock)
+        {
+            return [.. ((string[])["A", "AAAA"])
+                .SelectMany(type => _sets.TryGetValue((zoneId, Fqdn(name), type), out var set) ? set.Values.Select(v => $"{type} {set.Ttl} {v}") : [])
+                .Order(StringComparer.Ordinal)];
+        }
+    }
+
     public long? TtlAt(string zoneId, string name)
     {
         lock (_lock)
@@ -346,6 +357,18 @@ public sealed class FakeRoute53 : IAsyncDisposable
                 if (type == "TXT" && values.Any(v => v.Length < 2 || v[0] != '"' || v[^1] != '"'))
                 {
                     messages.Add("Invalid Resource Record: 'FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks) encountered with '" + values[0] + "''");
+                    continue;
+                }
+
+                if (type == "A" && values.FirstOrDefault(v => !(IPAddress.TryParse(v, out var a) && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && v.Count(c => c == '.') == 3)) is { } badV4)
+                {
+                    messages.Add($"Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address) encountered with '{badV4}''");
+                    continue;
+                }
+
+                if (type == "AAAA" && values.FirstOrDefault(v => !(IPAddress.TryParse(v, out var a) && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)) is { } badV6)
+                {
+                    messages.Add($"Invalid Resource Record: 'FATAL problem: AAAARRDATAIllegalIPv6Address (Value is not a valid IPv6 address) encountered with '{badV6}''");
                     continue;
                 }
 
