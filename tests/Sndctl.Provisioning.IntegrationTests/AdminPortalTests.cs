@@ -93,7 +93,7 @@ public sealed partial class AdminPortalTests : IAsyncLifetime
         // The device registers over the device API; its status and expiry appear.
         using (var device = host.Device())
         {
-            var registered = await device.SendAsync(ProvisioningHostFactory.Register(new CreatedDevice(deviceId, secret, deviceId + ".devices.localhost", "pending", DateTimeOffset.UtcNow)));
+            var registered = await device.SendAsync(ProvisioningHostFactory.Post("/api/register", secret, new { deviceId, addresses = new[] { "192.168.1.23", "fd00::23" } }));
             Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
             var notAfter = (await registered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("notAfter").GetDateTimeOffset();
             await page.ReloadAsync();
@@ -108,6 +108,7 @@ public sealed partial class AdminPortalTests : IAsyncLifetime
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = deviceId })).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("td[data-label='State']")).ToHaveTextAsync("current");
         await Assertions.Expect(page.GetByText("certificate.issued")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#addresses")).ToHaveTextAsync("192.168.1.23, fd00::23");
         await ScreenshotAsync(page, "device");
         await page.GetByRole(AriaRole.Link, new() { Name = "Disable" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Disable {deviceId}?" })).ToBeVisibleAsync();

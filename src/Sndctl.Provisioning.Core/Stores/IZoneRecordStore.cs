@@ -10,6 +10,9 @@ public interface IZoneRecordStore
     /// <summary>Every record of the zone, ordered by ID.</summary>
     Task<IReadOnlyList<ZoneRecord>> ListAsync(CancellationToken cancellationToken);
 
+    /// <summary>The records at one name (lower case), ordered by ID.</summary>
+    Task<IReadOnlyList<ZoneRecord>> ListAsync(string name, CancellationToken cancellationToken);
+
     /// <summary>The number of records and the highest ID: changes whenever the set of records does.</summary>
     Task<(int Count, long MaxId)> GetVersionAsync(CancellationToken cancellationToken);
 
@@ -26,5 +29,6 @@ public interface IZoneRecordStore
     /// Makes the records of <paramref name="types"/> at <paramref name="name"/> exactly <paramref name="records"/>,
     /// in one transaction; writes nothing when they are already those.
     /// </summary>
-    Task ReplaceAsync(string name, IReadOnlyCollection<string> types, IReadOnlyList<ZoneRecord> records, CancellationToken cancellationToken);
+    /// <returns>How many records were added and removed, and the highest ID added (0 when none).</returns>
+    Task<(int Added, int Removed, long MaxAddedId)> ReplaceAsync(string name, IReadOnlyCollection<string> types, IReadOnlyList<ZoneRecord> records, CancellationToken cancellationToken);
 }

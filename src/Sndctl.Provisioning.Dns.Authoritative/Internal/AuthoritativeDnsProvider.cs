@@ -20,24 +20,18 @@ internal sealed class AuthoritativeDnsProvider(IZoneRecordStore store, ZoneCache
         ArgumentNullException.ThrowIfNull(value);
         var owner = name.TrimEnd('.').ToLowerInvariant();
         var id = await store.AddAsync(new ZoneRecord { Name = owner, Type = "TXT", Value = value, CreatedAt = time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
-        await cache.RefreshAsync(force: true, cancellationToken).ConfigureAwait(false);
+        await cache.ApplyAsync(owner, added: 1, removed: 0, id, cancellationToken).ConfigureAwait(false);
         return new DnsTxtRecord(owner, value, id.ToString(CultureInfo.InvariantCulture));
     }
 
     public async Task DeleteTxtRecordAsync(DnsTxtRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (long.TryParse(record.ProviderId, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-        {
-            await store.RemoveAsync(id, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            // A record whose ID was never written down (the issuer died in between): by exact name and value.
-            await store.RemoveAsync(record.Name.TrimEnd('.').ToLowerInvariant(), "TXT", record.Value, cancellationToken).ConfigureAwait(false);
-        }
-
-        await cache.RefreshAsync(force: true, cancellationToken).ConfigureAwait(false);
+        var owner = record.Name.TrimEnd('.').ToLowerInvariant();
+        var removed = long.TryParse(record.ProviderId, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? await store.RemoveAsync(id, cancellationToken).ConfigureAwait(false) ? 1 : 0
+            : await store.RemoveAsync(owner, "TXT", record.Value, cancellationToken).ConfigureAwait(false); // its ID was never written down: by exact name and value
+        await cache.ApplyAsync(owner, added: 0, removed, 0, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task SetAddressRecordsAsync(string name, IReadOnlyList<IPAddress> addresses, CancellationToken cancellationToken)
@@ -49,7 +43,7 @@ internal sealed class AuthoritativeDnsProvider(IZoneRecordStore store, ZoneCache
         var records = addresses
             .Select(a => new ZoneRecord { Name = owner, Type = a.AddressFamily == AddressFamily.InterNetwork ? "A" : "AAAA", Value = a.ToString(), CreatedAt = now })
             .ToList();
-        await store.ReplaceAsync(owner, AddressTypes, records, cancellationToken).ConfigureAwait(false);
-        await cache.RefreshAsync(force: false, cancellationToken).ConfigureAwait(false);
+        var (added, removed, maxId) = await store.ReplaceAsync(owner, AddressTypes, records, cancellationToken).ConfigureAwait(false);
+        await cache.ApplyAsync(owner, added, removed, maxId, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -33,7 +33,7 @@ internal sealed partial class AuthoritativeDnsServer(
         _zone = new ZoneSettings(provisioning.Value.BaseDomain, settings);
         Endpoints = (settings.Endpoints.Count > 0 ? [.. settings.Endpoints] : AuthoritativeDnsOptions.DefaultEndpoints).Select(IPEndPoint.Parse).ToList();
         var transports = Endpoints
-            .SelectMany(e => new IServerTransport[] { new UdpServerTransport(e), new BoundedTcpTransport(e, settings.MaxTcpConnections, settings.TcpIdleTimeout) })
+            .SelectMany(e => new IServerTransport[] { new UdpTransport(e, metrics.Dropped), new BoundedTcpTransport(e, settings.MaxTcpConnections, settings.TcpIdleTimeout) })
             .ToArray();
         var server = new DnsServer(transports);
         server.QueryReceived += OnQueryAsync;

@@ -63,6 +63,47 @@ internal sealed partial class ZoneCache(
         }
     }
 
+    /// <summary>
+    /// Takes in a change this instance made at <paramref name="name"/>: re-reads that name only, and moves the
+    /// snapshot's version by the change (<paramref name="added"/>, <paramref name="removed"/>, the highest ID
+    /// added). If another instance changed something meanwhile, the store's version differs from the one
+    /// computed here and the next check reads the whole zone.
+    /// </summary>
+    public async Task ApplyAsync(string name, int added, int removed, long maxAddedId, CancellationToken cancellationToken)
+    {
+        if (added == 0 && removed == 0)
+        {
+            return;
+        }
+
+        await _reload.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var scope = scopes.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                var store = scope.ServiceProvider.GetRequiredService<IZoneRecordStore>();
+                if (_current is not { } current)
+                {
+                    var records = await store.ListAsync(cancellationToken).ConfigureAwait(false);
+                    _current = ZoneSnapshot.Build(records, NextSerial(null));
+                }
+                else
+                {
+                    var atName = await store.ListAsync(name, cancellationToken).ConfigureAwait(false);
+                    var version = (current.Version.Count + added - removed, Math.Max(current.Version.MaxId, maxAddedId));
+                    _current = current.With(name, atName, version, NextSerial(current));
+                }
+
+                MarkChecked();
+            }
+        }
+        finally
+        {
+            _reload.Release();
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)

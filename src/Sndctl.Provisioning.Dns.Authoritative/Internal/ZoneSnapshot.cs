@@ -39,16 +39,41 @@ internal sealed class ZoneSnapshot
                 byName[name] = set = new NameRecords();
             }
 
-            switch (record.Type)
-            {
-                case "A" or "AAAA" when IPAddress.TryParse(record.Value, out var address):
-                    set.Addresses.Add(address);
-                    break;
-                case "TXT":
-                    set.Txt.Add(record.Value);
-                    break;
-            }
+            set.Add(record);
         }
+
+        return Create(byName, (records.Count, records.Count == 0 ? 0 : records.Max(r => r.Id)), serial);
+    }
+
+    /// <summary>
+    /// This snapshot with the records at one name replaced by <paramref name="records"/> (read from the
+    /// database after this instance changed them), at <paramref name="version"/>: the version the store has
+    /// if no other instance changed anything meanwhile (if one did, the next version check finds the store
+    /// elsewhere and reads the whole zone). Costs a copy of the index, not a read of every record.
+    /// </summary>
+    public ZoneSnapshot With(string name, IReadOnlyList<ZoneRecord> records, (int Count, long MaxId) version, uint serial)
+    {
+        var byName = new Dictionary<string, NameRecords>(_byName, StringComparer.Ordinal);
+        if (records.Count == 0)
+        {
+            byName.Remove(name);
+        }
+        else
+        {
+            var set = new NameRecords();
+            foreach (var record in records)
+            {
+                set.Add(record);
+            }
+
+            byName[name] = set;
+        }
+
+        return Create(byName, version, serial);
+    }
+
+    private static ZoneSnapshot Create(Dictionary<string, NameRecords> byName, (int Count, long MaxId) version, uint serial)
+    {
 
         // Every name with records and every name above one (an empty non-terminal exists too): a query for a
         // name that is in neither is NXDOMAIN, answered with one hash lookup whatever the zone's size.
@@ -60,7 +85,7 @@ internal sealed class ZoneSnapshot
             }
         }
 
-        return new ZoneSnapshot(byName, covered, (records.Count, records.Count == 0 ? 0 : records.Max(r => r.Id)), serial);
+        return new ZoneSnapshot(byName, covered, version, serial);
     }
 
     /// <summary>The records at <paramref name="name"/> (lower case), or <see langword="null"/>.</summary>
@@ -71,6 +96,19 @@ internal sealed class ZoneSnapshot
 
     internal sealed class NameRecords
     {
+        public void Add(ZoneRecord record)
+        {
+            switch (record.Type)
+            {
+                case "A" or "AAAA" when IPAddress.TryParse(record.Value, out var address):
+                    Addresses.Add(address);
+                    break;
+                case "TXT":
+                    Txt.Add(record.Value);
+                    break;
+            }
+        }
+
         public List<IPAddress> Addresses { get; } = [];
 
         public List<string> Txt { get; } = [];

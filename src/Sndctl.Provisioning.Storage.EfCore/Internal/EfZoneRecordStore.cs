@@ -11,6 +11,9 @@ internal sealed class EfZoneRecordStore<TContext>(TContext context) : IZoneRecor
     public async Task<IReadOnlyList<ZoneRecord>> ListAsync(CancellationToken cancellationToken)
         => await Records.AsNoTracking().OrderBy(r => r.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
 
+    public async Task<IReadOnlyList<ZoneRecord>> ListAsync(string name, CancellationToken cancellationToken)
+        => await Records.AsNoTracking().Where(r => r.Name == name).OrderBy(r => r.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
+
     public async Task<(int Count, long MaxId)> GetVersionAsync(CancellationToken cancellationToken)
     {
         // One statement, one snapshot: both aggregates see the same set.
@@ -34,7 +37,7 @@ internal sealed class EfZoneRecordStore<TContext>(TContext context) : IZoneRecor
     public Task<int> RemoveAsync(string name, string type, string value, CancellationToken cancellationToken)
         => Records.Where(r => r.Name == name && r.Type == type && r.Value == value).ExecuteDeleteAsync(cancellationToken);
 
-    public async Task ReplaceAsync(string name, IReadOnlyCollection<string> types, IReadOnlyList<ZoneRecord> records, CancellationToken cancellationToken)
+    public async Task<(int Added, int Removed, long MaxAddedId)> ReplaceAsync(string name, IReadOnlyCollection<string> types, IReadOnlyList<ZoneRecord> records, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(records);
         var existing = await Records.Where(r => r.Name == name && types.Contains(r.Type)).ToListAsync(cancellationToken).ConfigureAwait(false);
@@ -44,7 +47,7 @@ internal sealed class EfZoneRecordStore<TContext>(TContext context) : IZoneRecor
         if (remove.Count == 0 && add.Count == 0)
         {
             Detach(existing);
-            return;
+            return (0, 0, 0);
         }
 
         // One SaveChanges: the set changes in one transaction, so a reader never sees half of it.
@@ -64,6 +67,8 @@ internal sealed class EfZoneRecordStore<TContext>(TContext context) : IZoneRecor
             Detach(existing);
             Detach(add);
         }
+
+        return (add.Count, remove.Count, add.Count == 0 ? 0 : add.Max(r => r.Id));
     }
 
     private void Detach(IEnumerable<ZoneRecord> records)
