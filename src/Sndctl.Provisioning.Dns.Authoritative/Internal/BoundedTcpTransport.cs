@@ -33,8 +33,9 @@ internal sealed class BoundedTcpTransport(IPEndPoint endpoint, int maxConnection
         {
             await _slots.WaitAsync(token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
         {
+            // The server is stopping.
             return null;
         }
 

@@ -65,9 +65,11 @@ internal sealed class UdpTransport : IServerTransport
             buffer[1] = (byte)received.ReceivedBytes;
             return new Connection(this, new DnsReceivedRawPackage(buffer, (IPEndPoint)received.RemoteEndPoint, _endpoint));
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException or ArgumentException or IndexOutOfRangeException)
+        catch (Exception)
         {
-            // Closed, cancelled, an ICMP error from an earlier send, or a header the library cannot read.
+            // Closed, cancelled, an ICMP error from an earlier send, or a packet the library cannot read (it
+            // throws what its parser meets). Nothing may escape: the library's receive loop would end.
+            _dropped();
             return null;
         }
     }
