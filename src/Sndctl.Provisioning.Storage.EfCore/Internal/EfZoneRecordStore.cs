@@ -16,12 +16,12 @@ internal sealed class EfZoneRecordStore<TContext>(TContext context) : IZoneRecor
 
     public async Task<(int Count, long MaxId)> GetVersionAsync(CancellationToken cancellationToken)
     {
-        // One statement, one snapshot: both aggregates see the same set.
-        var version = await Records
-            .GroupBy(r => 1)
-            .Select(g => new { Count = g.Count(), MaxId = g.Max(r => r.Id) })
-            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
-        return version is null ? (0, 0) : (version.Count, version.MaxId);
+        // Two small statements (one aggregate query would log EF's First-without-OrderBy warning every second).
+        // A change landing between them gives a pair of two states; the next check reads a settled pair, so a
+        // change is noticed at the latest one interval later.
+        var count = await Records.CountAsync(cancellationToken).ConfigureAwait(false);
+        var maxId = await Records.MaxAsync(r => (long?)r.Id, cancellationToken).ConfigureAwait(false) ?? 0;
+        return (count, maxId);
     }
 
     public async Task<long> AddAsync(ZoneRecord record, CancellationToken cancellationToken)
