@@ -64,6 +64,67 @@ public sealed class AcmeLab
         };
     }
 
+    /// <summary>
+    /// Starts one more Pebble of the test's own (the lab's TLS certificate, ports of its own) that resolves
+    /// DNS-01 through <paramref name="dnsServer"/> (<c>host:port</c>), with the validator's random 0–4 s sleeps
+    /// when <paramref name="validatorSleeps"/> (as at a real CA); returns once it accepts connections. The
+    /// caller stops the process.
+    /// </summary>
+    public (System.Diagnostics.Process Process, Uri Directory) StartPebble(string dnsServer, bool validatorSleeps)
+    {
+        int FreePort()
+        {
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        var (port, management) = (FreePort(), FreePort());
+        var config = Path.Combine(Path.GetTempPath(), $"sndctl-pebble-{Guid.NewGuid():N}.json");
+        File.WriteAllText(config, System.Text.Json.JsonSerializer.Serialize(new
+        {
+            pebble = new
+            {
+                listenAddress = $"127.0.0.1:{port}",
+                managementListenAddress = $"127.0.0.1:{management}",
+                certificate = TlsCertificateFile,
+                privateKey = TlsKeyFile,
+                httpPort = 5002,
+                tlsPort = 5001,
+                ocspResponderURL = "",
+                externalAccountBindingRequired = false,
+            },
+        }));
+        var start = new System.Diagnostics.ProcessStartInfo("pebble", ["-config", config, "-dnsserver", dnsServer])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["PEBBLE_VA_NOSLEEP"] = validatorSleeps ? "0" : "1";
+        start.Environment["PEBBLE_AUTHZREUSE"] = "0";
+        var process = System.Diagnostics.Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpClient();
+                probe.Connect(System.Net.IPAddress.Loopback, port);
+                break;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                Thread.Sleep(100);
+            }
+        }
+
+        return (process, new Uri($"https://127.0.0.1:{port}/dir"));
+    }
+
     /// <summary>An HttpClient that trusts Pebble's HTTPS (the lab's TLS root) and nothing else extra.</summary>
     public HttpClient CreateHttpClient()
     {

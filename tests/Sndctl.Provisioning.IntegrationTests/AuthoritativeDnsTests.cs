@@ -258,7 +258,8 @@ public sealed class AuthoritativeDnsTests : IAsyncLifetime
     {
         var lab = AcmeLab.Require();
         var port = Dig.FreePort();
-        var directory = StartPebble(lab, $"127.0.0.1:{port}");
+        var (pebble, directory) = lab.StartPebble($"127.0.0.1:{port}", validatorSleeps: false);
+        _processes.Add(pebble);
         var (host, _) = Start(
             new()
             {
@@ -294,55 +295,6 @@ public sealed class AuthoritativeDnsTests : IAsyncLifetime
         var challenge = await Dig.QueryAsync(port, "_acme-challenge." + device.Hostname, "TXT");
         Assert.Empty(challenge.Answer);
         Assert.Equal([$"{device.Hostname} A 192.168.9.9"], (await Dig.QueryAsync(port, device.Hostname, "A")).Answer);
-    }
-
-    private Uri StartPebble(AcmeLab lab, string dnsServer)
-    {
-        var (port, management) = (Dig.FreePort(), Dig.FreePort());
-        var config = Path.Combine(Path.GetTempPath(), $"sndctl-pebble-{Guid.NewGuid():N}.json");
-        File.WriteAllText(config, JsonSerializer.Serialize(new
-        {
-            pebble = new
-            {
-                listenAddress = $"127.0.0.1:{port}",
-                managementListenAddress = $"127.0.0.1:{management}",
-                certificate = lab.TlsCertificateFile,
-                privateKey = lab.TlsKeyFile,
-                httpPort = 5002,
-                tlsPort = 5001,
-                ocspResponderURL = "",
-                externalAccountBindingRequired = false,
-            },
-        }));
-        var start = new System.Diagnostics.ProcessStartInfo("pebble", ["-config", config, "-dnsserver", dnsServer])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["PEBBLE_VA_NOSLEEP"] = "1";
-        start.Environment["PEBBLE_AUTHZREUSE"] = "0";
-        var process = System.Diagnostics.Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _processes.Add(process);
-        for (var i = 0; i < 100; i++)
-        {
-            try
-            {
-                using var probe = new TcpClient();
-                probe.Connect(IPAddress.Loopback, port);
-                break;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(100);
-            }
-        }
-
-        return new Uri($"https://127.0.0.1:{port}/dir");
     }
 
     private (ProvisioningHostFactory Host, int Port) Start(Dictionary<string, string?>? extra = null, string? dataDirectory = null, int? port = null)

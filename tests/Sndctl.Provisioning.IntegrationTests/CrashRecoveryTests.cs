@@ -175,37 +175,9 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     /// <summary>A Pebble of its own with the validator's random 0–4 s sleeps on, fronted by the proxy; its DNS is the lab's challtestsrv.</summary>
     private Uri StartSlowPebble()
     {
-        var (port, management) = (FreePort(), FreePort());
-        var config = Path.Combine(_work, "pebble.json");
-        File.WriteAllText(config, JsonSerializer.Serialize(new
-        {
-            pebble = new
-            {
-                listenAddress = $"127.0.0.1:{port}",
-                managementListenAddress = $"127.0.0.1:{management}",
-                certificate = _lab.TlsCertificateFile,
-                privateKey = _lab.TlsKeyFile,
-                httpPort = 5002,
-                tlsPort = 5001,
-                ocspResponderURL = "",
-                externalAccountBindingRequired = false,
-            },
-        }));
-        var start = new ProcessStartInfo("pebble", ["-config", config, "-dnsserver", _lab.ChallTestSrvDns])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["PEBBLE_VA_NOSLEEP"] = "0";
-        start.Environment["PEBBLE_AUTHZREUSE"] = "0";
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var (process, directory) = _lab.StartPebble(_lab.ChallTestSrvDns, validatorSleeps: true);
         _processes.Add(process);
-        return new Uri($"https://127.0.0.1:{port}/dir");
+        return directory;
     }
 
     private static HttpClient Admin(string url)
