@@ -34,6 +34,9 @@ public static class AcmeBuilderExtensions
         services.TryAddSingleton<AcmeAccountManager>();
         services.TryAddSingleton<AcmeRateLimitGate>();
         services.TryAddSingleton<DnsPropagation>();
+        services.TryAddSingleton<AcmeBudget>();
+        services.RemoveAll<ICertificateAuthorityBudget>();
+        services.AddSingleton<ICertificateAuthorityBudget, AcmeBudgetReport>();
         builder.UseIssuer<AcmeCertificateIssuer>();
         builder.UseIssuerHealthCheck(sp => new AcmeHealthCheck(sp.GetRequiredService<AcmeAccountManager>(), sp.GetRequiredService<AcmeRateLimitGate>()));
 

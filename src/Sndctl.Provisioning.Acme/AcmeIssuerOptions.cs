@@ -70,4 +70,34 @@ public sealed class AcmeIssuerOptions
 
     /// <summary>Timeouts, polling and nonce retries of the underlying <see cref="AcmeClient"/>.</summary>
     public AcmeClientOptions Client { get; } = new();
+
+    /// <summary>The CA's published rate limits, counted in the database before the CA is asked (<c>Provisioning:Acme:RateLimits</c>).</summary>
+    public AcmeRateLimitOptions RateLimits { get; } = new();
+}
+
+/// <summary>
+/// The CA's budgets (Let's Encrypt's defaults), counted in the database across instances so that a new
+/// certificate the budget cannot cover is not even ordered. Renewals that carry ARI's <c>replaces</c> are
+/// exempt, as at Let's Encrypt. Raise the figures when the CA grants an override.
+/// </summary>
+public sealed class AcmeRateLimitOptions
+{
+    /// <summary>New certificates per registered domain per <see cref="RegisteredDomainWindow"/> (<c>:CertificatesPerRegisteredDomain</c>, 50; 0 turns the budget off).</summary>
+    public int CertificatesPerRegisteredDomain { get; set; } = 50;
+
+    /// <summary>The window of <see cref="CertificatesPerRegisteredDomain"/> (<c>:RegisteredDomainWindow</c>, 7 days; one slot refills every window / limit).</summary>
+    public TimeSpan RegisteredDomainWindow { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>New orders per ACME account per <see cref="NewOrdersWindow"/> (<c>:NewOrdersPerAccount</c>, 300; 0 turns it off).</summary>
+    public int NewOrdersPerAccount { get; set; } = 300;
+
+    /// <summary>The window of <see cref="NewOrdersPerAccount"/> (<c>:NewOrdersWindow</c>, 3 hours).</summary>
+    public TimeSpan NewOrdersWindow { get; set; } = TimeSpan.FromHours(3);
+
+    /// <summary>
+    /// A newer Public Suffix List (<c>:PublicSuffixListFile</c>, e.g. <c>/usr/share/publicsuffix/public_suffix_list.dat</c>
+    /// from Debian's <c>publicsuffix</c> package, or a copy of https://publicsuffix.org/list/public_suffix_list.dat);
+    /// default: the copy shipped in the package.
+    /// </summary>
+    public string? PublicSuffixListFile { get; set; }
 }

@@ -120,6 +120,9 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
             .Produces<PageResponse<EventItem>>().ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/statistics", AdminEndpoints.StatisticsAsync).WithName("GetStatistics")
             .Produces<StatisticsResponse>();
+        group.MapGet("/acme/budget", AdminEndpoints.AcmeBudgetAsync).WithName("GetAcmeBudget")
+            .WithSummary("The CA's budgets (new certificates per registered domain) and the issuance queue.")
+            .Produces<BudgetResponse>().ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 

@@ -362,6 +362,102 @@ public sealed class AcmeHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_spent_budget_refuses_new_certificates_before_asking_the_CA_serves_certified_devices_and_an_override_lets_them_through()
+    {
+        var proxy = await StartProxyAsync();
+        var data = Path.Combine(Path.GetTempPath(), "sndctl-it-" + Guid.NewGuid().ToString("N"));
+        Dictionary<string, string?> Budget(int limit) => new()
+        {
+            ["Provisioning:Acme:RateLimits:CertificatesPerRegisteredDomain"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Provisioning:Acme:RateLimits:RegisteredDomainWindow"] = "3.00:00:00",
+        };
+        var host = StartHost(Budget(3), directory: proxy.Directory, dataDirectory: data);
+        var devices = new List<CreatedDevice>();
+        for (var i = 0; i < 5; i++)
+        {
+            devices.Add(await host.CreateDeviceAsync());
+        }
+
+        using var client = host.Device();
+        var first = new List<ProvisionResponse>();
+        foreach (var device in devices.Take(3))
+        {
+            first.Add(await ProvisionAsync(client, ProvisioningHostFactory.Register(device)));
+        }
+
+        // The fourth new certificate is not ordered at all: 503 with the refill time (3 days / 3 = one a day).
+        var ordersBefore = proxy.NewOrders.Count;
+        var refused = await client.SendAsync(ProvisioningHostFactory.Register(devices[3]));
+        var problem = await HttpAssert.ProblemAsync(refused, 503);
+        Assert.Contains("budget of 3 new certificates for example.test per 3 days", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value, TimeSpan.FromHours(23), TimeSpan.FromDays(1));
+        Assert.Equal(ordersBefore, proxy.NewOrders.Count);
+
+        // A device that holds its certificate is served at once.
+        Assert.Equal(first[0].Certificate, (await ProvisionAsync(client, ProvisioningHostFactory.Register(devices[0]))).Certificate);
+
+        using (var admin = host.Admin())
+        {
+            var budget = await admin.GetFromJsonAsync<JsonElement>("/api/admin/acme/budget");
+            var domain = Assert.Single(budget.GetProperty("domains").EnumerateArray().ToList());
+            Assert.Equal("example.test", domain.GetProperty("registeredDomain").GetString());
+            Assert.Equal(3, domain.GetProperty("limit").GetInt32());
+            Assert.Equal(3, domain.GetProperty("used").GetInt32());
+            Assert.Equal(3 * 86_400, domain.GetProperty("windowSeconds").GetInt64());
+            Assert.InRange(domain.GetProperty("nextSlotAt").GetDateTimeOffset() - DateTimeOffset.UtcNow, TimeSpan.FromHours(23), TimeSpan.FromDays(1));
+            Assert.Equal(0, budget.GetProperty("queue").GetProperty("depth").GetInt32());
+        }
+
+        // The CA granted an override: restarted with a larger budget, the refused device gets its certificate.
+        await host.DisposeAsync();
+        _hosts.Remove(host);
+        var raised = StartHost(Budget(10), directory: proxy.Directory, dataDirectory: data);
+        using var again = raised.Device();
+        Assert.Contains(devices[3].Hostname, (await ProvisionAsync(again, ProvisioningHostFactory.Register(devices[3]))).Hostname, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_CA_that_says_rateLimited_before_the_count_expected_empties_the_budget_until_its_Retry_After()
+    {
+        var proxy = await StartProxyAsync();
+        proxy.RateLimitNextOrders = 1;
+        proxy.RateLimitRetryAfter = TimeSpan.FromHours(5);
+        proxy.RateLimitDetail = "too many certificates (50) already issued for \"example.test\" in the last 168h0m0s: see https://letsencrypt.org/docs/rate-limits/#new-certificates-per-registered-domain";
+        var host = StartHost(directory: proxy.Directory);
+        var first = await host.CreateDeviceAsync();
+        var second = await host.CreateDeviceAsync();
+        using var client = host.Device();
+
+        await HttpAssert.ProblemAsync(await client.SendAsync(ProvisioningHostFactory.Register(first)), 503);
+
+        using var admin = host.Admin();
+        var domain = (await admin.GetFromJsonAsync<JsonElement>("/api/admin/acme/budget")).GetProperty("domains")[0];
+        Assert.Equal(50, domain.GetProperty("used").GetInt32());
+        Assert.InRange(domain.GetProperty("nextSlotAt").GetDateTimeOffset() - DateTimeOffset.UtcNow, TimeSpan.FromHours(4.9), TimeSpan.FromHours(5));
+
+        // Other new devices are refused by the budget, without another order at the CA.
+        var orders = proxy.NewOrders.Count;
+        var refused = await client.SendAsync(ProvisioningHostFactory.Register(second));
+        await HttpAssert.ProblemAsync(refused, 503);
+        Assert.Equal(orders, proxy.NewOrders.Count);
+    }
+
+    [Fact]
+    public async Task The_budget_endpoint_is_for_admins_and_says_when_the_issuer_has_none()
+    {
+        var acme = StartHost();
+        using (var anonymous = acme.Device())
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/admin/acme/budget")).StatusCode);
+        }
+
+        var privateCa = new ProvisioningHostFactory();
+        _hosts.Add(privateCa);
+        using var admin = privateCa.Admin();
+        await HttpAssert.ProblemAsync(await admin.GetAsync("/api/admin/acme/budget"), 404);
+    }
+
+    [Fact]
     public async Task Health_probes_read_the_directory_and_never_register_an_account()
     {
         var proxy = await StartProxyAsync();

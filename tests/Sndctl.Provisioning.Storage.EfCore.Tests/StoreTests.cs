@@ -630,6 +630,39 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Rate_limit_permits_are_peeked_returned_and_exhausted_until_a_given_time()
+    {
+        await using var context = _database.CreateContext();
+        var limits = new EfRateLimitStore<TestDbContext>(context);
+        var week = TimeSpan.FromDays(7);
+
+        Assert.Equal((0, s_now), await limits.PeekAsync("b", 3, week, s_now, default));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Null(await limits.TryAcquireAsync("b", 3, week, s_now, default));
+        }
+
+        var (used, nextAt) = await limits.PeekAsync("b", 3, week, s_now, default);
+        Assert.Equal(3, used);
+        Assert.Equal(s_now + week / 3, nextAt); // one slot refills every window / limit
+        Assert.NotNull(await limits.TryAcquireAsync("b", 3, week, s_now, default));
+
+        // An order that failed gives its permit back.
+        await limits.ReturnAsync("b", 3, week, s_now, default);
+        Assert.Equal(2, (await limits.PeekAsync("b", 3, week, s_now, default)).Used);
+        Assert.Null(await limits.TryAcquireAsync("b", 3, week, s_now, default));
+
+        // The CA said no until tomorrow: nothing is free before then, even on a fresh key.
+        var tomorrow = s_now.AddDays(1);
+        await limits.ExhaustAsync("c", 3, week, tomorrow, default);
+        var exhausted = await limits.PeekAsync("c", 3, week, s_now, default);
+        Assert.Equal(3, exhausted.Used);
+        Assert.Equal(tomorrow, exhausted.NextAt);
+        Assert.NotNull(await limits.TryAcquireAsync("c", 3, week, tomorrow.AddMinutes(-1), default));
+        Assert.Null(await limits.TryAcquireAsync("c", 3, week, tomorrow, default));
+    }
+
+    [Fact]
     public async Task Rate_limit_racing_instances_take_exactly_the_limit()
     {
         var contexts = Enumerable.Range(0, 8).Select(_ => _database.CreateContext()).ToList();

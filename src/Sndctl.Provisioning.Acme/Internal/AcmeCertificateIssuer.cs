@@ -24,6 +24,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
 
     private readonly AcmeAccountManager _accounts;
     private readonly AcmeRateLimitGate _gate;
+    private readonly AcmeBudget _budget;
     private readonly DnsPropagation _propagation;
     private readonly IDnsProvider _dns;
     private readonly IOptionsMonitor<AcmeIssuerOptions> _options;
@@ -34,6 +35,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
     public AcmeCertificateIssuer(
         AcmeAccountManager accounts,
         AcmeRateLimitGate gate,
+        AcmeBudget budget,
         DnsPropagation propagation,
         IDnsProvider dns,
         IOptionsMonitor<AcmeIssuerOptions> options,
@@ -45,6 +47,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         _metrics = metrics;
         _accounts = accounts;
         _gate = gate;
+        _budget = budget;
         _propagation = propagation;
         _dns = dns;
         _options = options;
@@ -60,6 +63,8 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         using var activity = AcmeDiagnostics.ActivitySource.StartActivity("ACME issue");
         activity?.SetTag("dns.name", request.Hostname);
         AcmeClient? client = null;
+        var permits = new List<AcmeBudget.Permit>();
+        var finalized = false;
         try
         {
             using var slot = await _gate.EnterOrderAsync(cancellationToken).ConfigureAwait(false);
@@ -70,7 +75,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
             var order = await ResumeOrderAsync(client, request, cancellationToken).ConfigureAwait(false);
             if (order is null)
             {
-                order = await PlaceOrderAsync(client, request, options, cancellationToken).ConfigureAwait(false);
+                order = await PlaceOrderAsync(client, request, options, permits, cancellationToken).ConfigureAwait(false);
                 if (request.Journal is { } journal)
                 {
                     // Kept before the CA is asked to validate and issue: after a crash, the next attempt
@@ -81,6 +86,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
 
             await ProveControlAsync(client, order, request.Journal, cancellationToken).ConfigureAwait(false);
             order = await FinalizeAsync(client, order, request, cancellationToken).ConfigureAwait(false);
+            finalized = true;
             var chain = await DownloadAsync(client, order, options, cancellationToken).ConfigureAwait(false);
             var renewAfter = await RenewalTimeAsync(client, chain.Pem, cancellationToken).ConfigureAwait(false);
             _metrics.IssuanceDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
@@ -89,7 +95,21 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         catch (Exception ex) when (Translate(ex, client, request.Hostname) is { } translated)
         {
             activity?.SetStatus(ActivityStatusCode.Error, translated.Message);
+            if (ex is AcmeRateLimitedException limited && AcmeFailureClassifier.Classify(ex) is { Kind: AcmeFailureKind.DeploymentRateLimited } failure)
+            {
+                permits.Clear(); // the bucket is emptied below: nothing to give back
+                await _budget.ReconcileAsync(request.Hostname, client?.AccountUrl, limited.Problem.Detail ?? limited.Problem.Instance?.ToString(), translated is CertificateAuthorityUnavailableException { RetryAfter: { } wait } ? wait : failure.RetryAfter ?? TimeSpan.FromMinutes(15)).ConfigureAwait(false);
+            }
+
             throw translated;
+        }
+        finally
+        {
+            if (!finalized && permits.Count > 0)
+            {
+                // Only what the CA issued counts: an order that never got to finalize gives its permits back.
+                await _budget.ReturnAsync(permits).ConfigureAwait(false);
+            }
         }
     }
 
@@ -155,7 +175,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
     }
 
     /// <summary>Step 1: a new order for the device's hostname, linked to the certificate it replaces when the CA has ARI.</summary>
-    private async Task<AcmeOrder> PlaceOrderAsync(AcmeClient client, CertificateIssueRequest request, AcmeIssuerOptions options, CancellationToken cancellationToken)
+    private async Task<AcmeOrder> PlaceOrderAsync(AcmeClient client, CertificateIssueRequest request, AcmeIssuerOptions options, List<AcmeBudget.Permit> permits, CancellationToken cancellationToken)
     {
         var directory = await client.GetDirectoryAsync(cancellationToken).ConfigureAwait(false);
         string? replaces = null;
@@ -163,6 +183,9 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         {
             replaces = AcmeCertificateIdentifier.TryGet(previous.CertificatePem);
         }
+
+        // Counted before the CA is asked; a renewal with `replaces` is exempt from the CA's limits.
+        permits.AddRange(await _budget.ReserveAsync(request.Hostname, client.AccountUrl, renewal: replaces is not null, cancellationToken).ConfigureAwait(false));
 
         if (options.Profile is { } profile && directory.Meta?.Profiles?.ContainsKey(profile) != true)
         {
@@ -186,6 +209,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
             // The previous certificate was replaced already (another order won) or the CA does not
             // know it: renew without the ARI link rather than not at all.
             Log.ReplacesRefused(_logger, request.Hostname, ex.Problem.ToString());
+            permits.AddRange(await _budget.ReserveAsync(request.Hostname, client.AccountUrl, renewal: false, cancellationToken).ConfigureAwait(false));
             return await client.NewOrderAsync(orderRequest with { Replaces = null }, cancellationToken).ConfigureAwait(false);
         }
     }

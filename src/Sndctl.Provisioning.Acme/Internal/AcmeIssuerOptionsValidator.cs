@@ -55,6 +55,22 @@ internal sealed class AcmeIssuerOptionsValidator : IValidateOptions<AcmeIssuerOp
             errors.Add("AcmeIssuerOptions.PropagationTimeout and PropagationMaxInterval must be positive.");
         }
 
+        var limits = options.RateLimits;
+        if (limits.CertificatesPerRegisteredDomain < 0 || limits.NewOrdersPerAccount < 0)
+        {
+            errors.Add("AcmeIssuerOptions.RateLimits: CertificatesPerRegisteredDomain and NewOrdersPerAccount must be 0 (no budget) or more.");
+        }
+
+        if (limits.RegisteredDomainWindow <= TimeSpan.Zero || limits.NewOrdersWindow <= TimeSpan.Zero)
+        {
+            errors.Add("AcmeIssuerOptions.RateLimits: RegisteredDomainWindow and NewOrdersWindow must be positive.");
+        }
+
+        if (limits.PublicSuffixListFile is { } psl && !File.Exists(psl))
+        {
+            errors.Add($"AcmeIssuerOptions.RateLimits.PublicSuffixListFile '{psl}' does not exist (Debian: apt-get install publicsuffix, then /usr/share/publicsuffix/public_suffix_list.dat).");
+        }
+
         if (options.MaxConcurrentOrders < 1)
         {
             errors.Add("AcmeIssuerOptions.MaxConcurrentOrders must be at least 1.");

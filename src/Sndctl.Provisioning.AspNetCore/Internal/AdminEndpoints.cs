@@ -232,6 +232,21 @@ internal static class AdminEndpoints
             ProvisioningJsonContext.Default.StatisticsResponse);
     }
 
+    public static async Task<Results<JsonHttpResult<BudgetResponse>, ProblemHttpResult>> AcmeBudgetAsync(HttpContext context, IServiceProvider services)
+    {
+        if (services.GetService(typeof(ICertificateAuthorityBudget)) is not ICertificateAuthorityBudget budget)
+        {
+            return Problems.NotFound("The issuer counts no CA budget: budgets are the ACME issuer's (Provisioning:Issuer=Acme).");
+        }
+
+        var report = await budget.GetReportAsync(context.RequestAborted).ConfigureAwait(false);
+        return TypedResults.Json(
+            new BudgetResponse(
+                [.. report.Domains.Select(d => new BudgetDomain(d.RegisteredDomain, d.Limit, d.Used, (long)d.Window.TotalSeconds, d.NextSlotAt))],
+                new BudgetQueue(report.QueueDepth, report.QueueDrainsAt)),
+            ProvisioningJsonContext.Default.BudgetResponse);
+    }
+
     private static async Task<Results<JsonHttpResult<DeviceStatusResponse>, ProblemHttpResult>> SetEnabledAsync(string deviceId, bool enabled, HttpContext context, IDeviceAdminService admin)
     {
         if (!await admin.SetEnabledAsync(deviceId, enabled, AdminApiKeyFilter.ActorOf(context), context.RequestAborted).ConfigureAwait(false))

@@ -76,6 +76,12 @@ internal sealed record DeviceDetailsResponse(
 
 internal sealed record DeviceStatusResponse(string DeviceId, string Status);
 
+internal sealed record BudgetDomain(string RegisteredDomain, int Limit, int Used, long WindowSeconds, DateTimeOffset NextSlotAt);
+
+internal sealed record BudgetQueue(int Depth, DateTimeOffset? DrainsAt);
+
+internal sealed record BudgetResponse(IReadOnlyList<BudgetDomain> Domains, BudgetQueue Queue);
+
 internal sealed record SecretResponse(string Secret);
 
 internal sealed record RevokeResponse(string DeviceId, string SerialNumber, DateTimeOffset RevokedAt);
@@ -103,6 +109,7 @@ internal sealed record HealthEntry(
 [JsonSerializable(typeof(PageResponse<EventItem>))]
 [JsonSerializable(typeof(DeviceDetailsResponse))]
 [JsonSerializable(typeof(DeviceStatusResponse))]
+[JsonSerializable(typeof(BudgetResponse))]
 [JsonSerializable(typeof(SecretResponse))]
 [JsonSerializable(typeof(RevokeResponse))]
 [JsonSerializable(typeof(StatisticsResponse))]

@@ -11,6 +11,15 @@ public interface IRateLimitStore
     /// <returns>Null when the permit was taken; otherwise how long until one frees up.</returns>
     Task<TimeSpan?> TryAcquireAsync(string key, int limit, TimeSpan window, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Gives back one permit taken with <see cref="TryAcquireAsync"/> that was not used after all (the work it was for failed).</summary>
+    Task ReturnAsync(string key, int limit, TimeSpan window, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Takes every permit of <paramref name="key"/> until <paramref name="until"/> (the counted party said "no" earlier than this count expected).</summary>
+    Task ExhaustAsync(string key, int limit, TimeSpan window, DateTimeOffset until, CancellationToken cancellationToken);
+
+    /// <summary>How many permits of <paramref name="key"/> are taken at <paramref name="now"/>, and when the next one frees (now when one is free).</summary>
+    Task<(int Used, DateTimeOffset NextAt)> PeekAsync(string key, int limit, TimeSpan window, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Forgets keys whose windows ended before <paramref name="now"/> (they would allow a full burst anyway); returns how many.</summary>
     Task<int> PurgeAsync(DateTimeOffset now, CancellationToken cancellationToken);
 }

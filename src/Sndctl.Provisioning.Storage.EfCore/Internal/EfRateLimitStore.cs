@@ -19,17 +19,12 @@ internal sealed class EfRateLimitStore<TContext>(TContext context) : IRateLimitS
 
         // Generic cell-rate algorithm: each permit pushes the cell's theoretical arrival time (TAT) one
         // interval on; a permit is free while TAT stays within one window of now.
-        var interval = Math.Max(1, (long)(window.TotalMilliseconds / limit));
+        var interval = Interval(limit, window);
         var windowMs = (long)window.TotalMilliseconds;
         var nowMs = now.ToUnixTimeMilliseconds();
         var (table, column) = SqlNames.Of<RateLimitCounter>(context);
         var (keyColumn, tat) = (column(nameof(RateLimitCounter.Key)), column(nameof(RateLimitCounter.TheoreticalArrival)));
-        var greatest = context.Database.ProviderName switch
-        {
-            SqlNames.PostgreSqlProvider => "GREATEST",
-            SqlNames.SqliteProvider => "max",
-            var other => throw new NotSupportedException($"Rate limits support SQLite and PostgreSQL, not '{other}'."),
-        };
+        var greatest = Greatest();
         var sql = $$"""
             INSERT INTO {{table}} ({{keyColumn}}, {{tat}}) VALUES ({0}, {1} + {2})
             ON CONFLICT ({{keyColumn}}) DO UPDATE SET {{tat}} = {{greatest}}({{table}}.{{tat}}, {1}) + {2}
@@ -46,6 +41,55 @@ internal sealed class EfRateLimitStore<TContext>(TContext context) : IRateLimitS
             .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
         return TimeSpan.FromMilliseconds(Math.Max(1, current + interval - windowMs - nowMs));
     }
+
+    public Task ReturnAsync(string key, int limit, TimeSpan window, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var interval = Interval(limit, window);
+        return context.Set<RateLimitCounter>().Where(c => c.Key == key)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.TheoreticalArrival, c => c.TheoreticalArrival - interval), cancellationToken);
+    }
+
+    public async Task ExhaustAsync(string key, int limit, TimeSpan window, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+
+        // The next permit frees at `until`: the TAT at which max(TAT, until) + interval - until equals the window.
+        var target = until.ToUnixTimeMilliseconds() + (long)window.TotalMilliseconds - Interval(limit, window);
+        var (table, column) = SqlNames.Of<RateLimitCounter>(context);
+        var (keyColumn, tat) = (column(nameof(RateLimitCounter.Key)), column(nameof(RateLimitCounter.TheoreticalArrival)));
+        var greatest = Greatest();
+        var sql = $$"""
+            INSERT INTO {{table}} ({{keyColumn}}, {{tat}}) VALUES ({0}, {1})
+            ON CONFLICT ({{keyColumn}}) DO UPDATE SET {{tat}} = {{greatest}}({{table}}.{{tat}}, {1})
+            """;
+        await context.Database.ExecuteSqlRawAsync(sql, [key, target], cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<(int Used, DateTimeOffset NextAt)> PeekAsync(string key, int limit, TimeSpan window, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var interval = Interval(limit, window);
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var tat = await context.Set<RateLimitCounter>().AsNoTracking()
+            .Where(c => c.Key == key).Select(c => (long?)c.TheoreticalArrival)
+            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        if (tat is not { } taken || taken <= nowMs)
+        {
+            return (0, now);
+        }
+
+        var used = (int)Math.Clamp((taken - nowMs + interval - 1) / interval, 0, limit);
+        var next = taken + interval - (long)window.TotalMilliseconds;
+        return (used, next <= nowMs ? now : DateTimeOffset.FromUnixTimeMilliseconds(next));
+    }
+
+    private static long Interval(int limit, TimeSpan window) => Math.Max(1, (long)(window.TotalMilliseconds / Math.Max(1, limit)));
+
+    private string Greatest() => context.Database.ProviderName switch
+    {
+        SqlNames.PostgreSqlProvider => "GREATEST",
+        SqlNames.SqliteProvider => "max",
+        var other => throw new NotSupportedException($"Rate limits support SQLite and PostgreSQL, not '{other}'."),
+    };
 
     public Task<int> PurgeAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -123,6 +123,38 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
 
     public Task<int> PurgeAsync(DateTimeOffset now, CancellationToken cancellationToken) => Task.FromResult(0);
 
+    public Task ReturnAsync(string key, int limit, TimeSpan window, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_rateLimits.TryGetValue(key, out var times) && times.Count > 0)
+            {
+                times.RemoveAt(times.Count - 1);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task ExhaustAsync(string key, int limit, TimeSpan window, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _rateLimits[key] = [.. Enumerable.Repeat(until - window, limit)];
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<(int Used, DateTimeOffset NextAt)> PeekAsync(string key, int limit, TimeSpan window, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var live = _rateLimits.TryGetValue(key, out var times) ? times.Where(t => t > now - window).Order().ToList() : [];
+            return Task.FromResult((live.Count, live.Count < limit ? now : live[0] + window));
+        }
+    }
+
     public Task<IReadOnlyDictionary<DeviceStatus, int>> CountByStatusAsync(CancellationToken cancellationToken)
     {
         lock (_gate)
