@@ -27,6 +27,7 @@ public static class EntityFrameworkStoresBuilderExtensions
         services.RemoveAll<ICsrRequestStore>();
         services.RemoveAll<IRateLimitStore>();
         services.RemoveAll<IZoneRecordStore>();
+        services.RemoveAll<IIssuanceQueueStore>();
         services.AddScoped<IDeviceStore, EfDeviceStore<TContext>>();
         services.AddScoped<ICertificateStore, EfCertificateStore<TContext>>();
         services.AddScoped<IAuditEventStore, EfAuditEventStore<TContext>>();
@@ -36,6 +37,7 @@ public static class EntityFrameworkStoresBuilderExtensions
         services.AddScoped<ICsrRequestStore, EfCsrRequestStore<TContext>>();
         services.AddScoped<IRateLimitStore, EfRateLimitStore<TContext>>();
         services.AddScoped<IZoneRecordStore, EfZoneRecordStore<TContext>>();
+        services.AddScoped<IIssuanceQueueStore, EfIssuanceQueueStore<TContext>>();
 
         services.Configure<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>(o =>
         {

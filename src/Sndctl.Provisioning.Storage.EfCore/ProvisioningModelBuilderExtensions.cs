@@ -121,6 +121,17 @@ public static class ProvisioningModelBuilderExtensions
             entry.Property(e => e.ProviderId).HasMaxLength(512);
         });
 
+        modelBuilder.Entity<IssuanceQueueEntry>(entry =>
+        {
+            entry.ToTable(tablePrefix + "IssuanceQueue");
+            entry.HasKey(e => e.Id);
+            entry.Property(e => e.Id).ValueGeneratedOnAdd();
+            entry.Property(e => e.Subject).HasMaxLength(253).IsRequired();
+            entry.HasIndex(e => e.Subject).IsUnique();
+            entry.Property(e => e.Bucket).HasMaxLength(128).IsRequired();
+            entry.HasIndex(e => new { e.Bucket, e.Id });
+        });
+
         modelBuilder.Entity<RateLimitCounter>(counter =>
         {
             counter.ToTable(tablePrefix + "RateLimits");
@@ -155,7 +166,7 @@ public static class ProvisioningModelBuilderExtensions
 
         // Timestamps are stored as UTC date-times: SQLite can then compare and order them, and
         // PostgreSQL stores them as timestamptz.
-        foreach (var entity in new[] { typeof(Device), typeof(DeviceCertificate), typeof(AuditEvent), typeof(IssuerStateEntry), typeof(IssuanceLease), typeof(CsrRequest), typeof(PendingIssuance), typeof(DnsRecordJournalEntry), typeof(ZoneRecord) })
+        foreach (var entity in new[] { typeof(Device), typeof(DeviceCertificate), typeof(AuditEvent), typeof(IssuerStateEntry), typeof(IssuanceLease), typeof(CsrRequest), typeof(PendingIssuance), typeof(DnsRecordJournalEntry), typeof(ZoneRecord), typeof(IssuanceQueueEntry) })
         {
             foreach (var property in modelBuilder.Entity(entity).Metadata.GetProperties())
             {

@@ -362,7 +362,7 @@ public sealed class AcmeHostTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_spent_budget_refuses_new_certificates_before_asking_the_CA_serves_certified_devices_and_an_override_lets_them_through()
+    public async Task A_spent_budget_queues_new_devices_in_order_with_ETAs_serves_certified_ones_and_an_override_drains_the_queue()
     {
         var proxy = await StartProxyAsync();
         var data = Path.Combine(Path.GetTempPath(), "sndctl-it-" + Guid.NewGuid().ToString("N"));
@@ -385,15 +385,29 @@ public sealed class AcmeHostTests : IAsyncLifetime
             first.Add(await ProvisionAsync(client, ProvisioningHostFactory.Register(device)));
         }
 
-        // The fourth new certificate is not ordered at all: 503 with the refill time (3 days / 3 = one a day).
+        // The fourth and fifth new certificates are not ordered: 202 queued, in order, with the refill schedule (3 days / 3 = one a day).
         var ordersBefore = proxy.NewOrders.Count;
-        var refused = await client.SendAsync(ProvisioningHostFactory.Register(devices[3]));
-        var problem = await HttpAssert.ProblemAsync(refused, 503);
-        Assert.Contains("budget of 3 new certificates for example.test per 3 days", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value, TimeSpan.FromHours(23), TimeSpan.FromDays(1));
+        var queued = new List<JsonElement>();
+        foreach (var device in devices.Skip(3))
+        {
+            var response = await client.SendAsync(ProvisioningHostFactory.Register(device));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("queued", body.GetProperty("status").GetString());
+            Assert.Equal(body.GetProperty("retryAfterSeconds").GetInt32(), (int)response.Headers.RetryAfter!.Delta!.Value.TotalSeconds);
+            queued.Add(body);
+        }
+
+        Assert.Equal([1, 2], queued.Select(q => q.GetProperty("queuePosition").GetInt32()));
+        var etas = queued.Select(q => q.GetProperty("estimatedAt").GetDateTimeOffset()).ToList();
+        Assert.InRange(etas[0] - DateTimeOffset.UtcNow, TimeSpan.FromHours(23), TimeSpan.FromDays(1));
+        Assert.InRange(etas[1] - etas[0], TimeSpan.FromHours(23.9), TimeSpan.FromHours(24.1));
+        Assert.InRange(queued[0].GetProperty("retryAfterSeconds").GetInt32(), 23 * 3600, 24 * 3600);
         Assert.Equal(ordersBefore, proxy.NewOrders.Count);
 
-        // A device that holds its certificate is served at once.
+        // Asking again keeps the place; a device that holds its certificate is served at once.
+        var again1 = await (await client.SendAsync(ProvisioningHostFactory.Register(devices[4]))).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(2, again1.GetProperty("queuePosition").GetInt32());
         Assert.Equal(first[0].Certificate, (await ProvisionAsync(client, ProvisioningHostFactory.Register(devices[0]))).Certificate);
 
         using (var admin = host.Admin())
@@ -405,15 +419,22 @@ public sealed class AcmeHostTests : IAsyncLifetime
             Assert.Equal(3, domain.GetProperty("used").GetInt32());
             Assert.Equal(3 * 86_400, domain.GetProperty("windowSeconds").GetInt64());
             Assert.InRange(domain.GetProperty("nextSlotAt").GetDateTimeOffset() - DateTimeOffset.UtcNow, TimeSpan.FromHours(23), TimeSpan.FromDays(1));
-            Assert.Equal(0, budget.GetProperty("queue").GetProperty("depth").GetInt32());
+            Assert.Equal(2, budget.GetProperty("queue").GetProperty("depth").GetInt32());
+            Assert.Equal(etas[1], budget.GetProperty("queue").GetProperty("drainsAt").GetDateTimeOffset(), TimeSpan.FromSeconds(5));
         }
 
-        // The CA granted an override: restarted with a larger budget, the refused device gets its certificate.
+        // The CA granted an override: restarted with a larger budget, the queued devices get their certificates on their next call.
         await host.DisposeAsync();
         _hosts.Remove(host);
         var raised = StartHost(Budget(10), directory: proxy.Directory, dataDirectory: data);
-        using var again = raised.Device();
-        Assert.Contains(devices[3].Hostname, (await ProvisionAsync(again, ProvisioningHostFactory.Register(devices[3]))).Hostname, StringComparison.Ordinal);
+        using var after = raised.Device();
+        foreach (var device in devices.Skip(3))
+        {
+            Assert.Equal(device.Hostname, (await ProvisionAsync(after, ProvisioningHostFactory.Register(device))).Hostname);
+        }
+
+        using var raisedAdmin = raised.Admin();
+        Assert.Equal(0, (await raisedAdmin.GetFromJsonAsync<JsonElement>("/api/admin/acme/budget")).GetProperty("queue").GetProperty("depth").GetInt32());
     }
 
     [Fact]
@@ -435,10 +456,13 @@ public sealed class AcmeHostTests : IAsyncLifetime
         Assert.Equal(50, domain.GetProperty("used").GetInt32());
         Assert.InRange(domain.GetProperty("nextSlotAt").GetDateTimeOffset() - DateTimeOffset.UtcNow, TimeSpan.FromHours(4.9), TimeSpan.FromHours(5));
 
-        // Other new devices are refused by the budget, without another order at the CA.
+        // Other new devices wait in the budget's queue, without another order at the CA; their turn comes after the CA's Retry-After.
         var orders = proxy.NewOrders.Count;
-        var refused = await client.SendAsync(ProvisioningHostFactory.Register(second));
-        await HttpAssert.ProblemAsync(refused, 503);
+        var waiting = await client.SendAsync(ProvisioningHostFactory.Register(second));
+        Assert.Equal(HttpStatusCode.Accepted, waiting.StatusCode);
+        var body = await waiting.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("queued", body.GetProperty("status").GetString());
+        Assert.True(body.GetProperty("estimatedAt").GetDateTimeOffset() >= DateTimeOffset.UtcNow.AddHours(4.9));
         Assert.Equal(orders, proxy.NewOrders.Count);
     }
 

@@ -663,6 +663,35 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_issuance_queue_is_first_come_first_served_keeps_places_and_drops_devices_that_do_not_come_back()
+    {
+        await using var context = _database.CreateContext();
+        var queue = new EfIssuanceQueueStore<TestDbContext>(context);
+        var day = TimeSpan.FromDays(1);
+
+        // Same instant for everyone (a frozen clock): the order is still the order of arrival.
+        Assert.Equal(1, await queue.EnterAsync("zz.devices.example.com", "example.com", s_now, s_now + day, default));
+        Assert.Equal(2, await queue.EnterAsync("aa.devices.example.com", "example.com", s_now, s_now + day, default));
+        Assert.Equal(3, await queue.EnterAsync("mm.devices.example.com", "example.com", s_now, s_now + day, default));
+        Assert.Equal(1, await queue.EnterAsync("other.example.net", "example.net", s_now, s_now + day, default));
+
+        // Asking again keeps the place and pushes the deadline out.
+        Assert.Equal(2, await queue.EnterAsync("aa.devices.example.com", "example.com", s_now.AddHours(1), s_now + (3 * day), default));
+        Assert.Equal(1, await queue.AheadAsync("aa.devices.example.com", "example.com", s_now, default));
+        Assert.Equal(3, await queue.AheadAsync("new.devices.example.com", "example.com", s_now, default));
+        Assert.Equal(3, await queue.CountAsync("example.com", s_now, default));
+
+        // The first is served; those who did not come back by their deadline drop out.
+        await queue.RemoveAsync("zz.devices.example.com", default);
+        var later = s_now + (2 * day);
+        Assert.Equal(1, await queue.CountAsync("example.com", later, default));
+        Assert.Equal(0, await queue.AheadAsync("aa.devices.example.com", "example.com", later, default));
+
+        // A device that comes back after its deadline starts again at the back.
+        Assert.Equal(2, await queue.EnterAsync("mm.devices.example.com", "example.com", later, later + day, default));
+    }
+
+    [Fact]
     public async Task Rate_limit_racing_instances_take_exactly_the_limit()
     {
         var contexts = Enumerable.Range(0, 8).Select(_ => _database.CreateContext()).ToList();

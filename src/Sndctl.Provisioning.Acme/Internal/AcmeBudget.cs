@@ -52,27 +52,43 @@ internal sealed partial class AcmeBudget
         var wanted = new List<Permit>(2);
         if (limits.CertificatesPerRegisteredDomain > 0)
         {
-            wanted.Add(new Permit(DomainKey(RegisteredDomain(hostname)), limits.CertificatesPerRegisteredDomain, limits.RegisteredDomainWindow, "new certificates for " + RegisteredDomain(hostname)));
+            var domain = RegisteredDomain(hostname);
+            wanted.Add(new Permit(DomainKey(domain), limits.CertificatesPerRegisteredDomain, limits.RegisteredDomainWindow, "new certificates for " + domain, domain));
         }
 
         if (limits.NewOrdersPerAccount > 0 && account is not null)
         {
-            wanted.Add(new Permit(OrdersKey(account), limits.NewOrdersPerAccount, limits.NewOrdersWindow, "new orders of the ACME account"));
+            wanted.Add(new Permit(OrdersKey(account), limits.NewOrdersPerAccount, limits.NewOrdersWindow, "new orders of the ACME account", "orders"));
         }
 
         var scope = _scopes.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
             var store = scope.ServiceProvider.GetRequiredService<IRateLimitStore>();
+            var queue = scope.ServiceProvider.GetService<IIssuanceQueueStore>();
             var taken = new List<Permit>(wanted.Count);
             foreach (var permit in wanted)
             {
                 var now = _time.GetUtcNow();
+                var isDomain = permit.Key.StartsWith("acme:certificates:", StringComparison.Ordinal);
+                if (isDomain && queue is not null)
+                {
+                    // First come, first served: a slot is this device's only when fewer devices wait ahead of it than slots are free.
+                    var (used, _) = await store.PeekAsync(permit.Key, permit.Limit, permit.Window, now, cancellationToken).ConfigureAwait(false);
+                    var ahead = await queue.AheadAsync(hostname, permit.Bucket, now, cancellationToken).ConfigureAwait(false);
+                    if (ahead >= permit.Limit - used)
+                    {
+                        await GiveBackAsync(store, taken, now, cancellationToken).ConfigureAwait(false);
+                        await QueueAsync(store, queue, hostname, permit, now, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
                 if (await store.TryAcquireAsync(permit.Key, permit.Limit, permit.Window, now, cancellationToken).ConfigureAwait(false) is { } wait)
                 {
-                    foreach (var back in taken)
+                    await GiveBackAsync(store, taken, now, cancellationToken).ConfigureAwait(false);
+                    if (isDomain && queue is not null)
                     {
-                        await store.ReturnAsync(back.Key, back.Limit, back.Window, now, cancellationToken).ConfigureAwait(false);
+                        await QueueAsync(store, queue, hostname, permit, now, cancellationToken).ConfigureAwait(false);
                     }
 
                     Log.Spent(_logger, permit.What, permit.Limit, permit.Window.TotalHours, now + wait);
@@ -82,10 +98,55 @@ internal sealed partial class AcmeBudget
                 }
 
                 taken.Add(permit);
+                if (isDomain && queue is not null)
+                {
+                    await queue.RemoveAsync(hostname, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             return taken;
         }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="hostname"/> (keeping the place it has) and throws the answer for the device: its
+    /// position and when the refill schedule gives it a slot, which is also when it should ask again.
+    /// </summary>
+    private static async Task QueueAsync(IRateLimitStore store, IIssuanceQueueStore queue, string hostname, Permit permit, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var position = await queue.EnterAsync(hostname, permit.Bucket, now, now + QueueGrace, cancellationToken).ConfigureAwait(false);
+        var estimatedAt = await EstimateAsync(store, permit, position, now, cancellationToken).ConfigureAwait(false);
+        var retryAfter = estimatedAt - now < MinimumRetry ? MinimumRetry : estimatedAt - now;
+
+        // Expected back at its turn; a device that does not come back within the grace after that loses its place.
+        await queue.EnterAsync(hostname, permit.Bucket, now, now + retryAfter + QueueGrace, cancellationToken).ConfigureAwait(false);
+        throw new CertificateIssuanceQueuedException(
+            $"The CA's budget of {permit.Limit} {permit.What} per {Describe(permit.Window)} is spent: this device is number {position} in the queue, expected to get its certificate at {estimatedAt:yyyy-MM-dd HH:mm} UTC. Call again then; asking earlier keeps the place.",
+            position,
+            estimatedAt,
+            retryAfter);
+    }
+
+    /// <summary>When the budget has a slot for the <paramref name="position"/>-th device in line (one refills every window / limit).</summary>
+    private static async Task<DateTimeOffset> EstimateAsync(IRateLimitStore store, Permit permit, int position, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var (used, nextAt) = await store.PeekAsync(permit.Key, permit.Limit, permit.Window, now, cancellationToken).ConfigureAwait(false);
+        var interval = permit.Window / permit.Limit;
+
+        // The cell's theoretical arrival time: exact when the bucket is full, an upper bound otherwise.
+        var full = used >= permit.Limit ? nextAt + (permit.Limit - 1) * interval : now + used * interval;
+        var at = full + (position - permit.Limit) * interval;
+        return at < now ? now : at;
+    }
+
+    private static async Task GiveBackAsync(IRateLimitStore store, List<Permit> taken, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var back in taken)
+        {
+            await store.ReturnAsync(back.Key, back.Limit, back.Window, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        taken.Clear();
     }
 
     /// <summary>Gives back permits of an order that failed before it was finalized.</summary>
@@ -108,35 +169,27 @@ internal sealed partial class AcmeBudget
     }
 
     /// <summary>
-    /// The CA said <c>rateLimited</c> for a deployment-wide limit: empties the bucket its documentation link
-    /// names (the registered domain's when it names none) until <paramref name="retryAfter"/> from now.
+    /// Whether a <c>rateLimited</c> answer is about a budget counted here (its documentation link names the
+    /// registered domain's certificates or the account's orders, and that budget is on): the budget then
+    /// takes it over (<see cref="ReconcileAsync"/>) instead of the rate-limit gate stopping every order.
     /// </summary>
-    public async Task ReconcileAsync(string hostname, Uri? account, string? detail, TimeSpan retryAfter)
-    {
-        var limits = _options.CurrentValue.RateLimits;
-        var until = _time.GetUtcNow() + retryAfter;
-        var text = detail ?? string.Empty;
-        (string Key, int Limit, TimeSpan Window) bucket;
-        if (text.Contains(OrdersLimitAnchor, StringComparison.OrdinalIgnoreCase) && account is not null)
-        {
-            bucket = (OrdersKey(account), limits.NewOrdersPerAccount, limits.NewOrdersWindow);
-        }
-        else if (text.Contains(RegisteredDomainLimitAnchor, StringComparison.OrdinalIgnoreCase) || !text.Contains("rate-limits", StringComparison.OrdinalIgnoreCase))
-        {
-            // The registered domain's limit, or a refusal that names none (the likeliest for a fleet).
-            bucket = (DomainKey(RegisteredDomain(hostname)), limits.CertificatesPerRegisteredDomain, limits.RegisteredDomainWindow);
-        }
-        else
-        {
-            return; // another documented limit, not one counted here: the rate-limit gate holds orders back
-        }
+    public bool Counts(string? detail, Uri? account) => Bucket(detail, account) is not null;
 
-        var (key, limit, window) = bucket;
-        if (limit <= 0)
+    /// <summary>
+    /// The CA said <c>rateLimited</c> for a budget counted here although the count had room: the CA is the
+    /// authority, so that bucket is emptied until <paramref name="retryAfter"/> from now (all instances).
+    /// </summary>
+    public async Task ReconcileAsync(string? detail, Uri? account, string hostname, TimeSpan retryAfter)
+    {
+        if (Bucket(detail, account) is not { } bucket)
         {
             return;
         }
 
+        var until = _time.GetUtcNow() + retryAfter;
+        var (key, limit, window) = bucket.Orders
+            ? (OrdersKey(account!), bucket.Limits.NewOrdersPerAccount, bucket.Limits.NewOrdersWindow)
+            : (DomainKey(RegisteredDomain(hostname)), bucket.Limits.CertificatesPerRegisteredDomain, bucket.Limits.RegisteredDomainWindow);
         var scope = _scopes.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
@@ -144,6 +197,47 @@ internal sealed partial class AcmeBudget
         }
 
         Log.Reconciled(_logger, key, until);
+    }
+
+    private (bool Orders, AcmeRateLimitOptions Limits)? Bucket(string? detail, Uri? account)
+    {
+        var limits = _options.CurrentValue.RateLimits;
+        if (detail is null)
+        {
+            return null;
+        }
+
+        if (detail.Contains(OrdersLimitAnchor, StringComparison.OrdinalIgnoreCase))
+        {
+            return account is not null && limits.NewOrdersPerAccount > 0 ? (true, limits) : null;
+        }
+
+        return detail.Contains(RegisteredDomainLimitAnchor, StringComparison.OrdinalIgnoreCase) && limits.CertificatesPerRegisteredDomain > 0 ? (false, limits) : null;
+    }
+
+    /// <summary>The queue of a registered domain: its depth, and when its last device is expected to have a slot.</summary>
+    public async Task<(int Depth, DateTimeOffset? DrainsAt)> QueueAsync(string hostname, CancellationToken cancellationToken)
+    {
+        var limits = _options.CurrentValue.RateLimits;
+        var scope = _scopes.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            if (limits.CertificatesPerRegisteredDomain <= 0 || scope.ServiceProvider.GetService<IIssuanceQueueStore>() is not { } queue)
+            {
+                return (0, null);
+            }
+
+            var now = _time.GetUtcNow();
+            var domain = RegisteredDomain(hostname);
+            var depth = await queue.CountAsync(domain, now, cancellationToken).ConfigureAwait(false);
+            if (depth == 0)
+            {
+                return (0, null);
+            }
+
+            var permit = new Permit(DomainKey(domain), limits.CertificatesPerRegisteredDomain, limits.RegisteredDomainWindow, string.Empty, domain);
+            return (depth, await EstimateAsync(scope.ServiceProvider.GetRequiredService<IRateLimitStore>(), permit, depth, now, cancellationToken).ConfigureAwait(false));
+        }
     }
 
     /// <summary>Used and free slots of the registered domains of <paramref name="hostnames"/>, for the budget report.</summary>
@@ -187,7 +281,13 @@ internal sealed partial class AcmeBudget
 
     private static string Describe(TimeSpan window) => window.TotalDays >= 1 && window.TotalDays == Math.Floor(window.TotalDays) ? $"{window.TotalDays:0} days" : $"{window.TotalHours:0.#} hours";
 
-    internal sealed record Permit(string Key, int Limit, TimeSpan Window, string What);
+    /// <summary>One budget slot: the counter's key, the limit and window, what it counts (for messages), and its queue's bucket.</summary>
+    internal sealed record Permit(string Key, int Limit, TimeSpan Window, string What, string Bucket);
+
+    /// <summary>How long past its expected return a queued device keeps its place.</summary>
+    private static readonly TimeSpan QueueGrace = TimeSpan.FromDays(1);
+
+    private static readonly TimeSpan MinimumRetry = TimeSpan.FromMinutes(1);
 
     private static partial class Log
     {
@@ -205,7 +305,9 @@ internal sealed class AcmeBudgetReport(AcmeBudget budget, IOptions<DeviceProvisi
     public async Task<CertificateAuthorityBudgetReport> GetReportAsync(CancellationToken cancellationToken)
     {
         // Every device hostname is <deviceId>.<BaseDomain>: one registered domain for the whole fleet.
-        var domains = await budget.ReportAsync(["device." + provisioning.Value.BaseDomain], cancellationToken).ConfigureAwait(false);
-        return new CertificateAuthorityBudgetReport(domains, QueueDepth: 0, QueueDrainsAt: null);
+        var hostname = "device." + provisioning.Value.BaseDomain;
+        var domains = await budget.ReportAsync([hostname], cancellationToken).ConfigureAwait(false);
+        var (depth, drainsAt) = await budget.QueueAsync(hostname, cancellationToken).ConfigureAwait(false);
+        return new CertificateAuthorityBudgetReport(domains, depth, drainsAt);
     }
 }

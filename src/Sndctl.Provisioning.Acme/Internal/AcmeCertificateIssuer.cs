@@ -95,10 +95,10 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         catch (Exception ex) when (Translate(ex, client, request.Hostname) is { } translated)
         {
             activity?.SetStatus(ActivityStatusCode.Error, translated.Message);
-            if (ex is AcmeRateLimitedException limited && AcmeFailureClassifier.Classify(ex) is { Kind: AcmeFailureKind.DeploymentRateLimited } failure)
+            if (ex is AcmeRateLimitedException limited && _budget.Counts(DetailOf(limited), client?.AccountUrl))
             {
                 permits.Clear(); // the bucket is emptied below: nothing to give back
-                await _budget.ReconcileAsync(request.Hostname, client?.AccountUrl, limited.Problem.Detail ?? limited.Problem.Instance?.ToString(), translated is CertificateAuthorityUnavailableException { RetryAfter: { } wait } ? wait : failure.RetryAfter ?? TimeSpan.FromMinutes(15)).ConfigureAwait(false);
+                await _budget.ReconcileAsync(DetailOf(limited), client?.AccountUrl, request.Hostname, translated is CertificateAuthorityUnavailableException { RetryAfter: { } wait } ? wait : _options.CurrentValue.RateLimitBackoff).ConfigureAwait(false);
             }
 
             throw translated;
@@ -360,6 +360,8 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         }
     }
 
+    private static string? DetailOf(AcmeRateLimitedException limited) => limited.Problem.Detail ?? limited.Problem.Instance?.ToString();
+
     /// <summary>
     /// Acts on the classified failure (holds a name or closes the gate, forgets a lost account) and
     /// turns it into the provisioning core's two kinds: try later (503) or refused (502).
@@ -379,6 +381,11 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
                 Log.RateLimited(_logger, subject, failure.Message, held);
                 return new CertificateAuthorityUnavailableException(
                     $"{failure.Message} A new order for it is placed in {held.TotalMinutes:0.#} min; other devices are not affected.", held, exception);
+            case AcmeFailureKind.DeploymentRateLimited when exception is AcmeRateLimitedException limited && _budget.Counts(DetailOf(limited), client?.AccountUrl):
+                // A budget counted here: it takes over (emptied until Retry-After; new devices queue), renewals go on.
+                var wait = failure.RetryAfter is { } asked && asked > TimeSpan.Zero ? asked : _options.CurrentValue.RateLimitBackoff;
+                Log.RateLimited(_logger, subject, failure.Message, wait);
+                return new CertificateAuthorityUnavailableException($"{failure.Message} New devices wait in the budget's queue until then.", wait, exception);
             case AcmeFailureKind.DeploymentRateLimited:
                 var retryAfter = _gate.Close(failure.RetryAfter);
                 Log.RateLimited(_logger, subject, failure.Message, retryAfter);

@@ -22,7 +22,13 @@ internal sealed record ProvisionResponse(
     DateTimeOffset RenewAfter,
     IReadOnlyList<string> Addresses);
 
-internal sealed record PendingResponse(string DeviceId, string Status, int RetryAfterSeconds, string Detail);
+internal sealed record PendingResponse(
+    string DeviceId,
+    string Status,
+    int RetryAfterSeconds,
+    string Detail,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? QueuePosition = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? EstimatedAt = null);
 
 internal sealed record CreateDeviceRequest(string? DeviceId, Dictionary<string, string>? Labels);
 

@@ -140,7 +140,7 @@ internal static class DeviceEndpoints
     private static Results<Ok<ProvisionResponse>, JsonHttpResult<PendingResponse>, ProblemHttpResult> ToResult(HttpContext context, ProvisioningResult result, string deviceId) => result.Outcome switch
     {
         ProvisioningOutcome.Current or ProvisioningOutcome.Issued => Ok(result.Certificate!),
-        ProvisioningOutcome.Pending => Accepted(context, result, deviceId),
+        ProvisioningOutcome.Pending or ProvisioningOutcome.Queued => Accepted(context, result, deviceId),
         ProvisioningOutcome.Unauthorized => Problems.Unauthorized("Unknown device or wrong secret."),
         ProvisioningOutcome.Disabled => Problems.Forbidden("device-disabled", result.Detail ?? "The device is disabled."),
         ProvisioningOutcome.HostnameMismatch => Problems.Forbidden("hostname-mismatch", result.Detail ?? "The hostname is not this device's hostname."),
@@ -167,7 +167,13 @@ internal static class DeviceEndpoints
         var retryAfter = result.RetryAfter ?? TimeSpan.FromSeconds(5);
         Problems.SetRetryAfter(context, retryAfter);
         return TypedResults.Json(
-            new PendingResponse(deviceId, "pending", (int)Math.Ceiling(retryAfter.TotalSeconds), result.Detail ?? "Call again after Retry-After."),
+            new PendingResponse(
+                deviceId,
+                result.Outcome == ProvisioningOutcome.Queued ? "queued" : "pending",
+                (int)Math.Ceiling(retryAfter.TotalSeconds),
+                result.Detail ?? "Call again after Retry-After.",
+                result.QueuePosition,
+                result.EstimatedAt),
             ProvisioningJsonContext.Default.PendingResponse,
             statusCode: StatusCodes.Status202Accepted);
     }

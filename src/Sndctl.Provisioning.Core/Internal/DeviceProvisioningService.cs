@@ -188,6 +188,10 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
         {
             return new ProvisioningResult(ProvisioningOutcome.Pending, RetryAfter: _options.PendingRetryAfter, Detail: "The certificate is being issued; call again after Retry-After.");
         }
+        catch (CertificateIssuanceQueuedException ex)
+        {
+            return new ProvisioningResult(ProvisioningOutcome.Queued, RetryAfter: ex.RetryAfter, Detail: ex.Message) { QueuePosition = ex.Position, EstimatedAt = ex.EstimatedAt };
+        }
         catch (CertificateAuthorityUnavailableException ex)
         {
             return new ProvisioningResult(ProvisioningOutcome.Unavailable, RetryAfter: ex.RetryAfter ?? TimeSpan.FromSeconds(60), Detail: ex.Message);

@@ -272,6 +272,12 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             Log.Issued(_logger, deviceId, record.SerialNumber, record.NotAfter);
             return new IssuanceOutcome(record, privateKeyPem);
         }
+        catch (CertificateIssuanceQueuedException ex)
+        {
+            // Waiting for the CA's budget is not a failure: no failure count, no audit event per call.
+            Log.Queued(_logger, deviceId, ex.Position, ex.EstimatedAt);
+            throw;
+        }
         catch (Exception ex)
         {
             _metrics.Failed(issuer.Name);
@@ -524,6 +530,9 @@ internal sealed partial class IssuanceCoordinator : IDisposable
 
     private static partial class Log
     {
+        [LoggerMessage(13, LogLevel.Information, "Device {DeviceId} waits for the CA's budget: place {Position} in the queue, expected at {EstimatedAt:O}.")]
+        public static partial void Queued(ILogger logger, string deviceId, int position, DateTimeOffset estimatedAt);
+
         [LoggerMessage(1, LogLevel.Information, "Issued certificate {SerialNumber} to device {DeviceId}, valid until {NotAfter:O}.")]
         public static partial void Issued(ILogger logger, string deviceId, string serialNumber, DateTimeOffset notAfter);
 

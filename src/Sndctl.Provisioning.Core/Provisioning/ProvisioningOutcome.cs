@@ -31,4 +31,9 @@ public enum ProvisioningOutcome
     /// after <see cref="ProvisioningResult.RetryAfter"/>.
     /// </summary>
     AddressChangesLimited,
+    /// <summary>
+    /// The CA's budget cannot cover a new certificate now: the device is queued (<see cref="ProvisioningResult.QueuePosition"/>,
+    /// <see cref="ProvisioningResult.EstimatedAt"/>); call again after <see cref="ProvisioningResult.RetryAfter"/>.
+    /// </summary>
+    Queued,
 }

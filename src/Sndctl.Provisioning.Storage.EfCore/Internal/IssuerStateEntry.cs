@@ -21,3 +21,16 @@ internal sealed class RateLimitCounter
     /// <summary>The generic cell-rate algorithm's theoretical arrival time, in Unix milliseconds.</summary>
     public long TheoreticalArrival { get; set; }
 }
+
+internal sealed class IssuanceQueueEntry
+{
+    /// <summary>Grows with every entry and is never reused: the queue's order (first come, first served).</summary>
+    public long Id { get; set; }
+
+    public required string Subject { get; init; }
+    public required string Bucket { get; init; }
+    public DateTimeOffset EnqueuedAt { get; set; }
+
+    /// <summary>The entry lives until then: when its device was told to come back, plus a grace period.</summary>
+    public DateTimeOffset ExpectedBy { get; set; }
+}

@@ -431,6 +431,40 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                     b.ToTable("ProvisioningIssuanceLeases", (string)null);
                 });
 
+            modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.IssuanceQueueEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Bucket")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTime>("EnqueuedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("ExpectedBy")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Subject")
+                        .IsUnique();
+
+                    b.HasIndex("Bucket", "Id");
+
+                    b.ToTable("ProvisioningIssuanceQueue", (string)null);
+                });
+
             modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.IssuerStateEntry", b =>
                 {
                     b.Property<string>("Key")

@@ -420,6 +420,38 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                     b.ToTable("ProvisioningIssuanceLeases", (string)null);
                 });
 
+            modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.IssuanceQueueEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Bucket")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("EnqueuedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpectedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Subject")
+                        .IsUnique();
+
+                    b.HasIndex("Bucket", "Id");
+
+                    b.ToTable("ProvisioningIssuanceQueue", (string)null);
+                });
+
             modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.IssuerStateEntry", b =>
                 {
                     b.Property<string>("Key")

@@ -1,0 +1,71 @@
+using Microsoft.EntityFrameworkCore;
+using Sndctl.Provisioning.Core;
+
+namespace Sndctl.Provisioning.Storage.EfCore.Internal;
+
+internal sealed class EfIssuanceQueueStore<TContext>(TContext context) : IIssuanceQueueStore
+    where TContext : DbContext
+{
+    private DbSet<IssuanceQueueEntry> Entries => context.Set<IssuanceQueueEntry>();
+
+    public async Task<int> EnterAsync(string subject, string bucket, DateTimeOffset now, DateTimeOffset expectedBy, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var entry = await Entries.FirstOrDefaultAsync(e => e.Subject == subject, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (entry is null)
+                {
+                    entry = new IssuanceQueueEntry { Subject = subject, Bucket = bucket, EnqueuedAt = now, ExpectedBy = expectedBy };
+                    Entries.Add(entry);
+                }
+                else if (entry.ExpectedBy < now || entry.Bucket != bucket)
+                {
+                    // It did not come back in time (or waits for another budget now): to the back of the queue.
+                    Entries.Remove(entry);
+                    await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
+                    context.Entry(entry).State = EntityState.Detached;
+                    entry = new IssuanceQueueEntry { Subject = subject, Bucket = bucket, EnqueuedAt = now, ExpectedBy = expectedBy };
+                    Entries.Add(entry);
+                }
+                else if (entry.ExpectedBy < expectedBy)
+                {
+                    entry.ExpectedBy = expectedBy;
+                }
+
+                await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (DbUpdateException) when (attempt < 3)
+            {
+                // Another instance queued the same device at the same moment: read its entry.
+                context.ChangeTracker.Clear();
+            }
+            finally
+            {
+                if (entry is not null)
+                {
+                    context.Entry(entry).State = EntityState.Detached;
+                }
+            }
+        }
+
+        return await AheadAsync(subject, bucket, now, cancellationToken).ConfigureAwait(false) + 1;
+    }
+
+    public async Task<int> AheadAsync(string subject, string bucket, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var live = Entries.Where(e => e.Bucket == bucket && e.ExpectedBy >= now);
+        var mine = await live.AsNoTracking().Where(e => e.Subject == subject).Select(e => (long?)e.Id).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        return mine is not { } id
+            ? await live.CountAsync(cancellationToken).ConfigureAwait(false)
+            : await live.CountAsync(e => e.Id < id, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<int> CountAsync(string bucket, DateTimeOffset now, CancellationToken cancellationToken)
+        => Entries.CountAsync(e => e.Bucket == bucket && e.ExpectedBy >= now, cancellationToken);
+
+    public Task RemoveAsync(string subject, CancellationToken cancellationToken)
+        => Entries.Where(e => e.Subject == subject).ExecuteDeleteAsync(cancellationToken);
+}
