@@ -30,8 +30,8 @@ internal sealed partial class DeviceAddressPublisher(
     /// already has changes nothing and costs nothing; a change beyond <see cref="AddressOptions.ChangesPerHour"/>
     /// is refused with the time to wait.
     /// </summary>
-    /// <returns>The device as stored, and the wait when the change was refused.</returns>
-    public async Task<(Device Device, TimeSpan? RetryAfter)> ChangeAsync(Device device, IReadOnlyList<IPAddress> addresses, CancellationToken cancellationToken)
+    /// <returns>The device as stored (<see langword="null"/> when it was deleted meanwhile), and the wait when the change was refused.</returns>
+    public async Task<(Device? Device, TimeSpan? RetryAfter)> ChangeAsync(Device device, IReadOnlyList<IPAddress> addresses, CancellationToken cancellationToken)
     {
         if (DeviceAddresses.SameSet(device.Addresses, addresses))
         {
@@ -56,8 +56,12 @@ internal sealed partial class DeviceAddressPublisher(
             }
             catch (ConcurrencyConflictException) when (attempt < 5)
             {
-                device = await devices.FindAsync(device.DeviceId, cancellationToken).ConfigureAwait(false)
-                    ?? throw new ConcurrencyConflictException($"Device {device.DeviceId} was deleted while its addresses changed.");
+                if (await devices.FindAsync(device.DeviceId, cancellationToken).ConfigureAwait(false) is not { } fresh)
+                {
+                    return (null, null); // deleted meanwhile
+                }
+
+                device = fresh;
             }
         }
 

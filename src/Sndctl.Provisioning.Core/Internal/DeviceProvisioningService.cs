@@ -71,8 +71,8 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
         }
 
         var (stored, wait) = await _addresses.ChangeAsync(device!, set, cancellationToken).ConfigureAwait(false);
-        return wait is { } retryAfter
-            ? new AddressUpdateResult(ProvisioningOutcome.AddressChangesLimited, RetryAfter: retryAfter, Detail: AddressChangesLimitedDetail)
+        return stored is null ? new AddressUpdateResult(ProvisioningOutcome.Unauthorized)
+            : wait is { } retryAfter ? new AddressUpdateResult(ProvisioningOutcome.AddressChangesLimited, RetryAfter: retryAfter, Detail: AddressChangesLimitedDetail)
             : new AddressUpdateResult(ProvisioningOutcome.Current, stored.Hostname, stored.Addresses);
     }
 
@@ -137,7 +137,13 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
 
         if (addresses is not null)
         {
-            (device, var wait) = await _addresses.ChangeAsync(device, addresses, cancellationToken).ConfigureAwait(false);
+            var (changed, wait) = await _addresses.ChangeAsync(device, addresses, cancellationToken).ConfigureAwait(false);
+            if (changed is null)
+            {
+                return new ProvisioningResult(ProvisioningOutcome.Unauthorized); // deleted meanwhile
+            }
+
+            device = changed;
             if (wait is { } retryAfter)
             {
                 return new ProvisioningResult(ProvisioningOutcome.AddressChangesLimited, RetryAfter: retryAfter, Detail: AddressChangesLimitedDetail);
