@@ -37,6 +37,7 @@ public static class AcmeBuilderExtensions
         services.TryAddSingleton<AcmeBudget>();
         services.RemoveAll<ICertificateAuthorityBudget>();
         services.AddSingleton<ICertificateAuthorityBudget, AcmeBudgetReport>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, AcmeBudgetStatisticsJob>());
         builder.UseIssuer<AcmeCertificateIssuer>();
         builder.UseIssuerHealthCheck(sp => new AcmeHealthCheck(sp.GetRequiredService<AcmeAccountManager>(), sp.GetRequiredService<AcmeRateLimitGate>()));
 

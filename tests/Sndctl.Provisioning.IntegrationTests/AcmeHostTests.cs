@@ -423,6 +423,35 @@ public sealed class AcmeHostTests : IAsyncLifetime
             Assert.Equal(etas[1], budget.GetProperty("queue").GetProperty("drainsAt").GetDateTimeOffset(), TimeSpan.FromSeconds(5));
         }
 
+        // The same figures as metrics, once the acme-budget job (one instance, every minute) has read them.
+        var job = host.Services.GetServices<IProvisioningJob>().Single(j => j.Name == "acme-budget");
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            await job.RunAsync(scope.ServiceProvider, TestContext.Current.CancellationToken);
+        }
+
+        var factory = host.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        var values = new Dictionary<string, double>();
+        using (var listener = new System.Diagnostics.Metrics.MeterListener())
+        {
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "Sndctl.Provisioning.Acme" && ReferenceEquals(instrument.Meter.Scope, factory))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => values[instrument.Name] = value);
+            listener.SetMeasurementEventCallback<double>((instrument, value, _, _) => values[instrument.Name] = value);
+            listener.Start();
+            listener.RecordObservableInstruments();
+        }
+
+        Assert.Equal(3, values["sndctl.acme.budget.used"]);
+        Assert.Equal(3, values["sndctl.acme.budget.limit"]);
+        Assert.Equal(2, values["sndctl.acme.queue.depth"]);
+        Assert.InRange(values["sndctl.acme.queue.drain_seconds"], 47 * 3600, 48 * 3600);
+
         // The CA granted an override: restarted with a larger budget, the queued devices get their certificates on their next call.
         await host.DisposeAsync();
         _hosts.Remove(host);

@@ -311,3 +311,14 @@ internal sealed class AcmeBudgetReport(AcmeBudget budget, IOptions<DeviceProvisi
         return new CertificateAuthorityBudgetReport(domains, depth, drainsAt);
     }
 }
+
+/// <summary>Every minute, on one instance, reads the CA budget for the metrics (<c>sndctl.acme.budget.*</c>, <c>sndctl.acme.queue.*</c>).</summary>
+internal sealed class AcmeBudgetStatisticsJob(AcmeMetrics metrics) : IProvisioningJob
+{
+    public string Name => "acme-budget";
+
+    public TimeSpan Interval => TimeSpan.FromMinutes(1);
+
+    public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
+        => metrics.BudgetReport(await services.GetRequiredService<ICertificateAuthorityBudget>().GetReportAsync(cancellationToken).ConfigureAwait(false));
+}

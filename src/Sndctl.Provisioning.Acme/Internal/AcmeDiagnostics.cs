@@ -32,7 +32,27 @@ internal sealed class AcmeMetrics
         PropagationDuration = meter.CreateHistogram<double>("sndctl.acme.dns.propagation.duration", "s", "Time until every checked nameserver answered the TXT value.");
         IssuanceDuration = meter.CreateHistogram<double>("sndctl.acme.issuance.duration", "s", "Duration of one ACME issuance, order to downloaded chain.");
         _problems = meter.CreateCounter<long>("sndctl.acme.problems", description: "Problem documents the ACME server answered, by type (badNonce, rateLimited, ...).");
+
+        // The CA budget, refreshed by the acme-budget job: reported only by the instance leading it.
+        meter.CreateObservableGauge("sndctl.acme.budget.used", () => Budget(d => d.Used), description: "New certificates counted against the CA's budget in its window, per registered domain.");
+        meter.CreateObservableGauge("sndctl.acme.budget.limit", () => Budget(d => d.Limit), description: "The CA's budget of new certificates per window, per registered domain.");
+        meter.CreateObservableGauge<int>("sndctl.acme.queue.depth", () => _budget is { } b && Fresh(b) ? [new Measurement<int>(b.Report.QueueDepth)] : [], description: "New devices waiting for the CA's budget.");
+        meter.CreateObservableGauge<double>("sndctl.acme.queue.drain_seconds", () => _budget is { } b && Fresh(b) && b.Report.QueueDrainsAt is { } at ? [new Measurement<double>(Math.Max(0, (at - DateTimeOffset.UtcNow).TotalSeconds))] : [], unit: "s", description: "Time until the last queued device is expected to have a slot.");
     }
+
+    private volatile BudgetSnapshot? _budget;
+
+    /// <summary>The latest budget report, from the acme-budget job.</summary>
+    public void BudgetReport(Sndctl.Provisioning.Core.CertificateAuthorityBudgetReport report) => _budget = new BudgetSnapshot(report, Environment.TickCount64);
+
+    private static bool Fresh(BudgetSnapshot snapshot) => Environment.TickCount64 - snapshot.At < 180_000;
+
+    private IEnumerable<Measurement<int>> Budget(Func<Sndctl.Provisioning.Core.RegisteredDomainBudget, int> value)
+        => _budget is { } snapshot && Fresh(snapshot)
+            ? snapshot.Report.Domains.Select(d => new Measurement<int>(value(d), new KeyValuePair<string, object?>("registered_domain", d.RegisteredDomain)))
+            : [];
+
+    private sealed record BudgetSnapshot(Sndctl.Provisioning.Core.CertificateAuthorityBudgetReport Report, long At);
 
     private readonly Counter<long> _problems;
 
