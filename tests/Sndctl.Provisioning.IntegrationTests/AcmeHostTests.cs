@@ -170,7 +170,8 @@ public sealed class AcmeHostTests : IAsyncLifetime
         var dashboard = await portal.GetStringAsync("/admin");
 
         Assert.Contains("Issuer: <strong>Acme</strong>", dashboard, StringComparison.Ordinal);
-        Assert.Contains("<strong>1 of 50</strong> new certificates in the last 7 days", dashboard, StringComparison.Ordinal);
+        Assert.Contains("CA budget for <strong>example.test</strong>: <strong>1 of 50</strong> new certificates per 7 days", dashboard, StringComparison.Ordinal);
+        Assert.Contains("No new device waits for the budget.", dashboard, StringComparison.Ordinal);
         Assert.Matches("<rect class=\"ok\" [^>]*height=\"120\"><title>[0-9-]+: 1 issued</title>", dashboard);
     }
 
@@ -452,15 +453,28 @@ public sealed class AcmeHostTests : IAsyncLifetime
         Assert.Equal(2, values["sndctl.acme.queue.depth"]);
         Assert.InRange(values["sndctl.acme.queue.drain_seconds"], 47 * 3600, 48 * 3600);
 
-        // The CA granted an override: restarted with a larger budget, the queued devices get their certificates on their next call.
+        // The CA granted an override: restarted with a larger budget, the queue drains in the background (the
+        // queued-issuance job, one instance, every minute) and each queued device's next call is the fast path.
         await host.DisposeAsync();
         _hosts.Remove(host);
         var raised = StartHost(Budget(10), directory: proxy.Directory, dataDirectory: data);
         using var after = raised.Device();
+        var ordersAtRestart = proxy.NewOrders.Count;
+        var drain = raised.Services.GetServices<IProvisioningJob>().Single(j => j.Name == "queued-issuance");
+        await using (var scope = raised.Services.CreateAsyncScope())
+        {
+            await drain.RunAsync(scope.ServiceProvider, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(ordersAtRestart + 2, proxy.NewOrders.Count);
         foreach (var device in devices.Skip(3))
         {
-            Assert.Equal(device.Hostname, (await ProvisionAsync(after, ProvisioningHostFactory.Register(device))).Hostname);
+            var served = await after.SendAsync(ProvisioningHostFactory.Register(device));
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+            await AssertValidForAsync((await served.Content.ReadFromJsonAsync<ProvisionResponse>())!, device.Hostname);
         }
+
+        Assert.Equal(ordersAtRestart + 2, proxy.NewOrders.Count); // served from the store, no order at the call
 
         using var raisedAdmin = raised.Admin();
         Assert.Equal(0, (await raisedAdmin.GetFromJsonAsync<JsonElement>("/api/admin/acme/budget")).GetProperty("queue").GetProperty("depth").GetInt32());

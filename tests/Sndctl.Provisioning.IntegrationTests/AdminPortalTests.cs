@@ -229,6 +229,38 @@ public sealed partial class AdminPortalTests : IAsyncLifetime
         return http;
     }
 
+    [Fact]
+    public async Task The_dashboard_shows_the_CA_budget_and_the_queue_of_waiting_devices()
+    {
+        var lab = Sndctl.Provisioning.Testing.AcmeLab.Require();
+        var (host, baseUrl) = StartHost(new()
+        {
+            ["Provisioning:PrivateCa:PostsPerMinute"] = null,
+            ["Provisioning:BaseDomain"] = "devices.example.test",
+            ["Provisioning:Issuer"] = "Acme",
+            ["Provisioning:Acme:DirectoryUrl"] = lab.Directory.AbsoluteUri,
+            ["Provisioning:Acme:AcceptTermsOfService"] = "true",
+            ["Provisioning:Acme:TrustedRootFile"] = lab.TlsRootFile,
+            ["Provisioning:Acme:PropagationNameservers:0"] = lab.ChallTestSrvDns,
+            ["Provisioning:Acme:RateLimits:CertificatesPerRegisteredDomain"] = "1",
+            ["Provisioning:Dns:Provider"] = "ChallTestSrv",
+            ["Provisioning:Dns:ChallTestSrv:ManagementUrl"] = lab.ChallTestSrv.AbsoluteUri,
+        });
+        var first = await host.CreateDeviceAsync();
+        var second = await host.CreateDeviceAsync();
+        using (var device = host.Device())
+        {
+            Assert.Equal(HttpStatusCode.OK, (await device.SendAsync(ProvisioningHostFactory.Register(first))).StatusCode);
+            Assert.Equal(HttpStatusCode.Accepted, (await device.SendAsync(ProvisioningHostFactory.Register(second))).StatusCode);
+        }
+
+        await using var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl });
+        var page = await SignInAsync(context, host);
+        await Assertions.Expect(page.Locator("p.budget")).ToContainTextAsync("CA budget for example.test: 1 of 1 new certificates per 7 days");
+        await Assertions.Expect(page.Locator("p.queue")).ToContainTextAsync("1 new devices wait in the queue");
+        await Assertions.Expect(page.Locator("meter[aria-label='CA budget used']")).ToHaveAttributeAsync("value", "1");
+    }
+
     private (ProvisioningHostFactory Host, string BaseUrl) StartHost(Dictionary<string, string?>? settings = null)
     {
         var started = ProvisioningHostFactory.StartForCsr(settings);

@@ -670,16 +670,19 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
         var day = TimeSpan.FromDays(1);
 
         // Same instant for everyone (a frozen clock): the order is still the order of arrival.
-        Assert.Equal(1, await queue.EnterAsync("zz.devices.example.com", "example.com", s_now, s_now + day, default));
-        Assert.Equal(2, await queue.EnterAsync("aa.devices.example.com", "example.com", s_now, s_now + day, default));
-        Assert.Equal(3, await queue.EnterAsync("mm.devices.example.com", "example.com", s_now, s_now + day, default));
-        Assert.Equal(1, await queue.EnterAsync("other.example.net", "example.net", s_now, s_now + day, default));
+        Assert.Equal(1, await queue.EnterAsync("zz.devices.example.com", "example.com", true, s_now, s_now + day, default));
+        Assert.Equal(2, await queue.EnterAsync("aa.devices.example.com", "example.com", false, s_now, s_now + day, default));
+        Assert.Equal(3, await queue.EnterAsync("mm.devices.example.com", "example.com", true, s_now, s_now + day, default));
+        Assert.Equal(1, await queue.EnterAsync("other.example.net", "example.net", true, s_now, s_now + day, default));
 
         // Asking again keeps the place and pushes the deadline out.
-        Assert.Equal(2, await queue.EnterAsync("aa.devices.example.com", "example.com", s_now.AddHours(1), s_now + (3 * day), default));
+        Assert.Equal(2, await queue.EnterAsync("aa.devices.example.com", "example.com", false, s_now.AddHours(1), s_now + (3 * day), default));
         Assert.Equal(1, await queue.AheadAsync("aa.devices.example.com", "example.com", s_now, default));
         Assert.Equal(3, await queue.AheadAsync("new.devices.example.com", "example.com", s_now, default));
         Assert.Equal(3, await queue.CountAsync("example.com", s_now, default));
+        Assert.Equal(
+            [new QueuedIssuance("zz.devices.example.com", true), new QueuedIssuance("aa.devices.example.com", false)],
+            await queue.ListAsync("example.com", s_now, 2, default));
 
         // The first is served; those who did not come back by their deadline drop out.
         await queue.RemoveAsync("zz.devices.example.com", default);
@@ -688,7 +691,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
         Assert.Equal(0, await queue.AheadAsync("aa.devices.example.com", "example.com", later, default));
 
         // A device that comes back after its deadline starts again at the back.
-        Assert.Equal(2, await queue.EnterAsync("mm.devices.example.com", "example.com", later, later + day, default));
+        Assert.Equal(2, await queue.EnterAsync("mm.devices.example.com", "example.com", true, later, later + day, default));
     }
 
     [Fact]

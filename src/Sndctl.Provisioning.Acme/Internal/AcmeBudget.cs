@@ -41,7 +41,7 @@ internal sealed partial class AcmeBudget
     /// name's registered domain unless the order renews with <c>replaces</c>. Throws
     /// <see cref="CertificateAuthorityUnavailableException"/> with the refill time when a budget is spent.
     /// </summary>
-    public async Task<IReadOnlyList<Permit>> ReserveAsync(string hostname, Uri? account, bool renewal, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Permit>> ReserveAsync(string hostname, Uri? account, bool renewal, bool serverMadeKey, CancellationToken cancellationToken)
     {
         if (renewal)
         {
@@ -79,7 +79,7 @@ internal sealed partial class AcmeBudget
                     if (ahead >= permit.Limit - used)
                     {
                         await GiveBackAsync(store, taken, now, cancellationToken).ConfigureAwait(false);
-                        await QueueAsync(store, queue, hostname, permit, now, cancellationToken).ConfigureAwait(false);
+                        await QueueAsync(store, queue, hostname, serverMadeKey, permit, now, cancellationToken).ConfigureAwait(false);
                     }
                 }
 
@@ -88,7 +88,7 @@ internal sealed partial class AcmeBudget
                     await GiveBackAsync(store, taken, now, cancellationToken).ConfigureAwait(false);
                     if (isDomain && queue is not null)
                     {
-                        await QueueAsync(store, queue, hostname, permit, now, cancellationToken).ConfigureAwait(false);
+                        await QueueAsync(store, queue, hostname, serverMadeKey, permit, now, cancellationToken).ConfigureAwait(false);
                     }
 
                     Log.Spent(_logger, permit.What, permit.Limit, permit.Window.TotalHours, now + wait);
@@ -112,14 +112,14 @@ internal sealed partial class AcmeBudget
     /// Queues <paramref name="hostname"/> (keeping the place it has) and throws the answer for the device: its
     /// position and when the refill schedule gives it a slot, which is also when it should ask again.
     /// </summary>
-    private static async Task QueueAsync(IRateLimitStore store, IIssuanceQueueStore queue, string hostname, Permit permit, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async Task QueueAsync(IRateLimitStore store, IIssuanceQueueStore queue, string hostname, bool serverMadeKey, Permit permit, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var position = await queue.EnterAsync(hostname, permit.Bucket, now, now + QueueGrace, cancellationToken).ConfigureAwait(false);
+        var position = await queue.EnterAsync(hostname, permit.Bucket, serverMadeKey, now, now + QueueGrace, cancellationToken).ConfigureAwait(false);
         var estimatedAt = await EstimateAsync(store, permit, position, now, cancellationToken).ConfigureAwait(false);
         var retryAfter = estimatedAt - now < MinimumRetry ? MinimumRetry : estimatedAt - now;
 
         // Expected back at its turn; a device that does not come back within the grace after that loses its place.
-        await queue.EnterAsync(hostname, permit.Bucket, now, now + retryAfter + QueueGrace, cancellationToken).ConfigureAwait(false);
+        await queue.EnterAsync(hostname, permit.Bucket, serverMadeKey, now, now + retryAfter + QueueGrace, cancellationToken).ConfigureAwait(false);
         throw new CertificateIssuanceQueuedException(
             $"The CA's budget of {permit.Limit} {permit.What} per {Describe(permit.Window)} is spent: this device is number {position} in the queue, expected to get its certificate at {estimatedAt:yyyy-MM-dd HH:mm} UTC. Call again then; asking earlier keeps the place.",
             position,

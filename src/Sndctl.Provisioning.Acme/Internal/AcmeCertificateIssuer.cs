@@ -185,7 +185,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
         }
 
         // Counted before the CA is asked; a renewal with `replaces` is exempt from the CA's limits.
-        permits.AddRange(await _budget.ReserveAsync(request.Hostname, client.AccountUrl, renewal: replaces is not null, cancellationToken).ConfigureAwait(false));
+        permits.AddRange(await _budget.ReserveAsync(request.Hostname, client.AccountUrl, renewal: replaces is not null, request.ServerMadeKey, cancellationToken).ConfigureAwait(false));
 
         if (options.Profile is { } profile && directory.Meta?.Profiles?.ContainsKey(profile) != true)
         {
@@ -209,7 +209,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
             // The previous certificate was replaced already (another order won) or the CA does not
             // know it: renew without the ARI link rather than not at all.
             Log.ReplacesRefused(_logger, request.Hostname, ex.Problem.ToString());
-            permits.AddRange(await _budget.ReserveAsync(request.Hostname, client.AccountUrl, renewal: false, cancellationToken).ConfigureAwait(false));
+            permits.AddRange(await _budget.ReserveAsync(request.Hostname, client.AccountUrl, renewal: false, request.ServerMadeKey, cancellationToken).ConfigureAwait(false));
             return await client.NewOrderAsync(orderRequest with { Replaces = null }, cancellationToken).ConfigureAwait(false);
         }
     }

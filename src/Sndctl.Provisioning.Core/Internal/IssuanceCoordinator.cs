@@ -238,7 +238,7 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             using var journal = new IssuanceJournal(journalStore, pending, persisted: resuming, _holder, _time);
             try
             {
-                issued = await issuer.IssueAsync(new CertificateIssueRequest(hostname, pending.CertificateSigningRequest, current) { Journal = journal }, cancellationToken).ConfigureAwait(false);
+                issued = await issuer.IssueAsync(new CertificateIssueRequest(hostname, pending.CertificateSigningRequest, current) { Journal = journal, ServerMadeKey = pending.ProtectedPrivateKey is not null }, cancellationToken).ConfigureAwait(false);
             }
             catch (CertificateIssuanceException) when (journal.Persisted)
             {

@@ -11,4 +11,10 @@ public sealed record CertificateIssueRequest(string Hostname, ReadOnlyMemory<byt
     /// provisioning core always sets it, an application calling an issuer directly may leave it out.
     /// </summary>
     public IIssuanceJournal? Journal { get; init; }
+
+    /// <summary>
+    /// Whether the server made the key (the device sent no CSR): then the server can issue for the device
+    /// without it, e.g. when a CA budget queue reaches it.
+    /// </summary>
+    public bool ServerMadeKey { get; init; }
 }

@@ -12,7 +12,16 @@ public interface IIssuanceQueueStore
     /// (then it keeps its place), sets when it is expected back, and returns its position (1 = next) among
     /// the live entries.
     /// </summary>
-    Task<int> EnterAsync(string subject, string bucket, DateTimeOffset now, DateTimeOffset expectedBy, CancellationToken cancellationToken);
+    /// <param name="subject">The hostname.</param>
+    /// <param name="bucket">The budget it waits for (the registered domain).</param>
+    /// <param name="serverMadeKey">Whether the server makes the device's key, so it can issue without the device.</param>
+    /// <param name="now">The time.</param>
+    /// <param name="expectedBy">Until when the entry lives unless the device asks again.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<int> EnterAsync(string subject, string bucket, bool serverMadeKey, DateTimeOffset now, DateTimeOffset expectedBy, CancellationToken cancellationToken);
+
+    /// <summary>The first <paramref name="max"/> live entries of <paramref name="bucket"/>, in queue order.</summary>
+    Task<IReadOnlyList<QueuedIssuance>> ListAsync(string bucket, DateTimeOffset now, int max, CancellationToken cancellationToken);
 
     /// <summary>How many live entries of <paramref name="bucket"/> are ahead of <paramref name="subject"/> (all of them when it is not queued).</summary>
     Task<int> AheadAsync(string subject, string bucket, DateTimeOffset now, CancellationToken cancellationToken);
@@ -23,3 +32,8 @@ public interface IIssuanceQueueStore
     /// <summary>Takes <paramref name="subject"/> out of the queue (its certificate is being issued).</summary>
     Task RemoveAsync(string subject, CancellationToken cancellationToken);
 }
+
+/// <summary>One queued issuance: the hostname, and whether the server makes its key (and can issue without the device).</summary>
+/// <param name="Subject">The hostname.</param>
+/// <param name="ServerMadeKey">Whether the server makes the device's key.</param>
+public sealed record QueuedIssuance(string Subject, bool ServerMadeKey);

@@ -8,7 +8,7 @@ internal sealed class EfIssuanceQueueStore<TContext>(TContext context) : IIssuan
 {
     private DbSet<IssuanceQueueEntry> Entries => context.Set<IssuanceQueueEntry>();
 
-    public async Task<int> EnterAsync(string subject, string bucket, DateTimeOffset now, DateTimeOffset expectedBy, CancellationToken cancellationToken)
+    public async Task<int> EnterAsync(string subject, string bucket, bool serverMadeKey, DateTimeOffset now, DateTimeOffset expectedBy, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -17,7 +17,7 @@ internal sealed class EfIssuanceQueueStore<TContext>(TContext context) : IIssuan
             {
                 if (entry is null)
                 {
-                    entry = new IssuanceQueueEntry { Subject = subject, Bucket = bucket, EnqueuedAt = now, ExpectedBy = expectedBy };
+                    entry = new IssuanceQueueEntry { Subject = subject, Bucket = bucket, ServerMadeKey = serverMadeKey, EnqueuedAt = now, ExpectedBy = expectedBy };
                     Entries.Add(entry);
                 }
                 else if (entry.ExpectedBy < now || entry.Bucket != bucket)
@@ -26,12 +26,13 @@ internal sealed class EfIssuanceQueueStore<TContext>(TContext context) : IIssuan
                     Entries.Remove(entry);
                     await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
                     context.Entry(entry).State = EntityState.Detached;
-                    entry = new IssuanceQueueEntry { Subject = subject, Bucket = bucket, EnqueuedAt = now, ExpectedBy = expectedBy };
+                    entry = new IssuanceQueueEntry { Subject = subject, Bucket = bucket, ServerMadeKey = serverMadeKey, EnqueuedAt = now, ExpectedBy = expectedBy };
                     Entries.Add(entry);
                 }
-                else if (entry.ExpectedBy < expectedBy)
+                else
                 {
-                    entry.ExpectedBy = expectedBy;
+                    entry.ExpectedBy = entry.ExpectedBy < expectedBy ? expectedBy : entry.ExpectedBy;
+                    entry.ServerMadeKey = serverMadeKey; // the device's latest call decides (it may have started sending a CSR)
                 }
 
                 await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
@@ -62,6 +63,10 @@ internal sealed class EfIssuanceQueueStore<TContext>(TContext context) : IIssuan
             ? await live.CountAsync(cancellationToken).ConfigureAwait(false)
             : await live.CountAsync(e => e.Id < id, cancellationToken).ConfigureAwait(false);
     }
+
+    public async Task<IReadOnlyList<QueuedIssuance>> ListAsync(string bucket, DateTimeOffset now, int max, CancellationToken cancellationToken)
+        => await Entries.AsNoTracking().Where(e => e.Bucket == bucket && e.ExpectedBy >= now).OrderBy(e => e.Id).Take(max)
+            .Select(e => new QueuedIssuance(e.Subject, e.ServerMadeKey)).ToListAsync(cancellationToken).ConfigureAwait(false);
 
     public Task<int> CountAsync(string bucket, DateTimeOffset now, CancellationToken cancellationToken)
         => Entries.CountAsync(e => e.Bucket == bucket && e.ExpectedBy >= now, cancellationToken);

@@ -29,6 +29,7 @@ internal sealed class IssuanceQueueEntry
 
     public required string Subject { get; init; }
     public required string Bucket { get; init; }
+    public bool ServerMadeKey { get; set; }
     public DateTimeOffset EnqueuedAt { get; set; }
 
     /// <summary>The entry lives until then: when its device was told to come back, plus a grace period.</summary>

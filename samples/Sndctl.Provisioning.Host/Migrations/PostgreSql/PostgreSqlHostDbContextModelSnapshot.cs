@@ -450,6 +450,9 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                     b.Property<DateTime>("ExpectedBy")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<bool>("ServerMadeKey")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(253)

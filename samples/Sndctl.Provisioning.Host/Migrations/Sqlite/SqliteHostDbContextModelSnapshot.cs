@@ -437,6 +437,9 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                     b.Property<DateTime>("ExpectedBy")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("ServerMadeKey")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(253)

@@ -5,10 +5,8 @@ using Sndctl.Provisioning.Core;
 namespace Sndctl.Provisioning.Host.Portal;
 
 /// <summary>The dashboard: devices by status, certificates about to expire, issuance over time, the CA's budget.</summary>
-public sealed class DashboardModel(IDeviceAdminService admin, ICertificateIssuer issuer, HealthCheckService health, TimeProvider time) : PageModel
+public sealed class DashboardModel(IDeviceAdminService admin, ICertificateIssuer issuer, HealthCheckService health, TimeProvider time, IServiceProvider services) : PageModel
 {
-    /// <summary>Let's Encrypt: 50 new certificates per registered domain per 7 days (renewals under ARI do not count).</summary>
-    public const int AcmeWeeklyCertificates = 50;
     public const int ChartDays = 14;
     private const int MaxEventsRead = 20_000;
 
@@ -22,12 +20,20 @@ public sealed class DashboardModel(IDeviceAdminService admin, ICertificateIssuer
 
     public HealthReportEntry? IssuerHealth { get; private set; }
 
+    /// <summary>The CA's budgets and queue (ACME), from the same report as <c>GET /api/admin/acme/budget</c>.</summary>
+    public CertificateAuthorityBudgetReport? Budget { get; private set; }
+
     public bool Truncated { get; private set; }
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         ViewData["Nav"] = "dashboard";
         Statistics = await admin.GetStatisticsAsync(cancellationToken);
+        if (services.GetService(typeof(ICertificateAuthorityBudget)) is ICertificateAuthorityBudget budget)
+        {
+            Budget = await budget.GetReportAsync(cancellationToken);
+        }
+
         var today = time.GetUtcNow().UtcDateTime.Date;
         var since = today.AddDays(-(ChartDays - 1));
         var issued = new int[ChartDays];
