@@ -36,6 +36,9 @@ public sealed class DeviceProvisioningOptions
     /// <summary>Device LAN addresses: which are accepted and how often they may change.</summary>
     public AddressOptions Addresses { get; } = new();
 
+    /// <summary>Renewing ahead of the devices (<c>Provisioning:Renewal:*</c>).</summary>
+    public RenewalOptions Renewal { get; } = new();
+
     /// <summary>How long records are kept (<c>Provisioning:Retention:*</c>).</summary>
     public RetentionOptions Retention { get; } = new();
 

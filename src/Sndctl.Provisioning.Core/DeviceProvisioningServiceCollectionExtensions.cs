@@ -57,6 +57,7 @@ public static class DeviceProvisioningServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, ExpirySweepJob>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, AddressRecordSyncJob>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, QueuedIssuanceJob>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, ProactiveRenewalJob>());
         services.TryAddScoped<DeviceAddressPublisher>();
         services.TryAddScoped<IDeviceProvisioningService, DeviceProvisioningService>();
         services.TryAddScoped<IDeviceAdminService, DeviceAdminService>();

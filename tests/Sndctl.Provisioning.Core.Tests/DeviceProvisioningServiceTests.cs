@@ -636,6 +636,31 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
         Assert.False((await StoredAsync(device.DeviceId))!.AddressRecordsPending);
     }
 
+    [Fact]
+    public async Task Certificates_of_active_devices_are_renewed_ahead_of_them_and_idle_devices_are_left_alone()
+    {
+        var active = await CreateDeviceAsync();
+        var idle = await CreateDeviceAsync();
+        var first = (await RegisterAsync(new ProvisioningRequest(active.DeviceId, active.Secret))).Certificate!;
+        await RegisterAsync(new ProvisioningRequest(idle.DeviceId, idle.Secret));
+
+        // Day 60: the active device calls (seen); the idle one never again. Day 85: both are in their renewal window.
+        _time.Advance(TimeSpan.FromDays(60));
+        Assert.Equal(ProvisioningOutcome.Current, (await RegisterAsync(new ProvisioningRequest(active.DeviceId, active.Secret))).Outcome);
+        _time.Advance(TimeSpan.FromDays(25));
+        Assert.True(_time.GetUtcNow() >= first.RenewAfter);
+
+        var job = _services.GetServices<IProvisioningJob>().Single(j => j.Name == "renewals");
+        await job.RunAsync(_services.CreateScope().ServiceProvider, TestContext.Current.CancellationToken);
+        Assert.Equal(3, _issuer.Issued); // two registrations, one renewal: the idle device (seen 85 days ago) is not renewed
+
+        // The active device's next call is served the renewed certificate, with no issuance at the call.
+        var next = await RegisterAsync(new ProvisioningRequest(active.DeviceId, active.Secret));
+        Assert.Equal(ProvisioningOutcome.Current, next.Outcome);
+        Assert.NotEqual(first.CertificatePem, next.Certificate!.CertificatePem);
+        Assert.Equal(3, _issuer.Issued);
+    }
+
     private IHostedService Drain() => _services.GetServices<IHostedService>().Single(s => s is Internal.IssuanceDrain);
 
     private static async Task WaitUntil(Func<bool> condition)

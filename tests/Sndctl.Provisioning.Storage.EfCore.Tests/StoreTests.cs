@@ -542,6 +542,41 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Renewals_due_are_the_current_server_key_certificates_of_active_devices_seen_lately()
+    {
+        await using var context = _database.CreateContext();
+        var certificates = new EfCertificateStore<TestDbContext>(context);
+        var store = Devices(context);
+        string[] ids = ["due", "seen-long-ago", "own-key", "not-yet", "disabled"];
+        await store.CreateAsync([.. ids.Select(id => NewDevice(id))], default);
+        foreach (var id in ids)
+        {
+            var certificate = new DeviceCertificate
+            {
+                DeviceId = id,
+                Issuer = "Test",
+                SerialNumber = Guid.NewGuid().ToString("N").ToUpperInvariant(),
+                Thumbprint = new string('A', 64),
+                CertificatePem = "-----BEGIN CERTIFICATE-----",
+                NotBefore = s_now.AddDays(-70),
+                NotAfter = s_now.AddDays(20),
+                RenewAfter = id == "not-yet" ? s_now.AddDays(5) : s_now.AddDays(-1),
+                ProtectedPrivateKey = id == "own-key" ? null : "protected",
+                IssuedAt = s_now.AddDays(-70),
+            };
+            await certificates.AddAsync(certificate, default);
+            var device = (await store.FindAsync(id, default))!;
+            device.CurrentCertificateId = certificate.Id;
+            device.Status = id == "disabled" ? DeviceStatus.Disabled : DeviceStatus.Active;
+            device.LastSeenAt = id == "seen-long-ago" ? s_now.AddDays(-40) : s_now.AddDays(-2);
+            await store.UpdateAsync(device, default);
+        }
+
+        var due = await certificates.ListRenewalDueAsync(s_now, s_now.AddDays(-30), 10, default);
+        Assert.Equal(["due"], due.Select(c => c.DeviceId));
+    }
+
+    [Fact]
     public async Task Device_addresses_round_trip_in_order_and_pending_ones_are_listed()
     {
         await using (var context = _database.CreateContext())

@@ -37,4 +37,11 @@ public interface ICertificateStore
     /// <paramref name="after"/> and at most <paramref name="through"/>, soonest first.
     /// </summary>
     Task<IReadOnlyList<DeviceCertificate>> ListCurrentExpiringAsync(DateTimeOffset after, DateTimeOffset through, int max, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Current certificates whose renewal time has come (<see cref="DeviceCertificate.RenewAfter"/> at or before
+    /// <paramref name="now"/>, still valid, not revoked) with a key the server holds, of active devices seen since
+    /// <paramref name="seenSince"/>; soonest first, at most <paramref name="max"/>.
+    /// </summary>
+    Task<IReadOnlyList<DeviceCertificate>> ListRenewalDueAsync(DateTimeOffset now, DateTimeOffset seenSince, int max, CancellationToken cancellationToken);
 }

@@ -60,4 +60,14 @@ internal sealed class EfCertificateStore<TContext>(TContext context) : ICertific
             .Take(max)
             .AsNoTracking()
             .ToListAsync(cancellationToken).ConfigureAwait(false);
+
+    public async Task<IReadOnlyList<DeviceCertificate>> ListRenewalDueAsync(DateTimeOffset now, DateTimeOffset seenSince, int max, CancellationToken cancellationToken)
+        => await context.Set<Device>()
+            .Where(d => d.CurrentCertificateId != null && d.Status == DeviceStatus.Active && d.LastSeenAt >= seenSince)
+            .Join(Certificates, d => d.CurrentCertificateId, c => c.Id, (d, c) => c)
+            .Where(c => c.RevokedAt == null && c.ProtectedPrivateKey != null && c.RenewAfter <= now && c.NotAfter > now)
+            .OrderBy(c => c.RenewAfter)
+            .Take(max)
+            .AsNoTracking()
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
 }

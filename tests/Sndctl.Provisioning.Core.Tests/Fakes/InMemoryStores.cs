@@ -92,6 +92,20 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         }
     }
 
+    public Task<IReadOnlyList<DeviceCertificate>> ListRenewalDueAsync(DateTimeOffset now, DateTimeOffset seenSince, int max, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<DeviceCertificate>>([.. _devices.Values
+                .Where(d => d.CurrentCertificateId is not null && d.Status == DeviceStatus.Active && d.LastSeenAt >= seenSince)
+                .Select(d => _certificates[d.CurrentCertificateId!.Value])
+                .Where(c => c.RevokedAt is null && c.ProtectedPrivateKey is not null && c.RenewAfter <= now && c.NotAfter > now)
+                .OrderBy(c => c.RenewAfter)
+                .Take(max)
+                .Select(Copy)]);
+        }
+    }
+
     public Task<IReadOnlyList<Device>> ListAddressRecordsPendingAsync(int max, CancellationToken cancellationToken)
     {
         lock (_gate)
