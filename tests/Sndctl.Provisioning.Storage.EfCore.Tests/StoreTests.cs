@@ -29,7 +29,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
         Labels = new Dictionary<string, string> { ["site"] = "berlin" },
     };
 
-    private static DeviceCertificate NewCertificate(string deviceId, DateTimeOffset notAfter, DateTimeOffset? issuedAt = null) => new()
+    private static DeviceCertificate NewCertificate(string deviceId, DateTimeOffset notAfter, DateTimeOffset? issuedAt = null, DateTimeOffset? renewAfter = null, string? protectedKey = null) => new()
     {
         DeviceId = deviceId,
         Issuer = "Test",
@@ -38,7 +38,8 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
         CertificatePem = "-----BEGIN CERTIFICATE-----",
         NotBefore = notAfter.AddDays(-90),
         NotAfter = notAfter,
-        RenewAfter = notAfter.AddDays(-30),
+        RenewAfter = renewAfter ?? notAfter.AddDays(-30),
+        ProtectedPrivateKey = protectedKey,
         IssuedAt = issuedAt ?? s_now,
     };
 
@@ -551,19 +552,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
         await store.CreateAsync([.. ids.Select(id => NewDevice(id))], default);
         foreach (var id in ids)
         {
-            var certificate = new DeviceCertificate
-            {
-                DeviceId = id,
-                Issuer = "Test",
-                SerialNumber = Guid.NewGuid().ToString("N").ToUpperInvariant(),
-                Thumbprint = new string('A', 64),
-                CertificatePem = "-----BEGIN CERTIFICATE-----",
-                NotBefore = s_now.AddDays(-70),
-                NotAfter = s_now.AddDays(20),
-                RenewAfter = id == "not-yet" ? s_now.AddDays(5) : s_now.AddDays(-1),
-                ProtectedPrivateKey = id == "own-key" ? null : "protected",
-                IssuedAt = s_now.AddDays(-70),
-            };
+            var certificate = NewCertificate(id, s_now.AddDays(20), s_now.AddDays(-70), renewAfter: id == "not-yet" ? s_now.AddDays(5) : s_now.AddDays(-1), protectedKey: id == "own-key" ? null : "protected");
             await certificates.AddAsync(certificate, default);
             var device = (await store.FindAsync(id, default))!;
             device.CurrentCertificateId = certificate.Id;
