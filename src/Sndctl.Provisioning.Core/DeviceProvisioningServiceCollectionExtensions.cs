@@ -58,6 +58,7 @@ public static class DeviceProvisioningServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, AddressRecordSyncJob>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, QueuedIssuanceJob>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, ProactiveRenewalJob>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, RenewalInfoRefreshJob>());
         services.TryAddScoped<DeviceAddressPublisher>();
         services.TryAddScoped<IDeviceProvisioningService, DeviceProvisioningService>();
         services.TryAddScoped<IDeviceAdminService, DeviceAdminService>();

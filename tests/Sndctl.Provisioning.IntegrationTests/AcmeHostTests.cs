@@ -566,6 +566,37 @@ public sealed class AcmeHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_renewal_window_the_CA_moves_earlier_is_honoured_without_waiting_for_the_device()
+    {
+        var proxy = await StartProxyAsync();
+        var windowStart = DateTimeOffset.UtcNow.AddDays(30);
+        proxy.RenewalWindow = (windowStart, windowStart.AddDays(2));
+        var host = StartHost(directory: proxy.Directory);
+        var device = await host.CreateDeviceAsync();
+        using var client = host.Device();
+        var first = await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+        Assert.True(first.RenewAfter >= windowStart.AddSeconds(-1));
+
+        // The CA moves the window to the past (a mass revocation is coming); the daily ARI refresh takes it in.
+        var now = host.Time.GetUtcNow();
+        proxy.RenewalWindow = (now.AddMinutes(-10), now.AddMinutes(-5));
+        var job = host.Services.GetServices<IProvisioningJob>().Single(j => j.Name == "ari-refresh");
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            await job.RunAsync(scope.ServiceProvider, TestContext.Current.CancellationToken);
+        }
+
+        using var admin = host.Admin();
+        var details = await admin.GetFromJsonAsync<JsonElement>($"/api/admin/devices/{device.DeviceId}");
+        Assert.True(details.GetProperty("certificate").GetProperty("renewAfter").GetDateTimeOffset() <= now);
+
+        // The device's next call renews at once, as a renewal (replaces: exempt from the CA's limits).
+        var renewed = await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+        Assert.NotEqual(SerialOf(first.Certificate), SerialOf(renewed.Certificate));
+        Assert.Equal(Sndctl.Provisioning.Acme.AcmeCertificateIdentifier.TryGet(first.Certificate), proxy.NewOrders.Last()["replaces"]?.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_configured_certificate_profile_is_requested_when_the_CA_offers_it_and_refused_clearly_when_not()
     {
         var proxy = await StartProxyAsync();

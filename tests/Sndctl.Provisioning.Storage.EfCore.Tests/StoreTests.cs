@@ -563,6 +563,15 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
 
         var due = await certificates.ListRenewalDueAsync(s_now, s_now.AddDays(-30), 10, default);
         Assert.Equal(["due"], due.Select(c => c.DeviceId));
+
+        // Not yet due: the one the CA may move earlier (ARI); moving it makes it due.
+        var notDue = Assert.Single(await certificates.ListCurrentNotDueAsync("Test", s_now, 0, 10, default));
+        Assert.Equal("not-yet", notDue.DeviceId);
+        Assert.Empty(await certificates.ListCurrentNotDueAsync("Test", s_now, 1, 10, default));
+        Assert.Empty(await certificates.ListCurrentNotDueAsync("Other", s_now, 0, 10, default));
+        await certificates.SetRenewAfterAsync(notDue.Id, s_now.AddHours(-1), default);
+        Assert.Equal(s_now.AddHours(-1), (await certificates.FindAsync(notDue.Id, default))!.RenewAfter);
+        Assert.Empty(await certificates.ListCurrentNotDueAsync("Test", s_now, 0, 10, default));
     }
 
     [Fact]

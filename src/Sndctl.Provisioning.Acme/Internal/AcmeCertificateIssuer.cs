@@ -16,7 +16,7 @@ namespace Sndctl.Provisioning.Acme.Internal;
 /// and <see cref="RenewalTimeAsync"/> (ARI). Whatever fails in any step is classified once, by
 /// <see cref="AcmeFailureClassifier"/>.
 /// </summary>
-internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
+internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenewalInfoSource
 {
     public const string IssuerName = "Acme";
     private static readonly TimeSpan s_cleanupTimeout = TimeSpan.FromSeconds(30);
@@ -355,6 +355,26 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             // The certificate is issued; a missing ARI answer only means the default renewal window.
+            Log.RenewalInfoFailed(_logger, ex);
+            return null;
+        }
+    }
+
+    public async Task<DateTimeOffset?> GetRenewalTimeAsync(DeviceCertificate certificate, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        if (certificate.Issuer != IssuerName)
+        {
+            return null;
+        }
+
+        try
+        {
+            var client = await _accounts.GetClientAsync(cancellationToken).ConfigureAwait(false);
+            return await RenewalTimeAsync(client, certificate.CertificatePem, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or AcmeProblemException or AcmeProtocolException)
+        {
             Log.RenewalInfoFailed(_logger, ex);
             return null;
         }

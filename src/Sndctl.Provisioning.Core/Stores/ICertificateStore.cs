@@ -44,4 +44,13 @@ public interface ICertificateStore
     /// <paramref name="seenSince"/>; soonest first, at most <paramref name="max"/>.
     /// </summary>
     Task<IReadOnlyList<DeviceCertificate>> ListRenewalDueAsync(DateTimeOffset now, DateTimeOffset seenSince, int max, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Current, unrevoked certificates of <paramref name="issuer"/> whose renewal time is after <paramref name="now"/>,
+    /// in ID order, skipping <paramref name="skip"/>, at most <paramref name="max"/>.
+    /// </summary>
+    Task<IReadOnlyList<DeviceCertificate>> ListCurrentNotDueAsync(string issuer, DateTimeOffset now, int skip, int max, CancellationToken cancellationToken);
+
+    /// <summary>Moves a certificate's renewal time (the CA suggested another).</summary>
+    Task SetRenewAfterAsync(Guid id, DateTimeOffset renewAfter, CancellationToken cancellationToken);
 }

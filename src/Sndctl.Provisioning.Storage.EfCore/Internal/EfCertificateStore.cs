@@ -70,4 +70,16 @@ internal sealed class EfCertificateStore<TContext>(TContext context) : ICertific
             .Take(max)
             .AsNoTracking()
             .ToListAsync(cancellationToken).ConfigureAwait(false);
+
+    public async Task<IReadOnlyList<DeviceCertificate>> ListCurrentNotDueAsync(string issuer, DateTimeOffset now, int skip, int max, CancellationToken cancellationToken)
+    {
+        var current = context.Set<Device>()
+            .Where(d => d.CurrentCertificateId != null)
+            .Join(Certificates, d => d.CurrentCertificateId, c => c.Id, (d, c) => c)
+            .Where(c => c.Issuer == issuer && c.RevokedAt == null && c.RenewAfter > now && c.NotAfter > now);
+        return await current.OrderBy(c => c.Id).Skip(skip).Take(max).AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task SetRenewAfterAsync(Guid id, DateTimeOffset renewAfter, CancellationToken cancellationToken)
+        => Certificates.Where(c => c.Id == id).ExecuteUpdateAsync(s => s.SetProperty(c => c.RenewAfter, renewAfter), cancellationToken);
 }

@@ -92,6 +92,37 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         }
     }
 
+    public Task<IReadOnlyList<DeviceCertificate>> ListCurrentNotDueAsync(string issuer, DateTimeOffset now, int skip, int max, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<DeviceCertificate>>([.. _devices.Values
+                .Where(d => d.CurrentCertificateId is not null)
+                .Select(d => _certificates[d.CurrentCertificateId!.Value])
+                .Where(c => c.Issuer == issuer && c.RevokedAt is null && c.RenewAfter > now && c.NotAfter > now)
+                .OrderBy(c => c.Id)
+                .Skip(skip)
+                .Take(max)
+                .Select(Copy)]);
+        }
+    }
+
+    public Task SetRenewAfterAsync(Guid id, DateTimeOffset renewAfter, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var c = _certificates[id];
+            _certificates[id] = new DeviceCertificate
+            {
+                Id = c.Id, DeviceId = c.DeviceId, Issuer = c.Issuer, SerialNumber = c.SerialNumber, Thumbprint = c.Thumbprint,
+                CertificatePem = c.CertificatePem, ProtectedPrivateKey = c.ProtectedPrivateKey, NotBefore = c.NotBefore, NotAfter = c.NotAfter,
+                RenewAfter = renewAfter, IssuedAt = c.IssuedAt, RevokedAt = c.RevokedAt, EarlyReissue = c.EarlyReissue, ReplacesId = c.ReplacesId, ConcurrencyStamp = c.ConcurrencyStamp,
+            };
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task<IReadOnlyList<DeviceCertificate>> ListRenewalDueAsync(DateTimeOffset now, DateTimeOffset seenSince, int max, CancellationToken cancellationToken)
     {
         lock (_gate)
