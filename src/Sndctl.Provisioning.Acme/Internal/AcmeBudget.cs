@@ -53,12 +53,12 @@ internal sealed partial class AcmeBudget
         if (limits.CertificatesPerRegisteredDomain > 0)
         {
             var domain = RegisteredDomain(hostname);
-            wanted.Add(new Permit(DomainKey(domain), limits.CertificatesPerRegisteredDomain, limits.RegisteredDomainWindow, "new certificates for " + domain, domain));
+            wanted.Add(new Permit(DomainKey(domain), limits.CertificatesPerRegisteredDomain, limits.RegisteredDomainWindow, "new certificates for " + domain, Queue: domain));
         }
 
         if (limits.NewOrdersPerAccount > 0 && account is not null)
         {
-            wanted.Add(new Permit(OrdersKey(account), limits.NewOrdersPerAccount, limits.NewOrdersWindow, "new orders of the ACME account", "orders"));
+            wanted.Add(new Permit(OrdersKey(account), limits.NewOrdersPerAccount, limits.NewOrdersWindow, "new orders of the ACME account", Queue: null));
         }
 
         var scope = _scopes.CreateAsyncScope();
@@ -70,25 +70,26 @@ internal sealed partial class AcmeBudget
             foreach (var permit in wanted)
             {
                 var now = _time.GetUtcNow();
-                var isDomain = permit.Key.StartsWith("acme:certificates:", StringComparison.Ordinal);
-                if (isDomain && queue is not null)
+                var queued = permit.Queue is not null && queue is not null;
+                var ahead = 0;
+                if (queued)
                 {
                     // First come, first served: a slot is this device's only when fewer devices wait ahead of it than slots are free.
                     var (used, _) = await store.PeekAsync(permit.Key, permit.Limit, permit.Window, now, cancellationToken).ConfigureAwait(false);
-                    var ahead = await queue.AheadAsync(hostname, permit.Bucket, now, cancellationToken).ConfigureAwait(false);
+                    ahead = await queue!.AheadAsync(hostname, permit.Queue!, now, cancellationToken).ConfigureAwait(false);
                     if (ahead >= permit.Limit - used)
                     {
                         await GiveBackAsync(store, taken, now, cancellationToken).ConfigureAwait(false);
-                        await QueueAsync(store, queue, hostname, serverMadeKey, permit, now, cancellationToken).ConfigureAwait(false);
+                        await QueueAsync(store, queue, hostname, serverMadeKey, permit, ahead + 1, now, cancellationToken).ConfigureAwait(false);
                     }
                 }
 
                 if (await store.TryAcquireAsync(permit.Key, permit.Limit, permit.Window, now, cancellationToken).ConfigureAwait(false) is { } wait)
                 {
                     await GiveBackAsync(store, taken, now, cancellationToken).ConfigureAwait(false);
-                    if (isDomain && queue is not null)
+                    if (queued)
                     {
-                        await QueueAsync(store, queue, hostname, serverMadeKey, permit, now, cancellationToken).ConfigureAwait(false);
+                        await QueueAsync(store, queue!, hostname, serverMadeKey, permit, ahead + 1, now, cancellationToken).ConfigureAwait(false);
                     }
 
                     Log.Spent(_logger, permit.What, permit.Limit, permit.Window.TotalHours, now + wait);
@@ -98,9 +99,9 @@ internal sealed partial class AcmeBudget
                 }
 
                 taken.Add(permit);
-                if (isDomain && queue is not null)
+                if (queued)
                 {
-                    await queue.RemoveAsync(hostname, cancellationToken).ConfigureAwait(false);
+                    await queue!.RemoveAsync(hostname, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -112,14 +113,14 @@ internal sealed partial class AcmeBudget
     /// Queues <paramref name="hostname"/> (keeping the place it has) and throws the answer for the device: its
     /// position and when the refill schedule gives it a slot, which is also when it should ask again.
     /// </summary>
-    private static async Task QueueAsync(IRateLimitStore store, IIssuanceQueueStore queue, string hostname, bool serverMadeKey, Permit permit, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async Task QueueAsync(IRateLimitStore store, IIssuanceQueueStore queue, string hostname, bool serverMadeKey, Permit permit, int expectedPosition, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var position = await queue.EnterAsync(hostname, permit.Bucket, serverMadeKey, now, now + QueueGrace, cancellationToken).ConfigureAwait(false);
-        var estimatedAt = await EstimateAsync(store, permit, position, now, cancellationToken).ConfigureAwait(false);
+        var estimatedAt = await EstimateAsync(store, permit, expectedPosition, now, cancellationToken).ConfigureAwait(false);
         var retryAfter = estimatedAt - now < MinimumRetry ? MinimumRetry : estimatedAt - now;
 
         // Expected back at its turn; a device that does not come back within the grace after that loses its place.
-        await queue.EnterAsync(hostname, permit.Bucket, serverMadeKey, now, now + retryAfter + QueueGrace, cancellationToken).ConfigureAwait(false);
+        // (The position is the store's: another instance may have queued a device in the same instant.)
+        var position = await queue.EnterAsync(hostname, permit.Queue!, serverMadeKey, now, now + retryAfter + QueueGrace, cancellationToken).ConfigureAwait(false);
         throw new CertificateIssuanceQueuedException(
             $"The CA's budget of {permit.Limit} {permit.What} per {Describe(permit.Window)} is spent: this device is number {position} in the queue, expected to get its certificate at {estimatedAt:yyyy-MM-dd HH:mm} UTC. Call again then; asking earlier keeps the place.",
             position,
@@ -235,7 +236,7 @@ internal sealed partial class AcmeBudget
                 return (0, null);
             }
 
-            var permit = new Permit(DomainKey(domain), limits.CertificatesPerRegisteredDomain, limits.RegisteredDomainWindow, string.Empty, domain);
+            var permit = new Permit(DomainKey(domain), limits.CertificatesPerRegisteredDomain, limits.RegisteredDomainWindow, string.Empty, Queue: domain);
             return (depth, await EstimateAsync(scope.ServiceProvider.GetRequiredService<IRateLimitStore>(), permit, depth, now, cancellationToken).ConfigureAwait(false));
         }
     }
@@ -281,8 +282,8 @@ internal sealed partial class AcmeBudget
 
     private static string Describe(TimeSpan window) => window.TotalDays >= 1 && window.TotalDays == Math.Floor(window.TotalDays) ? $"{window.TotalDays:0} days" : $"{window.TotalHours:0.#} hours";
 
-    /// <summary>One budget slot: the counter's key, the limit and window, what it counts (for messages), and its queue's bucket.</summary>
-    internal sealed record Permit(string Key, int Limit, TimeSpan Window, string What, string Bucket);
+    /// <summary>One budget slot: the counter's key, the limit and window, what it counts (for messages), and the queue that waits for it (none for orders).</summary>
+    internal sealed record Permit(string Key, int Limit, TimeSpan Window, string What, string? Queue);
 
     /// <summary>How long past its expected return a queued device keeps its place.</summary>
     private static readonly TimeSpan QueueGrace = TimeSpan.FromDays(1);

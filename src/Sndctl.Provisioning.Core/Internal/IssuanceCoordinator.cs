@@ -72,6 +72,13 @@ internal sealed partial class IssuanceCoordinator : IDisposable
     }
 
     /// <summary>
+    /// Issues for a device without the device (a background job): with a server-made key, waiting at most
+    /// <see cref="DeviceProvisioningOptions.IssuanceTimeout"/>. Throws what the issuance throws.
+    /// </summary>
+    public Task<IssuanceOutcome> IssueUnattendedAsync(Device device, CancellationToken cancellationToken)
+        => IssueAsync(device.DeviceId, device.Hostname, deviceCsr: null).WaitAsync(_options.CurrentValue.IssuanceTimeout, _time, cancellationToken);
+
+    /// <summary>
     /// Waits for the issuances under way to end. When <paramref name="cancellationToken"/> is cancelled
     /// first (the host's shutdown timeout), cancels them and waits a little for their clean-up (DNS
     /// records removed, leases released).

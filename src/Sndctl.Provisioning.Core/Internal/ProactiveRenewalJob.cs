@@ -39,7 +39,7 @@ internal sealed partial class ProactiveRenewalJob(IssuanceCoordinator coordinato
 
             try
             {
-                var outcome = await coordinator.IssueAsync(device.DeviceId, device.Hostname, deviceCsr: null).WaitAsync(settings.IssuanceTimeout, time, cancellationToken).ConfigureAwait(false);
+                var outcome = await coordinator.IssueUnattendedAsync(device, cancellationToken).ConfigureAwait(false);
                 renewed += outcome.Certificate is null ? 0 : 1;
             }
             catch (Exception ex) when (ex is CertificateAuthorityUnavailableException or CertificateIssuanceException or TimeoutException)

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Sndctl.Provisioning.Core.Internal;
 
@@ -10,7 +9,7 @@ namespace Sndctl.Provisioning.Core.Internal;
 /// sent no CSR); a device that keeps its own key gets its certificate on its next call after its turn.
 /// Does nothing without a CA budget (<see cref="ICertificateAuthorityBudget"/>) or a queue store.
 /// </summary>
-internal sealed partial class QueuedIssuanceJob(IssuanceCoordinator coordinator, TimeProvider time, IOptionsMonitor<DeviceProvisioningOptions> options, ILogger<QueuedIssuanceJob> logger) : IProvisioningJob
+internal sealed partial class QueuedIssuanceJob(IssuanceCoordinator coordinator, TimeProvider time, ILogger<QueuedIssuanceJob> logger) : IProvisioningJob
 {
     private const int MaxPerRun = 100;
 
@@ -60,7 +59,7 @@ internal sealed partial class QueuedIssuanceJob(IssuanceCoordinator coordinator,
 
                 try
                 {
-                    var outcome = await coordinator.IssueAsync(device.DeviceId, device.Hostname, deviceCsr: null).WaitAsync(options.CurrentValue.IssuanceTimeout, time, cancellationToken).ConfigureAwait(false);
+                    var outcome = await coordinator.IssueUnattendedAsync(device, cancellationToken).ConfigureAwait(false);
                     if (outcome.Certificate is not null)
                     {
                         Log.Issued(logger, device.DeviceId);

@@ -28,8 +28,8 @@ internal sealed partial class ZoneCache(
     /// <summary>When the database was last read successfully (a version check or a reload).</summary>
     public DateTimeOffset? CheckedAt => Interlocked.Read(ref _checkedAtTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
-    /// <summary>Re-reads the zone if the database's records differ from the snapshot (always when <paramref name="force"/>).</summary>
-    public async Task RefreshAsync(bool force, CancellationToken cancellationToken)
+    /// <summary>Re-reads the zone if the database's records differ from the snapshot.</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
     {
         await _reload.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -38,7 +38,7 @@ internal sealed partial class ZoneCache(
             await using (scope.ConfigureAwait(false))
             {
                 var store = scope.ServiceProvider.GetRequiredService<IZoneRecordStore>();
-                if (!force && _current is { } current && await store.GetVersionAsync(cancellationToken).ConfigureAwait(false) == current.Version)
+                if (_current is { } current && await store.GetVersionAsync(cancellationToken).ConfigureAwait(false) == current.Version)
                 {
                     MarkChecked();
                     return;
@@ -110,7 +110,7 @@ internal sealed partial class ZoneCache(
         {
             try
             {
-                await RefreshAsync(force: false, stoppingToken).ConfigureAwait(false);
+                await RefreshAsync(stoppingToken).ConfigureAwait(false);
                 if (_failing)
                 {
                     _failing = false;

@@ -103,7 +103,7 @@ internal static class ZoneResponder
         {
             // NODATA for a name that exists (the apex, a name server, a record's name or one above it), NXDOMAIN
             // otherwise; the SOA in the authority section gives resolvers the negative-caching TTL (RFC 2308).
-            var exists = isApex || nameserver is not null || snapshot.Covers(name) || zone.Nameservers.Any(ns => ns.Text.EndsWith("." + name, StringComparison.Ordinal));
+            var exists = isApex || zone.HoldsNameserver(name) || snapshot.Covers(name);
             response.ReturnCode = exists ? ReturnCode.NoError : ReturnCode.NxDomain;
             response.AuthorityRecords.Add(Soa(zone, snapshot));
         }

@@ -15,12 +15,26 @@ internal sealed class ZoneSettings
             .Select(ns => (Name: ns.Name.TrimEnd('.').ToLowerInvariant(), ns.Addresses))
             .Select(ns => new Nameserver(DomainName.Parse(ns.Name), ns.Name, IsInZone(ns.Name) ? ns.Addresses.Select(IPAddress.Parse).ToList() : []))
             .ToList();
+        // The names between the apex and an in-zone name server exist (empty non-terminals): NODATA, not NXDOMAIN.
+        foreach (var ns in Nameservers.Where(ns => IsInZone(ns.Text)))
+        {
+            for (var name = ns.Text; name.Length > Zone.Length && name.IndexOf('.', StringComparison.Ordinal) is var dot and >= 0; name = name[(dot + 1)..])
+            {
+                _nameserverNames.Add(name);
+            }
+        }
+
         var email = options.SoaEmail ?? "hostmaster@" + Zone;
         var at = email.IndexOf('@', StringComparison.Ordinal);
         Mailbox = new DomainName([email[..at], .. email[(at + 1)..].TrimEnd('.').Split('.')]);
     }
 
+    private readonly HashSet<string> _nameserverNames = new(StringComparer.Ordinal);
+
     public string Zone { get; }
+
+    /// <summary>Whether <paramref name="name"/> is an in-zone name server's name or a name above one (below the apex).</summary>
+    public bool HoldsNameserver(string name) => _nameserverNames.Contains(name);
 
     public DomainName Apex { get; }
 

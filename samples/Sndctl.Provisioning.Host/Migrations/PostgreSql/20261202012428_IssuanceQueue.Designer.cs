@@ -12,8 +12,8 @@ using Sndctl.Provisioning.Host.Data;
 namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
 {
     [DbContext(typeof(PostgreSqlHostDbContext))]
-    [Migration("20261202004129_IssuanceQueueServerKey")]
-    partial class IssuanceQueueServerKey
+    [Migration("20261202012428_IssuanceQueue")]
+    partial class IssuanceQueue
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)

@@ -19,6 +19,7 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                         .Annotation("Sqlite:Autoincrement", true),
                     Subject = table.Column<string>(type: "TEXT", maxLength: 253, nullable: false),
                     Bucket = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    ServerMadeKey = table.Column<bool>(type: "INTEGER", nullable: false),
                     EnqueuedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
                     ExpectedBy = table.Column<DateTime>(type: "TEXT", nullable: false)
                 },

@@ -20,6 +20,7 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     Subject = table.Column<string>(type: "character varying(253)", maxLength: 253, nullable: false),
                     Bucket = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    ServerMadeKey = table.Column<bool>(type: "boolean", nullable: false),
                     EnqueuedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     ExpectedBy = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
