@@ -87,6 +87,7 @@ JSON
   export SNDCTL_TEST_PEBBLE_DIRECTORY="https://127.0.0.1:$acme/dir"
   export SNDCTL_TEST_PEBBLE_MANAGEMENT="https://127.0.0.1:$acme_mgmt"
   export SNDCTL_TEST_PEBBLE_EAB_DIRECTORY="https://127.0.0.1:$eab/dir"
+  export SNDCTL_TEST_PEBBLE_EAB_MANAGEMENT="https://127.0.0.1:$eab_mgmt"
   export SNDCTL_TEST_PEBBLE_EAB_KID="kid-1"
   export SNDCTL_TEST_PEBBLE_EAB_HMAC="$eab_key"
   export SNDCTL_TEST_PEBBLE_TLS_ROOT="$lab/tls-ca.pem"

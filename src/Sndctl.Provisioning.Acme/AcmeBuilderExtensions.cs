@@ -32,14 +32,13 @@ public static class AcmeBuilderExtensions
         services.AddMetrics();
         services.TryAddSingleton<AcmeMetrics>();
         services.TryAddSingleton<AcmeAccountManager>();
-        services.TryAddSingleton<AcmeRateLimitGate>();
         services.TryAddSingleton<DnsPropagation>();
         services.TryAddSingleton<AcmeBudget>();
         services.RemoveAll<ICertificateAuthorityBudget>();
         services.AddSingleton<ICertificateAuthorityBudget, AcmeBudgetReport>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, AcmeBudgetStatisticsJob>());
         builder.UseIssuer<AcmeCertificateIssuer>();
-        builder.UseIssuerHealthCheck(sp => new AcmeHealthCheck(sp.GetRequiredService<AcmeAccountManager>(), sp.GetRequiredService<AcmeRateLimitGate>()));
+        builder.UseIssuerHealthCheck(sp => new AcmeHealthCheck(sp.GetRequiredService<AcmeAccountManager>()));
 
         return services.AddHttpClient(AcmeAccountManager.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => AcmeHttpHandler.Create(sp.GetRequiredService<IOptions<AcmeIssuerOptions>>().Value))

@@ -71,6 +71,13 @@ public sealed class AcmeIssuerOptions
     /// <summary>Timeouts, polling and nonce retries of the underlying <see cref="AcmeClient"/>.</summary>
     public AcmeClientOptions Client { get; } = new();
 
+    /// <summary>
+    /// Further ACME CAs, in order (<c>Provisioning:Acme:Fallbacks:N</c>), asked for a certificate when the
+    /// primary (<see cref="DirectoryUrl"/>) cannot issue it: unreachable, failing, rate limited or out of budget.
+    /// Every issuance asks the primary first, so renewals return to it as soon as it is back.
+    /// </summary>
+    public IList<AcmeFallbackOptions> Fallbacks { get; } = [];
+
     /// <summary>The CA's published rate limits, counted in the database before the CA is asked (<c>Provisioning:Acme:RateLimits</c>).</summary>
     public AcmeRateLimitOptions RateLimits { get; } = new();
 }

@@ -60,6 +60,7 @@ public static class ProvisioningModelBuilderExtensions
             certificate.HasIndex(c => new { c.DeviceId, c.IssuedAt });
             certificate.HasIndex(c => c.NotAfter);
             certificate.Property(c => c.Issuer).HasMaxLength(64).IsRequired();
+            certificate.Property(c => c.CertificateAuthority).HasMaxLength(512);
             certificate.Property(c => c.SerialNumber).HasMaxLength(128).IsRequired();
             certificate.HasIndex(c => c.SerialNumber);
             certificate.HasIndex(c => new { c.Issuer, c.RevokedAt });

@@ -19,6 +19,7 @@ public sealed class AcmeLab
     public required Uri EabDirectory { get; init; }
     public required string EabKeyId { get; init; }
     public required string EabHmacKey { get; init; }
+    public required Uri EabManagement { get; init; }
     public required Uri Management { get; init; }
     public required string TlsRootFile { get; init; }
     public required string TlsCertificateFile { get; init; }
@@ -53,6 +54,7 @@ public sealed class AcmeLab
             EabDirectory = new Uri(Get("SNDCTL_TEST_PEBBLE_EAB_DIRECTORY")),
             EabKeyId = Get("SNDCTL_TEST_PEBBLE_EAB_KID"),
             EabHmacKey = Get("SNDCTL_TEST_PEBBLE_EAB_HMAC"),
+            EabManagement = new Uri(Get("SNDCTL_TEST_PEBBLE_EAB_MANAGEMENT")),
             Management = new Uri(Get("SNDCTL_TEST_PEBBLE_MANAGEMENT")),
             TlsRootFile = Get("SNDCTL_TEST_PEBBLE_TLS_ROOT"),
             TlsCertificateFile = Get("SNDCTL_TEST_PEBBLE_TLS_CERT"),
@@ -174,19 +176,20 @@ public sealed class AcmeLab
     }
 
     /// <summary>Pebble's issuing root and intermediate (new at every Pebble start), for chain checks.</summary>
-    public async Task<(X509Certificate2 Root, X509Certificate2 Intermediate)> GetIssuingCertificatesAsync(int chain = 0)
+    public async Task<(X509Certificate2 Root, X509Certificate2 Intermediate)> GetIssuingCertificatesAsync(int chain = 0, bool eab = false)
     {
         using var http = CreateHttpClient();
-        var root = X509Certificate2.CreateFromPem(await http.GetStringAsync(new Uri(Management, $"roots/{chain}")));
-        var intermediate = X509Certificate2.CreateFromPem(await http.GetStringAsync(new Uri(Management, $"intermediates/{chain}")));
+        var management = eab ? EabManagement : Management;
+        var root = X509Certificate2.CreateFromPem(await http.GetStringAsync(new Uri(management, $"roots/{chain}")));
+        var intermediate = X509Certificate2.CreateFromPem(await http.GetStringAsync(new Uri(management, $"intermediates/{chain}")));
         return (root, intermediate);
     }
 
     /// <summary>Pebble's view of a certificate: <c>Valid</c> or <c>Revoked</c>.</summary>
-    public async Task<string?> GetCertificateStatusAsync(string serialNumberHex)
+    public async Task<string?> GetCertificateStatusAsync(string serialNumberHex, bool eab = false)
     {
         using var http = CreateHttpClient();
-        var json = JsonNode.Parse(await http.GetStringAsync(new Uri(Management, $"cert-status-by-serial/{serialNumberHex.ToLowerInvariant().TrimStart('0')}")));
+        var json = JsonNode.Parse(await http.GetStringAsync(new Uri(eab ? EabManagement : Management, $"cert-status-by-serial/{serialNumberHex.ToLowerInvariant().TrimStart('0')}")));
         return json?["Status"]?.GetValue<string>();
     }
 

@@ -254,9 +254,9 @@ public sealed class AcmeHostTests : IAsyncLifetime
     public async Task A_TXT_record_that_never_propagates_gives_a_clear_503_and_is_cleaned_up()
     {
         var dns = new RecordingDnsProvider(_lab.DecoyChallTestSrv); // Written where the checked nameserver never sees it.
-        var host = StartHost(
-            new() { ["Provisioning:Acme:PropagationTimeout"] = "00:00:01" },
-            services => dns.Replace(services));
+        var settings = Fallback(); // Our DNS side failing is no reason to ask another CA: one record only.
+        settings["Provisioning:Acme:PropagationTimeout"] = "00:00:01";
+        var host = StartHost(settings, services => dns.Replace(services));
         var device = await host.CreateDeviceAsync();
         using var client = host.Device();
 
@@ -361,6 +361,156 @@ public sealed class AcmeHostTests : IAsyncLifetime
         var health = await client.GetFromJsonAsync<JsonElement>("/api/health");
         Assert.Equal("Healthy", health.GetProperty("checks").GetProperty("issuer").GetProperty("status").GetString());
     }
+
+    [Fact]
+    public async Task The_primary_CA_unreachable_a_fallback_CA_issues_records_itself_and_the_next_renewal_returns_to_the_primary()
+    {
+        var proxy = await StartProxyAsync();
+        var host = StartHost(Fallback(), directory: proxy.Directory);
+        var device = await host.CreateDeviceAsync();
+        using var client = host.Device();
+        proxy.Down = true;
+
+        // The primary cannot be reached: the fallback (an EAB-requiring Pebble, its own account) issues.
+        var fromFallback = await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+
+        await AssertValidForAsync(fromFallback, device.Hostname, fallback: true);
+        using var admin = host.Admin();
+        var details = await admin.GetFromJsonAsync<JsonElement>($"/api/admin/devices/{device.DeviceId}");
+        var issued = Assert.Single(details.GetProperty("certificates").EnumerateArray().ToList());
+        Assert.Equal(_lab.EabDirectory.AbsoluteUri, issued.GetProperty("certificateAuthority").GetString());
+        Assert.Contains(details.GetProperty("events").EnumerateArray(), e => e.GetProperty("type").GetString() == AuditEventTypes.CertificateIssued
+            && e.GetProperty("details").GetString()!.Contains("from " + _lab.EabDirectory.AbsoluteUri, StringComparison.Ordinal));
+        Assert.Empty(proxy.NewOrders);
+        var health = await admin.GetFromJsonAsync<JsonElement>("/api/health");
+        var issuer = health.GetProperty("checks").GetProperty("issuer");
+        Assert.Equal("Degraded", issuer.GetProperty("status").GetString());
+        Assert.Contains("fallback CA " + _lab.EabDirectory.AbsoluteUri, issuer.GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Contains(host.Logs, l => l.Contains("fallback-1", StringComparison.Ordinal));
+
+        // The primary is back: the renewal (in its window) goes to it, without ARI's replaces (that ID means nothing to another CA).
+        proxy.Down = false;
+        host.Time.Advance(fromFallback.RenewAfter - host.Time.GetUtcNow() + TimeSpan.FromDays(1));
+        var fromPrimary = await ProvisionAsync(client, ProvisioningHostFactory.Renew(device));
+
+        await AssertValidForAsync(fromPrimary, device.Hostname);
+        var order = Assert.Single(proxy.NewOrders);
+        Assert.Null(order["replaces"]);
+        details = await admin.GetFromJsonAsync<JsonElement>($"/api/admin/devices/{device.DeviceId}");
+        var current = details.GetProperty("certificates").EnumerateArray().Single(c => c.GetProperty("current").GetBoolean());
+        Assert.Equal(proxy.Directory.AbsoluteUri, current.GetProperty("certificateAuthority").GetString());
+        Assert.Equal("Healthy", (await admin.GetFromJsonAsync<JsonElement>("/api/health")).GetProperty("checks").GetProperty("issuer").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_spent_budget_sends_new_devices_to_the_fallback_CA_instead_of_the_queue()
+    {
+        var proxy = await StartProxyAsync();
+        var settings = Fallback();
+        settings["Provisioning:Acme:RateLimits:CertificatesPerRegisteredDomain"] = "1";
+        var host = StartHost(settings, directory: proxy.Directory);
+        var first = await host.CreateDeviceAsync();
+        var second = await host.CreateDeviceAsync();
+        using var client = host.Device();
+
+        await AssertValidForAsync(await ProvisionAsync(client, ProvisioningHostFactory.Register(first)), first.Hostname);
+        var response = await client.SendAsync(ProvisioningHostFactory.Register(second));
+
+        // Not 202 queued: the fallback had room, and the primary was not asked for an order it could not cover.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = (await response.Content.ReadFromJsonAsync<ProvisionResponse>())!;
+        await AssertValidForAsync(body, second.Hostname, fallback: true);
+        Assert.Single(proxy.NewOrders);
+        using var admin = host.Admin();
+        var budget = await admin.GetFromJsonAsync<JsonElement>("/api/admin/acme/budget");
+        Assert.Equal(1, budget.GetProperty("domains")[0].GetProperty("used").GetInt32());
+        Assert.Equal(0, budget.GetProperty("queue").GetProperty("depth").GetInt32());
+
+        // Revoking it goes to the CA that issued it, with the account there (the primary's could not).
+        var serial = SerialOf(body.Certificate);
+        Assert.Equal("Valid", await _lab.GetCertificateStatusAsync(serial, eab: true));
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/admin/devices/{second.DeviceId}/revoke", null)).StatusCode);
+        Assert.Equal("Revoked", await _lab.GetCertificateStatusAsync(serial, eab: true));
+    }
+
+    [Fact]
+    public async Task A_fleet_of_200_against_a_budget_of_50_is_certified_by_the_background_job_as_the_budget_refills_with_no_5xx()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var proxy = await StartProxyAsync();
+        var host = StartHost(
+            new()
+            {
+                ["Provisioning:Acme:RateLimits:CertificatesPerRegisteredDomain"] = "50",
+                ["Provisioning:Acme:RateLimits:RegisteredDomainWindow"] = "7.00:00:00",
+            },
+            directory: proxy.Directory);
+        var devices = new List<CreatedDevice>();
+        for (var i = 0; i < 200; i++)
+        {
+            devices.Add(await host.CreateDeviceAsync());
+        }
+
+        // Launch day: the whole fleet boots at once (8 at a time). 50 get certificates, 150 are queued; nobody gets a 5xx.
+        using var client = host.Device();
+        var answers = new ConcurrentBag<(HttpStatusCode Status, JsonElement Body)>();
+        await Parallel.ForEachAsync(devices, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellation }, async (device, token) =>
+        {
+            using var response = await client.SendAsync(ProvisioningHostFactory.Register(device), token);
+            answers.Add((response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>(token)));
+        });
+
+        Assert.Equal(50, answers.Count(a => a.Status == HttpStatusCode.OK));
+        var queued = answers.Where(a => a.Status == HttpStatusCode.Accepted).Select(a => a.Body).ToList();
+        Assert.Equal(150, queued.Count);
+        Assert.All(queued, q => Assert.Equal("queued", q.GetProperty("status").GetString()));
+        Assert.All(queued, q => Assert.InRange(q.GetProperty("queuePosition").GetInt32(), 1, 150));
+        // One slot refills every 7 days / 50 = 3.36 h: the last of 150 is due about 21 days out.
+        var last = queued.Max(q => q.GetProperty("estimatedAt").GetDateTimeOffset());
+        Assert.InRange(last - host.Time.GetUtcNow(), TimeSpan.FromDays(20), TimeSpan.FromDays(21.5));
+        Assert.Equal(50, proxy.NewOrders.Count);
+
+        // The test clock moves half a day at a time; the queued-issuance job (one instance, every minute) issues
+        // as slots refill, and queued devices asking meanwhile are told to wait (202) or served (200), never 5xx.
+        var job = host.Services.GetServices<IProvisioningJob>().Single(j => j.Name == "queued-issuance");
+        var budget = host.Services.GetRequiredService<ICertificateAuthorityBudget>();
+        var steps = 0;
+        while ((await budget.GetReportAsync(cancellation)).QueueDepth > 0)
+        {
+            Assert.True(++steps <= 50, "the queue should drain within the refill schedule (about 21 days)");
+            host.Time.Advance(TimeSpan.FromHours(12));
+            await using (var scope = host.Services.CreateAsyncScope())
+            {
+                await job.RunAsync(scope.ServiceProvider, cancellation);
+            }
+
+            foreach (var device in devices.Skip(200 - (steps * 3 % 150) - 3).Take(3))
+            {
+                using var response = await client.SendAsync(ProvisioningHostFactory.Register(device), cancellation);
+                Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Accepted, $"after {steps * 12} h: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellation)}");
+            }
+        }
+
+        Assert.InRange(steps * 12, 20 * 24, 22 * 24);
+        Assert.Equal(200, proxy.NewOrders.Count);
+
+        // Every device's next call is the fast path: its own certificate, no further order.
+        var serials = new HashSet<string>();
+        foreach (var device in devices)
+        {
+            var body = await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
+            Assert.True(serials.Add(SerialOf(body.Certificate)));
+        }
+
+        Assert.Equal(200, proxy.NewOrders.Count);
+    }
+
+    private Dictionary<string, string?> Fallback() => new()
+    {
+        ["Provisioning:Acme:Fallbacks:0:DirectoryUrl"] = _lab.EabDirectory.AbsoluteUri,
+        ["Provisioning:Acme:Fallbacks:0:ExternalAccountKeyId"] = _lab.EabKeyId,
+        ["Provisioning:Acme:Fallbacks:0:ExternalAccountHmacKey"] = _lab.EabHmacKey,
+    };
 
     [Fact]
     public async Task A_spent_budget_queues_new_devices_in_order_with_ETAs_serves_certified_ones_and_an_override_drains_the_queue()
@@ -688,9 +838,9 @@ public sealed class AcmeHostTests : IAsyncLifetime
         return (await response.Content.ReadFromJsonAsync<ProvisionResponse>())!;
     }
 
-    private async Task AssertValidForAsync(ProvisionResponse body, string hostname)
+    private async Task AssertValidForAsync(ProvisionResponse body, string hostname, bool fallback = false)
     {
-        var (root, intermediate) = await _lab.GetIssuingCertificatesAsync();
+        var (root, intermediate) = await _lab.GetIssuingCertificatesAsync(eab: fallback);
         Assert.Equal(X509ChainStatusFlags.NoError, AcmeLab.VerifyChain(body.Certificate, root));
         var chain = new X509Certificate2Collection();
         chain.ImportFromPem(body.Certificate);

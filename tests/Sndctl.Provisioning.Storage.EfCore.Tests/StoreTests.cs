@@ -198,6 +198,12 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
         var store = new EfCertificateStore<TestDbContext>(context);
         var old = NewCertificate("c1", s_now.AddDays(5), s_now.AddDays(-85));
         var current = NewCertificate("c1", s_now.AddDays(20), s_now.AddDays(-70));
+        current = new DeviceCertificate
+        {
+            Id = current.Id, DeviceId = current.DeviceId, Issuer = "Acme", SerialNumber = current.SerialNumber, Thumbprint = current.Thumbprint,
+            CertificatePem = current.CertificatePem, NotBefore = current.NotBefore, NotAfter = current.NotAfter, RenewAfter = current.RenewAfter, IssuedAt = current.IssuedAt,
+            CertificateAuthority = "https://acme.zerossl.com/v2/DV90",
+        };
         var other = NewCertificate("c2", s_now.AddDays(3));
         foreach (var certificate in new[] { old, current, other })
         {
@@ -213,6 +219,7 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
 
         var history = await store.ListByDeviceAsync("c1", default);
         Assert.Equal([current.Id, old.Id], history.Select(c => c.Id));
+        Assert.Equal(["https://acme.zerossl.com/v2/DV90", null], history.Select(c => c.CertificateAuthority)); // which CA issued it, when the issuer has several
         Assert.Equal(2, (await store.FindManyAsync([current.Id, other.Id, Guid.NewGuid()], default)).Count);
 
         // Only current certificates count: the old one expires in 5 days but was replaced.

@@ -11,10 +11,10 @@ using Sndctl.Provisioning.Core;
 namespace Sndctl.Provisioning.Acme.Internal;
 
 /// <summary>
-/// Holds the one <see cref="AcmeClient"/> of this deployment's account at the configured CA. The
-/// account key is made once, kept encrypted in the issuer-state store (the first instance to store
-/// it wins), and registered with the CA on first use in each process (the CA returns the existing
-/// account for a known key, so restarts and other instances reuse it).
+/// Holds the CAs of this deployment (the primary, then <c>Fallbacks</c> in order) and the <see cref="AcmeClient"/>
+/// of this deployment's account at each. An account key is made once per CA, kept encrypted in the
+/// issuer-state store (the first instance to store it wins), and registered with the CA on first use in each
+/// process (the CA returns the existing account for a known key, so restarts and other instances reuse it).
 /// </summary>
 internal sealed partial class AcmeAccountManager : IDisposable
 {
@@ -23,7 +23,6 @@ internal sealed partial class AcmeAccountManager : IDisposable
 
     private readonly TimeProvider _remoteTime;
     private readonly AcmeMetrics _metrics;
-    private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly IServiceScopeFactory _scopes;
     private readonly IHttpClientFactory _httpClients;
     private readonly IOptionsMonitor<AcmeIssuerOptions> _options;
@@ -32,8 +31,7 @@ internal sealed partial class AcmeAccountManager : IDisposable
     private readonly ILogger _logger;
     private static readonly TimeSpan DirectoryProbeValidity = TimeSpan.FromMinutes(1);
     private readonly TimeProvider _time;
-    private AcmeClient? _client;
-    private long _directoryAnsweredAt;
+    private readonly Lazy<IReadOnlyList<AcmeCertificateAuthority>> _authorities;
 
     public AcmeAccountManager(
         IServiceScopeFactory scopes,
@@ -54,67 +52,100 @@ internal sealed partial class AcmeAccountManager : IDisposable
         _protector = dataProtection.CreateProtector(ProtectionPurpose);
         _loggers = loggers;
         _logger = loggers.CreateLogger<AcmeAccountManager>();
+        _authorities = new Lazy<IReadOnlyList<AcmeCertificateAuthority>>(() => Describe(options, time));
     }
 
-    /// <summary>The client of an account known to the CA; made (and the account registered) on first use.</summary>
-    public async Task<AcmeClient> GetClientAsync(CancellationToken cancellationToken)
+    /// <summary>The primary CA, then the fallbacks in their configured order.</summary>
+    public IReadOnlyList<AcmeCertificateAuthority> Authorities => _authorities.Value;
+
+    public AcmeCertificateAuthority Primary => Authorities[0];
+
+    /// <summary>The CA a certificate records as its issuer (none recorded: the primary); <see langword="null"/> when it is no longer configured.</summary>
+    public AcmeCertificateAuthority? Find(string? certificateAuthority) => Authorities.FirstOrDefault(ca => ca.Issued(certificateAuthority));
+
+    private static List<AcmeCertificateAuthority> Describe(IOptionsMonitor<AcmeIssuerOptions> monitor, TimeProvider time)
     {
-        if (Volatile.Read(ref _client) is { } ready)
+        var options = monitor.CurrentValue;
+        var authorities = new List<AcmeCertificateAuthority>(1 + options.Fallbacks.Count)
+        {
+            new(0, options.DirectoryUrl!, options.Email, options.ExternalAccountKeyId, options.ExternalAccountHmacKey, new AcmeRateLimitGate(time, monitor)),
+        };
+        foreach (var fallback in options.Fallbacks)
+        {
+            authorities.Add(new AcmeCertificateAuthority(
+                authorities.Count,
+                fallback.DirectoryUrl!,
+                string.IsNullOrWhiteSpace(fallback.Email) ? options.Email : fallback.Email,
+                fallback.ExternalAccountKeyId,
+                fallback.ExternalAccountHmacKey,
+                new AcmeRateLimitGate(time, monitor)));
+        }
+
+        return authorities;
+    }
+
+    /// <summary>The client of the primary's account.</summary>
+    public Task<AcmeClient> GetClientAsync(CancellationToken cancellationToken) => GetClientAsync(Primary, cancellationToken);
+
+    /// <summary>The client of an account known to <paramref name="ca"/>; made (and the account registered) on first use.</summary>
+    public async Task<AcmeClient> GetClientAsync(AcmeCertificateAuthority ca, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref ca.Client) is { } ready)
         {
             return ready;
         }
 
-        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await ca.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_client is { } raced)
+            if (ca.Client is { } raced)
             {
                 return raced;
             }
 
-            var client = await EstablishAsync(cancellationToken).ConfigureAwait(false);
-            Volatile.Write(ref _client, client);
+            var client = await EstablishAsync(ca, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref ca.Client, client);
             return client;
         }
         finally
         {
-            _lock.Release();
+            ca.Lock.Release();
         }
     }
 
-    /// <summary>Whether the account is registered (or found) and its client ready.</summary>
-    public bool IsEstablished => Volatile.Read(ref _client) is not null;
+    /// <summary>Whether the account at <paramref name="ca"/> is registered (or found) and its client ready.</summary>
+    public static bool IsEstablished(AcmeCertificateAuthority ca) => Volatile.Read(ref ca.Client) is not null;
 
     /// <summary>
     /// Reads the CA's directory (an unauthenticated GET), to tell whether the CA answers without
     /// registering anything. A success is trusted for a minute, so probes polled every few seconds by an
     /// orchestrator on every instance do not become load on the CA.
     /// </summary>
-    public async Task ProbeDirectoryAsync(CancellationToken cancellationToken)
+    public async Task ProbeDirectoryAsync(AcmeCertificateAuthority ca, CancellationToken cancellationToken)
     {
         var now = _time.GetTimestamp();
-        if (Interlocked.Read(ref _directoryAnsweredAt) is var answered and not 0 && _time.GetElapsedTime(answered, now) < DirectoryProbeValidity)
+        if (Interlocked.Read(ref ca.DirectoryAnsweredAt) is var answered and not 0 && _time.GetElapsedTime(answered, now) < DirectoryProbeValidity)
         {
             return;
         }
 
         var http = _httpClients.CreateClient(HttpClientName);
-        using var response = await http.GetAsync(_options.CurrentValue.DirectoryUrl, cancellationToken).ConfigureAwait(false);
+        using var response = await http.GetAsync(ca.DirectoryUrl, cancellationToken).ConfigureAwait(false);
         response.EnsureSuccessStatusCode();
-        Interlocked.Exchange(ref _directoryAnsweredAt, now);
+        Interlocked.Exchange(ref ca.DirectoryAnsweredAt, now);
     }
 
     /// <summary>Forgets the client so the next issuance registers the account again (the CA lost it).</summary>
-    public void Invalidate(AcmeClient client) => Interlocked.CompareExchange(ref _client, null, client);
+    public static void Invalidate(AcmeCertificateAuthority ca, AcmeClient client) => Interlocked.CompareExchange(ref ca.Client, null, client);
 
     /// <summary>The issuer-state key of the account at a directory.</summary>
     public static string StateKey(Uri directoryUrl)
         => "acme/account/" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(directoryUrl.AbsoluteUri)))[..32];
 
-    private async Task<AcmeClient> EstablishAsync(CancellationToken cancellationToken)
+    private async Task<AcmeClient> EstablishAsync(AcmeCertificateAuthority ca, CancellationToken cancellationToken)
     {
         var options = _options.CurrentValue;
-        var directoryUrl = options.DirectoryUrl!;
+        var directoryUrl = ca.DirectoryUrl;
         var scope = _scopes.CreateAsyncScope();
         await using var scopeDisposal = scope.ConfigureAwait(false);
         var state = scope.ServiceProvider.GetRequiredService<IIssuerStateStore>();
@@ -158,20 +189,21 @@ internal sealed partial class AcmeAccountManager : IDisposable
         }
 
         AcmeExternalAccountBinding? binding = null;
-        if (!string.IsNullOrEmpty(options.ExternalAccountKeyId))
+        if (!string.IsNullOrEmpty(ca.ExternalAccountKeyId))
         {
-            binding = AcmeExternalAccountBinding.FromBase64Url(options.ExternalAccountKeyId, options.ExternalAccountHmacKey!);
+            binding = AcmeExternalAccountBinding.FromBase64Url(ca.ExternalAccountKeyId, ca.ExternalAccountHmacKey!);
         }
         else if (directory.Meta?.ExternalAccountRequired == true)
         {
+            var keys = ca.IsPrimary ? "Provisioning:Acme:ExternalAccountKeyId and :ExternalAccountHmacKey" : $"Provisioning:Acme:Fallbacks:{ca.Index - 1}:ExternalAccountKeyId and :ExternalAccountHmacKey";
             throw new CertificateIssuanceException(
-                "The CA requires External Account Binding: set ExternalAccountKeyId and ExternalAccountHmacKey from your CA account.");
+                $"The CA {ca.DirectoryUrl} requires External Account Binding: set {keys} from your account at that CA.");
         }
 
         var created = await client.CreateAccountAsync(
             new AcmeNewAccountRequest
             {
-                Contact = string.IsNullOrWhiteSpace(options.Email) ? null : ["mailto:" + options.Email.Trim()],
+                Contact = string.IsNullOrWhiteSpace(ca.Email) ? null : ["mailto:" + ca.Email.Trim()],
                 TermsOfServiceAgreed = options.AcceptTermsOfService,
                 ExternalAccountBinding = binding,
             },
@@ -194,7 +226,16 @@ internal sealed partial class AcmeAccountManager : IDisposable
         return client;
     }
 
-    public void Dispose() => _lock.Dispose();
+    public void Dispose()
+    {
+        if (_authorities.IsValueCreated)
+        {
+            foreach (var ca in _authorities.Value)
+            {
+                ca.Dispose();
+            }
+        }
+    }
 
     private static partial class Log
     {

@@ -121,6 +121,15 @@ internal sealed partial class AcmeBudget
         // Expected back at its turn; a device that does not come back within the grace after that loses its place.
         // (The position is the store's: another instance may have queued a device in the same instant.)
         var position = await queue.EnterAsync(hostname, permit.Queue!, serverMadeKey, now, now + retryAfter + QueueGrace, cancellationToken).ConfigureAwait(false);
+        if (position != expectedPosition)
+        {
+            // Devices queued in the same instant (other requests, other instances) went ahead of the position read
+            // before: the ETA is the store's position's, and the place is kept at least until then.
+            estimatedAt = await EstimateAsync(store, permit, position, now, cancellationToken).ConfigureAwait(false);
+            retryAfter = estimatedAt - now < MinimumRetry ? MinimumRetry : estimatedAt - now;
+            await queue.EnterAsync(hostname, permit.Queue!, serverMadeKey, now, now + retryAfter + QueueGrace, cancellationToken).ConfigureAwait(false);
+        }
+
         throw new CertificateIssuanceQueuedException(
             $"The CA's budget of {permit.Limit} {permit.What} per {Describe(permit.Window)} is spent: this device is number {position} in the queue, expected to get its certificate at {estimatedAt:yyyy-MM-dd HH:mm} UTC. Call again then; asking earlier keeps the place.",
             position,
@@ -148,6 +157,19 @@ internal sealed partial class AcmeBudget
         }
 
         taken.Clear();
+    }
+
+    /// <summary>Takes <paramref name="hostname"/> out of the queue: a fallback CA issued its certificate.</summary>
+    public async Task LeaveQueueAsync(string hostname)
+    {
+        var scope = _scopes.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            if (scope.ServiceProvider.GetService<IIssuanceQueueStore>() is { } queue)
+            {
+                await queue.RemoveAsync(hostname, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Gives back permits of an order that failed before it was finalized.</summary>

@@ -23,7 +23,6 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
     private static readonly TimeSpan s_renewalInfoTimeout = TimeSpan.FromSeconds(5);
 
     private readonly AcmeAccountManager _accounts;
-    private readonly AcmeRateLimitGate _gate;
     private readonly AcmeBudget _budget;
     private readonly DnsPropagation _propagation;
     private readonly IDnsProvider _dns;
@@ -34,7 +33,6 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
 
     public AcmeCertificateIssuer(
         AcmeAccountManager accounts,
-        AcmeRateLimitGate gate,
         AcmeBudget budget,
         DnsPropagation propagation,
         IDnsProvider dns,
@@ -46,7 +44,6 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
         _time = time;
         _metrics = metrics;
         _accounts = accounts;
-        _gate = gate;
         _budget = budget;
         _propagation = propagation;
         _dns = dns;
@@ -56,26 +53,100 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
 
     public string Name => IssuerName;
 
+    /// <summary>
+    /// Asks the primary CA, then each fallback in order while the one before could not issue (unreachable,
+    /// failing, rate limited, out of budget); a failure on our side (the DNS provider, propagation) is not the
+    /// CA's and ends the attempt. A device the primary's budget queued leaves the queue when a fallback issues.
+    /// </summary>
     public async Task<IssuedCertificate> IssueAsync(CertificateIssueRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        _gate.ThrowIfClosed(request.Hostname);
+        var authorities = InOrder(request);
+        if (authorities.Count == 1)
+        {
+            return await IssueAtAsync(authorities[0], request, cancellationToken).ConfigureAwait(false);
+        }
+
+        var failures = new List<(AcmeCertificateAuthority Ca, Exception Failure)>(authorities.Count);
+        foreach (var ca in authorities)
+        {
+            try
+            {
+                var issued = await IssueAtAsync(ca, request, cancellationToken).ConfigureAwait(false);
+                if (failures.Count > 0)
+                {
+                    Log.IssuedByFallback(_logger, request.Hostname, ca.ToString(), failures[0].Ca.ToString());
+                    if (failures.Exists(f => f.Failure is CertificateIssuanceQueuedException))
+                    {
+                        await _budget.LeaveQueueAsync(request.Hostname).ConfigureAwait(false);
+                    }
+                }
+
+                return issued;
+            }
+            catch (CertificateAuthorityUnavailableException ex) when (IsTheCas(ex))
+            {
+                Log.CaCouldNotIssue(_logger, request.Hostname, ca.ToString(), ex.Message);
+                failures.Add((ca, ex));
+            }
+            catch (CertificateIssuanceException ex) when (failures.Count > 0)
+            {
+                // A fallback refusing (its CAA check, its policy) leaves the answer the primary's: try again later.
+                Log.CaCouldNotIssue(_logger, request.Hostname, ca.ToString(), ex.Message);
+                failures.Add((ca, ex));
+            }
+        }
+
+        // A device the primary's budget queued keeps its place and its ETA (202); otherwise try later (503).
+        if (failures.Find(f => f.Failure is CertificateIssuanceQueuedException).Failure is { } queued)
+        {
+            throw queued;
+        }
+
+        var retryAfter = failures.Select(f => (f.Failure as CertificateAuthorityUnavailableException)?.RetryAfter).Where(r => r is not null).Min();
+        throw new CertificateAuthorityUnavailableException(
+            $"No configured CA could issue the certificate for {request.Hostname}: " + string.Join("; ", failures.Select(f => $"{f.Ca}: {f.Failure.Message}")),
+            retryAfter,
+            failures[0].Failure);
+    }
+
+    /// <summary>The CAs to ask, in order: the primary first, except that an unfinished order at a fallback is resumed there first.</summary>
+    private IReadOnlyList<AcmeCertificateAuthority> InOrder(CertificateIssueRequest request)
+    {
+        var all = _accounts.Authorities;
+        if (all.Count == 1 || request.Journal?.ResumeFrom is not { } reference || !Uri.TryCreate(reference, UriKind.Absolute, out var order))
+        {
+            return all;
+        }
+
+        var resuming = all.FirstOrDefault(ca => !ca.IsPrimary && string.Equals(ca.DirectoryUrl.Authority, order.Authority, StringComparison.OrdinalIgnoreCase));
+        return resuming is null ? all : [resuming, .. all.Where(ca => ca != resuming)];
+    }
+
+    /// <summary>Whether a failure is the CA's (another CA may do better), not our DNS side's (no CA would).</summary>
+    private static bool IsTheCas(CertificateAuthorityUnavailableException exception)
+        => exception.InnerException is not (DnsPropagationException or System.Net.Sockets.SocketException or DnsClient.DnsResponseException);
+
+    private async Task<IssuedCertificate> IssueAtAsync(AcmeCertificateAuthority ca, CertificateIssueRequest request, CancellationToken cancellationToken)
+    {
+        ca.Gate.ThrowIfClosed(request.Hostname);
         using var activity = AcmeDiagnostics.ActivitySource.StartActivity("ACME issue");
         activity?.SetTag("dns.name", request.Hostname);
+        activity?.SetTag("acme.ca", ca.Label);
         AcmeClient? client = null;
         var permits = new List<AcmeBudget.Permit>();
         var finalized = false;
         try
         {
-            using var slot = await _gate.EnterOrderAsync(cancellationToken).ConfigureAwait(false);
-            _gate.ThrowIfClosed(request.Hostname); // It may have closed while this order waited for a slot.
+            using var slot = await ca.Gate.EnterOrderAsync(cancellationToken).ConfigureAwait(false);
+            ca.Gate.ThrowIfClosed(request.Hostname); // It may have closed while this order waited for a slot.
             var started = _time.GetTimestamp();
-            client = await _accounts.GetClientAsync(cancellationToken).ConfigureAwait(false);
+            client = await _accounts.GetClientAsync(ca, cancellationToken).ConfigureAwait(false);
             var options = _options.CurrentValue;
             var order = await ResumeOrderAsync(client, request, cancellationToken).ConfigureAwait(false);
             if (order is null)
             {
-                order = await PlaceOrderAsync(client, request, options, permits, cancellationToken).ConfigureAwait(false);
+                order = await PlaceOrderAsync(ca, client, request, options, permits, cancellationToken).ConfigureAwait(false);
                 if (request.Journal is { } journal)
                 {
                     // Kept before the CA is asked to validate and issue: after a crash, the next attempt
@@ -89,13 +160,13 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
             finalized = true;
             var chain = await DownloadAsync(client, order, options, cancellationToken).ConfigureAwait(false);
             var renewAfter = await RenewalTimeAsync(client, chain.Pem, cancellationToken).ConfigureAwait(false);
-            _metrics.IssuanceDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
-            return new IssuedCertificate(chain.Pem, renewAfter);
+            _metrics.IssuanceDuration.Record(_time.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("ca", ca.Label));
+            return new IssuedCertificate(chain.Pem, renewAfter) { CertificateAuthority = ca.Id };
         }
-        catch (Exception ex) when (Translate(ex, client, request.Hostname) is { } translated)
+        catch (Exception ex) when (Translate(ex, ca, client, request.Hostname) is { } translated)
         {
             activity?.SetStatus(ActivityStatusCode.Error, translated.Message);
-            if (ex is AcmeRateLimitedException limited && _budget.Counts(DetailOf(limited), client?.AccountUrl))
+            if (ca.IsPrimary && ex is AcmeRateLimitedException limited && _budget.Counts(DetailOf(limited), client?.AccountUrl))
             {
                 permits.Clear(); // the bucket is emptied below: nothing to give back
                 await _budget.ReconcileAsync(DetailOf(limited), client?.AccountUrl, request.Hostname, translated is CertificateAuthorityUnavailableException { RetryAfter: { } wait } ? wait : _options.CurrentValue.RateLimitBackoff).ConfigureAwait(false);
@@ -116,10 +187,12 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
     public async Task RevokeAsync(DeviceCertificate certificate, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(certificate);
+        var ca = _accounts.Find(certificate.CertificateAuthority) ?? throw new CertificateIssuanceException(
+            $"Certificate {certificate.SerialNumber} was issued by {certificate.CertificateAuthority}, which is no longer configured: add it back as a fallback (Provisioning:Acme:Fallbacks) to revoke it with its account.");
         AcmeClient? client = null;
         try
         {
-            client = await _accounts.GetClientAsync(cancellationToken).ConfigureAwait(false);
+            client = await _accounts.GetClientAsync(ca, cancellationToken).ConfigureAwait(false);
             using var leaf = X509Certificate2.CreateFromPem(certificate.CertificatePem);
             try
             {
@@ -132,7 +205,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
                 Log.AlreadyRevoked(_logger, certificate.SerialNumber);
             }
         }
-        catch (Exception ex) when (Translate(ex, client, certificate.SerialNumber) is { } translated)
+        catch (Exception ex) when (Translate(ex, ca, client, certificate.SerialNumber) is { } translated)
         {
             throw translated;
         }
@@ -175,19 +248,26 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
     }
 
     /// <summary>Step 1: a new order for the device's hostname, linked to the certificate it replaces when the CA has ARI.</summary>
-    private async Task<AcmeOrder> PlaceOrderAsync(AcmeClient client, CertificateIssueRequest request, AcmeIssuerOptions options, List<AcmeBudget.Permit> permits, CancellationToken cancellationToken)
+    private async Task<AcmeOrder> PlaceOrderAsync(AcmeCertificateAuthority ca, AcmeClient client, CertificateIssueRequest request, AcmeIssuerOptions options, List<AcmeBudget.Permit> permits, CancellationToken cancellationToken)
     {
         var directory = await client.GetDirectoryAsync(cancellationToken).ConfigureAwait(false);
         string? replaces = null;
-        if (directory.RenewalInfo is not null && request.Replaces is { Issuer: IssuerName } previous)
+        if (directory.RenewalInfo is not null && request.Replaces is { Issuer: IssuerName } previous && ca.Issued(previous.CertificateAuthority))
         {
+            // ARI's certificate ID means something only to the CA that issued it.
             replaces = AcmeCertificateIdentifier.TryGet(previous.CertificatePem);
         }
 
         // Counted before the CA is asked; a renewal with `replaces` is exempt from the CA's limits.
-        permits.AddRange(await _budget.ReserveAsync(request.Hostname, client.AccountUrl, renewal: replaces is not null, request.ServerMadeKey, cancellationToken).ConfigureAwait(false));
+        // The budget is the primary's: a fallback's own limits show as its rateLimited answers.
+        if (ca.IsPrimary)
+        {
+            permits.AddRange(await _budget.ReserveAsync(request.Hostname, client.AccountUrl, renewal: replaces is not null, request.ServerMadeKey, cancellationToken).ConfigureAwait(false));
+        }
 
-        if (options.Profile is { } profile && directory.Meta?.Profiles?.ContainsKey(profile) != true)
+        // The profile is asked of the primary; a fallback is asked for it only when it offers one of that name.
+        var profile = ca.IsPrimary || directory.Meta?.Profiles?.ContainsKey(options.Profile ?? string.Empty) == true ? options.Profile : null;
+        if (profile is not null && directory.Meta?.Profiles?.ContainsKey(profile) != true)
         {
             var offered = directory.Meta?.Profiles is { Count: > 0 } profiles ? "it offers: " + string.Join(", ", profiles.Keys) : "it offers none";
             throw new CertificateIssuanceException($"The certificate profile '{profile}' is configured, but the CA does not offer it ({offered}): change or remove the Profile setting.");
@@ -197,7 +277,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
         {
             Identifiers = [AcmeIdentifier.Dns(request.Hostname)],
             Replaces = replaces,
-            Profile = options.Profile,
+            Profile = profile,
         };
         try
         {
@@ -209,7 +289,11 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
             // The previous certificate was replaced already (another order won) or the CA does not
             // know it: renew without the ARI link rather than not at all.
             Log.ReplacesRefused(_logger, request.Hostname, ex.Problem.ToString());
-            permits.AddRange(await _budget.ReserveAsync(request.Hostname, client.AccountUrl, renewal: false, request.ServerMadeKey, cancellationToken).ConfigureAwait(false));
+            if (ca.IsPrimary)
+            {
+                permits.AddRange(await _budget.ReserveAsync(request.Hostname, client.AccountUrl, renewal: false, request.ServerMadeKey, cancellationToken).ConfigureAwait(false));
+            }
+
             return await client.NewOrderAsync(orderRequest with { Replaces = null }, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -363,14 +447,14 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
     public async Task<DateTimeOffset?> GetRenewalTimeAsync(DeviceCertificate certificate, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        if (certificate.Issuer != IssuerName)
+        if (certificate.Issuer != IssuerName || _accounts.Find(certificate.CertificateAuthority) is not { } ca)
         {
             return null;
         }
 
         try
         {
-            var client = await _accounts.GetClientAsync(cancellationToken).ConfigureAwait(false);
+            var client = await _accounts.GetClientAsync(ca, cancellationToken).ConfigureAwait(false);
             return await RenewalTimeAsync(client, certificate.CertificatePem, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException or AcmeProblemException or AcmeProtocolException)
@@ -386,7 +470,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
     /// Acts on the classified failure (holds a name or closes the gate, forgets a lost account) and
     /// turns it into the provisioning core's two kinds: try later (503) or refused (502).
     /// </summary>
-    private Exception? Translate(Exception exception, AcmeClient? client, string subject)
+    private Exception? Translate(Exception exception, AcmeCertificateAuthority ca, AcmeClient? client, string subject)
     {
         if (exception is CertificateAuthorityUnavailableException or CertificateIssuanceException or OperationCanceledException
             || AcmeFailureClassifier.Classify(exception) is not { } failure)
@@ -397,23 +481,23 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
         switch (failure.Kind)
         {
             case AcmeFailureKind.NameRateLimited:
-                var held = _gate.HoldName(subject, failure.RetryAfter);
+                var held = ca.Gate.HoldName(subject, failure.RetryAfter);
                 Log.RateLimited(_logger, subject, failure.Message, held);
                 return new CertificateAuthorityUnavailableException(
                     $"{failure.Message} A new order for it is placed in {held.TotalMinutes:0.#} min; other devices are not affected.", held, exception);
-            case AcmeFailureKind.DeploymentRateLimited when exception is AcmeRateLimitedException limited && _budget.Counts(DetailOf(limited), client?.AccountUrl):
+            case AcmeFailureKind.DeploymentRateLimited when ca.IsPrimary && exception is AcmeRateLimitedException limited && _budget.Counts(DetailOf(limited), client?.AccountUrl):
                 // A budget counted here: it takes over (emptied until Retry-After; new devices queue), renewals go on.
                 var wait = failure.RetryAfter is { } asked && asked > TimeSpan.Zero ? asked : _options.CurrentValue.RateLimitBackoff;
                 Log.RateLimited(_logger, subject, failure.Message, wait);
                 return new CertificateAuthorityUnavailableException($"{failure.Message} New devices wait in the budget's queue until then.", wait, exception);
             case AcmeFailureKind.DeploymentRateLimited:
-                var retryAfter = _gate.Close(failure.RetryAfter);
+                var retryAfter = ca.Gate.Close(failure.RetryAfter);
                 Log.RateLimited(_logger, subject, failure.Message, retryAfter);
                 return new CertificateAuthorityUnavailableException($"{failure.Message} New orders resume in {retryAfter.TotalMinutes:0.#} min.", retryAfter, exception);
             case AcmeFailureKind.AccountGone:
                 if (client is not null)
                 {
-                    _accounts.Invalidate(client);
+                    AcmeAccountManager.Invalidate(ca, client);
                 }
 
                 return new CertificateAuthorityUnavailableException(failure.Message, failure.RetryAfter, exception);
@@ -443,6 +527,12 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
 
         [LoggerMessage(7, LogLevel.Information, "The unfinished order {Order} for {Hostname} cannot be resumed ({Why}); ordering afresh.")]
         public static partial void ResumeSkipped(ILogger logger, string hostname, string order, string why);
+
+        [LoggerMessage(8, LogLevel.Warning, "The CA {Ca} could not issue the certificate for {Hostname}: {Reason}")]
+        public static partial void CaCouldNotIssue(ILogger logger, string hostname, string ca, string reason);
+
+        [LoggerMessage(9, LogLevel.Information, "The fallback CA {Ca} issued the certificate for {Hostname} ({Primary} could not).")]
+        public static partial void IssuedByFallback(ILogger logger, string hostname, string ca, string primary);
 
         [LoggerMessage(5, LogLevel.Information, "Certificate {SerialNumber} was already revoked at the CA.")]
         public static partial void AlreadyRevoked(ILogger logger, string serialNumber);

@@ -11,27 +11,13 @@ internal sealed class AcmeIssuerOptionsValidator : IValidateOptions<AcmeIssuerOp
         {
             errors.Add("AcmeIssuerOptions.DirectoryUrl must be the CA's absolute https directory URL, e.g. " + AcmeDirectories.LetsEncryptStaging + ".");
         }
-
-        if (string.IsNullOrEmpty(options.ExternalAccountKeyId) != string.IsNullOrEmpty(options.ExternalAccountHmacKey))
+        else if (url.AbsoluteUri.Length > 512)
         {
-            errors.Add("AcmeIssuerOptions.ExternalAccountKeyId and ExternalAccountHmacKey go together: set both or neither.");
-        }
-        else if (!string.IsNullOrEmpty(options.ExternalAccountHmacKey))
-        {
-            try
-            {
-                _ = AcmeExternalAccountBinding.FromBase64Url(options.ExternalAccountKeyId!, options.ExternalAccountHmacKey);
-            }
-            catch (FormatException)
-            {
-                errors.Add("AcmeIssuerOptions.ExternalAccountHmacKey is not base64url text as the CA gives it.");
-            }
+            errors.Add("AcmeIssuerOptions.DirectoryUrl is longer than 512 characters.");
         }
 
-        if (options.Email is { Length: > 0 } email && (!email.Contains('@', StringComparison.Ordinal) || email.Any(char.IsWhiteSpace)))
-        {
-            errors.Add($"AcmeIssuerOptions.Email '{email}' is not an e-mail address.");
-        }
+        ValidateAccount("AcmeIssuerOptions.", options.ExternalAccountKeyId, options.ExternalAccountHmacKey, options.Email, errors);
+        ValidateFallbacks(options, errors);
 
         if (options.TrustedRootFile is { Length: > 0 } root && !File.Exists(root))
         {
@@ -82,5 +68,61 @@ internal sealed class AcmeIssuerOptionsValidator : IValidateOptions<AcmeIssuerOp
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>An account's External Account Binding (both or neither, base64url) and contact address; <paramref name="prefix"/> names where they are set.</summary>
+    private static void ValidateAccount(string prefix, string? keyId, string? hmacKey, string? email, List<string> errors)
+    {
+        if (string.IsNullOrEmpty(keyId) != string.IsNullOrEmpty(hmacKey))
+        {
+            errors.Add($"{prefix}ExternalAccountKeyId and ExternalAccountHmacKey go together: set both or neither.");
+        }
+        else if (!string.IsNullOrEmpty(hmacKey))
+        {
+            try
+            {
+                _ = AcmeExternalAccountBinding.FromBase64Url(keyId!, hmacKey);
+            }
+            catch (FormatException)
+            {
+                errors.Add($"{prefix}ExternalAccountHmacKey is not base64url text as the CA gives it.");
+            }
+        }
+
+        if (email is { Length: > 0 } && (!email.Contains('@', StringComparison.Ordinal) || email.Any(char.IsWhiteSpace)))
+        {
+            errors.Add($"{prefix}Email '{email}' is not an e-mail address.");
+        }
+    }
+
+    private static void ValidateFallbacks(AcmeIssuerOptions options, List<string> errors)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        if (options.DirectoryUrl is { IsAbsoluteUri: true } primary)
+        {
+            seen.Add(primary.AbsoluteUri);
+        }
+
+        for (var i = 0; i < options.Fallbacks.Count; i++)
+        {
+            var fallback = options.Fallbacks[i];
+            var key = $"Provisioning:Acme:Fallbacks:{i}";
+            if (fallback?.DirectoryUrl is not { IsAbsoluteUri: true } url || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
+            {
+                errors.Add($"{key}:DirectoryUrl must be the fallback CA's absolute https directory URL, e.g. {AcmeDirectories.ZeroSsl}.");
+                continue;
+            }
+
+            if (url.AbsoluteUri.Length > 512)
+            {
+                errors.Add($"{key}:DirectoryUrl is longer than 512 characters.");
+            }
+            else if (!seen.Add(url.AbsoluteUri))
+            {
+                errors.Add($"{key}:DirectoryUrl {url} is already the primary's or an earlier fallback's: each CA once.");
+            }
+
+            ValidateAccount(key + ":", fallback.ExternalAccountKeyId, fallback.ExternalAccountHmacKey, fallback.Email, errors);
+        }
     }
 }

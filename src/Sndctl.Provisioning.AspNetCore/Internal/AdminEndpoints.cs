@@ -142,7 +142,7 @@ internal static class AdminEndpoints
                 [.. device.Addresses.Select(a => a.ToString())],
                 Summary(current),
                 details.Certificates.Select(c => new CertificateHistoryItem(
-                    c.SerialNumber, c.Issuer, c.Thumbprint, c.NotBefore, c.NotAfter, c.RenewAfter, c.IssuedAt, c.RevokedAt, c.Id == device.CurrentCertificateId)).ToList(),
+                    c.SerialNumber, c.Issuer, c.Thumbprint, c.NotBefore, c.NotAfter, c.RenewAfter, c.IssuedAt, c.RevokedAt, c.Id == device.CurrentCertificateId, c.CertificateAuthority)).ToList(),
                 details.Events.Select(ToItem).ToList()),
             ProvisioningJsonContext.Default.DeviceDetailsResponse);
     }

@@ -63,7 +63,8 @@ internal sealed record CertificateHistoryItem(
     DateTimeOffset RenewAfter,
     DateTimeOffset IssuedAt,
     DateTimeOffset? RevokedAt,
-    bool Current);
+    bool Current,
+    string? CertificateAuthority);
 
 internal sealed record EventItem(long Id, DateTimeOffset Timestamp, string? DeviceId, string Actor, string Type, string? Details);
 

@@ -12,6 +12,12 @@ public sealed class DeviceCertificate
     /// <summary>The name of the <see cref="ICertificateIssuer"/> that issued it.</summary>
     public required string Issuer { get; init; }
 
+    /// <summary>
+    /// The CA that issued it when the issuer uses more than one (ACME: the directory URL of the primary or a
+    /// fallback, see <see cref="IssuedCertificate.CertificateAuthority"/>); <see langword="null"/> when the issuer has one CA.
+    /// </summary>
+    public string? CertificateAuthority { get; init; }
+
     /// <summary>Serial number, upper-case hex.</summary>
     public required string SerialNumber { get; init; }
 

@@ -372,7 +372,9 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             DeviceId = device.DeviceId,
             Actor = AuditActors.System,
             Type = AuditEventTypes.CertificateIssued,
-            Details = $"{record.Issuer} serial {record.SerialNumber}, valid until {record.NotAfter:O}",
+            Details = record.CertificateAuthority is { } ca
+                ? $"{record.Issuer} serial {record.SerialNumber} from {ca}, valid until {record.NotAfter:O}"
+                : $"{record.Issuer} serial {record.SerialNumber}, valid until {record.NotAfter:O}",
         };
 
         // A resumed issuance may have stored this very certificate before its process died: attach that one.

@@ -35,6 +35,7 @@ internal static class IssuedChain
         {
             DeviceId = deviceId,
             Issuer = issuerName,
+            CertificateAuthority = issued.CertificateAuthority,
             SerialNumber = leaf.SerialNumber,
             Thumbprint = leaf.GetCertHashString(HashAlgorithmName.SHA256),
             CertificatePem = NormalizePem(issued.CertificatePem),

@@ -49,8 +49,25 @@ internal static class StrictConfiguration
                     yield return child.Key + ":" + nested;
                 }
             }
+            else if (ElementOf(property.PropertyType) is { } element && IsOptionsObject(element))
+            {
+                // A list of options objects (Provisioning:Acme:Fallbacks:0:DirectoryUrl): each entry's keys.
+                foreach (var entry in child.GetChildren())
+                {
+                    foreach (var nested in UnknownKeys(entry, element))
+                    {
+                        yield return child.Key + ":" + entry.Key + ":" + nested;
+                    }
+                }
+            }
         }
     }
+
+    private static Type? ElementOf(Type type)
+        => type.IsGenericType && type.GetGenericTypeDefinition() is var definition
+            && (definition == typeof(IList<>) || definition == typeof(List<>) || definition == typeof(IReadOnlyList<>) || definition == typeof(ICollection<>) || definition == typeof(IEnumerable<>))
+            ? type.GetGenericArguments()[0]
+            : null;
 
     private static bool IsOptionsObject(Type type)
         => type.IsClass && type != typeof(string) && type != typeof(Uri) && !typeof(System.Collections.IEnumerable).IsAssignableFrom(type);

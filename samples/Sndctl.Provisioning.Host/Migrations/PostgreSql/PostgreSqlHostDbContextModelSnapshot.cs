@@ -231,6 +231,10 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<string>("CertificateAuthority")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
                     b.Property<string>("CertificatePem")
                         .IsRequired()
                         .HasColumnType("text");

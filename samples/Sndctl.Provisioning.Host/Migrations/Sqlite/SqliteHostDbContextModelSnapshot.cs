@@ -222,6 +222,10 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CertificateAuthority")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("CertificatePem")
                         .IsRequired()
                         .HasColumnType("TEXT");
