@@ -496,13 +496,22 @@ public sealed class AcmeHostTests : IAsyncLifetime
 
         // Every device's next call is the fast path: its own certificate, no further order.
         var serials = new HashSet<string>();
+        var renewAfters = new List<DateTimeOffset>();
         foreach (var device in devices)
         {
             var body = await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
             Assert.True(serials.Add(SerialOf(body.Certificate)));
+            renewAfters.Add(body.RenewAfter);
         }
 
         Assert.Equal(200, proxy.NewOrders.Count);
+
+        // Years later, the week before the first renewal times: the report counts the renewals due this week.
+        host.Time.Advance(renewAfters.Min() - TimeSpan.FromDays(6) - host.Time.GetUtcNow());
+        var due = renewAfters.Count(r => r < host.Time.GetUtcNow().AddDays(7));
+        Assert.InRange(due, 1, 200);
+        using var admin = host.Admin();
+        Assert.Equal(due, (await admin.GetFromJsonAsync<JsonElement>("/api/admin/acme/budget", cancellation)).GetProperty("renewals").GetProperty("dueThisWeek").GetInt32());
     }
 
     private Dictionary<string, string?> Fallback() => new()
@@ -572,6 +581,7 @@ public sealed class AcmeHostTests : IAsyncLifetime
             Assert.InRange(domain.GetProperty("nextSlotAt").GetDateTimeOffset() - DateTimeOffset.UtcNow, TimeSpan.FromHours(23), TimeSpan.FromDays(1));
             Assert.Equal(2, budget.GetProperty("queue").GetProperty("depth").GetInt32());
             Assert.Equal(etas[1], budget.GetProperty("queue").GetProperty("drainsAt").GetDateTimeOffset(), TimeSpan.FromSeconds(5));
+            Assert.Equal(0, budget.GetProperty("renewals").GetProperty("dueThisWeek").GetInt32()); // three fresh certificates
         }
 
         // The same figures as metrics, once the acme-budget job (one instance, every minute) has read them.
@@ -602,6 +612,7 @@ public sealed class AcmeHostTests : IAsyncLifetime
         Assert.Equal(3, values["sndctl.acme.budget.limit"]);
         Assert.Equal(2, values["sndctl.acme.queue.depth"]);
         Assert.InRange(values["sndctl.acme.queue.drain_seconds"], 47 * 3600, 48 * 3600);
+        Assert.Equal(0, values["sndctl.acme.renewals.due_week"]);
 
         // The CA granted an override: restarted with a larger budget, the queue drains in the background (the
         // queued-issuance job, one instance, every minute) and each queued device's next call is the fast path.

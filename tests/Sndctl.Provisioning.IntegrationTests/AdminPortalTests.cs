@@ -258,6 +258,7 @@ public sealed partial class AdminPortalTests : IAsyncLifetime
         var page = await SignInAsync(context, host);
         await Assertions.Expect(page.Locator("p.budget")).ToContainTextAsync("CA budget for example.test: 1 of 1 new certificates per 7 days");
         await Assertions.Expect(page.Locator("p.queue")).ToContainTextAsync("1 new devices wait in the queue");
+        await Assertions.Expect(page.Locator("p.renewals")).ToContainTextAsync("Renewals due this week: 0");
         await Assertions.Expect(page.Locator("meter[aria-label='CA budget used']")).ToHaveAttributeAsync("value", "1");
     }
 

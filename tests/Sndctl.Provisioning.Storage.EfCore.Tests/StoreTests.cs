@@ -225,6 +225,10 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
         // Only current certificates count: the old one expires in 5 days but was replaced.
         Assert.Equal(1, await store.CountCurrentExpiringAsync(s_now.AddDays(7), default));
         Assert.Equal(2, await store.CountCurrentExpiringAsync(s_now.AddDays(30), default));
+        // Renewal times (30 days before expiry here): c2's came 27 days ago, c1's current one 10 days ago; the
+        // replaced one (25 days ago) does not count.
+        Assert.Equal(1, await store.CountCurrentRenewalDueAsync(s_now.AddDays(-20), default));
+        Assert.Equal(2, await store.CountCurrentRenewalDueAsync(s_now.AddDays(7), default));
 
         var loaded = (await store.FindAsync(other.Id, default))!;
         loaded.RevokedAt = s_now;

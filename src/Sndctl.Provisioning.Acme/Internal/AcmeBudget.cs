@@ -323,7 +323,7 @@ internal sealed partial class AcmeBudget
 }
 
 /// <summary>The report behind <c>GET /api/admin/acme/budget</c>: the budget of the base domain's registered domain.</summary>
-internal sealed class AcmeBudgetReport(AcmeBudget budget, IOptions<DeviceProvisioningOptions> provisioning) : ICertificateAuthorityBudget
+internal sealed class AcmeBudgetReport(AcmeBudget budget, IOptions<DeviceProvisioningOptions> provisioning, IServiceScopeFactory scopes, TimeProvider time) : ICertificateAuthorityBudget
 {
     public async Task<CertificateAuthorityBudgetReport> GetReportAsync(CancellationToken cancellationToken)
     {
@@ -331,7 +331,12 @@ internal sealed class AcmeBudgetReport(AcmeBudget budget, IOptions<DeviceProvisi
         var hostname = "device." + provisioning.Value.BaseDomain;
         var domains = await budget.ReportAsync([hostname], cancellationToken).ConfigureAwait(false);
         var (depth, drainsAt) = await budget.QueueAsync(hostname, cancellationToken).ConfigureAwait(false);
-        return new CertificateAuthorityBudgetReport(domains, depth, drainsAt);
+        var scope = scopes.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var renewals = await scope.ServiceProvider.GetRequiredService<ICertificateStore>().CountCurrentRenewalDueAsync(time.GetUtcNow().AddDays(7), cancellationToken).ConfigureAwait(false);
+            return new CertificateAuthorityBudgetReport(domains, depth, drainsAt, renewals);
+        }
     }
 }
 

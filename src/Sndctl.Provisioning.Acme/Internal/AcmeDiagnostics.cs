@@ -38,6 +38,7 @@ internal sealed class AcmeMetrics
         meter.CreateObservableGauge("sndctl.acme.budget.limit", () => Budget(d => d.Limit), description: "The CA's budget of new certificates per window, per registered domain.");
         meter.CreateObservableGauge<int>("sndctl.acme.queue.depth", () => _budget is { } b && Fresh(b) ? [new Measurement<int>(b.Report.QueueDepth)] : [], description: "New devices waiting for the CA's budget.");
         meter.CreateObservableGauge<double>("sndctl.acme.queue.drain_seconds", () => _budget is { } b && Fresh(b) && b.Report.QueueDrainsAt is { } at ? [new Measurement<double>(Math.Max(0, (at - DateTimeOffset.UtcNow).TotalSeconds))] : [], unit: "s", description: "Time until the last queued device is expected to have a slot.");
+        meter.CreateObservableGauge<int>("sndctl.acme.renewals.due_week", () => _budget is { } b && Fresh(b) ? [new Measurement<int>(b.Report.RenewalsDueThisWeek)] : [], description: "Current certificates whose renewal time comes within 7 days (they go ahead of new devices).");
     }
 
     private volatile BudgetSnapshot? _budget;

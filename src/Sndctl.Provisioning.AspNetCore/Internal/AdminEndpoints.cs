@@ -243,7 +243,8 @@ internal static class AdminEndpoints
         return TypedResults.Json(
             new BudgetResponse(
                 [.. report.Domains.Select(d => new BudgetDomain(d.RegisteredDomain, d.Limit, d.Used, (long)d.Window.TotalSeconds, d.NextSlotAt))],
-                new BudgetQueue(report.QueueDepth, report.QueueDrainsAt)),
+                new BudgetQueue(report.QueueDepth, report.QueueDrainsAt),
+                new BudgetRenewals(report.RenewalsDueThisWeek)),
             ProvisioningJsonContext.Default.BudgetResponse);
     }
 

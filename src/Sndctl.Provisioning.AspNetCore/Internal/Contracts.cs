@@ -87,7 +87,9 @@ internal sealed record BudgetDomain(string RegisteredDomain, int Limit, int Used
 
 internal sealed record BudgetQueue(int Depth, DateTimeOffset? DrainsAt);
 
-internal sealed record BudgetResponse(IReadOnlyList<BudgetDomain> Domains, BudgetQueue Queue);
+internal sealed record BudgetResponse(IReadOnlyList<BudgetDomain> Domains, BudgetQueue Queue, BudgetRenewals Renewals);
+
+internal sealed record BudgetRenewals(int DueThisWeek);
 
 internal sealed record SecretResponse(string Secret);
 

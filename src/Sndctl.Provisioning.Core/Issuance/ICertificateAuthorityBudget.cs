@@ -14,7 +14,8 @@ public interface ICertificateAuthorityBudget
 /// <param name="Domains">One entry per registered domain.</param>
 /// <param name="QueueDepth">New issuances waiting for budget.</param>
 /// <param name="QueueDrainsAt">When the queue is expected to be empty, when it is not.</param>
-public sealed record CertificateAuthorityBudgetReport(IReadOnlyList<RegisteredDomainBudget> Domains, int QueueDepth, DateTimeOffset? QueueDrainsAt);
+/// <param name="RenewalsDueThisWeek">Current certificates whose renewal time comes within 7 days (or has come): they go ahead of new devices.</param>
+public sealed record CertificateAuthorityBudgetReport(IReadOnlyList<RegisteredDomainBudget> Domains, int QueueDepth, DateTimeOffset? QueueDrainsAt, int RenewalsDueThisWeek = 0);
 
 /// <summary>One registered domain's budget.</summary>
 /// <param name="RegisteredDomain">The registered domain (Public Suffix List), e.g. <c>example.com</c>.</param>

@@ -32,6 +32,9 @@ public interface ICertificateStore
     /// <summary>How many unrevoked certificates, current for their device, expire before <paramref name="before"/>.</summary>
     Task<int> CountCurrentExpiringAsync(DateTimeOffset before, CancellationToken cancellationToken);
 
+    /// <summary>How many unrevoked certificates, current for their device, have their renewal time before <paramref name="before"/> (overdue ones included).</summary>
+    Task<int> CountCurrentRenewalDueAsync(DateTimeOffset before, CancellationToken cancellationToken);
+
     /// <summary>
     /// Up to <paramref name="max"/> devices' current, unrevoked certificates whose <c>NotAfter</c> is after
     /// <paramref name="after"/> and at most <paramref name="through"/>, soonest first.

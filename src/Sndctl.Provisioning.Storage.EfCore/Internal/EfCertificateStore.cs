@@ -51,6 +51,12 @@ internal sealed class EfCertificateStore<TContext>(TContext context) : ICertific
             .Join(Certificates, d => d.CurrentCertificateId, c => c.Id, (d, c) => c)
             .CountAsync(c => c.RevokedAt == null && c.NotAfter < before, cancellationToken);
 
+    public Task<int> CountCurrentRenewalDueAsync(DateTimeOffset before, CancellationToken cancellationToken)
+        => context.Set<Device>()
+            .Where(d => d.CurrentCertificateId != null)
+            .Join(Certificates, d => d.CurrentCertificateId, c => c.Id, (d, c) => c)
+            .CountAsync(c => c.RevokedAt == null && c.RenewAfter < before, cancellationToken);
+
     public async Task<IReadOnlyList<DeviceCertificate>> ListCurrentExpiringAsync(DateTimeOffset after, DateTimeOffset through, int max, CancellationToken cancellationToken)
         => await context.Set<Device>()
             .Where(d => d.CurrentCertificateId != null)

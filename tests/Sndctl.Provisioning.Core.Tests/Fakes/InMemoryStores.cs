@@ -294,6 +294,15 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         }
     }
 
+    public Task<int> CountCurrentRenewalDueAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var current = _devices.Values.Select(d => d.CurrentCertificateId).OfType<Guid>().ToHashSet();
+            return Task.FromResult(_certificates.Values.Count(c => current.Contains(c.Id) && c.RevokedAt is null && c.RenewAfter < before));
+        }
+    }
+
     public Task<IReadOnlyList<DeviceCertificate>> ListCurrentExpiringAsync(DateTimeOffset after, DateTimeOffset through, int max, CancellationToken cancellationToken)
     {
         lock (_gate)
