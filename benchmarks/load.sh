@@ -35,6 +35,8 @@ printf '\n| endpoint | requests/s | p99 (ms) | non-2xx | requests |\n|---|---:|-
 printf '| GET /api/health | %s | %s | %s | %s |\n' "$h_rps" "$h_p99" "$h_err" "$h_n"
 printf '| POST /api/register (fast path) | %s | %s | %s | %s |\n' "$r_rps" "$r_p99" "$r_err" "$r_n"
 pid="$(pgrep -f "Sndctl.Provisioning.Host.dll --urls $base" | head -n 1)"
-printf '\nHost peak RSS (VmHWM): %s MiB; now (VmRSS): %s MiB.\n' \
-  "$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")" "$(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")"
+printf '\nHost peak RSS (VmHWM): %s MiB; now (VmRSS): %s MiB = anonymous %s + files %s + shared (JIT double mapping) %s MiB; %s threads.\n' \
+  "$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")" "$(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")" \
+  "$(awk '/^RssAnon/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")" "$(awk '/^RssFile/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")" \
+  "$(awk '/^RssShmem/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")" "$(awk '/^Threads/ {print $2}' "/proc/$pid/status")"
 printf '\nwrk -t2 -c%s -d%ss, host Release on %s, SQLite, private CA; %s cores.\n' "$connections" "$duration" "$base" "$(nproc)"
