@@ -19,7 +19,7 @@ start_host() {
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   base="http://127.0.0.1:$port"
   dotnet build "$root/samples/Sndctl.Provisioning.Host" -c Release -nologo -v quiet >/dev/null
-  (cd "$work" && env Logging__LogLevel__Default=Warning "$@" \
+  (cd "$work" && exec env Logging__LogLevel__Default=Warning "$@" \
     dotnet "$root/samples/Sndctl.Provisioning.Host/bin/Release/net10.0/Sndctl.Provisioning.Host.dll" --urls "$base" >"$work/host.log" 2>&1) &
   host_pid=$!
   for _ in $(seq 1 100); do curl -fs "$base/api/health" >/dev/null 2>&1 && break; sleep 0.2; done
