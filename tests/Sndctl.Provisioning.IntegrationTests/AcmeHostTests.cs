@@ -434,6 +434,32 @@ public sealed class AcmeHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_device_queued_while_the_fallback_CA_is_down_too_is_asked_back_when_the_fallback_may_issue()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Provisioning:Acme:Fallbacks:0:DirectoryUrl"] = "https://127.0.0.1:9/dir", // nothing listens there
+            ["Provisioning:Acme:RateLimits:CertificatesPerRegisteredDomain"] = "1",
+        };
+        var host = StartHost(settings);
+        var first = await host.CreateDeviceAsync();
+        var second = await host.CreateDeviceAsync();
+        using var client = host.Device();
+        await AssertValidForAsync(await ProvisionAsync(client, ProvisioningHostFactory.Register(first)), first.Hostname);
+
+        var response = await client.SendAsync(ProvisioningHostFactory.Register(second));
+
+        // Queued at the primary (its turn is a week away), but asked back as soon as the fallback may answer.
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("queued", body.GetProperty("status").GetString());
+        Assert.Equal(1, body.GetProperty("queuePosition").GetInt32());
+        Assert.InRange(body.GetProperty("estimatedAt").GetDateTimeOffset() - host.Time.GetUtcNow(), TimeSpan.FromDays(6.9), TimeSpan.FromDays(7));
+        Assert.InRange(response.Headers.RetryAfter!.Delta!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
+        Assert.Contains("No fallback CA could issue now either", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_fleet_of_200_against_a_budget_of_50_is_certified_by_the_background_job_as_the_budget_refills_with_no_5xx()
     {
         var cancellation = TestContext.Current.CancellationToken;

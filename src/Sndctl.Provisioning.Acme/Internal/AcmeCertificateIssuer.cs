@@ -97,13 +97,24 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
             }
         }
 
-        // A device the primary's budget queued keeps its place and its ETA (202); otherwise try later (503).
-        if (failures.Find(f => f.Failure is CertificateIssuanceQueuedException).Failure is { } queued)
+        // A device the primary's budget queued keeps its place and its ETA (202), and is asked back as soon as a
+        // fallback expects to be able to issue, when that is sooner than its turn; otherwise try later (503).
+        var retryAfter = failures.Where(f => f.Failure is not CertificateIssuanceQueuedException)
+            .Select(f => (f.Failure as CertificateAuthorityUnavailableException)?.RetryAfter).Where(r => r is not null).Min();
+        if (failures.Find(f => f.Failure is CertificateIssuanceQueuedException).Failure is CertificateIssuanceQueuedException queued)
         {
+            if (retryAfter is { } sooner && sooner < queued.RetryAfter)
+            {
+                throw new CertificateIssuanceQueuedException(
+                    $"{queued.Message} No fallback CA could issue now either; ask again in {Math.Ceiling(sooner.TotalSeconds):0} s, when one may.",
+                    queued.Position,
+                    queued.EstimatedAt,
+                    sooner);
+            }
+
             throw queued;
         }
 
-        var retryAfter = failures.Select(f => (f.Failure as CertificateAuthorityUnavailableException)?.RetryAfter).Where(r => r is not null).Min();
         throw new CertificateAuthorityUnavailableException(
             $"No configured CA could issue the certificate for {request.Hostname}: " + string.Join("; ", failures.Select(f => $"{f.Ca}: {f.Failure.Message}")),
             retryAfter,
