@@ -10,7 +10,8 @@
 #   e.g. benchmarks/storm.sh sqlite 5 1 4 16
 # TRACE=FILE.nettrace also records a sampled thread-time trace of the host during the last issuance level
 # (dotnet-trace; read it with `dotnet-trace report FILE.nettrace topN -n 30`); COUNTERS=FILE.csv the
-# runtime's counters (dotnet-counters, every second) over the same level.
+# runtime's counters (dotnet-counters, every second) over the same level. PG_OPTIONS="-c name=value ..."
+# are passed to the throw-away PostgreSQL server (e.g. -c synchronous_commit=off).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 database="${1:-sqlite}"
@@ -29,7 +30,7 @@ if [ "$database" = "postgresql" ]; then
   pg_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   chmod 755 "$work"; mkdir -p "$work/pg"; [ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"
   as_pg "$pg_bin/initdb" -D "$work/pg/data" -U postgres -A trust >/dev/null
-  as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $work/pg -c max_connections=200" start >/dev/null
+  as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $work/pg -c max_connections=200 ${PG_OPTIONS:-}" start >/dev/null
   stop_pg() { as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1 || true; }
   trap 'stop_pg; cleanup' EXIT
   host_env=(Provisioning__Storage__Provider=PostgreSql "ConnectionStrings__Provisioning=Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres")
