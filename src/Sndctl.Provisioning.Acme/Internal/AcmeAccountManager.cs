@@ -84,9 +84,6 @@ internal sealed partial class AcmeAccountManager : IDisposable
         return authorities;
     }
 
-    /// <summary>The client of the primary's account.</summary>
-    public Task<AcmeClient> GetClientAsync(CancellationToken cancellationToken) => GetClientAsync(Primary, cancellationToken);
-
     /// <summary>The client of an account known to <paramref name="ca"/>; made (and the account registered) on first use.</summary>
     public async Task<AcmeClient> GetClientAsync(AcmeCertificateAuthority ca, CancellationToken cancellationToken)
     {

@@ -84,7 +84,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
 
                 return issued;
             }
-            catch (CertificateAuthorityUnavailableException ex) when (IsTheCas(ex))
+            catch (CertificateAuthorityUnavailableException ex) when (ex is not DnsSideUnavailableException)
             {
                 Log.CaCouldNotIssue(_logger, request.Hostname, ca.ToString(), ex.Message);
                 failures.Add((ca, ex));
@@ -133,10 +133,6 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
         var resuming = all.FirstOrDefault(ca => !ca.IsPrimary && string.Equals(ca.DirectoryUrl.Authority, order.Authority, StringComparison.OrdinalIgnoreCase));
         return resuming is null ? all : [resuming, .. all.Where(ca => ca != resuming)];
     }
-
-    /// <summary>Whether a failure is the CA's (another CA may do better), not our DNS side's (no CA would).</summary>
-    private static bool IsTheCas(CertificateAuthorityUnavailableException exception)
-        => exception.InnerException is not (DnsPropagationException or System.Net.Sockets.SocketException or DnsClient.DnsResponseException);
 
     private async Task<IssuedCertificate> IssueAtAsync(AcmeCertificateAuthority ca, CertificateIssueRequest request, CancellationToken cancellationToken)
     {
@@ -512,6 +508,8 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
                 }
 
                 return new CertificateAuthorityUnavailableException(failure.Message, failure.RetryAfter, exception);
+            case AcmeFailureKind.Unavailable when failure.OurDnsSide:
+                return new DnsSideUnavailableException(failure.Message, failure.RetryAfter, exception);
             case AcmeFailureKind.Unavailable:
                 return new CertificateAuthorityUnavailableException(failure.Message, failure.RetryAfter, exception);
             default:
@@ -549,3 +547,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
         public static partial void AlreadyRevoked(ILogger logger, string serialNumber);
     }
 }
+
+/// <summary>Try later, and the cause is on our DNS side (<see cref="AcmeFailure.OurDnsSide"/>): no other CA is asked, it would fail the same way.</summary>
+internal sealed class DnsSideUnavailableException(string message, TimeSpan? retryAfter, Exception innerException)
+    : CertificateAuthorityUnavailableException(message, retryAfter, innerException);

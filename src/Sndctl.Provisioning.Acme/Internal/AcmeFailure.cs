@@ -22,8 +22,11 @@ internal enum AcmeFailureKind
     Refused,
 }
 
-/// <summary>One classified failure: its kind, when to try again, and a sentence for the operator.</summary>
-internal sealed record AcmeFailure(AcmeFailureKind Kind, TimeSpan? RetryAfter, string Message);
+/// <summary>
+/// One classified failure: its kind, when to try again, a sentence for the operator, and whether it is on our DNS
+/// side (the DNS provider, propagation, DNS queries) rather than the CA's: another CA would fail the same way.
+/// </summary>
+internal sealed record AcmeFailure(AcmeFailureKind Kind, TimeSpan? RetryAfter, string Message, bool OurDnsSide = false);
 
 /// <summary>
 /// The one place that decides what an ACME failure means, keyed on RFC 8555 problem types (and, for
@@ -39,10 +42,10 @@ internal static class AcmeFailureClassifier
     {
         AcmeProblemException problem => ClassifyProblem(problem),
         AcmeValidationException validation => new(AcmeFailureKind.Refused, null, $"DNS-01 validation failed: {validation.Message}"),
-        DnsPropagationException dns => new(AcmeFailureKind.Unavailable, s_unavailable, dns.Message),
+        DnsPropagationException dns => new(AcmeFailureKind.Unavailable, s_unavailable, dns.Message, OurDnsSide: true),
         HttpRequestException or TimeoutException or IOException => new(AcmeFailureKind.Unavailable, s_unavailable, $"The ACME server could not be reached: {exception.Message}"),
         AcmeProtocolException => new(AcmeFailureKind.Unavailable, s_unavailable, $"The ACME server answered unexpectedly: {exception.Message}"),
-        SocketException or DnsResponseException => new(AcmeFailureKind.Unavailable, s_unavailable, $"DNS could not be queried: {exception.Message}"),
+        SocketException or DnsResponseException => new(AcmeFailureKind.Unavailable, s_unavailable, $"DNS could not be queried: {exception.Message}", OurDnsSide: true),
         _ => null,
     };
 
