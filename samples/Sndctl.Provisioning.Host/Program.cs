@@ -6,6 +6,14 @@ if (args is ["health", ..])
     return await HealthProbe.RunAsync(args[1..]);
 }
 
+// The settings files are polled (every 4 s), not watched: ASP.NET Core's watcher for appsettings.json
+// covers the whole content root recursively, which by default holds the data directory, so every
+// write to the SQLite database and its WAL woke it (about 5 % of the host's CPU under a storm of issuances).
+if (Environment.GetEnvironmentVariable("DOTNET_USE_POLLING_FILE_WATCHER") is null)
+{
+    Environment.SetEnvironmentVariable("DOTNET_USE_POLLING_FILE_WATCHER", "true");
+}
+
 var builder = WebApplication.CreateBuilder(args);
 try
 {

@@ -203,6 +203,88 @@ public sealed class HostTests
         }
     }
 
+    /// <summary>
+    /// The host started as the README starts it, in a directory that then holds its data: no inotify watch
+    /// lies on the data directory (the settings files are polled), so SQLite's writes wake no watcher.
+    /// </summary>
+    [Fact]
+    public async Task Host_started_in_a_directory_does_not_watch_the_data_directory_under_it()
+    {
+        var work = Directory.CreateTempSubdirectory("sndctl-watch-").FullName;
+        var url = $"http://127.0.0.1:{Dig.FreePort()}";
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "--urls", url])
+        {
+            WorkingDirectory = work,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment.Remove("DOTNET_USE_POLLING_FILE_WATCHER");
+        using var host = System.Diagnostics.Process.Start(start)!;
+        host.OutputDataReceived += (_, _) => { };
+        host.ErrorDataReceived += (_, _) => { };
+        host.BeginOutputReadLine();
+        host.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            for (var attempt = 0; ; attempt++)
+            {
+                Assert.False(host.HasExited, "the host exited");
+                try
+                {
+                    if ((await http.GetAsync(url + "/api/health")).IsSuccessStatusCode)
+                    {
+                        break;
+                    }
+                }
+                catch (HttpRequestException) when (attempt < 150)
+                {
+                }
+
+                await Task.Delay(200);
+            }
+
+            var data = Path.Combine(work, "data");
+            Assert.True(File.Exists(Path.Combine(data, "provisioning.db")), "the database is in ./data");
+            var watchedInodes = InotifyWatchedInodes(host.Id);
+            var (_, inode, _) = await ProcessRunner.RunAsync("stat", ["-c", "%i", data]);
+            Assert.DoesNotContain(long.Parse(inode.Trim(), System.Globalization.CultureInfo.InvariantCulture), watchedInodes);
+        }
+        finally
+        {
+            host.Kill(entireProcessTree: true);
+            await host.WaitForExitAsync();
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>The inodes every inotify instance of the process watches (<c>/proc/PID/fdinfo</c>: <c>inotify wd:… ino:HEX …</c>).</summary>
+    private static HashSet<long> InotifyWatchedInodes(int pid)
+    {
+        var inodes = new HashSet<long>();
+        foreach (var file in Directory.EnumerateFiles($"/proc/{pid}/fdinfo"))
+        {
+            string[] lines;
+            try
+            {
+                lines = File.ReadAllLines(file);
+            }
+            catch (IOException)
+            {
+                continue; // the descriptor closed meanwhile
+            }
+
+            foreach (var line in lines.Where(l => l.StartsWith("inotify wd:", StringComparison.Ordinal)))
+            {
+                var ino = line.Split(' ').Single(f => f.StartsWith("ino:", StringComparison.Ordinal))[4..];
+                inodes.Add(long.Parse(ino, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return inodes;
+    }
+
     private static ServiceProvider Services(string database, X509Certificate2? certificate)
     {
         var services = new ServiceCollection();

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 
 namespace Sndctl.Provisioning.Core.Internal;
 
@@ -18,27 +17,36 @@ internal static class IssuedChain
         Random random,
         bool earlyReissue = false)
     {
-        using var leaf = X509Certificate2.CreateFromPem(issued.CertificatePem);
-        if (!leaf.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(expectedPublicKey))
+        CertificateFields leaf;
+        string chainPem;
+        try
+        {
+            (leaf, chainPem) = ReadChain(issued.CertificatePem);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new CertificateIssuanceException($"Issuer '{issuerName}' returned a certificate chain that cannot be read: {ex.Message}", ex);
+        }
+
+        if (!leaf.SubjectPublicKeyInfo.AsSpan().SequenceEqual(expectedPublicKey))
         {
             throw new CertificateIssuanceException($"Issuer '{issuerName}' returned a certificate for a different key than requested.");
         }
 
-        if (!leaf.MatchesHostname(hostname, allowWildcards: false, allowCommonName: false))
+        if (!leaf.Names(hostname))
         {
             throw new CertificateIssuanceException($"Issuer '{issuerName}' returned a certificate that does not name '{hostname}'.");
         }
 
-        var notBefore = new DateTimeOffset(leaf.NotBefore.ToUniversalTime(), TimeSpan.Zero);
-        var notAfter = new DateTimeOffset(leaf.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+        var (notBefore, notAfter) = (leaf.NotBefore, leaf.NotAfter);
         return new DeviceCertificate
         {
             DeviceId = deviceId,
             Issuer = issuerName,
             CertificateAuthority = issued.CertificateAuthority,
             SerialNumber = leaf.SerialNumber,
-            Thumbprint = leaf.GetCertHashString(HashAlgorithmName.SHA256),
-            CertificatePem = NormalizePem(issued.CertificatePem),
+            Thumbprint = leaf.Thumbprint,
+            CertificatePem = chainPem,
             ProtectedPrivateKey = protectedPrivateKey,
             NotBefore = notBefore,
             NotAfter = notAfter,
@@ -61,24 +69,25 @@ internal static class IssuedChain
         return notBefore + (lifetime * 2 / 3) + jitter;
     }
 
-    public static byte[] PublicKeyOf(DeviceCertificate certificate)
-    {
-        using var leaf = X509Certificate2.CreateFromPem(certificate.CertificatePem);
-        return leaf.PublicKey.ExportSubjectPublicKeyInfo();
-    }
+    /// <summary>The SubjectPublicKeyInfo of a stored certificate (the leaf of its chain).</summary>
+    public static byte[] PublicKeyOf(DeviceCertificate certificate) => CertificateFields.ReadFirst(certificate.CertificatePem).SubjectPublicKeyInfo;
 
-    /// <summary>Re-encodes a chain as plain PEM blocks, leaf first, one per certificate.</summary>
-    private static string NormalizePem(string pem)
+    /// <summary>
+    /// Reads a chain: its leaf's fields, and the chain re-encoded as plain PEM blocks, leaf first, one per
+    /// certificate (text around them and blocks with other labels dropped), each read as a certificate.
+    /// </summary>
+    /// <exception cref="CryptographicException">No certificate, or one that is not a DER certificate.</exception>
+    private static (CertificateFields Leaf, string Pem) ReadChain(string pem)
     {
-        var collection = new X509Certificate2Collection();
-        collection.ImportFromPem(pem);
-        var builder = new System.Text.StringBuilder();
-        foreach (var certificate in collection)
+        CertificateFields? leaf = null;
+        var builder = new System.Text.StringBuilder(pem.Length);
+        foreach (var der in CertificateFields.CertificateBlocks(pem))
         {
-            builder.Append(certificate.ExportCertificatePem()).Append('\n');
-            certificate.Dispose();
+            var fields = CertificateFields.Read(der);
+            leaf ??= fields;
+            builder.Append(PemEncoding.Write("CERTIFICATE", der)).Append('\n');
         }
 
-        return builder.ToString();
+        return (leaf ?? throw new CryptographicException("The text holds no PEM block labelled CERTIFICATE."), builder.ToString());
     }
 }

@@ -19,58 +19,97 @@ internal sealed class LeaseHolder(Microsoft.Extensions.Options.IOptions<DevicePr
 /// live while the work runs, on its own scope (the work's DbContext is busy). A failed renewal is
 /// tried again at the next beat (the lease still has two thirds to live); a refused one means another
 /// instance took the lease after it expired: the work is cancelled so that it stops writing.
+/// A timer, not a waiting task: most issuances end long before the first beat, and then the heartbeat
+/// costs a timer and nothing else (no task, no cancellation exception).
 /// </summary>
 internal sealed partial class LeaseHeartbeat : IAsyncDisposable
 {
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _beating;
+    private readonly Lock _lock = new();
+    private readonly IServiceScopeFactory _scopes;
+    private readonly string _key;
+    private readonly string _holder;
+    private readonly TimeSpan _duration;
+    private readonly CancellationTokenSource _work;
+    private readonly ILogger _logger;
+    private readonly ITimer _timer;
+    private CancellationTokenSource? _stop;
+    private Task? _renewal;
+    private bool _stopped;
     private volatile bool _lost;
 
     public LeaseHeartbeat(IServiceScopeFactory scopes, string key, string holder, TimeSpan duration, TimeProvider time, CancellationTokenSource work, ILogger logger)
-        => _beating = BeatAsync(scopes, key, holder, duration, time, work, logger);
+    {
+        _scopes = scopes;
+        _key = key;
+        _holder = holder;
+        _duration = duration;
+        _work = work;
+        _logger = logger;
+        _timer = time.CreateTimer(static state => ((LeaseHeartbeat)state!).Beat(), this, duration / 3, duration / 3);
+    }
 
     /// <summary>Another instance took the lease; the work was cancelled.</summary>
     public bool Lost => _lost;
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await _beating.ConfigureAwait(false);
-        _stop.Dispose();
+        Task? renewal;
+        lock (_lock)
+        {
+            _stopped = true;
+            renewal = _renewal;
+        }
+
+        await _timer.DisposeAsync().ConfigureAwait(false);
+        if (renewal is not null)
+        {
+            await _stop!.CancelAsync().ConfigureAwait(false);
+            await renewal.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _stop.Dispose();
+        }
     }
 
-    private async Task BeatAsync(IServiceScopeFactory scopes, string key, string holder, TimeSpan duration, TimeProvider time, CancellationTokenSource work, ILogger logger)
+    /// <summary>A beat: starts a renewal unless one is still running (a slow database) or the work ended.</summary>
+    private void Beat()
     {
+        lock (_lock)
+        {
+            if (_stopped || _renewal is { IsCompleted: false })
+            {
+                return;
+            }
+
+            _stop ??= new CancellationTokenSource();
+            _renewal = RenewAsync(_stop.Token);
+        }
+    }
+
+    private async Task RenewAsync(CancellationToken stopping)
+    {
+        bool renewed;
         try
         {
-            while (true)
-            {
-                await Task.Delay(duration / 3, time, _stop.Token).ConfigureAwait(false);
-                bool renewed;
-                try
-                {
-                    var scope = scopes.CreateAsyncScope();
-                    await using var scopeDisposal = scope.ConfigureAwait(false);
-                    renewed = await scope.ServiceProvider.GetRequiredService<IIssuanceLeaseStore>()
-                        .TryAcquireAsync(key, holder, duration, _stop.Token).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    Log.HeartbeatFailed(logger, key, ex);
-                    continue;
-                }
-
-                if (!renewed)
-                {
-                    _lost = true;
-                    Log.LeaseLost(logger, key);
-                    await work.CancelAsync().ConfigureAwait(false);
-                    return;
-                }
-            }
+            var scope = _scopes.CreateAsyncScope();
+            await using var scopeDisposal = scope.ConfigureAwait(false);
+            renewed = await scope.ServiceProvider.GetRequiredService<IIssuanceLeaseStore>()
+                .TryAcquireAsync(_key, _holder, _duration, stopping).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
+            return;
+        }
+        catch (Exception ex)
+        {
+            Log.HeartbeatFailed(_logger, _key, ex);
+            return;
+        }
+
+        if (!renewed && !stopping.IsCancellationRequested)
+        {
+            _lost = true;
+            await _timer.DisposeAsync().ConfigureAwait(false);
+            Log.LeaseLost(_logger, _key);
+            await _work.CancelAsync().ConfigureAwait(false);
         }
     }
 

@@ -2,7 +2,11 @@ namespace Sndctl.Provisioning.Core;
 
 /// <summary>What a device needs a certificate for.</summary>
 /// <param name="Hostname">The device hostname; the only name the certificate may carry.</param>
-/// <param name="CertificateSigningRequest">A DER PKCS#10 request for <paramref name="Hostname"/>.</param>
+/// <param name="CertificateSigningRequest">
+/// A DER PKCS#10 request for <paramref name="Hostname"/> whose signature the caller checked: the
+/// provisioning core passes only requests it made or verified, and an issuer need not verify it again
+/// (a CA that receives it does).
+/// </param>
 /// <param name="Replaces">The certificate being renewed, if any (ACME ARI <c>replaces</c>).</param>
 public sealed record CertificateIssueRequest(string Hostname, ReadOnlyMemory<byte> CertificateSigningRequest, DeviceCertificate? Replaces)
 {

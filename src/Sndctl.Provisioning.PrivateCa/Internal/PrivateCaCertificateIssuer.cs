@@ -26,7 +26,9 @@ internal sealed class PrivateCaCertificateIssuer(CertificateAuthority authority,
         CertificateRequest csr;
         try
         {
-            csr = CertificateRequest.LoadSigningRequest(request.CertificateSigningRequest.Span, HashAlgorithmName.SHA256, out _, CertificateRequestLoadOptions.Default);
+            // Its signature was checked by the caller (CertificateIssueRequest); verifying it again would
+            // import the key into OpenSSL once more for nothing.
+            csr = CertificateRequest.LoadSigningRequest(request.CertificateSigningRequest.Span, HashAlgorithmName.SHA256, out _, CertificateRequestLoadOptions.SkipSignatureValidation);
         }
         catch (CryptographicException ex)
         {
