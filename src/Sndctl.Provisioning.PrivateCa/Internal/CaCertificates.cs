@@ -202,6 +202,88 @@ internal static class CaCertificates
         }
     }
 
+    /// <summary>
+    /// The DER of the certificate <see cref="CertificateRequest.Create(X500DistinguishedName, X509SignatureGenerator, DateTimeOffset, DateTimeOffset, ReadOnlySpan{byte})"/>
+    /// makes (RFC 5280 §4.1: v3, the request's subject, key and extensions in order, UTCTime before 2050
+    /// and GeneralizedTime from then on, whole seconds), without loading it back: that method returns an
+    /// <see cref="X509Certificate2"/>, and loading one costs OpenSSL 3.0 more than making the signature
+    /// (it decodes the public key through its provider decoders). The tests hold the two byte for byte.
+    /// </summary>
+    public static byte[] CreateCertificateDer(CertificateRequest request, X500DistinguishedName issuerName, X509SignatureGenerator generator, DateTimeOffset notBefore, DateTimeOffset notAfter, ReadOnlySpan<byte> serialNumber)
+    {
+        if (notAfter < notBefore)
+        {
+            throw new ArgumentException("notAfter is before notBefore.", nameof(notAfter));
+        }
+
+        var signatureAlgorithm = generator.GetSignatureAlgorithmIdentifier(request.HashAlgorithm);
+        var tbs = new AsnWriter(AsnEncodingRules.DER);
+        using (tbs.PushSequence())
+        {
+            using (tbs.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0)))
+            {
+                tbs.WriteInteger(2);
+            }
+
+            var serial = serialNumber.TrimStart((byte)0);
+            tbs.WriteIntegerUnsigned(serial.IsEmpty ? [0] : serial);
+            tbs.WriteEncodedValue(signatureAlgorithm);
+            tbs.WriteEncodedValue(issuerName.RawData);
+            using (tbs.PushSequence())
+            {
+                WriteTime(tbs, notBefore);
+                WriteTime(tbs, notAfter);
+            }
+
+            tbs.WriteEncodedValue(request.SubjectName.RawData);
+            tbs.WriteEncodedValue(request.PublicKey.ExportSubjectPublicKeyInfo());
+            if (request.CertificateExtensions.Count > 0)
+            {
+                using (tbs.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 3)))
+                using (tbs.PushSequence())
+                {
+                    foreach (var extension in request.CertificateExtensions)
+                    {
+                        using (tbs.PushSequence())
+                        {
+                            tbs.WriteObjectIdentifier(extension.Oid!.Value!);
+                            if (extension.Critical)
+                            {
+                                tbs.WriteBoolean(true);
+                            }
+
+                            tbs.WriteOctetString(extension.RawData);
+                        }
+                    }
+                }
+            }
+        }
+
+        var tbsDer = tbs.Encode();
+        var certificate = new AsnWriter(AsnEncodingRules.DER);
+        using (certificate.PushSequence())
+        {
+            certificate.WriteEncodedValue(tbsDer);
+            certificate.WriteEncodedValue(signatureAlgorithm);
+            certificate.WriteBitString(generator.SignData(tbsDer, request.HashAlgorithm));
+        }
+
+        return certificate.Encode();
+
+        static void WriteTime(AsnWriter writer, DateTimeOffset time)
+        {
+            var utc = time.ToUniversalTime();
+            if (utc.Year is >= 1950 and < 2050)
+            {
+                writer.WriteUtcTime(utc);
+            }
+            else
+            {
+                writer.WriteGeneralizedTime(utc, omitFractionalSeconds: true);
+            }
+        }
+    }
+
     /// <summary>A positive random serial of 128 bits (CA/B Forum asks for at least 64 bits of entropy).</summary>
     public static byte[] NewSerialNumber()
     {

@@ -260,10 +260,14 @@ internal sealed class LoadedCa(X509Certificate2 root, X509Certificate2 issuer, A
 
     /// <summary>Signs with the issuing key; key objects are not documented as thread-safe, so one at a time.</summary>
     public X509Certificate2 Sign(CertificateRequest request, DateTimeOffset notBefore, DateTimeOffset notAfter, byte[] serialNumber)
+        => X509CertificateLoader.LoadCertificate(SignToDer(request, notBefore, notAfter, serialNumber));
+
+    /// <summary>The DER of <see cref="Sign"/>'s certificate, not loaded (see <see cref="CaCertificates.CreateCertificateDer"/>).</summary>
+    public byte[] SignToDer(CertificateRequest request, DateTimeOffset notBefore, DateTimeOffset notAfter, byte[] serialNumber)
     {
         lock (_signing)
         {
-            return request.Create(Issuer.SubjectName, CaCertificates.SignatureGenerator(issuerKey), notBefore, notAfter, serialNumber);
+            return CaCertificates.CreateCertificateDer(request, Issuer.SubjectName, CaCertificates.SignatureGenerator(issuerKey), notBefore, notAfter, serialNumber);
         }
     }
 

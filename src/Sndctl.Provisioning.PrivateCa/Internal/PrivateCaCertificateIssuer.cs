@@ -36,8 +36,8 @@ internal sealed class PrivateCaCertificateIssuer(CertificateAuthority authority,
         }
 
         var crl = options.Value.CrlBaseUrl is { } baseUrl ? CsrRevocationLists.DevicesUrl(baseUrl) : null;
-        using var leaf = ca.Sign(BuildLeafRequest(request.Hostname, csr.PublicKey, ca.Issuer, crl), NotBefore(), NotAfter(), CaCertificates.NewSerialNumber());
-        return new IssuedCertificate(leaf.ExportCertificatePem() + "\n" + ca.IssuerPem);
+        var leaf = ca.SignToDer(BuildLeafRequest(request.Hostname, csr.PublicKey, ca.Issuer, crl), NotBefore(), NotAfter(), CaCertificates.NewSerialNumber());
+        return new IssuedCertificate(PemEncoding.WriteString("CERTIFICATE", leaf) + "\n" + ca.IssuerPem);
     }
 
     /// <summary>

@@ -6,10 +6,14 @@ namespace Sndctl.Provisioning.Storage.EfCore.Internal;
 internal sealed class EfCertificateStore<TContext>(TContext context) : ICertificateStore
     where TContext : DbContext
 {
+    // Compiled: read on every device call (the device's current certificate).
+    private static readonly CompiledQuery<TContext, Guid, DeviceCertificate?> s_find = new(
+        (db, id, _) => db.Set<DeviceCertificate>().AsNoTracking().FirstOrDefault(c => c.Id == id));
+
     private DbSet<DeviceCertificate> Certificates => context.Set<DeviceCertificate>();
 
     public Task<DeviceCertificate?> FindAsync(Guid id, CancellationToken cancellationToken)
-        => Certificates.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id, cancellationToken);
+        => s_find.ExecuteAsync(context, id, cancellationToken);
 
     public async Task<IReadOnlyDictionary<Guid, DeviceCertificate>> FindManyAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
     {

@@ -6,10 +6,14 @@ namespace Sndctl.Provisioning.Storage.EfCore.Internal;
 internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
     where TContext : DbContext
 {
+    // Compiled: read on every device call, and EF would otherwise re-examine the expression tree each time.
+    private static readonly CompiledQuery<TContext, string, Device?> s_find = new(
+        (db, deviceId, _) => db.Set<Device>().AsNoTracking().FirstOrDefault(d => d.DeviceId == deviceId));
+
     private DbSet<Device> Devices => context.Set<Device>();
 
     public Task<Device?> FindAsync(string deviceId, CancellationToken cancellationToken)
-        => Devices.AsNoTracking().FirstOrDefaultAsync(d => d.DeviceId == deviceId, cancellationToken);
+        => s_find.ExecuteAsync(context, deviceId, cancellationToken);
 
     public async Task CreateAsync(IReadOnlyCollection<Device> devices, CancellationToken cancellationToken)
     {

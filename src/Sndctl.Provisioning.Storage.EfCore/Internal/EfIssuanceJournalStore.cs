@@ -10,12 +10,16 @@ namespace Sndctl.Provisioning.Storage.EfCore.Internal;
 internal sealed class EfIssuanceJournalStore<TContext>(TContext context) : IIssuanceJournalStore
     where TContext : DbContext
 {
+    // Compiled: read at the start of every issuance. Tracked: a resumed issuance updates it.
+    private static readonly CompiledQuery<TContext, string, PendingIssuance?> s_findPending = new(
+        (db, deviceId, _) => db.Set<PendingIssuance>().FirstOrDefault(p => p.DeviceId == deviceId));
+
     private DbSet<PendingIssuance> Pending => context.Set<PendingIssuance>();
 
     private DbSet<DnsRecordJournalEntry> Records => context.Set<DnsRecordJournalEntry>();
 
     public Task<PendingIssuance?> FindPendingAsync(string deviceId, CancellationToken cancellationToken)
-        => Pending.FirstOrDefaultAsync(p => p.DeviceId == deviceId, cancellationToken);
+        => s_findPending.ExecuteAsync(context, deviceId, cancellationToken);
 
     public async Task SavePendingAsync(PendingIssuance pending, CancellationToken cancellationToken)
     {
