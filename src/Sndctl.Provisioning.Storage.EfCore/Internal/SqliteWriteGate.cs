@@ -12,8 +12,8 @@ namespace Sndctl.Provisioning.Storage.EfCore.Internal;
 /// client retries the loser by sleeping on its thread (a thread-pool thread, under load). This gate
 /// makes them wait their turn asynchronously instead: every <c>SaveChanges</c> of the stores
 /// (<see cref="SaveChangesGatedAsync"/>), and every write statement outside one (<c>ExecuteUpdate</c>,
-/// <c>ExecuteDelete</c>, raw SQL: a command interceptor), holds the file's gate while it runs. It also opens each connection with <c>synchronous=NORMAL</c> and turns the file to
-/// WAL once (readers never wait for the writer; a commit costs no fsync until a checkpoint; a power
+/// <c>ExecuteDelete</c>, raw SQL: a command interceptor), holds the file's gate while it runs. It also sets <c>synchronous=NORMAL</c> on each native connection
+/// (once: the client pools them) and turns the file to WAL once (readers never wait for the writer; a commit costs no fsync until a checkpoint; a power
 /// loss may lose the last commits, never consistency).
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "One per database file, for the life of the process.")]
@@ -23,6 +23,8 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbCommandInter
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ConditionalWeakTable<DbContext, object> _saving = [];
     private readonly ConditionalWeakTable<DbCommand, object> _holding = [];
+    private readonly ConditionalWeakTable<object, object> _configured = [];
+    private static System.Reflection.PropertyInfo? s_handleProperty;
     private int _walSet;
 
     private SqliteWriteGate()
@@ -34,23 +36,68 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbCommandInter
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
+        if (Pragmas(connection) is not { } pragmas)
+        {
+            return;
+        }
+
         using var command = connection.CreateCommand();
-        command.CommandText = Pragmas();
+        command.CommandText = pragmas;
         command.ExecuteNonQuery();
+        Configured(connection);
     }
 
     public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
     {
+        if (Pragmas(connection) is not { } pragmas)
+        {
+            return;
+        }
+
         var command = connection.CreateCommand();
         await using (command.ConfigureAwait(false))
         {
-            command.CommandText = Pragmas();
+            command.CommandText = pragmas;
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        Configured(connection);
+    }
+
+    /// <summary>
+    /// What a newly opened connection still needs: nothing when its native connection (Microsoft.Data.Sqlite
+    /// pools them, and <c>synchronous</c> is their state) was set before; else <c>synchronous</c>, and WAL
+    /// the first time in this process (it is the file's, and stays).
+    /// </summary>
+    private string? Pragmas(DbConnection connection)
+    {
+        if (NativeHandle(connection) is { } handle && _configured.TryGetValue(handle, out _))
+        {
+            return null;
+        }
+
+        return Interlocked.Exchange(ref _walSet, 1) == 0 ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" : "PRAGMA synchronous=NORMAL;";
+    }
+
+    private void Configured(DbConnection connection)
+    {
+        if (NativeHandle(connection) is { } handle)
+        {
+            _configured.AddOrUpdate(handle, this);
         }
     }
 
-    private string Pragmas()
-        => Interlocked.Exchange(ref _walSet, 1) == 0 ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" : "PRAGMA synchronous=NORMAL;";
+    /// <summary><c>SqliteConnection.Handle</c> (the native connection's object, the same while pooled), read without referencing the SQLite client.</summary>
+    private static object? NativeHandle(DbConnection connection)
+    {
+        var property = s_handleProperty;
+        if (property is null || property.DeclaringType != connection.GetType())
+        {
+            s_handleProperty = property = connection.GetType().GetProperty("Handle");
+        }
+
+        return property?.GetValue(connection);
+    }
 
     /// <summary>
     /// Saves <paramref name="context"/>'s changes holding its file's gate when it has one (the gate's
