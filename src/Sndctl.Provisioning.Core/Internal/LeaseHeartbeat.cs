@@ -80,7 +80,8 @@ internal sealed partial class LeaseHeartbeat : IAsyncDisposable
             }
 
             _stop ??= new CancellationTokenSource();
-            _renewal = RenewAsync(_stop.Token);
+            var stopping = _stop.Token;
+            _renewal = Task.Run(() => RenewAsync(stopping)); // not on the timer's thread, nor under the lock
         }
     }
 
