@@ -57,8 +57,11 @@ internal sealed class CertificateFields
             return Read(der);
         }
 
-        throw new CryptographicException("The text holds no PEM block labelled CERTIFICATE.");
+        throw NoCertificate();
     }
+
+    /// <summary>What <see cref="ReadFirst"/> throws for a text without a certificate.</summary>
+    public static CryptographicException NoCertificate() => new("The text holds no PEM block labelled CERTIFICATE.");
 
     /// <summary>Reads a DER certificate.</summary>
     /// <exception cref="CryptographicException">It is not one.</exception>

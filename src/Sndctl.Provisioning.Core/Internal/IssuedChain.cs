@@ -38,7 +38,6 @@ internal static class IssuedChain
             throw new CertificateIssuanceException($"Issuer '{issuerName}' returned a certificate that does not name '{hostname}'.");
         }
 
-        var (notBefore, notAfter) = (leaf.NotBefore, leaf.NotAfter);
         return new DeviceCertificate
         {
             DeviceId = deviceId,
@@ -48,9 +47,9 @@ internal static class IssuedChain
             Thumbprint = leaf.Thumbprint,
             CertificatePem = chainPem,
             ProtectedPrivateKey = protectedPrivateKey,
-            NotBefore = notBefore,
-            NotAfter = notAfter,
-            RenewAfter = issued.RenewAfter ?? DefaultRenewAfter(notBefore, notAfter, random),
+            NotBefore = leaf.NotBefore,
+            NotAfter = leaf.NotAfter,
+            RenewAfter = issued.RenewAfter ?? DefaultRenewAfter(leaf.NotBefore, leaf.NotAfter, random),
             IssuedAt = now,
             ReplacesId = replacesId,
             EarlyReissue = earlyReissue,
@@ -88,6 +87,6 @@ internal static class IssuedChain
             builder.Append(PemEncoding.Write("CERTIFICATE", der)).Append('\n');
         }
 
-        return (leaf ?? throw new CryptographicException("The text holds no PEM block labelled CERTIFICATE."), builder.ToString());
+        return (leaf ?? throw CertificateFields.NoCertificate(), builder.ToString());
     }
 }

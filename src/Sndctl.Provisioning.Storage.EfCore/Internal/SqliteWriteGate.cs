@@ -24,7 +24,7 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbCommandInter
     private readonly ConditionalWeakTable<DbContext, object> _saving = [];
     private readonly ConditionalWeakTable<DbCommand, object> _holding = [];
     private readonly ConditionalWeakTable<object, object> _configured = [];
-    private static System.Reflection.PropertyInfo? s_handleProperty;
+    private static (Type Type, System.Reflection.PropertyInfo? Property)? s_handle;
     private int _walSet;
 
     private SqliteWriteGate()
@@ -90,13 +90,13 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbCommandInter
     /// <summary><c>SqliteConnection.Handle</c> (the native connection's object, the same while pooled), read without referencing the SQLite client.</summary>
     private static object? NativeHandle(DbConnection connection)
     {
-        var property = s_handleProperty;
-        if (property is null || property.DeclaringType != connection.GetType())
+        var type = connection.GetType();
+        if (s_handle is not { } handle || handle.Type != type)
         {
-            s_handleProperty = property = connection.GetType().GetProperty("Handle");
+            s_handle = handle = (type, type.GetProperty("Handle"));
         }
 
-        return property?.GetValue(connection);
+        return handle.Property?.GetValue(connection);
     }
 
     /// <summary>
