@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CSR service over HTTP on loopback: starts the reference host (Release, fresh data directory, random
-# port, Provisioning:PrivateCa:PostsPerMinute=0 to lift the per-address limit for the benchmark),
+# port, Provisioning:PrivateCa:PostsPerMinute=0 and NetworkPostsPerMinute=0 to lift the per-address and per-network limits for the benchmark),
 # then drives POST /api/v1/csr (policy + signing + storing, automatic approval) and
 # GET /api/v1/csr/{id} with wrk.
 # Bounded: DURATION seconds per endpoint (default 10), CONNECTIONS connections (default 16), 2 threads.
@@ -11,7 +11,7 @@ duration="${1:-10}"
 connections="${2:-16}"
 . "$root/benchmarks/lib.sh"
 ensure_wrk
-start_host Provisioning__PrivateCa__PostsPerMinute=0
+start_host Provisioning__PrivateCa__PostsPerMinute=0 Provisioning__PrivateCa__NetworkPostsPerMinute=0
 
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/server.key" -out "$work/server.csr" \
   -subj "/CN=192.168.1.10" -addext "subjectAltName=IP:192.168.1.10" 2>/dev/null

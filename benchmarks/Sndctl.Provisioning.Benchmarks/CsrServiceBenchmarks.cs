@@ -35,7 +35,7 @@ public class CsrServiceBenchmarks
         services.AddDbContext<BenchDbContext>(o => o.UseSqlite($"Data Source={_database}"));
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddDeviceProvisioning(o => o.BaseDomain = "devices.example.com")
-            .AddPrivateCsrService(o => { o.CrlBaseUrl = new Uri("https://ca.example.com/"); o.PostsPerMinute = 0; })
+            .AddPrivateCsrService(o => { o.CrlBaseUrl = new Uri("https://ca.example.com/"); o.PostsPerMinute = 0; o.NetworkPostsPerMinute = 0; })
             .UseEntityFrameworkStores<BenchDbContext>();
         _services = services.BuildServiceProvider();
         using var scope = _services.CreateScope();

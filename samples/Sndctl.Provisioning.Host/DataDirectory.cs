@@ -45,7 +45,21 @@ internal static class DataDirectory
     {
         if (!string.IsNullOrEmpty(configuredFile))
         {
-            return X509CertificateLoader.LoadPkcs12FromFile(configuredFile, password, X509KeyStorageFlags.EphemeralKeySet);
+            // Said plainly at start, not as a crash loop: a missing or empty file (an example Secret applied as it is) or a wrong password.
+            const string Key = "Provisioning:DataProtection:CertificateFile";
+            if (!File.Exists(configuredFile) || new FileInfo(configuredFile).Length == 0)
+            {
+                throw new HostConfigurationException([$"{Key} '{configuredFile}' is missing or empty: make the key-ring certificate (a PKCS#12 file, docs/deployment.md) and mount it there."]);
+            }
+
+            try
+            {
+                return X509CertificateLoader.LoadPkcs12FromFile(configuredFile, password, X509KeyStorageFlags.EphemeralKeySet);
+            }
+            catch (CryptographicException ex)
+            {
+                throw new HostConfigurationException([$"{Key} '{configuredFile}' cannot be read as PKCS#12 with Provisioning:DataProtection:CertificatePassword ({ex.Message}): check the file and its password."]);
+            }
         }
 
         var path = Path.Combine(directory, KeyRingCertificateFile);

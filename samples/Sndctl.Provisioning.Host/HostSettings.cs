@@ -22,7 +22,14 @@ internal sealed class HostSettings
     };
 
     /// <summary>Keys directly under <c>Provisioning</c> that are not the core options': the host's own, and the sections handed to packages.</summary>
-    public static readonly string[] NotCoreKeys = ["DataDirectory", "Issuer", "Storage", "Acme", "Dns", "PrivateCa", "Admin", "Http", "DataProtection", "Telemetry"];
+    public static readonly string[] NotCoreKeys = ["DataDirectory", "SecretsDirectory", "Issuer", "Storage", "Acme", "Dns", "PrivateCa", "Admin", "Http", "DataProtection", "Telemetry"];
+
+    /// <summary>
+    /// <c>Provisioning:SecretsDirectory</c>: a directory with one file per setting, named as the environment
+    /// variable would be (<c>Provisioning__Admin__ApiKeys__0</c>, <c>ConnectionStrings__Provisioning</c>), as a
+    /// Kubernetes Secret volume or Docker secrets lay them out. Secrets then never sit in the environment.
+    /// </summary>
+    public const string SecretsDirectoryKey = "Provisioning:SecretsDirectory";
 
     /// <summary>The host's key in the <c>Http</c> section, which is otherwise the HTTP package's.</summary>
     public const string KnownProxiesKey = "KnownProxies";
@@ -178,12 +185,34 @@ internal sealed class HostSettings
             errors.Add($"Provisioning:Telemetry:Prometheus '{prometheusText}' is not true or false.");
         }
 
+        CheckPlaceholders(configuration, errors);
         if (errors.Count > 0)
         {
             throw new HostConfigurationException(errors);
         }
 
         return new HostSettings { DataDirectory = dataDirectory, Issuer = issuer, Storage = storage, ConnectionString = connectionString, Dns = dns, Prometheus = prometheus };
+    }
+
+    /// <summary>The placeholders of the example Secret (deploy/kubernetes/secret.example.yaml) and of the docs.</summary>
+    private static readonly string[] s_placeholders = ["replace-me", "replace-with", "changeme", "change-me"];
+
+    /// <summary>
+    /// Refuses settings still holding a placeholder: an example Secret applied as it is would otherwise start a
+    /// server with a published admin key, or crash-loop on an empty key ring.
+    /// </summary>
+    private static void CheckPlaceholders(IConfiguration configuration, List<string> errors)
+    {
+        foreach (var root in new[] { "Provisioning", "ConnectionStrings" })
+        {
+            foreach (var (key, value) in configuration.GetSection(root).AsEnumerable())
+            {
+                if (value is not null && s_placeholders.Any(p => value.Contains(p, StringComparison.OrdinalIgnoreCase)))
+                {
+                    errors.Add($"{key} holds a placeholder ('{s_placeholders.First(p => value.Contains(p, StringComparison.OrdinalIgnoreCase))}'): set the real value (docs/deployment.md says how to make each secret).");
+                }
+            }
+        }
     }
 
     private static void CheckHostKeys(IConfigurationSection section, string path, string[] known, List<string> errors)

@@ -21,6 +21,17 @@ internal static partial class ProvisioningHost
 
     public static HostSettings AddProvisioningHost(this WebApplicationBuilder builder)
     {
+        if (builder.Configuration[HostSettings.SecretsDirectoryKey] is { Length: > 0 } secrets)
+        {
+            if (!Directory.Exists(secrets))
+            {
+                throw new HostConfigurationException([$"{HostSettings.SecretsDirectoryKey} '{secrets}' is not a directory: mount the secrets volume there, or remove the setting."]);
+            }
+
+            // Last, so a file wins over the environment; Kubernetes' "..data" links are skipped by the provider.
+            builder.Configuration.AddKeyPerFile(secrets, optional: false, reloadOnChange: false);
+        }
+
         var settings = HostSettings.Read(builder.Configuration, Environment.CurrentDirectory);
         DataDirectory.Ensure(settings.DataDirectory);
         var section = builder.Configuration.GetSection("Provisioning");

@@ -2,18 +2,20 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Sndctl.Provisioning.Internal;
 
 namespace Sndctl.Provisioning.Dns.Internal;
 
 /// <summary>
 /// Checks a DNS provider's credentials before the first device needs them: once at start-up
 /// (logging what is wrong, never stopping the server) and as the <c>dns</c> health check, which
-/// reports Degraded, not Unhealthy: certificates already issued are still served.
-/// Shared source: compiled into each DNS provider package.
+/// reports Degraded, not Unhealthy: certificates already issued are still served. The provider is asked at
+/// most once per interval however often health is read (<see cref="HealthProbeCache"/>): a healthy answer is
+/// kept 5 minutes, any other 30 seconds. Shared source: compiled into each DNS provider package.
 /// </summary>
-internal abstract partial class DnsProviderSelfCheck(IServiceScopeFactory scopes, ILogger logger) : IHostedService, IHealthCheck
+internal abstract partial class DnsProviderSelfCheck(IServiceScopeFactory scopes, TimeProvider time, ILogger logger) : IHostedService, IHealthCheck
 {
-    private HealthCheckResult? _last;
+    private readonly HealthProbeCache _cache = new(time, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(30));
 
     /// <summary>The provider's name in log lines.</summary>
     protected abstract string ProviderName { get; }
@@ -27,7 +29,7 @@ internal abstract partial class DnsProviderSelfCheck(IServiceScopeFactory scopes
             return;
         }
 
-        var result = await RunAsync(cancellationToken).ConfigureAwait(false);
+        var result = await _cache.GetAsync(RunAsync, cancellationToken).ConfigureAwait(false);
         if (result.Status == HealthStatus.Healthy)
         {
             Log.Verified(logger, ProviderName, result.Description);
@@ -40,8 +42,8 @@ internal abstract partial class DnsProviderSelfCheck(IServiceScopeFactory scopes
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-        => _last is { Status: HealthStatus.Healthy } healthy ? healthy : await RunAsync(cancellationToken).ConfigureAwait(false);
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        => _cache.GetAsync(RunAsync, cancellationToken);
 
     /// <summary>Runs the provider's checks in a scope; returns what passed, or throws what failed.</summary>
     protected abstract Task<string> CheckAsync(IServiceProvider services, CancellationToken cancellationToken);
@@ -55,14 +57,12 @@ internal abstract partial class DnsProviderSelfCheck(IServiceScopeFactory scopes
         await using var scopeDisposal = scope.ConfigureAwait(false);
         try
         {
-            _last = HealthCheckResult.Healthy(await CheckAsync(scope.ServiceProvider, cancellationToken).ConfigureAwait(false));
+            return HealthCheckResult.Healthy(await CheckAsync(scope.ServiceProvider, cancellationToken).ConfigureAwait(false));
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException || IsFinding(ex))
         {
-            _last = HealthCheckResult.Degraded(ex.Message);
+            return HealthCheckResult.Degraded(ex.Message);
         }
-
-        return _last.Value;
     }
 
     private static partial class Log

@@ -38,7 +38,8 @@ public static class AcmeBuilderExtensions
         services.AddSingleton<ICertificateAuthorityBudget, AcmeBudgetReport>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, AcmeBudgetStatisticsJob>());
         builder.UseIssuer<AcmeCertificateIssuer>();
-        builder.UseIssuerHealthCheck(sp => new AcmeHealthCheck(sp.GetRequiredService<AcmeAccountManager>()));
+        services.TryAddSingleton<AcmeHealthCheck>();
+        builder.UseIssuerHealthCheck(sp => sp.GetRequiredService<AcmeHealthCheck>());
 
         return services.AddHttpClient(AcmeAccountManager.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => AcmeHttpHandler.Create(sp.GetRequiredService<IOptions<AcmeIssuerOptions>>().Value))

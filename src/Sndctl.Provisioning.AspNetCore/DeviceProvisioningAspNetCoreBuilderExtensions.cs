@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -28,7 +29,8 @@ public static class DeviceProvisioningAspNetCoreBuilderExtensions
         services.AddMetrics();
         services.TryAddSingleton<HttpMetrics>();
         services.TryAddSingleton<AdminApiKeyFilter>();
-        services.AddExceptionHandler<StoreUnavailableExceptionHandler>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IExceptionHandler, BadRequestExceptionHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IExceptionHandler, StoreUnavailableExceptionHandler>());
         services.TryAddSingleton(sp => new AdminApiKeyAuthenticator(sp.GetRequiredService<IOptionsMonitor<DeviceProvisioningAspNetCoreOptions>>(), sp.GetRequiredService<FailedAuthenticationThrottle>()));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Sndctl.Provisioning.Internal;
 
 namespace Sndctl.Provisioning.Cli;
 
@@ -52,7 +53,7 @@ internal sealed class CaClient(HttpClient http, TextWriter output, TextWriter er
             return BadInput;
         }
 
-        if (!IsPrivate(address))
+        if (!AddressRanges.IsPrivateIPv4(address))
         {
             await error.WriteLineAsync($"{ip} is not a private address: the CA issues only 10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16. A public address can get a certificate from a public CA such as Let's Encrypt.").ConfigureAwait(false);
             return BadInput;
@@ -228,12 +229,6 @@ internal sealed class CaClient(HttpClient http, TextWriter output, TextWriter er
         {
             File.SetUnixFileMode(path, mode);
         }
-    }
-
-    private static bool IsPrivate(IPAddress address)
-    {
-        var b = address.GetAddressBytes();
-        return b[0] == 10 || (b[0] == 172 && b[1] is >= 16 and <= 31) || (b[0] == 192 && b[1] == 168);
     }
 
     private sealed record Answer(string RequestId, string Status, string Message, string? Certificate);

@@ -62,6 +62,32 @@ public sealed class DeviceProvisioningOptions
     /// <summary>The window of <see cref="DeviceIssuanceLimit"/>. Default 7 days (Let's Encrypt's window).</summary>
     public TimeSpan DeviceIssuanceWindow { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// Issuances of one device the CA may refuse (a CSR it will not sign, say) per <see cref="FailedIssuanceWindow"/>.
+    /// Each refusal cost an order at the CA (its per-account order limit is the whole fleet's): beyond this the
+    /// device is answered 429 <c>device-issuance-limit</c> until the oldest refusal leaves the window. Default 5.
+    /// </summary>
+    public int FailedIssuanceLimit { get; set; } = 5;
+
+    /// <summary>The window of <see cref="FailedIssuanceLimit"/>. Default 1 hour (Let's Encrypt's failed-validation window).</summary>
+    public TimeSpan FailedIssuanceWindow { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Most devices one batch call may create.</summary>
     public int MaxBatchSize { get; set; } = 10_000;
+
+    /// <summary>The device IDs refused when no <see cref="ReservedDeviceIds"/> are configured.</summary>
+    public static readonly IReadOnlyList<string> DefaultReservedDeviceIds =
+        ["ns", "ns1", "ns2", "ns3", "ns4", "ns5", "ns6", "ns7", "ns8", "ns9", "www", "mail", "api", "admin"];
+
+    /// <summary>
+    /// Device IDs that may not be created, because the zone needs the names for itself
+    /// (<c>Provisioning:ReservedDeviceIds</c>); <see langword="null"/> means <see cref="DefaultReservedDeviceIds"/>.
+    /// A configured list replaces the defaults. Packages that publish names of their own in the zone add theirs
+    /// (the embedded DNS server adds its in-zone name servers' labels).
+    /// </summary>
+    public IList<string>? ReservedDeviceIds { get; set; }
+
+    /// <summary>Whether <paramref name="deviceId"/> is reserved (<see cref="ReservedDeviceIds"/>, or the defaults when none are set).</summary>
+    public bool IsReservedDeviceId(string deviceId)
+        => ReservedDeviceIds is { } configured ? configured.Contains(deviceId, StringComparer.Ordinal) : DefaultReservedDeviceIds.Contains(deviceId, StringComparer.Ordinal);
 }

@@ -31,6 +31,7 @@ public static class AuthoritativeDnsBuilderExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthoritativeDnsOptions>, AuthoritativeDnsOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<DeviceProvisioningOptions>, ReservedNameserverLabels>());
         services.TryAddSingleton<DnsServerMetrics>();
         services.TryAddSingleton<ZoneCache>();
         services.TryAddSingleton<AuthoritativeDnsServer>();

@@ -33,8 +33,30 @@ public sealed class AuthoritativeDnsOptions
     /// <summary>TCP connections served at once (<c>:MaxTcpConnections</c>, default 256); further clients wait in the listen backlog.</summary>
     public int MaxTcpConnections { get; set; } = 256;
 
-    /// <summary>How long an idle TCP connection is kept open (<c>:TcpIdleTimeout</c>, default 10 s).</summary>
+    /// <summary>
+    /// TCP connections one client network (IPv4 /24, IPv6 /56) may hold at once (<c>:MaxTcpConnectionsPerClient</c>,
+    /// default 16, at most <see cref="MaxTcpConnections"/>); more are closed at once, so one host cannot take every slot.
+    /// </summary>
+    public int MaxTcpConnectionsPerClient { get; set; } = 16;
+
+    /// <summary>
+    /// How long a TCP client has to send each whole query, from the connection or its previous query
+    /// (<c>:TcpIdleTimeout</c>, default 10 s); then the connection is closed, however the client paces its bytes.
+    /// </summary>
     public TimeSpan TcpIdleTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Response rate limiting over UDP (<c>:ResponsesPerSecond</c>, default 20; 0 turns it off): identical answers
+    /// per second to one client network (IPv4 /24, IPv6 /56) beyond this are dropped or slipped (see
+    /// <see cref="RateLimitSlip"/>), so the server is no amplifier for floods with a spoofed source.
+    /// </summary>
+    public int ResponsesPerSecond { get; set; } = 20;
+
+    /// <summary>Every this many rate-limited answers one goes out truncated, telling a real client to ask over TCP (<c>:RateLimitSlip</c>, default 2; 0 drops all).</summary>
+    public int RateLimitSlip { get; set; } = 2;
+
+    /// <summary>Client networks tracked by response rate limiting at once (<c>:RateLimitTableSize</c>, default 100,000: a few MiB).</summary>
+    public int RateLimitTableSize { get; set; } = 100_000;
 }
 
 /// <summary>One name server of the zone.</summary>

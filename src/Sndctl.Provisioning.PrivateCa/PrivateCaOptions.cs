@@ -37,8 +37,26 @@ public sealed class PrivateCaOptions
     /// <summary>How private-IP CSRs are approved: by policy at once (default), or by an admin.</summary>
     public CsrApproval Approval { get; set; } = CsrApproval.Auto;
 
-    /// <summary>CSR submissions allowed per client address per minute (<c>POST /api/v1/csr</c>). Default 1; 0 lifts the limit.</summary>
+    /// <summary>
+    /// CSR submissions allowed per client address (IPv4 address or IPv6 /64) per minute (<c>POST /api/v1/csr</c>).
+    /// Default 1; 0 lifts the limit.
+    /// </summary>
     public int PostsPerMinute { get; set; } = 1;
+
+    /// <summary>
+    /// CSR submissions allowed per client network (IPv4 /24 or IPv6 /48: one site, however many addresses it
+    /// uses) per minute, all its addresses together. Default 10; 0 lifts the limit.
+    /// </summary>
+    public int NetworkPostsPerMinute { get; set; } = 10;
+
+    /// <summary>
+    /// How long a request may wait for an administrator under <see cref="CsrApproval.Manual"/>; after that it is
+    /// denied ("not decided in time") and purged with the denied ones. Default 30 days.
+    /// </summary>
+    public TimeSpan PendingExpiry { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How long approved requests are kept after their certificate expired (then purged). Default 30 days.</summary>
+    public TimeSpan ExpiredRetention { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>
     /// Most requests one client network (IPv4 address or IPv6 /64) may have waiting for an admin under

@@ -151,7 +151,10 @@ public static class ProvisioningModelBuilderExtensions
             request.HasIndex(r => new { r.Status, r.SubmittedAt });
             request.HasIndex(r => new { r.Type, r.RevokedAt });
             request.Property(r => r.Message).HasMaxLength(1024);
-            request.Property(r => r.CsrPem).HasMaxLength(16_384).IsRequired();
+            request.Property(r => r.CsrPem).HasMaxLength(16_384);
+            request.Property(r => r.CsrSha256).HasMaxLength(64);
+            request.HasIndex(r => r.CsrSha256);
+            request.HasIndex(r => new { r.Status, r.NotAfter });
             request.Property(r => r.IpAddress).HasMaxLength(45);
             request.Property(r => r.ClientAddress).HasMaxLength(45);
             request.Property(r => r.ClientNetwork).HasMaxLength(64);

@@ -2,7 +2,9 @@ using System.Data.Common;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Sndctl.Provisioning.AspNetCore.Internal;
 
 namespace Sndctl.Provisioning.AspNetCore.Tests;
@@ -27,6 +29,22 @@ public sealed class StoreUnavailableExceptionHandlerTests
     }
 
     [Fact]
+    public async Task The_request_path_is_logged_escaped_so_it_cannot_forge_log_lines()
+    {
+        var logger = new FakeLogger<StoreUnavailableExceptionHandler>();
+        var (handler, context, _) = Create(logger);
+        context.Request.Path = "/api/register\n2026-12-07 ERROR forged line\r" + new string('a', 500);
+
+        Assert.True(await handler.TryHandleAsync(context, new FakeDbException("down"), default));
+
+        var message = logger.LatestRecord.Message;
+        Assert.DoesNotContain('\n', message);
+        Assert.DoesNotContain('\r', message);
+        Assert.Contains("/api/register\\x0a2026-12-07 ERROR forged line\\x0d", message, StringComparison.Ordinal);
+        Assert.True(message.Length < 400, message); // capped
+    }
+
+    [Fact]
     public async Task Other_failures_are_left_to_the_next_handler()
     {
         var (handler, context, _) = Create();
@@ -35,13 +53,13 @@ public sealed class StoreUnavailableExceptionHandlerTests
         Assert.Equal(200, context.Response.StatusCode);
     }
 
-    private static (StoreUnavailableExceptionHandler Handler, DefaultHttpContext Context, MemoryStream Body) Create()
+    private static (StoreUnavailableExceptionHandler Handler, DefaultHttpContext Context, MemoryStream Body) Create(ILogger<StoreUnavailableExceptionHandler>? logger = null)
     {
         var services = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider();
         var body = new MemoryStream();
         var context = new DefaultHttpContext { RequestServices = services };
         context.Response.Body = body;
-        var handler = new StoreUnavailableExceptionHandler(services.GetRequiredService<IProblemDetailsService>(), NullLogger<StoreUnavailableExceptionHandler>.Instance);
+        var handler = new StoreUnavailableExceptionHandler(services.GetRequiredService<IProblemDetailsService>(), logger ?? NullLogger<StoreUnavailableExceptionHandler>.Instance);
         return (handler, context, body);
     }
 

@@ -264,8 +264,10 @@ public sealed class AcmeHostTests : IAsyncLifetime
 
         var problem = await HttpAssert.ProblemAsync(response, 503);
         Assert.NotNull(response.Headers.RetryAfter);
-        Assert.Contains("did not reach every nameserver", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.Contains(_lab.ChallTestSrvDns, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(_lab.ChallTestSrvDns, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var failure = await FailureEventAsync(host, device);
+        Assert.Contains("did not reach every nameserver", failure, StringComparison.Ordinal);
+        Assert.Contains(_lab.ChallTestSrvDns, failure, StringComparison.Ordinal);
         Assert.Single(dns.Created);
         Assert.Equal(dns.Created, dns.Deleted);
         await AssertNothingStoredAsync(host, device);
@@ -284,11 +286,15 @@ public sealed class AcmeHostTests : IAsyncLifetime
         var response = await client.SendAsync(ProvisioningHostFactory.Register(device));
 
         var problem = await HttpAssert.ProblemAsync(response, 502);
-        var detail = problem.GetProperty("detail").GetString();
-        Assert.Contains("DNS-01 validation failed", detail, StringComparison.Ordinal);
-        Assert.Contains(device.Hostname, detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("DNS-01", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.True(problem.TryGetProperty("traceId", out _), problem.ToString());
         Assert.Equal(dns.Created, dns.Deleted);
         await AssertNothingStoredAsync(host, device);
+
+        // The device is told something stable; the operator reads what went wrong in the device's events.
+        var failure = await FailureEventAsync(host, device);
+        Assert.Contains("DNS-01 validation failed", failure, StringComparison.Ordinal);
+        Assert.Contains(device.Hostname, failure, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -304,8 +310,12 @@ public sealed class AcmeHostTests : IAsyncLifetime
 
         var problem = await HttpAssert.ProblemAsync(response, 503);
         Assert.NotNull(response.Headers.RetryAfter);
-        Assert.Contains("could not be reached", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.DoesNotContain(proxy.Directory.Authority, detail, StringComparison.Ordinal); // no CA host, no socket error for the device
+        Assert.DoesNotContain("reached", detail, StringComparison.Ordinal);
+        Assert.True(problem.TryGetProperty("traceId", out _), problem.ToString());
         await AssertNothingStoredAsync(host, device);
+        Assert.Contains("could not be reached", await FailureEventAsync(host, device), StringComparison.Ordinal);
 
         proxy.Down = false;
         var body = await ProvisionAsync(client, ProvisioningHostFactory.Register(device));
@@ -326,7 +336,8 @@ public sealed class AcmeHostTests : IAsyncLifetime
         var limited = await client.SendAsync(ProvisioningHostFactory.Register(first));
         var problem = await HttpAssert.ProblemAsync(limited, 503);
         Assert.Equal(TimeSpan.FromSeconds(120), limited.Headers.RetryAfter?.Delta);
-        Assert.Contains("rate limit", problem.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("rate limit", problem.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("rate limit", await FailureEventAsync(host, first), StringComparison.OrdinalIgnoreCase);
 
         // Another device meanwhile: refused locally, the CA is not asked again.
         var paused = await client.SendAsync(ProvisioningHostFactory.Register(second));
@@ -456,7 +467,10 @@ public sealed class AcmeHostTests : IAsyncLifetime
         Assert.Equal(1, body.GetProperty("queuePosition").GetInt32());
         Assert.InRange(body.GetProperty("estimatedAt").GetDateTimeOffset() - host.Time.GetUtcNow(), TimeSpan.FromDays(6.9), TimeSpan.FromDays(7));
         Assert.InRange(response.Headers.RetryAfter!.Delta!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
-        Assert.Contains("No fallback CA could issue now either", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var detail = body.GetProperty("detail").GetString()!;
+        Assert.Contains("number 1 in the queue", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("127.0.0.1", detail, StringComparison.Ordinal); // no fallback CA's address, no budget settings
+        Assert.DoesNotContain("budget", detail, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -800,7 +814,8 @@ public sealed class AcmeHostTests : IAsyncLifetime
         using var otherClient = other.Device();
         var refused = await otherClient.SendAsync(ProvisioningHostFactory.Register(refusedDevice));
         var problem = await HttpAssert.ProblemAsync(refused, 502);
-        Assert.Contains("'tlsserver'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("'tlsserver'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("'tlsserver'", await FailureEventAsync(other, refusedDevice), StringComparison.Ordinal);
         Assert.Contains("classic, shortlived", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Single(proxy.NewOrders); // Refused before asking the CA.
     }
@@ -895,6 +910,14 @@ public sealed class AcmeHostTests : IAsyncLifetime
         Assert.Equal(JsonValueKind.Null, details.GetProperty("certificate").ValueKind);
         Assert.Equal(0, details.GetProperty("certificates").GetArrayLength());
         Assert.Contains(details.GetProperty("events").EnumerateArray(), e => e.GetProperty("type").GetString() == AuditEventTypes.CertificateFailed);
+    }
+
+    /// <summary>What the newest certificate.failed event of the device says (the operator's view of a failure).</summary>
+    private static async Task<string> FailureEventAsync(ProvisioningHostFactory host, CreatedDevice device)
+    {
+        using var admin = host.Admin();
+        var details = await admin.GetFromJsonAsync<JsonElement>($"/api/admin/devices/{device.DeviceId}");
+        return details.GetProperty("events").EnumerateArray().First(e => e.GetProperty("type").GetString() == AuditEventTypes.CertificateFailed).GetProperty("details").GetString()!;
     }
 
     private static async Task<string> ReadStateAsync(ProvisioningHostFactory host, string key)

@@ -39,7 +39,11 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(UnixFileMode.UserRead, File.GetUnixFileMode(Path.Combine(_work, "hook.key")));
         using var certificate = X509Certificate2.CreateFromPemFile(Path.Combine(_work, "hook.crt"), Path.Combine(_work, "hook.key"));
         Assert.True(certificate.HasPrivateKey); // The key written is the certificate's.
-        Assert.Equal("CN=192.168.1.10", certificate.Subject);
+        // The address in the subjectAltName alone (critical then), no CN: the CA excludes every DNS name.
+        Assert.Equal(string.Empty, certificate.Subject);
+        var san = Assert.Single(certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>());
+        Assert.True(san.Critical);
+        Assert.Equal([System.Net.IPAddress.Parse("192.168.1.10")], san.EnumerateIPAddresses());
         Assert.Contains("Webhook CA", certificate.Issuer, StringComparison.Ordinal);
 
         Assert.Equal(0, (await CliAsync("root", "--server", server, "--out", "ca.crt")).ExitCode);

@@ -40,13 +40,14 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
     {
         var server = TestPostgres.Server();
 
-        var manifests = Directory.GetFiles(s_deploy, "*.yaml").ToDictionary(f => Path.GetFileName(f), Load);
+        var manifests = Directory.GetFiles(s_deploy, "*.yaml").Where(f => !f.EndsWith("kustomization.yaml", StringComparison.Ordinal)).ToDictionary(f => Path.GetFileName(f), Load);
         var kinds = manifests.Values.Select(m => Scalar(m, "kind")).ToList();
         Assert.Contains("Deployment", kinds);
         Assert.Contains("Service", kinds);
         Assert.Contains("PodDisruptionBudget", kinds);
         Assert.Contains("ConfigMap", kinds);
         Assert.Contains("Secret", kinds);
+        Assert.Contains("NetworkPolicy", kinds);
 
         var deployment = manifests.Values.Single(m => Scalar(m, "kind") == "Deployment");
         Assert.Equal("3", Scalar(Map(deployment, "spec"), "replicas"));
@@ -55,7 +56,7 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
         Assert.Equal("true", Scalar(Map(container, "securityContext"), "readOnlyRootFilesystem"));
         Assert.Equal("true", Scalar(Map(pod, "securityContext"), "runAsNonRoot"));
 
-        // The pod's environment, as Kubernetes would build it.
+        // The pod's environment, as Kubernetes would build it: the ConfigMap, the env list, and the Secret's keys as files.
         var database = $"sndctl_manifest_{Guid.NewGuid():N}";
         var keyring = Path.Combine(_work, "keyring.pfx");
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -67,31 +68,37 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
 
         var secrets = new Dictionary<string, string>
         {
-            ["postgres"] = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString,
-            ["admin-api-key"] = "manifest-admin-key-of-at-least-32-characters",
-            ["keyring-password"] = "keyring-password-for-the-test",
+            ["ConnectionStrings__Provisioning"] = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString,
+            ["Provisioning__Admin__ApiKeys__0"] = "manifest-admin-key-of-at-least-32-characters",
+            ["Provisioning__DataProtection__CertificatePassword"] = "keyring-password-for-the-test",
         };
         foreach (YamlMappingNode variable in ((YamlSequenceNode)container.Children[new YamlScalarNode("env")]).Children)
         {
             var name = Scalar(variable, "name");
-            if (variable.Children.TryGetValue(new YamlScalarNode("value"), out var value))
-            {
-                environment[name] = ((YamlScalarNode)value).Value!;
-            }
-            else if (Map(variable, "valueFrom").Children.TryGetValue(new YamlScalarNode("secretKeyRef"), out var secret))
-            {
-                environment[name] = secrets[Scalar((YamlMappingNode)secret, "key")];
-            }
-            else
-            {
-                environment[name] = "sndctl-provisioning-7d9f-abcde"; // fieldRef: metadata.name
-            }
+            Assert.False(variable.Children.ContainsKey(new YamlScalarNode("valueFrom")) && Map(variable, "valueFrom").Children.ContainsKey(new YamlScalarNode("secretKeyRef")), $"{name} comes from a Secret as an environment variable: mount it as a file");
+            environment[name] = variable.Children.TryGetValue(new YamlScalarNode("value"), out var value)
+                ? ((YamlScalarNode)value).Value!
+                : "sndctl-provisioning-7d9f-abcde"; // fieldRef: metadata.name
         }
 
+        // The Secret's settings are mounted as one file each where Provisioning__SecretsDirectory points; here a folder of ours.
+        var mounts = ((YamlSequenceNode)container.Children[new YamlScalarNode("volumeMounts")]).Children.Cast<YamlMappingNode>().ToDictionary(m => Scalar(m, "name"), m => Scalar(m, "mountPath"));
+        var volumes = ((YamlSequenceNode)pod.Children[new YamlScalarNode("volumes")]).Children.Cast<YamlMappingNode>().ToDictionary(v => Scalar(v, "name"));
+        Assert.Equal(mounts["config"], environment["Provisioning__SecretsDirectory"]);
+        var secretFiles = Directory.CreateDirectory(Path.Combine(_work, "secrets")).FullName;
+        foreach (YamlMappingNode item in (YamlSequenceNode)Map(volumes["config"], "secret").Children[new YamlScalarNode("items")])
+        {
+            File.WriteAllText(Path.Combine(secretFiles, Scalar(item, "path")), secrets[Scalar(item, "key")] + "\n");
+        }
+
+        // Kubernetes' own links in a Secret volume: skipped by the configuration provider.
+        Directory.CreateDirectory(Path.Combine(secretFiles, "..2026_12_07_00_00_00.000000000"));
+        environment["Provisioning__SecretsDirectory"] = secretFiles;
+
         // The Secret's key ring is mounted at the path the manifest names; here it is a file of ours.
-        Assert.Equal("/secrets/keyring/keyring.pfx", environment["Provisioning__DataProtection__CertificateFile"]);
+        Assert.Equal(mounts["keyring"] + "/keyring.pfx", environment["Provisioning__DataProtection__CertificateFile"]);
         environment["Provisioning__DataProtection__CertificateFile"] = keyring;
-        WriteKeyRingCertificate(keyring, secrets["keyring-password"]);
+        WriteKeyRingCertificate(keyring, secrets["Provisioning__DataProtection__CertificatePassword"]);
 
         var url = $"http://127.0.0.1:{FreePort()}";
         try
@@ -116,6 +123,88 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
             _host?.Kill(entireProcessTree: true);
             await TestPostgres.DropAsync(server, database);
         }
+    }
+
+    [Fact]
+    public void The_manifests_ship_safe_defaults()
+    {
+        var kustomization = Load(Path.Combine(s_deploy, "kustomization.yaml"));
+        var resources = ((YamlSequenceNode)kustomization.Children[new YamlScalarNode("resources")]).Children.Select(r => ((YamlScalarNode)r).Value).ToList();
+        Assert.DoesNotContain("secret.example.yaml", resources); // its placeholders never reach a cluster through apply -k
+        Assert.Contains("networkpolicy.yaml", resources);
+        var image = (YamlMappingNode)((YamlSequenceNode)kustomization.Children[new YamlScalarNode("images")]).Children.Single();
+        Assert.Matches(@"^\d+\.\d+\.\d+$", Scalar(image, "newTag"));
+
+        var deployment = Load(Path.Combine(s_deploy, "deployment.yaml"));
+        var pod = Map(Map(Map(deployment, "spec"), "template"), "spec");
+        Assert.Equal("false", Scalar(pod, "automountServiceAccountToken"));
+        var container = (YamlMappingNode)((YamlSequenceNode)pod.Children[new YamlScalarNode("containers")]).Children.Single();
+        var containerImage = Scalar(container, "image");
+        Assert.Matches(@":\d+\.\d+\.\d+$", containerImage);
+        var preStop = int.Parse(Scalar(Map(Map(Map(container, "lifecycle"), "preStop"), "sleep"), "seconds"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(preStop, 5, 30);
+        Assert.True(int.Parse(Scalar(pod, "terminationGracePeriodSeconds"), System.Globalization.CultureInfo.InvariantCulture) > preStop + 30, "the grace period covers the preStop pause and the host's 30 s shutdown");
+
+        // No proxy is trusted by default: a pod network there would let any pod pick its client address.
+        var configMap = Map(Load(Path.Combine(s_deploy, "configmap.yaml")), "data");
+        Assert.DoesNotContain(configMap.Children.Keys, k => ((YamlScalarNode)k).Value!.Contains("KnownProxies", StringComparison.Ordinal));
+
+        // Outbound HTTPS anywhere but the cloud's metadata service.
+        var policy = Load(Path.Combine(s_deploy, "networkpolicy.yaml"));
+        Assert.Equal(["Ingress", "Egress"], ((YamlSequenceNode)Map(policy, "spec").Children[new YamlScalarNode("policyTypes")]).Children.Select(t => ((YamlScalarNode)t).Value));
+        var egress = File.ReadAllText(Path.Combine(s_deploy, "networkpolicy.yaml"));
+        Assert.Contains("169.254.169.254/32", egress, StringComparison.Ordinal);
+        Assert.Contains("fd00:ec2::254/128", egress, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_example_Secret_applied_as_it_is_stops_the_host_naming_each_placeholder()
+    {
+        var example = Load(Path.Combine(s_deploy, "secret.example.yaml"));
+        var secretFiles = Directory.CreateDirectory(Path.Combine(_work, "example-secrets")).FullName;
+        foreach (var (key, value) in Map(example, "stringData").Children)
+        {
+            await File.WriteAllTextAsync(Path.Combine(secretFiles, ((YamlScalarNode)key).Value!), ((YamlScalarNode)value).Value);
+        }
+
+        await File.WriteAllBytesAsync(Path.Combine(_work, "keyring.pfx"), []); // data: keyring.pfx: ""
+        var (code, output, error) = await ProcessRunner.RunAsync(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "--urls", $"http://127.0.0.1:{FreePort()}"],
+            environment: new Dictionary<string, string?>
+            {
+                ["Provisioning__SecretsDirectory"] = secretFiles,
+                ["Provisioning__Storage__Provider"] = "PostgreSql",
+                ["Provisioning__DataDirectory"] = Path.Combine(_work, "data"),
+                ["Provisioning__DataProtection__CertificateFile"] = Path.Combine(_work, "keyring.pfx"),
+            });
+
+        Assert.True(code == 2, $"exit {code}: {output}{error}");
+        Assert.Contains("Provisioning:Admin:ApiKeys:0 holds a placeholder", error, StringComparison.Ordinal);
+        Assert.Contains("Provisioning:DataProtection:CertificatePassword holds a placeholder", error, StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings:Provisioning holds a placeholder", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal); // the messages, no stack trace
+
+        // The placeholders fixed, an empty key ring is said plainly too (not a crash loop with a stack trace).
+        foreach (var file in Directory.GetFiles(secretFiles))
+        {
+            File.Delete(file);
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(secretFiles, "Provisioning__Admin__ApiKeys__0"), "manifest-admin-key-of-at-least-32-characters");
+        (code, output, error) = await ProcessRunner.RunAsync(
+            "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "--urls", $"http://127.0.0.1:{FreePort()}"],
+            environment: new Dictionary<string, string?>
+            {
+                ["Provisioning__SecretsDirectory"] = secretFiles,
+                ["Provisioning__DataDirectory"] = Path.Combine(_work, "data"),
+                ["Provisioning__DataProtection__CertificateFile"] = Path.Combine(_work, "keyring.pfx"),
+            });
+        Assert.True(code == 2, $"exit {code}: {output}{error}");
+        Assert.Contains("Provisioning:DataProtection:CertificateFile", error, StringComparison.Ordinal);
+        Assert.Contains("is missing or empty", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 
     private Process Start(string url, Dictionary<string, string> environment)

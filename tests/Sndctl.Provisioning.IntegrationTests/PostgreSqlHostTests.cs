@@ -56,6 +56,7 @@ public sealed class PostgreSqlHostTests
             ["Provisioning:Storage:Provider"] = "PostgreSql",
             ["ConnectionStrings:Provisioning"] = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString,
             ["Provisioning:PrivateCa:PostsPerMinute"] = "0",
+            ["Provisioning:PrivateCa:NetworkPostsPerMinute"] = "0",
         });
         try
         {
@@ -64,12 +65,13 @@ public sealed class PostgreSqlHostTests
                 using var client = host.Device();
                 var quotes = Enumerable.Range(0, 32).ToDictionary(i => "k" + i, _ => new string('"', 256));
                 await HttpAssert.ProblemAsync(await client.PostAsJsonAsync("/api/v1/csr", new { content = PrivateCsrTests.Csr("10.9.0.1"), metadata = quotes }), 400);
-                var fits = Enumerable.Range(0, 32).ToDictionary(i => "k" + i, _ => new string('a', 256));
+                var fits = Enumerable.Range(0, 16).ToDictionary(i => "k" + i, _ => new string('a', 200));
                 Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync("/api/v1/csr", new { content = PrivateCsrTests.Csr("10.9.0.2"), metadata = fits })).StatusCode);
 
                 using var admin = host.Admin();
                 await HttpAssert.ProblemAsync(await admin.PostAsJsonAsync("/api/admin/devices", new { labels = quotes }), 400);
-                Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/admin/devices", new { labels = fits })).StatusCode);
+                var labels = Enumerable.Range(0, 32).ToDictionary(i => "k" + i, _ => new string('a', 256));
+                Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/admin/devices", new { labels })).StatusCode);
             }
         }
         finally

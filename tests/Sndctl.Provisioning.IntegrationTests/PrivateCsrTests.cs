@@ -72,13 +72,15 @@ public sealed class PrivateCsrTests : IAsyncLifetime
         Assert.Contains("leaf.pem: OK", await ProcessRunner.OpenSslAsync(_work, "verify", "-CAfile", "ca.crt", "-untrusted", "intermediate.pem", "-purpose", "sslserver", "leaf.pem"), StringComparison.Ordinal);
         var text = await ProcessRunner.OpenSslAsync(_work, "x509", "-in", "leaf.pem", "-noout", "-text");
         Assert.Contains("IP Address:192.168.1.10", text, StringComparison.Ordinal);
-        Assert.Contains("Subject: CN = 192.168.1.10", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Subject: CN", text, StringComparison.Ordinal); // the address is in the SAN alone
+        Assert.Contains("X509v3 Subject Alternative Name: critical", text, StringComparison.Ordinal);
         Assert.Contains("TLS Web Server Authentication", text, StringComparison.Ordinal);
         Assert.DoesNotContain("Non Repudiation", text, StringComparison.Ordinal); // Requested usages are not copied.
         Assert.Contains("CA:FALSE", text, StringComparison.Ordinal);
         Assert.Contains("/api/v1/ca/crl/webhook.crl", text, StringComparison.Ordinal);
         var intermediate = await ProcessRunner.OpenSslAsync(_work, "x509", "-in", "intermediate.pem", "-noout", "-text");
         Assert.Contains("IP:192.168.0.0/255.255.0.0", intermediate, StringComparison.Ordinal);
+        Assert.Matches(@"Excluded:\s+DNS:\s", intermediate); // every DNS name excluded: a stolen CSR-CA key signs no host name
 
         // nginx-style files: server.crt (leaf + intermediate) and server.key, served by openssl s_server;
         // an openssl client that trusts only the root completes the handshake and checks the IP.
@@ -156,6 +158,77 @@ public sealed class PrivateCsrTests : IAsyncLifetime
             var items = (await admin.GetFromJsonAsync<JsonElement>("/api/admin/csr")).GetProperty("items").EnumerateArray().Select(i => i.GetProperty("clientAddress").GetString()).Order();
             Assert.Equal(["203.0.113.1", "203.0.113.2"], items);
         }
+    }
+
+    [Fact]
+    public async Task The_open_CSR_service_cannot_fill_the_disk_extensions_repeats_and_refused_posts_cost_no_row()
+    {
+        var host = StartHost(new() { ["Provisioning:PrivateCa:PostsPerMinute"] = "2" });
+        using var client = host.Device();
+        var database = Path.Combine(host.DataDirectory, "provisioning.db");
+
+        // A CSR asking for an extension the policy does not issue (10 KB of it) is denied, and its text is not kept.
+        var bloated = await SubmitAsync(client, Csr("192.168.7.1", new System.Security.Cryptography.X509Certificates.X509Extension("1.3.6.1.4.1.99999.1", new byte[10_000], false)));
+        Assert.Equal("denied", bloated.GetProperty("status").GetString());
+        Assert.Contains("1.3.6.1.4.1.99999.1", bloated.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal([null], await ScalarsAsync(database, $"SELECT CsrPem FROM ProvisioningCsrRequests WHERE Id = '{Id(bloated)}'"));
+
+        // The same CSR again is its request again: no new row, no permit spent.
+        var csr = Csr("192.168.7.2");
+        var first = await SubmitAsync(client, csr);
+        var again = await SubmitAsync(client, csr);
+        Assert.Equal(Id(first), Id(again));
+        Assert.Equal(first.GetProperty("certificate").GetString(), again.GetProperty("certificate").GetString());
+        Assert.Equal(["2"], await ScalarsAsync(database, "SELECT COUNT(*) FROM ProvisioningCsrRequests"));
+
+        // Over the limit: 429, and the database is not written (its data_version does not move for a reader).
+        var refused = await client.PostAsJsonAsync("/api/v1/csr", new { content = Csr("192.168.7.3") });
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        await using var reader = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=false");
+        await reader.OpenAsync(TestContext.Current.CancellationToken);
+        await using var version = reader.CreateCommand();
+        version.CommandText = "PRAGMA data_version";
+        var before = (long)(await version.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, (await client.PostAsJsonAsync("/api/v1/csr", new { content = Csr("192.168.7.4") })).StatusCode);
+        }
+
+        Assert.Equal(before, (long)(await version.ExecuteScalarAsync(TestContext.Current.CancellationToken))!);
+        Assert.Equal(["2"], await ScalarsAsync(database, "SELECT COUNT(*) FROM ProvisioningCsrRequests"));
+    }
+
+    [Fact]
+    public async Task One_network_cannot_spread_its_posts_over_many_addresses()
+    {
+        var host = StartHost(new()
+        {
+            ["Provisioning:PrivateCa:PostsPerMinute"] = null,
+            ["Provisioning:PrivateCa:NetworkPostsPerMinute"] = null,
+            ["Provisioning:Http:KnownProxies:0"] = "127.0.0.1",
+        });
+        using var client = host.Device();
+
+        // Ten addresses of one /24 get one post each (the default 10 per network per minute); the eleventh is refused.
+        for (var i = 1; i <= 10; i++)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await PostFromAsync(client, $"203.0.113.{i}", $"10.1.0.{i}")).StatusCode);
+        }
+
+        var refused = await PostFromAsync(client, "203.0.113.200", "10.1.0.200");
+        var problem = await HttpAssert.ProblemAsync(refused, 429);
+        Assert.Contains("/24", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.NotNull(refused.Headers.RetryAfter);
+
+        // The same for the /64s of one IPv6 /48; other networks are not affected.
+        for (var i = 1; i <= 10; i++)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await PostFromAsync(client, $"2001:db8:1:{i:x}::1", $"10.2.0.{i}")).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await PostFromAsync(client, "2001:db8:1:ff::1", "10.2.0.200")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await PostFromAsync(client, "198.51.100.1", "10.3.0.1")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await PostFromAsync(client, "2001:db8:2::1", "10.3.0.2")).StatusCode);
     }
 
     [Fact]
@@ -322,14 +395,36 @@ public sealed class PrivateCsrTests : IAsyncLifetime
         return leaf.Issuer;
     }
 
-    internal static string Csr(string ip)
+    internal static string Csr(string ip, params System.Security.Cryptography.X509Certificates.X509Extension[] extra)
     {
         using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
         var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=" + ip, key, System.Security.Cryptography.HashAlgorithmName.SHA256);
         var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
         san.AddIpAddress(IPAddress.Parse(ip));
         request.CertificateExtensions.Add(san.Build());
+        foreach (var extension in extra)
+        {
+            request.CertificateExtensions.Add(extension);
+        }
+
         return request.CreateSigningRequestPem();
+    }
+
+    /// <summary>The first column of every row a query of the host's SQLite file returns, as text (null for NULL).</summary>
+    private static async Task<List<string?>> ScalarsAsync(string database, string sql)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=false");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<string?>();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.IsDBNull(0) ? null : Convert.ToString(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return values;
     }
 
     private static int FreePort()

@@ -33,12 +33,12 @@ public sealed class ProvisioningHostFactory : WebApplicationFactory<Program>
     public string DataDirectory { get; }
 
     /// <summary>
-    /// A started host for tests that post many private-IP CSRs from one address (the per-address limit
-    /// lifted; a setting given as null is left at its default), and its base URL.
+    /// A started host for tests that post many private-IP CSRs from one address (the per-address and
+    /// per-network limits lifted; a setting given as null is left at its default), and its base URL.
     /// </summary>
     public static (ProvisioningHostFactory Host, string BaseUrl) StartForCsr(IDictionary<string, string?>? settings = null, string? dataDirectory = null)
     {
-        var all = new Dictionary<string, string?> { ["Provisioning:PrivateCa:PostsPerMinute"] = "0" };
+        var all = new Dictionary<string, string?> { ["Provisioning:PrivateCa:PostsPerMinute"] = "0", ["Provisioning:PrivateCa:NetworkPostsPerMinute"] = "0" };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;

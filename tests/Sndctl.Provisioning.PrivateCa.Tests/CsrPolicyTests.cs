@@ -124,16 +124,16 @@ public sealed class CsrPolicyTests
     }
 
     [Fact]
-    public void The_CSR_intermediates_name_constraints_permit_only_the_private_ranges_and_exclude_email_URIs_and_IPv6()
+    public void The_CSR_intermediates_name_constraints_permit_only_the_private_ranges_and_exclude_DNS_names_email_URIs_and_IPv6()
     {
         var extension = CaCertificates.PrivateIpNameConstraints();
 
         Assert.True(extension.Critical);
         Assert.Equal("2.5.29.30", extension.Oid!.Value);
         // SEQUENCE { [0] { [7] 0A000000/FF000000, [7] AC100000/FFF00000, [7] C0A80000/FFFF0000 }
-        //            [1] { [1] "", [6] "", [7] ::/0 } }
+        //            [1] { [2] "", [1] "", [6] "", [7] ::/0 } }
         Assert.Equal(
-            "3054A024300A87080A000000FF000000300A8708AC100000FFF00000300A8708C0A80000FFFF0000A12C300281003002860030228720" + new string('0', 64),
+            "3058A024300A87080A000000FF000000300A8708AC100000FFF00000300A8708C0A80000FFFF0000A1303002820030028100300286003022872" + "0" + new string('0', 64),
             Convert.ToHexString(extension.RawData));
     }
 

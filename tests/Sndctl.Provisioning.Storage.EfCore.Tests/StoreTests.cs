@@ -714,13 +714,13 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
         var day = TimeSpan.FromDays(1);
 
         // Same instant for everyone (a frozen clock): the order is still the order of arrival.
-        Assert.Equal(1, await queue.EnterAsync("zz.devices.example.com", "example.com", true, s_now, s_now + day, default));
-        Assert.Equal(2, await queue.EnterAsync("aa.devices.example.com", "example.com", false, s_now, s_now + day, default));
-        Assert.Equal(3, await queue.EnterAsync("mm.devices.example.com", "example.com", true, s_now, s_now + day, default));
-        Assert.Equal(1, await queue.EnterAsync("other.example.net", "example.net", true, s_now, s_now + day, default));
+        Assert.Equal(1, await queue.EnterAsync("zz.devices.example.com", "example.com", true, s_now, s_now + day, s_now + day, default));
+        Assert.Equal(2, await queue.EnterAsync("aa.devices.example.com", "example.com", false, s_now, s_now + day, s_now + day, default));
+        Assert.Equal(3, await queue.EnterAsync("mm.devices.example.com", "example.com", true, s_now, s_now + day, s_now + day, default));
+        Assert.Equal(1, await queue.EnterAsync("other.example.net", "example.net", true, s_now, s_now + day, s_now + day, default));
 
         // Asking again keeps the place and pushes the deadline out.
-        Assert.Equal(2, await queue.EnterAsync("aa.devices.example.com", "example.com", false, s_now.AddHours(1), s_now + (3 * day), default));
+        Assert.Equal(2, await queue.EnterAsync("aa.devices.example.com", "example.com", false, s_now.AddHours(1), s_now + (3 * day), s_now + (3 * day), default));
         Assert.Equal(1, await queue.AheadAsync("aa.devices.example.com", "example.com", s_now, default));
         Assert.Equal(3, await queue.AheadAsync("new.devices.example.com", "example.com", s_now, default));
         Assert.Equal(3, await queue.CountAsync("example.com", s_now, default));
@@ -735,7 +735,79 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
         Assert.Equal(0, await queue.AheadAsync("aa.devices.example.com", "example.com", later, default));
 
         // A device that comes back after its deadline starts again at the back.
-        Assert.Equal(2, await queue.EnterAsync("mm.devices.example.com", "example.com", true, later, later + day, default));
+        Assert.Equal(2, await queue.EnterAsync("mm.devices.example.com", "example.com", true, later, later + day, later + day, default));
+    }
+
+    [Fact]
+    public async Task A_queued_device_that_keeps_its_key_holds_its_slot_only_until_its_claim_ends_and_keeps_its_place()
+    {
+        await using var context = _database.CreateContext();
+        var queue = new EfIssuanceQueueStore<TestDbContext>(context);
+        var week = TimeSpan.FromDays(7);
+        var turn = s_now.AddHours(3);
+
+        // A device with its own key (the server cannot issue without it) first, one whose key the server makes next.
+        Assert.Equal(1, await queue.EnterAsync("csr.devices.example.com", "example.com", false, s_now, turn.AddMinutes(15), turn + week, default));
+        Assert.Equal(2, await queue.EnterAsync("key.devices.example.com", "example.com", true, s_now, turn.AddHours(4), turn + week, default));
+
+        // Until its claim ends it holds the slot: the one behind sees it ahead.
+        Assert.Equal(1, await queue.AheadAsync("key.devices.example.com", "example.com", turn.AddMinutes(15), default));
+
+        // Then the one behind may take the slot; the first keeps its place (still listed first, still first when it asks).
+        var after = turn.AddMinutes(16);
+        Assert.Equal(0, await queue.AheadAsync("key.devices.example.com", "example.com", after, default));
+        Assert.Equal(0, await queue.AheadAsync("csr.devices.example.com", "example.com", after, default));
+        Assert.Equal("csr.devices.example.com", (await queue.ListAsync("example.com", after, 10, default))[0].Subject);
+        Assert.Equal(2, await queue.CountAsync("example.com", after, default));
+
+        // Asking again gives it a new turn and claim: it holds again, in its place.
+        Assert.Equal(1, await queue.EnterAsync("csr.devices.example.com", "example.com", false, after, after.AddHours(3), after + week, default));
+        Assert.Equal(1, await queue.AheadAsync("key.devices.example.com", "example.com", after, default));
+    }
+
+    [Fact]
+    public async Task CSR_requests_are_found_by_their_CSR_pending_ones_expire_and_expired_certificates_are_purged()
+    {
+        CsrRequest NewRequest(string id, string sha256, CsrRequestStatus status, int minutes, DateTimeOffset? notAfter = null) => new()
+        {
+            Id = id,
+            Type = CsrCertificateType.Webhook,
+            CsrPem = status == CsrRequestStatus.Pending ? "-----BEGIN CERTIFICATE REQUEST-----" : null,
+            CsrSha256 = sha256,
+            IpAddress = "192.168.1.10",
+            SubmittedAt = s_now.AddMinutes(minutes),
+            Status = status,
+            NotAfter = notAfter,
+            DecidedAt = status == CsrRequestStatus.Pending ? null : s_now.AddMinutes(minutes),
+        };
+
+        await using (var context = _database.CreateContext())
+        {
+            var store = new EfCsrRequestStore<TestDbContext>(context);
+            await store.AddAsync(NewRequest("csr_old", "aa", CsrRequestStatus.Approved, 1, s_now.AddDays(-40)), default);
+            await store.AddAsync(NewRequest("csr_new", "aa", CsrRequestStatus.Approved, 2, s_now.AddDays(300)), default);
+            await store.AddAsync(NewRequest("csr_wait", "bb", CsrRequestStatus.Pending, 3), default);
+            await store.AddAsync(NewRequest("csr_fresh", "cc", CsrRequestStatus.Pending, 60 * 24 * 40), default);
+        }
+
+        await using (var context = _database.CreateContext())
+        {
+            var store = new EfCsrRequestStore<TestDbContext>(context);
+            Assert.Equal("csr_new", (await store.FindByCsrAsync("aa", default))?.Id);
+            Assert.Null(await store.FindByCsrAsync("zz", default));
+
+            Assert.Equal(1, await store.ExpirePendingAsync(s_now.AddDays(30), "not decided in time", s_now.AddDays(31), default));
+            var expired = (await store.FindAsync("csr_wait", default))!;
+            Assert.Equal(CsrRequestStatus.Denied, expired.Status);
+            Assert.Equal("not decided in time", expired.Message);
+            Assert.Null(expired.CsrPem);
+            Assert.Equal(s_now.AddDays(31), expired.DecidedAt);
+            Assert.Equal(CsrRequestStatus.Pending, (await store.FindAsync("csr_fresh", default))!.Status);
+
+            Assert.Equal(1, await store.PurgeExpiredAsync(s_now.AddDays(-30), default));
+            Assert.Null(await store.FindAsync("csr_old", default));
+            Assert.NotNull(await store.FindAsync("csr_new", default));
+        }
     }
 
     [Fact]

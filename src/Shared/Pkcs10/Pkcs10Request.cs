@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Formats.Asn1;
 using System.Numerics;
 using System.Security.Cryptography;
@@ -68,25 +69,34 @@ internal sealed class Pkcs10Request
     public static Pkcs10Request? Read(string pem, out Pkcs10Problem problem, out string? error)
     {
         problem = Pkcs10Problem.Malformed;
+        return TryDecodePem(pem, out var der, out error) ? Read(der, out problem, out error) : null;
+    }
+
+    /// <summary>
+    /// The DER of <paramref name="pem"/>: exactly one PEM block labelled <c>CERTIFICATE REQUEST</c> with nothing
+    /// around it, within <see cref="MaxPemLength"/>. Nothing of the request is parsed yet.
+    /// </summary>
+    public static bool TryDecodePem(string pem, out byte[] der, [NotNullWhen(false)] out string? error)
+    {
+        der = [];
         if (pem.Length > MaxPemLength)
         {
             error = $"The CSR is longer than {MaxPemLength} characters.";
-            return null;
+            return false;
         }
 
         if (!PemEncoding.TryFind(pem, out var fields) || pem[fields.Label] is not ("CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST"))
         {
             error = "The CSR must be one PEM block labelled CERTIFICATE REQUEST (-----BEGIN CERTIFICATE REQUEST-----).";
-            return null;
+            return false;
         }
 
         if (!IsBlank(pem.AsSpan(0, fields.Location.Start.Value)) || !IsBlank(pem.AsSpan(fields.Location.End.Value)))
         {
             error = "The CSR must be one PEM block with nothing before or after it (no other blocks, no trailing data).";
-            return null;
+            return false;
         }
 
-        byte[] der;
         try
         {
             der = Convert.FromBase64String(pem[fields.Base64Data]);
@@ -94,10 +104,11 @@ internal sealed class Pkcs10Request
         catch (FormatException)
         {
             error = "The CSR's PEM body is not valid base64.";
-            return null;
+            return false;
         }
 
-        return Read(der, out problem, out error);
+        error = null;
+        return true;
     }
 
     /// <summary>Reads and checks a DER request; see <see cref="Read(string, out Pkcs10Problem, out string?)"/>.</summary>

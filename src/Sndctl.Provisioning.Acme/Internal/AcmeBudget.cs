@@ -119,15 +119,16 @@ internal sealed partial class AcmeBudget
         var retryAfter = estimatedAt - now < MinimumRetry ? MinimumRetry : estimatedAt - now;
 
         // Expected back at its turn; a device that does not come back within the grace after that loses its place.
+        // One whose key the server does not hold holds its slot only for the claim window after its turn.
         // (The position is the store's: another instance may have queued a device in the same instant.)
-        var position = await queue.EnterAsync(hostname, permit.Queue!, serverMadeKey, now, now + retryAfter + QueueGrace, cancellationToken).ConfigureAwait(false);
+        var position = await queue.EnterAsync(hostname, permit.Queue!, serverMadeKey, now, now + retryAfter + QueueClaim, now + retryAfter + QueueGrace, cancellationToken).ConfigureAwait(false);
         if (position != expectedPosition)
         {
             // Devices queued in the same instant (other requests, other instances) went ahead of the position read
             // before: the ETA is the store's position's, and the place is kept at least until then.
             estimatedAt = await EstimateAsync(store, permit, position, now, cancellationToken).ConfigureAwait(false);
             retryAfter = estimatedAt - now < MinimumRetry ? MinimumRetry : estimatedAt - now;
-            await queue.EnterAsync(hostname, permit.Queue!, serverMadeKey, now, now + retryAfter + QueueGrace, cancellationToken).ConfigureAwait(false);
+            await queue.EnterAsync(hostname, permit.Queue!, serverMadeKey, now, now + retryAfter + QueueClaim, now + retryAfter + QueueGrace, cancellationToken).ConfigureAwait(false);
         }
 
         throw new CertificateIssuanceQueuedException(
@@ -305,10 +306,21 @@ internal sealed partial class AcmeBudget
     private static string Describe(TimeSpan window) => window.TotalDays >= 1 && window.TotalDays == Math.Floor(window.TotalDays) ? $"{window.TotalDays:0} days" : $"{window.TotalHours:0.#} hours";
 
     /// <summary>One budget slot: the counter's key, the limit and window, what it counts (for messages), and the queue that waits for it (none for orders).</summary>
-    internal sealed record Permit(string Key, int Limit, TimeSpan Window, string What, string? Queue);
+    internal sealed record Permit(string Key, int Limit, TimeSpan Window, string What, string? Queue)
+    {
+        /// <summary>Whether it counts new orders (spent once the order exists) rather than certificates (spent once issued).</summary>
+        public bool CountsOrders => Queue is null;
+    }
 
     /// <summary>How long past its expected return a queued device keeps its place.</summary>
     private static readonly TimeSpan QueueGrace = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// How long past its turn a queued device whose key the server does not hold (it sent a CSR) keeps the slot
+    /// for itself; then the background drain gives the slot to the next device it can serve, and this one (still
+    /// first in line) gets the next free slot when it asks. Devices that never come back cannot block the queue.
+    /// </summary>
+    internal static readonly TimeSpan QueueClaim = TimeSpan.FromMinutes(15);
 
     private static readonly TimeSpan MinimumRetry = TimeSpan.FromMinutes(1);
 

@@ -154,6 +154,9 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
             if (order is null)
             {
                 order = await PlaceOrderAsync(ca, client, request, options, permits, cancellationToken).ConfigureAwait(false);
+
+                // The CA counted the order whatever becomes of it: its order permit is spent.
+                permits.RemoveAll(p => p.CountsOrders);
                 if (request.Journal is { } journal)
                 {
                     // Kept before the CA is asked to validate and issue: after a crash, the next attempt
@@ -185,7 +188,8 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
         {
             if (!finalized && permits.Count > 0)
             {
-                // Only what the CA issued counts: an order that never got to finalize gives its permits back.
+                // Only what the CA issued counts against the certificate budget: an order that never got to
+                // finalize gives that permit back (an order permit only when the order was never placed).
                 await _budget.ReturnAsync(permits).ConfigureAwait(false);
             }
         }

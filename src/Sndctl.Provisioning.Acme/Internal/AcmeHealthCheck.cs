@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Sndctl.Provisioning.Internal;
 
 namespace Sndctl.Provisioning.Acme.Internal;
 
@@ -6,11 +7,17 @@ namespace Sndctl.Provisioning.Acme.Internal;
 /// Healthy when the primary CA answers (its directory, an unauthenticated GET, bounded) or its account is
 /// ready; Degraded while its rate limit pauses new orders or it cannot be reached, naming the fallback CA
 /// that issues meanwhile when one answers. A health probe never registers an ACME account: that happens at
-/// the first issuance.
+/// the first issuance. The CAs are asked at most once every 30 seconds however often health is read
+/// (<see cref="HealthProbeCache"/>), so anonymous health traffic cannot be turned into traffic to the CAs.
 /// </summary>
-internal sealed class AcmeHealthCheck(AcmeAccountManager accounts) : IHealthCheck
+internal sealed class AcmeHealthCheck(AcmeAccountManager accounts, TimeProvider time) : IHealthCheck
 {
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    private readonly HealthProbeCache _cache = new(time, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        => _cache.GetAsync(ProbeAsync, cancellationToken);
+
+    private async Task<HealthCheckResult> ProbeAsync(CancellationToken cancellationToken)
     {
         var primary = await ProblemOfAsync(accounts.Primary, cancellationToken).ConfigureAwait(false);
         if (primary is null)

@@ -259,8 +259,22 @@ internal static class AdminEndpoints
         return TypedResults.Json(new DeviceStatusResponse(deviceId, StatusNames.Of(device!.Device.Status)), ProvisioningJsonContext.Default.DeviceStatusResponse);
     }
 
+    /// <summary>
+    /// CSV when the client prefers it: <c>text/csv</c> with a quality above zero and at least that of JSON
+    /// (<c>Accept: text/csv;q=0, application/json</c> refuses CSV, and gets JSON).
+    /// </summary>
     private static bool WantsCsv(HttpRequest request)
-        => request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase));
+    {
+        var accept = request.GetTypedHeaders().Accept;
+        double QualityOf(string mediaType) => accept
+            .Where(a => a.MediaType.Equals(mediaType, StringComparison.OrdinalIgnoreCase))
+            .Select(a => a.Quality ?? 1)
+            .DefaultIfEmpty(-1)
+            .Max();
+
+        var csv = QualityOf("text/csv");
+        return csv > 0 && csv >= QualityOf("application/json");
+    }
 
     private static CertificateSummary? Summary(DeviceCertificate? certificate)
         => certificate is null ? null : new CertificateSummary(certificate.SerialNumber, certificate.NotBefore, certificate.NotAfter, certificate.RenewAfter);

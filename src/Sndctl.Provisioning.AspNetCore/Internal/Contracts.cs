@@ -103,7 +103,8 @@ internal sealed record HealthEntry(
     string Status,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Description);
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
+// Web defaults, but numbers are numbers: {"count":"5"} is a wrong type (400), not 5.
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true, NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(RegisterRequest))]
 [JsonSerializable(typeof(RenewRequest))]
 [JsonSerializable(typeof(AddressesRequest))]

@@ -60,6 +60,11 @@ internal static class JsonBody
                 {
                     return (null, Problems.PayloadTooLarge(limit));
                 }
+                catch (Exception ex) when (BadRequestExceptionHandler.IsUnreadableRequest(ex))
+                {
+                    // A bad chunk size or suffix, a body shorter than its Content-Length: the client's fault.
+                    return (null, Problems.BadRequest("The request body is malformed or incomplete (chunked encoding, Content-Length); send it again whole."));
+                }
 
                 if (read == 0)
                 {

@@ -21,7 +21,8 @@ internal sealed partial class StoreUnavailableExceptionHandler(IProblemDetailsSe
             return false;
         }
 
-        Log.StoreUnavailable(logger, httpContext.Request.Path, exception);
+        // The path is the client's text: logged escaped, so it cannot forge log lines.
+        Log.StoreUnavailable(logger, LogText.Of(httpContext.Request.Path.Value), exception);
         httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         httpContext.Response.Headers.RetryAfter = ((int)s_retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var problem = Problems.Create(StatusCodes.Status503ServiceUnavailable, "storage-unavailable", "The database is unavailable.", "The server cannot reach its database right now; try again after Retry-After.").ProblemDetails;

@@ -1,13 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
+using Sndctl.Provisioning.Internal;
 
 namespace Sndctl.Provisioning.Core;
 
 /// <summary>
 /// The rules for the LAN addresses a device reports: at most <see cref="MaxCount"/>, written the usual way
 /// (dotted quad, or IPv6 text without a zone), private IPv4 (10/8, 172.16/12, 192.168/16) or unique local IPv6
-/// (fc00::/7); loopback, link-local, unspecified, multicast, broadcast and IPv4-mapped addresses never;
-/// public addresses only when <see cref="AddressOptions.AllowPublic"/> allows them.
+/// (fc00::/7); loopback, link-local, unspecified, multicast, broadcast, IPv4-mapped, cloud metadata, transition
+/// (NAT64, 6to4, Teredo, 100.64/10) and documentation addresses never; public addresses only when
+/// <see cref="AddressOptions.AllowPublic"/> allows them.
 /// </summary>
 public static class DeviceAddresses
 {
@@ -81,14 +83,7 @@ public static class DeviceAddresses
     public static bool IsPrivate(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        if (address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            Span<byte> b = stackalloc byte[4];
-            address.TryWriteBytes(b, out _);
-            return b[0] == 10 || (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168);
-        }
-
-        return address.AddressFamily == AddressFamily.InterNetworkV6 && (address.GetAddressBytes()[0] & 0xFE) == 0xFC;
+        return AddressRanges.Classify(address) is AddressKind.PrivateIPv4 or AddressKind.UniqueLocal;
     }
 
     internal static int Compare(IPAddress x, IPAddress y)
@@ -125,56 +120,18 @@ public static class DeviceAddresses
         return true;
     }
 
-    private static string? Why(IPAddress address, bool allowPublic)
+    private static string? Why(IPAddress address, bool allowPublic) => AddressRanges.Classify(address) switch
     {
-        if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.IsIPv4MappedToIPv6)
-        {
-            return "an IPv4-mapped IPv6 address (send the IPv4 address)";
-        }
-
-        if (IPAddress.IsLoopback(address))
-        {
-            return "a loopback address";
-        }
-
-        if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast))
-        {
-            return "not a unicast address";
-        }
-
-        if (address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            var b = address.GetAddressBytes();
-            if (b[0] == 169 && b[1] == 254)
-            {
-                return "a link-local address";
-            }
-
-            if (b[0] >= 224)
-            {
-                return "a multicast or reserved address";
-            }
-
-            if (b[0] == 0)
-            {
-                return "not a unicast address";
-            }
-        }
-        else
-        {
-            if (address.IsIPv6LinkLocal || address.IsIPv6SiteLocal)
-            {
-                return "a link-local address";
-            }
-
-            if (address.IsIPv6Multicast)
-            {
-                return "a multicast address";
-            }
-        }
-
-        return IsPrivate(address) || allowPublic ? null : "a public address";
-    }
+        AddressKind.PrivateIPv4 or AddressKind.UniqueLocal => null,
+        AddressKind.Public => allowPublic ? null : "a public address",
+        AddressKind.IPv4Mapped => "an IPv4-mapped IPv6 address (send the IPv4 address)",
+        AddressKind.Loopback => "a loopback address",
+        AddressKind.LinkLocal => "a link-local address",
+        AddressKind.CloudMetadata => "a cloud provider's metadata or service address",
+        AddressKind.Transition => "in a transition or shared range (NAT64, 6to4, Teredo, 100.64.0.0/10) that leads to another network",
+        AddressKind.Reserved => "in a documentation or reserved range",
+        _ => "not a unicast address",
+    };
 
     private static string Shorten(string? text) => text is null ? "null" : text.Length <= MaxTextLength ? text : text[..MaxTextLength] + "…";
 }

@@ -27,11 +27,17 @@ internal sealed class DeviceAdminService(
             throw new DeviceValidationException($"deviceId '{deviceId}' is not a DNS label: use lower-case letters a-z, digits and inner hyphens, 1 to 63 characters.");
         }
 
+        if (deviceId is not null && _options.IsReservedDeviceId(deviceId))
+        {
+            // Its hostname would be a name the zone uses itself (a name server's, www): its addresses would join theirs.
+            throw new DeviceValidationException($"deviceId '{deviceId}' is reserved: the zone uses {deviceId}.{_options.BaseDomain} itself (Provisioning:ReservedDeviceIds and the name servers' names). Choose another ID.");
+        }
+
         ValidateLabels(labels);
         var generated = deviceId is null;
         for (var attempt = 1; ; attempt++)
         {
-            var (device, secret) = await NewDeviceAsync(deviceId ?? DeviceNames.NewDeviceId(), labels, cancellationToken).ConfigureAwait(false);
+            var (device, secret) = await NewDeviceAsync(deviceId ?? NewUnreservedDeviceId(), labels, cancellationToken).ConfigureAwait(false);
             try
             {
                 await devices.CreateAsync([device], cancellationToken).ConfigureAwait(false);
@@ -43,6 +49,19 @@ internal sealed class DeviceAdminService(
 
             await AuditAsync(device.DeviceId, actor, AuditEventTypes.DeviceCreated, null, cancellationToken).ConfigureAwait(false);
             return new CreatedDevice(device.DeviceId, secret, device.Hostname, device.Status, device.CreatedAt);
+        }
+    }
+
+    /// <summary>A random ID that is not reserved (a configured reserved ID may look like a generated one).</summary>
+    private string NewUnreservedDeviceId()
+    {
+        while (true)
+        {
+            var id = DeviceNames.NewDeviceId();
+            if (!_options.IsReservedDeviceId(id))
+            {
+                return id;
+            }
         }
     }
 
@@ -60,7 +79,7 @@ internal sealed class DeviceAdminService(
             var ids = new HashSet<string>(StringComparer.Ordinal);
             while (batch.Count < count)
             {
-                var id = DeviceNames.NewDeviceId();
+                var id = NewUnreservedDeviceId();
                 if (ids.Add(id))
                 {
                     batch.Add(await NewDeviceAsync(id, labels, cancellationToken).ConfigureAwait(false));

@@ -51,9 +51,20 @@ internal sealed class DeviceProvisioningOptionsValidator : IValidateOptions<Devi
         }
 
         RequirePositive(failures, options.DeviceIssuanceWindow, "DeviceIssuanceWindow");
+        if (options.FailedIssuanceLimit < 1)
+        {
+            failures.Add("Provisioning:FailedIssuanceLimit must be 1 or more (issuances the CA may refuse per device per FailedIssuanceWindow).");
+        }
+
+        RequirePositive(failures, options.FailedIssuanceWindow, "FailedIssuanceWindow");
         if (options.Addresses.ChangesPerHour < 1)
         {
             failures.Add("Provisioning:Addresses:ChangesPerHour must be 1 or more (address-set changes per device per hour).");
+        }
+
+        if (options.ReservedDeviceIds is { } reserved && reserved.FirstOrDefault(id => !DeviceNames.IsValidDeviceId(id)) is { } bad)
+        {
+            failures.Add($"Provisioning:ReservedDeviceIds: '{bad}' is not a device ID (a lower-case DNS label); list the IDs that may not be created, e.g. 'ns1'.");
         }
 
         if (options.MaxBatchSize is < 1 or > 100_000)

@@ -194,17 +194,26 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
         {
             return new ProvisioningResult(ProvisioningOutcome.Pending, RetryAfter: _options.PendingRetryAfter, Detail: "The certificate is being issued; call again after Retry-After.");
         }
+        // What a device is told is stable and says nothing of the deployment (CA hosts, budgets, DNS provider or
+        // socket errors): the operator reads the reason in the log and in the device's events.
         catch (CertificateIssuanceQueuedException ex)
         {
-            return new ProvisioningResult(ProvisioningOutcome.Queued, RetryAfter: ex.RetryAfter, Detail: ex.Message) { QueuePosition = ex.Position, EstimatedAt = ex.EstimatedAt };
+            return new ProvisioningResult(
+                ProvisioningOutcome.Queued,
+                RetryAfter: ex.RetryAfter,
+                Detail: $"The certificate authority's capacity is used up for now: this device is number {ex.Position} in the queue, expected to get its certificate at {ex.EstimatedAt:yyyy-MM-dd HH:mm} UTC. Call again then; asking earlier keeps the place.")
+            {
+                QueuePosition = ex.Position,
+                EstimatedAt = ex.EstimatedAt,
+            };
         }
         catch (CertificateAuthorityUnavailableException ex)
         {
-            return new ProvisioningResult(ProvisioningOutcome.Unavailable, RetryAfter: ex.RetryAfter ?? TimeSpan.FromSeconds(60), Detail: ex.Message);
+            return new ProvisioningResult(ProvisioningOutcome.Unavailable, RetryAfter: ex.RetryAfter ?? TimeSpan.FromSeconds(60), Detail: UnavailableDetail);
         }
-        catch (CertificateIssuanceException ex)
+        catch (CertificateIssuanceException)
         {
-            return new ProvisioningResult(ProvisioningOutcome.Failed, Detail: ex.Message);
+            return new ProvisioningResult(ProvisioningOutcome.Failed, Detail: "The certificate authority refused to issue this device's certificate; the operator finds the reason in the device's events.");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -213,7 +222,7 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Store or DNS failures: nothing was handed out; the device may try again.
-            return new ProvisioningResult(ProvisioningOutcome.Unavailable, RetryAfter: TimeSpan.FromSeconds(60), Detail: "The certificate could not be issued right now.");
+            return new ProvisioningResult(ProvisioningOutcome.Unavailable, RetryAfter: TimeSpan.FromSeconds(60), Detail: UnavailableDetail);
         }
 
         if (outcome.Refusal is ProvisioningOutcome.IssuanceLimited)
@@ -221,7 +230,7 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
             return new ProvisioningResult(
                 ProvisioningOutcome.IssuanceLimited,
                 RetryAfter: outcome.RetryAfter,
-                Detail: $"This device asked for a new certificate while its own is valid more than {_options.DeviceIssuanceLimit} times within {_options.DeviceIssuanceWindow.TotalDays:0.#} days; its current certificate is still served for its own key. Try again after Retry-After.");
+                Detail: outcome.Detail);
         }
 
         if (outcome.Refusal is ProvisioningOutcome.Disabled)
@@ -283,6 +292,8 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
             // Someone else wrote the device a moment ago; last-seen is best effort.
         }
     }
+
+    private const string UnavailableDetail = "The certificate cannot be issued right now; call again after Retry-After.";
 
     private static ProvisioningResult Invalid(string detail) => new(ProvisioningOutcome.Invalid, Detail: detail);
 

@@ -196,6 +196,16 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                 // A new key while the certificate is still good and not due: counted per device, under the
                 // lease, so that concurrent calls on any instance see each other's issuances. (A resumed
                 // issuance was counted when it began.)
+                // Refusals by the CA count too: each cost an order there, and nothing else stops a device from
+                // sending a CSR the CA refuses again and again.
+                if (await FailuresLimitAsync(services, deviceId, options, now, cancellationToken).ConfigureAwait(false) is { } failuresWait)
+                {
+                    Log.FailuresLimited(_logger, deviceId, options.FailedIssuanceLimit);
+                    return IssuanceOutcome.Limited(
+                        failuresWait,
+                        $"The CA refused this device's certificate {options.FailedIssuanceLimit} times within {Describe(options.FailedIssuanceWindow)}; try again after Retry-After (check the CSR the device sends).");
+                }
+
                 var early = current is not null && current.RevokedAt is null && now < current.RenewAfter && now < current.NotAfter;
                 if (early)
                 {
@@ -204,7 +214,9 @@ internal sealed partial class IssuanceCoordinator : IDisposable
                     if (recent.Count >= options.DeviceIssuanceLimit)
                     {
                         Log.IssuanceLimited(_logger, deviceId, recent.Count);
-                        return IssuanceOutcome.Limited(recent[recent.Count - options.DeviceIssuanceLimit] + options.DeviceIssuanceWindow - now);
+                        return IssuanceOutcome.Limited(
+                            recent[recent.Count - options.DeviceIssuanceLimit] + options.DeviceIssuanceWindow - now,
+                            $"This device asked for a new certificate while its own is valid more than {options.DeviceIssuanceLimit} times within {Describe(options.DeviceIssuanceWindow)}; its current certificate is still served for its own key. Try again after Retry-After.");
                     }
                 }
 
@@ -247,10 +259,16 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             {
                 issued = await issuer.IssueAsync(new CertificateIssueRequest(hostname, pending.CertificateSigningRequest, current) { Journal = journal, ServerMadeKey = pending.ProtectedPrivateKey is not null }, cancellationToken).ConfigureAwait(false);
             }
-            catch (CertificateIssuanceException) when (journal.Persisted)
+            catch (CertificateIssuanceException)
             {
-                // Refused for good: the next attempt starts afresh. (Transient failures keep the journal to resume.)
-                await journalStore.RemovePendingAsync(deviceId, CancellationToken.None).ConfigureAwait(false);
+                // Refused for good: counted against the device, and the next attempt starts afresh.
+                // (Transient failures keep the journal to resume.)
+                await CountFailureAsync(services, deviceId, options).ConfigureAwait(false);
+                if (journal.Persisted)
+                {
+                    await journalStore.RemovePendingAsync(deviceId, CancellationToken.None).ConfigureAwait(false);
+                }
+
                 throw;
             }
 
@@ -290,17 +308,18 @@ internal sealed partial class IssuanceCoordinator : IDisposable
             _metrics.Failed(issuer.Name);
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             Log.IssuanceFailed(_logger, deviceId, ex);
-            await RecordFailureAsync(services, deviceId, ex).ConfigureAwait(false);
-            if (ex is OperationCanceledException && heartbeat.Lost)
-            {
-                throw new CertificateAuthorityUnavailableException(
-                    "The issuance lease was lost (this instance could not renew it in time and another took it); the issuance stopped.", TimeSpan.FromSeconds(5), ex);
-            }
+            Exception? translated = ex is not OperationCanceledException ? null
+                : heartbeat.Lost ? new CertificateAuthorityUnavailableException(
+                    "The issuance lease was lost (this instance could not renew it in time and another took it); the issuance stopped.", TimeSpan.FromSeconds(5), ex)
+                : !_shutdown.IsCancellationRequested ? new CertificateAuthorityUnavailableException(
+                    $"Issuance did not finish within {options.IssuanceTimeout.TotalSeconds:0} s.", innerException: ex)
+                : null;
 
-            if (ex is OperationCanceledException && !_shutdown.IsCancellationRequested)
+            // The reason is the operator's (the device's events); the device is told something generic.
+            await RecordFailureAsync(services, deviceId, translated ?? ex).ConfigureAwait(false);
+            if (translated is not null)
             {
-                throw new CertificateAuthorityUnavailableException(
-                    $"Issuance did not finish within {options.IssuanceTimeout.TotalSeconds:0} s.", innerException: ex);
+                throw translated;
             }
 
             throw;
@@ -510,6 +529,37 @@ internal sealed partial class IssuanceCoordinator : IDisposable
         Log.UnwantedRevoked(_logger, record.DeviceId, record.SerialNumber, why);
     }
 
+    private static string Describe(TimeSpan window) => window.TotalDays >= 1 ? $"{window.TotalDays:0.#} days" : $"{window.TotalHours:0.#} hours";
+
+    private static string FailuresKey(string deviceId) => "issuance-refused:" + deviceId;
+
+    /// <summary>How long until the device may try again when the CA refused it <see cref="DeviceProvisioningOptions.FailedIssuanceLimit"/> times within the window; null otherwise.</summary>
+    private static async Task<TimeSpan?> FailuresLimitAsync(IServiceProvider services, string deviceId, DeviceProvisioningOptions options, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (services.GetService<IRateLimitStore>() is not { } rateLimits)
+        {
+            return null;
+        }
+
+        var (used, nextAt) = await rateLimits.PeekAsync(FailuresKey(deviceId), options.FailedIssuanceLimit, options.FailedIssuanceWindow, now, cancellationToken).ConfigureAwait(false);
+        return used >= options.FailedIssuanceLimit ? nextAt - now : null;
+    }
+
+    private async Task CountFailureAsync(IServiceProvider services, string deviceId, DeviceProvisioningOptions options)
+    {
+        try
+        {
+            if (services.GetService<IRateLimitStore>() is { } rateLimits)
+            {
+                await rateLimits.TryAcquireAsync(FailuresKey(deviceId), options.FailedIssuanceLimit, options.FailedIssuanceWindow, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.AuditFailed(_logger, deviceId, ex);
+        }
+    }
+
     private async Task RecordFailureAsync(IServiceProvider services, string deviceId, Exception exception)
     {
         try
@@ -539,6 +589,9 @@ internal sealed partial class IssuanceCoordinator : IDisposable
 
     private static partial class Log
     {
+        [LoggerMessage(14, LogLevel.Warning, "The CA refused issuances of device {DeviceId} {Limit} times within the window: no new attempt until the oldest leaves it.")]
+        public static partial void FailuresLimited(ILogger logger, string deviceId, int limit);
+
         [LoggerMessage(13, LogLevel.Information, "Device {DeviceId} waits for the CA's budget: place {Position} in the queue, expected at {EstimatedAt:O}.")]
         public static partial void Queued(ILogger logger, string deviceId, int position, DateTimeOffset estimatedAt);
 
@@ -593,5 +646,8 @@ internal sealed record IssuanceOutcome(DeviceCertificate? Certificate, string? P
 
     public static IssuanceOutcome Refused(ProvisioningOutcome refusal) => new(null, null, refusal);
 
-    public static IssuanceOutcome Limited(TimeSpan retryAfter) => new(null, null, ProvisioningOutcome.IssuanceLimited, retryAfter);
+    public static IssuanceOutcome Limited(TimeSpan retryAfter, string detail) => new(null, null, ProvisioningOutcome.IssuanceLimited, retryAfter) { Detail = detail };
+
+    /// <summary>What the device is told when limited.</summary>
+    public string? Detail { get; init; }
 }

@@ -6,7 +6,8 @@ namespace Sndctl.Provisioning.Core.Internal;
 /// <summary>
 /// Issues, every minute on one instance, for devices at the head of a CA budget's queue as slots free up,
 /// so that a queued device's next call is the fast path. Only devices whose key the server makes (they
-/// sent no CSR); a device that keeps its own key gets its certificate on its next call after its turn.
+/// sent no CSR); a device that keeps its own key gets its certificate on its next call after its turn, and
+/// holds its slot for a claim window after its turn; then the job passes over it to the devices behind.
 /// Does nothing without a CA budget (<see cref="ICertificateAuthorityBudget"/>) or a queue store.
 /// </summary>
 internal sealed partial class QueuedIssuanceJob(IssuanceCoordinator coordinator, TimeProvider time, ILogger<QueuedIssuanceJob> logger) : IProvisioningJob
@@ -34,8 +35,9 @@ internal sealed partial class QueuedIssuanceJob(IssuanceCoordinator coordinator,
         var certificates = services.GetRequiredService<ICertificateStore>();
         foreach (var domain in report.Domains.Where(d => d.Limit > 0 && d.Used < d.Limit))
         {
-            var free = Math.Min(domain.Limit - domain.Used, MaxPerRun);
-            foreach (var entry in await queue.ListAsync(domain.RegisteredDomain, time.GetUtcNow(), free, cancellationToken).ConfigureAwait(false))
+            // Past the devices it cannot serve (their key is on the device): a slot one of them holds for its
+            // claim window stops the run (the budget refuses the next device), one it no longer holds goes on.
+            foreach (var entry in await queue.ListAsync(domain.RegisteredDomain, time.GetUtcNow(), MaxPerRun, cancellationToken).ConfigureAwait(false))
             {
                 var deviceId = entry.Subject.Split('.', 2)[0];
                 var device = await devices.FindAsync(deviceId, cancellationToken).ConfigureAwait(false);
@@ -54,7 +56,7 @@ internal sealed partial class QueuedIssuanceJob(IssuanceCoordinator coordinator,
 
                 if (!entry.ServerMadeKey)
                 {
-                    continue; // its key is on the device: it is served on its next call (its slot waits for it)
+                    continue; // its key is on the device: it is served on its next call (its slot waits for it, a while)
                 }
 
                 try
@@ -65,7 +67,12 @@ internal sealed partial class QueuedIssuanceJob(IssuanceCoordinator coordinator,
                         Log.Issued(logger, device.DeviceId);
                     }
                 }
-                catch (Exception ex) when (ex is CertificateAuthorityUnavailableException or CertificateIssuanceException or TimeoutException)
+                catch (CertificateIssuanceException ex)
+                {
+                    // The CA refused this device (counted against its failed-issuance limit): the next ones may be served.
+                    Log.NotYet(logger, device.DeviceId, ex.Message);
+                }
+                catch (Exception ex) when (ex is CertificateAuthorityUnavailableException or TimeoutException)
                 {
                     // Its turn is not now after all (another instance took the slot, the CA is down): it keeps its place.
                     Log.NotYet(logger, device.DeviceId, ex.Message);

@@ -9,6 +9,9 @@ public sealed class CsrRequest
     /// <summary>Most characters <see cref="Metadata"/> may take serialized as JSON (System.Text.Json defaults), as stores keep it.</summary>
     public const int MaxMetadataJsonLength = 16_384;
 
+    /// <summary>Most characters the metadata of a new submission may take serialized as JSON.</summary>
+    public const int MaxSubmittedMetadataJsonLength = 4096;
+
     /// <summary>The request ID handed to the client (<c>request_id</c>).</summary>
     public required string Id { get; init; }
 
@@ -21,8 +24,17 @@ public sealed class CsrRequest
     /// <summary>What the client is told: why it was denied, or what happens next.</summary>
     public string? Message { get; set; }
 
-    /// <summary>The CSR as submitted (PEM).</summary>
-    public required string CsrPem { get; init; }
+    /// <summary>
+    /// The CSR as submitted (PEM), kept while the request waits for an administrator; dropped once it is decided
+    /// (the certificate, or the reason, is what the client reads then), so a denied request costs little to keep.
+    /// </summary>
+    public string? CsrPem { get; set; }
+
+    /// <summary>
+    /// SHA-256 of the CSR's DER (lower-case hex): the same CSR submitted again is answered with this request
+    /// instead of making another.
+    /// </summary>
+    public string? CsrSha256 { get; init; }
 
     /// <summary>The private IPv4 address the certificate is for (from the CSR).</summary>
     public string? IpAddress { get; init; }

@@ -75,6 +75,26 @@ internal sealed class AuthoritativeDnsOptionsValidator(IOptions<DeviceProvisioni
             failures.Add($"{Prefix}TcpIdleTimeout must be 1 s to 10 minutes.");
         }
 
+        if (options.MaxTcpConnectionsPerClient is < 1 or > 65_536)
+        {
+            failures.Add($"{Prefix}MaxTcpConnectionsPerClient must be 1 to 65536 (at most MaxTcpConnections apply).");
+        }
+
+        if (options.ResponsesPerSecond is < 0 or > 1_000_000)
+        {
+            failures.Add($"{Prefix}ResponsesPerSecond must be 0 (off) to 1000000.");
+        }
+
+        if (options.RateLimitSlip is < 0 or > 10)
+        {
+            failures.Add($"{Prefix}RateLimitSlip must be 0 (drop every limited answer) to 10.");
+        }
+
+        if (options.RateLimitTableSize is < 1_000 or > 10_000_000)
+        {
+            failures.Add($"{Prefix}RateLimitTableSize must be 1000 to 10000000.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

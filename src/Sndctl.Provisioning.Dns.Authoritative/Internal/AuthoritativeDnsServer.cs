@@ -32,8 +32,13 @@ internal sealed partial class AuthoritativeDnsServer(
         var settings = options.Value;
         _zone = new ZoneSettings(provisioning.Value.BaseDomain, settings);
         Endpoints = (settings.Endpoints.Count > 0 ? [.. settings.Endpoints] : AuthoritativeDnsOptions.DefaultEndpoints).Select(IPEndPoint.Parse).ToList();
+        var limiter = new ResponseRateLimiter(settings.ResponsesPerSecond, settings.RateLimitSlip, settings.RateLimitTableSize, time);
         var transports = Endpoints
-            .SelectMany(e => new IServerTransport[] { new UdpTransport(e, metrics.Dropped), new BoundedTcpTransport(e, settings.MaxTcpConnections, settings.TcpIdleTimeout) })
+            .SelectMany(e => new IServerTransport[]
+            {
+                new UdpTransport(e, metrics.Dropped, limiter, metrics.Limited),
+                new TcpTransport(e, settings.MaxTcpConnections, settings.MaxTcpConnectionsPerClient, settings.TcpIdleTimeout, metrics.Limited),
+            })
             .ToArray();
         var server = new DnsServer(transports);
         server.QueryReceived += OnQueryAsync;

@@ -19,5 +19,10 @@ internal sealed class DnsServerMetrics(IMeterFactory meterFactory)
         new KeyValuePair<string, object?>("transport", transport == TransportProtocol.Udp ? "udp" : "tcp"),
         new KeyValuePair<string, object?>("rcode", code.ToString()));
 
+    private readonly Counter<long> _limited = meterFactory.Create(MeterName)
+        .CreateCounter<long>("sndctl.dns.rate_limited", description: "DNS answers held back: over UDP by response rate limiting (action dropped or slipped: sent truncated), over TCP by the per-client connection limit (action tcp-per-client).");
+
     public void Dropped() => _dropped.Add(1);
+
+    public void Limited(string action) => _limited.Add(1, new KeyValuePair<string, object?>("action", action));
 }

@@ -8,7 +8,8 @@ namespace Sndctl.Provisioning.Dns.Authoritative.Internal;
 /// The UDP transport for ARSoft's <see cref="DnsServer"/>: like the library's own, but packets that cannot
 /// be a query (shorter than a header, or with the response bit set: answering those would let two servers
 /// bounce packets at each other) are dropped and counted before they are parsed, and queries up to the
-/// EDNS(0) payload size we advertise are read whole (the library's reads 512 bytes).
+/// EDNS(0) payload size we advertise are read whole (the library's reads 512 bytes). Answers pass the
+/// response rate limiter (<see cref="ResponseRateLimiter"/>) on the way out.
 /// </summary>
 internal sealed class UdpTransport : IServerTransport
 {
@@ -19,11 +20,15 @@ internal sealed class UdpTransport : IServerTransport
     private readonly IPEndPoint _endpoint;
     private readonly Socket _socket;
     private readonly Action _dropped;
+    private readonly ResponseRateLimiter _limiter;
+    private readonly Action<string> _limited;
 
-    public UdpTransport(IPEndPoint endpoint, Action dropped)
+    public UdpTransport(IPEndPoint endpoint, Action dropped, ResponseRateLimiter limiter, Action<string> limited)
     {
         _endpoint = endpoint;
         _dropped = dropped;
+        _limiter = limiter;
+        _limited = limited;
         _socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         if (endpoint.Address.Equals(IPAddress.IPv6Any))
         {
@@ -98,7 +103,20 @@ internal sealed class UdpTransport : IServerTransport
         {
             try
             {
-                return await owner._socket.SendToAsync(response.ToArraySegment(false), SocketFlags.None, package.RemoteEndpoint, token).ConfigureAwait(false) == response.Length;
+                var data = response.ToArraySegment(false);
+                switch (owner._limiter.Decide(package.RemoteEndpoint.Address, data))
+                {
+                    case RateLimitAction.Drop:
+                        owner._limited("dropped");
+                        return true;
+                    case RateLimitAction.Slip:
+                        owner._limited("slipped");
+                        var truncated = data.ToArray();
+                        var length = ResponseRateLimiter.Truncate(truncated);
+                        return length > 0 && await owner._socket.SendToAsync(truncated.AsMemory(0, length), SocketFlags.None, package.RemoteEndpoint, token).ConfigureAwait(false) == length;
+                }
+
+                return await owner._socket.SendToAsync(data, SocketFlags.None, package.RemoteEndpoint, token).ConfigureAwait(false) == response.Length;
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
             {

@@ -42,8 +42,11 @@ internal static class ZoneResponder
         }
 
         var question = query.Questions[0];
+
+        // A label holding a dot ("ns1\.fleet\.test.", one label) is no name of this zone, whose names are
+        // host names: joined with dots it would read as another name, so such a question is refused.
         var name = Normalize(question.Name);
-        if (!zone.IsInZone(name) || question.RecordClass is not (RecordClass.INet or RecordClass.Any)
+        if (name is null || !zone.IsInZone(name) || question.RecordClass is not (RecordClass.INet or RecordClass.Any)
             || question.RecordType is RecordType.Axfr or RecordType.Ixfr)
         {
             response.ReturnCode = ReturnCode.Refused;
@@ -59,42 +62,52 @@ internal static class ZoneResponder
 
         response.IsAuthoritiveAnswer = true;
         var type = question.RecordType;
-        var any = type == RecordType.Any;
         var owner = question.Name;
         var isApex = name == zone.Zone;
-        if (isApex && (any || type == RecordType.Soa))
-        {
-            response.AnswerRecords.Add(Soa(zone, snapshot));
-        }
-
-        if (isApex && (any || type == RecordType.Ns))
-        {
-            foreach (var ns in zone.Nameservers)
-            {
-                response.AnswerRecords.Add(new NsRecord(owner, zone.Ttl, ns.Name));
-            }
-
-            foreach (var ns in zone.Nameservers)
-            {
-                AddAddresses(response.AdditionalRecords, ns.Name, ns.Glue, RecordType.Any, zone.Ttl);
-            }
-        }
-
         var nameserver = zone.Nameservers.FirstOrDefault(ns => ns.Text == name);
-        if (nameserver is not null)
-        {
-            AddAddresses(response.AnswerRecords, owner, nameserver.Glue, type, zone.Ttl);
-        }
 
-        var records = snapshot.At(name);
-        if (records is not null)
+        // A name server's in-zone name answers its glue only: records stored at that name (a device created
+        // before its ID was reserved) never join it.
+        var records = nameserver is null ? snapshot.At(name) : null;
+        if (type == RecordType.Any)
         {
-            AddAddresses(response.AnswerRecords, owner, records.Addresses, type, zone.Ttl);
-            if (any || type == RecordType.Txt)
+            // RFC 8482: ANY gets one RRset of what is there, not everything (no amplifier).
+            AnswerAny(response, owner, isApex, nameserver, records, zone, snapshot);
+        }
+        else
+        {
+            if (isApex && type == RecordType.Soa)
             {
-                foreach (var text in records.Txt)
+                response.AnswerRecords.Add(Soa(zone, snapshot));
+            }
+
+            if (isApex && type == RecordType.Ns)
+            {
+                foreach (var ns in zone.Nameservers)
                 {
-                    response.AnswerRecords.Add(new TxtRecord(owner, zone.Ttl, text));
+                    response.AnswerRecords.Add(new NsRecord(owner, zone.Ttl, ns.Name));
+                }
+
+                foreach (var ns in zone.Nameservers)
+                {
+                    AddAddresses(response.AdditionalRecords, ns.Name, ns.Glue, RecordType.Any, zone.Ttl);
+                }
+            }
+
+            if (nameserver is not null)
+            {
+                AddAddresses(response.AnswerRecords, owner, nameserver.Glue, type, zone.Ttl);
+            }
+
+            if (records is not null)
+            {
+                AddAddresses(response.AnswerRecords, owner, records.Addresses, type, zone.Ttl);
+                if (type == RecordType.Txt)
+                {
+                    foreach (var text in records.Txt)
+                    {
+                        response.AnswerRecords.Add(new TxtRecord(owner, zone.Ttl, text));
+                    }
                 }
             }
         }
@@ -111,8 +124,37 @@ internal static class ZoneResponder
         return response;
     }
 
-    /// <summary>A query name as the zone's keys are written: lower case, labels joined by dots, no trailing dot.</summary>
-    public static string Normalize(DomainName name) => string.Join('.', name.Labels).ToLowerInvariant();
+    /// <summary>
+    /// A query name as the zone's keys are written: lower case, labels joined by dots, no trailing dot; or
+    /// <see langword="null"/> when a label holds a dot itself (the joined text would name something else).
+    /// </summary>
+    public static string? Normalize(DomainName name)
+        => name.Labels.Any(label => label.Contains('.', StringComparison.Ordinal)) ? null : string.Join('.', name.Labels).ToLowerInvariant();
+
+    /// <summary>The first RRset there is at the name: the SOA at the apex, else addresses (A before AAAA), else TXT.</summary>
+    private static void AnswerAny(DnsMessage response, DomainName owner, bool isApex, ZoneSettings.Nameserver? nameserver, ZoneSnapshot.NameRecords? records, ZoneSettings zone, ZoneSnapshot snapshot)
+    {
+        if (isApex)
+        {
+            response.AnswerRecords.Add(Soa(zone, snapshot));
+            return;
+        }
+
+        var addresses = nameserver?.Glue ?? (IEnumerable<IPAddress>?)records?.Addresses ?? [];
+        var first = addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetwork ? 0 : 1).FirstOrDefault();
+        if (first is not null)
+        {
+            var type = first.AddressFamily == AddressFamily.InterNetwork ? RecordType.A : RecordType.Aaaa;
+            AddAddresses(response.AnswerRecords, owner, addresses, type, zone.Ttl);
+        }
+        else if (records is { Txt.Count: > 0 })
+        {
+            foreach (var text in records.Txt)
+            {
+                response.AnswerRecords.Add(new TxtRecord(owner, zone.Ttl, text));
+            }
+        }
+    }
 
     private static SoaRecord Soa(ZoneSettings zone, ZoneSnapshot snapshot)
         => new(zone.Apex, zone.Ttl, zone.Nameservers[0].Name, zone.Mailbox, snapshot.Serial, Refresh, Retry, Expire, zone.Ttl);

@@ -14,7 +14,8 @@ internal sealed class CloudflareSelfCheck(
     IServiceScopeFactory scopes,
     IOptionsMonitor<CloudflareDnsOptions> options,
     IOptionsMonitor<DeviceProvisioningOptions> provisioning,
-    ILogger<CloudflareSelfCheck> logger) : DnsProviderSelfCheck(scopes, logger)
+    TimeProvider time,
+    ILogger<CloudflareSelfCheck> logger) : DnsProviderSelfCheck(scopes, time, logger)
 {
     protected override string ProviderName => "Cloudflare";
 

@@ -15,7 +15,8 @@ internal sealed class Route53SelfCheck(
     IServiceScopeFactory scopes,
     IOptionsMonitor<Route53DnsOptions> options,
     IOptionsMonitor<DeviceProvisioningOptions> provisioning,
-    ILogger<Route53SelfCheck> logger) : DnsProviderSelfCheck(scopes, logger)
+    TimeProvider time,
+    ILogger<Route53SelfCheck> logger) : DnsProviderSelfCheck(scopes, time, logger)
 {
     protected override string ProviderName => "Route53";
 

@@ -1,6 +1,7 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Sndctl.Provisioning.Internal;
 
 namespace Sndctl.Provisioning.PrivateCa.Internal;
 
@@ -96,20 +97,20 @@ internal static class CaCertificates
 
     /// <summary>
     /// A critical nameConstraints extension (RFC 5280 §4.2.1.10) for the CSR intermediates: permits only
-    /// IP addresses in the private IPv4 ranges, and excludes every e-mail address, URI and IPv6 address
-    /// (zero-length bases / ::/0), as the CA/Browser Forum asks of technically constrained CAs.
+    /// IP addresses in the private IPv4 ranges, and excludes every DNS name, e-mail address, URI and IPv6
+    /// address (zero-length bases / ::/0), as the CA/Browser Forum asks of technically constrained CAs.
     /// </summary>
     /// <remarks>
-    /// DNS names are not excluded with a zero-length dNSName, although the CA/Browser Forum's form asks
-    /// for it: OpenSSL checks a leaf's CN as a DNS name when the leaf has no DNS SAN, and our leaves carry
-    /// CN = their IP address (the CSR contract), so that exclusion makes every certificate these CAs issue
-    /// fail <c>openssl verify</c> ("excluded subtree violation"; tried). DNS names are kept out by the
-    /// policy (no DNS SAN is accepted, the leaf is built here with the IP SAN alone). See docs/security.md.
+    /// The zero-length excluded dNSName needs leaves without a CN: OpenSSL checks a leaf's CN as a DNS name
+    /// when it has no DNS SAN, so a leaf with CN = its IP address would fail <c>openssl verify</c>
+    /// ("excluded subtree violation"). The leaves carry their address in the subjectAltName only
+    /// (<see cref="PrivateCsrService.BuildLeaf"/>). CAs made before this constraint keep theirs (docs/security.md).
     /// </remarks>
     public static X509Extension PrivateIpNameConstraints() => NameConstraints(
-        permitted => WriteIpRanges(permitted, CsrPolicy.PrivateRanges),
+        permitted => WriteIpRanges(permitted, AddressRanges.PrivateIPv4),
         excluded =>
         {
+            WriteSubtree(excluded, 2, []); // dNSName ""
             WriteSubtree(excluded, 1, []); // rfc822Name ""
             WriteSubtree(excluded, 6, []); // uniformResourceIdentifier ""
             WriteSubtree(excluded, 7, new byte[32], octets: true); // iPAddress ::/0
@@ -181,7 +182,7 @@ internal static class CaCertificates
     {
         foreach (var (network, prefix) in ranges)
         {
-            var mask = CsrPolicy.Mask(prefix);
+            var mask = prefix == 0 ? 0 : uint.MaxValue << (32 - prefix);
             WriteSubtree(writer, 7, [.. network.GetAddressBytes(), (byte)(mask >> 24), (byte)(mask >> 16), (byte)(mask >> 8), (byte)mask], octets: true);
         }
     }

@@ -17,18 +17,16 @@ internal static class CsrPolicy
     public const int MaxContentLength = 16_384;
     private const string ServerAuth = "1.3.6.1.5.5.7.3.1";
 
-    private static readonly (IPAddress Network, int Prefix)[] s_privateRanges =
-    [
-        (IPAddress.Parse("10.0.0.0"), 8),
-        (IPAddress.Parse("172.16.0.0"), 12),
-        (IPAddress.Parse("192.168.0.0"), 16),
-    ];
-
-    public static IReadOnlyList<(IPAddress Network, int Prefix)> PrivateRanges => s_privateRanges;
+    /// <summary>subjectAltName, basicConstraints, keyUsage, extendedKeyUsage: the extensions an issued leaf carries.</summary>
+    private static readonly HashSet<string> s_allowedExtensions = new(StringComparer.Ordinal) { "2.5.29.17", "2.5.29.19", "2.5.29.15", "2.5.29.37" };
 
     public static CsrCheck Check(string pem)
+        => Pkcs10Request.TryDecodePem(pem, out var der, out var error) ? Check(der) : CsrCheck.Malformed("content: " + error);
+
+    /// <summary>As <see cref="Check(string)"/>, for the DER of a request already taken out of its PEM.</summary>
+    public static CsrCheck Check(byte[] der)
     {
-        var csr = Pkcs10Request.Read(pem, out var problem, out var error);
+        var csr = Pkcs10Request.Read(der, out var problem, out var error);
         if (csr is null)
         {
             return problem == Pkcs10Problem.Malformed ? CsrCheck.Malformed("content: " + error) : CsrCheck.Denied(error!);
@@ -50,9 +48,22 @@ internal static class CsrPolicy
         var request = csr.Request;
         var names = new GeneralNames();
         var sanPresent = false;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var extension in request.CertificateExtensions)
         {
-            switch (extension.Oid?.Value)
+            if (extension.Oid?.Value is not { } oid || !s_allowedExtensions.Contains(oid))
+            {
+                // Only what the issued certificate carries may be asked for: anything else would be stored
+                // (a denied request is kept for a while) and is never copied into the certificate anyway.
+                return CsrCheck.Denied($"The CSR asks for extension {Shorten(extension.Oid?.Value)}: only subjectAltName, keyUsage, extendedKeyUsage and basicConstraints (CA:false) may be requested; remove the others from the CSR's extensions.");
+            }
+
+            if (!seen.Add(oid))
+            {
+                return CsrCheck.Denied($"The CSR asks for extension {oid} twice.");
+            }
+
+            switch (oid)
             {
                 case "2.5.29.17":
                     sanPresent = true;
@@ -116,7 +127,7 @@ internal static class CsrPolicy
             return CsrCheck.Denied("The CSR names no IP address: set CN and subjectAltName IP.0 to your private IP (see the openssl config in docs/private-ca.md).");
         }
 
-        if (!IsPrivate(address))
+        if (!AddressRanges.IsPrivateIPv4(address))
         {
             return CsrCheck.Denied($"{address} is not a private IPv4 address: only 10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16 are issued (public addresses can get certificates from a public CA).");
         }
@@ -131,24 +142,7 @@ internal static class CsrPolicy
         return CsrCheck.Accepted(address, request.PublicKey);
     }
 
-    public static bool IsPrivate(IPAddress address)
-    {
-        if (address.AddressFamily != AddressFamily.InterNetwork)
-        {
-            return false;
-        }
-
-        var value = ToUInt32(address);
-        return s_privateRanges.Any(r => (value & Mask(r.Prefix)) == ToUInt32(r.Network));
-    }
-
-    public static uint Mask(int prefix) => prefix == 0 ? 0 : uint.MaxValue << (32 - prefix);
-
-    private static uint ToUInt32(IPAddress address)
-    {
-        var bytes = address.GetAddressBytes();
-        return ((uint)bytes[0] << 24) | ((uint)bytes[1] << 16) | ((uint)bytes[2] << 8) | bytes[3];
-    }
+    private static string Shorten(string? oid) => oid is null ? "(none)" : oid.Length <= 64 ? oid : oid[..64] + "…";
 
     /// <summary>The names of a subjectAltName extension, by kind.</summary>
     private sealed class GeneralNames
@@ -213,7 +207,7 @@ internal static class CsrPolicy
     }
 }
 
-/// <summary>The outcome of <see cref="CsrPolicy.Check"/>.</summary>
+/// <summary>The outcome of <see cref="CsrPolicy.Check(string)"/>.</summary>
 internal sealed record CsrCheck(string? MalformedReason, string? DenialReason, IPAddress? Address, PublicKey? PublicKey)
 {
     public static CsrCheck Malformed(string reason) => new(reason, null, null, null);

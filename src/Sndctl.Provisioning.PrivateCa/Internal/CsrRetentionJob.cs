@@ -6,8 +6,9 @@ using Sndctl.Provisioning.Core;
 namespace Sndctl.Provisioning.PrivateCa.Internal;
 
 /// <summary>
-/// Purges denied CSR requests older than <see cref="PrivateCaOptions.DeniedRetention"/> and idle
-/// rate-limit counters, hourly, on one instance at a time (a periodic job), so that what anyone on
+/// Denies CSR requests that waited longer than <see cref="PrivateCaOptions.PendingExpiry"/>, purges denied ones
+/// older than <see cref="PrivateCaOptions.DeniedRetention"/>, approved ones whose certificate expired more than
+/// <see cref="PrivateCaOptions.ExpiredRetention"/> ago, and idle rate-limit counters, hourly, on one instance at a time (a periodic job), so that what anyone on
 /// the internet can submit does not grow the database for ever. A failed run is logged and the job
 /// runs again at its next interval.
 /// </summary>
@@ -27,11 +28,28 @@ internal sealed partial class CsrRetentionJob(
     {
         try
         {
-            var cutoff = time.GetUtcNow() - options.CurrentValue.DeniedRetention;
-            var purged = await services.GetRequiredService<ICsrRequestStore>().PurgeDeniedAsync(cutoff, cancellationToken).ConfigureAwait(false);
+            var o = options.CurrentValue;
+            var now = time.GetUtcNow();
+            var store = services.GetRequiredService<ICsrRequestStore>();
+
+            // Waiting too long is a denial (then purged with the other denials after DeniedRetention).
+            var expired = await store.ExpirePendingAsync(now - o.PendingExpiry, PendingExpiredMessage(o), now, cancellationToken).ConfigureAwait(false);
+            if (expired > 0)
+            {
+                Log.PendingExpired(logger, expired, o.PendingExpiry.TotalDays);
+            }
+
+            var cutoff = now - o.DeniedRetention;
+            var purged = await store.PurgeDeniedAsync(cutoff, cancellationToken).ConfigureAwait(false);
             if (purged > 0)
             {
                 Log.Purged(logger, purged, cutoff);
+            }
+
+            var ended = await store.PurgeExpiredAsync(now - o.ExpiredRetention, cancellationToken).ConfigureAwait(false);
+            if (ended > 0)
+            {
+                Log.PurgedExpired(logger, ended, o.ExpiredRetention.TotalDays);
             }
 
             // Rate-limit counters of networks that have gone quiet: one row per network that ever posted.
@@ -53,8 +71,17 @@ internal sealed partial class CsrRetentionJob(
         }
     }
 
+    internal static string PendingExpiredMessage(PrivateCaOptions o)
+        => $"Not decided by an administrator within {o.PendingExpiry.TotalDays:0.#} days; submit the CSR again if it is still wanted.";
+
     private static partial class Log
     {
+        [LoggerMessage(4, LogLevel.Information, "Denied {Count} CSR requests that waited for an administrator longer than {Days:0.#} days.")]
+        public static partial void PendingExpired(ILogger logger, int count, double days);
+
+        [LoggerMessage(5, LogLevel.Information, "Purged {Count} approved CSR requests whose certificates expired more than {Days:0.#} days ago.")]
+        public static partial void PurgedExpired(ILogger logger, int count, double days);
+
         [LoggerMessage(1, LogLevel.Information, "Purged {Count} denied CSR requests decided before {Cutoff:O}.")]
         public static partial void Purged(ILogger logger, int count, DateTimeOffset cutoff);
 

@@ -58,6 +58,21 @@ internal sealed class PrivateCaOptionsValidator : IValidateOptions<PrivateCaOpti
             failures.Add("Provisioning:PrivateCa:PostsPerMinute must be 0 (no limit) or more.");
         }
 
+        if (options.NetworkPostsPerMinute < 0)
+        {
+            failures.Add("Provisioning:PrivateCa:NetworkPostsPerMinute must be 0 (no limit) or more.");
+        }
+
+        if (options.PendingExpiry < TimeSpan.FromHours(1))
+        {
+            failures.Add("Provisioning:PrivateCa:PendingExpiry must be at least an hour (e.g. '30.00:00:00').");
+        }
+
+        if (options.ExpiredRetention < TimeSpan.Zero)
+        {
+            failures.Add("Provisioning:PrivateCa:ExpiredRetention must not be negative (e.g. '30.00:00:00').");
+        }
+
         if (options.CsrCertificateLifetime < TimeSpan.FromHours(1) || options.CsrCertificateLifetime > TimeSpan.FromDays(398))
         {
             failures.Add("Provisioning:PrivateCa:CsrCertificateLifetime must be between 1 hour and 398 days.");

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sndctl.Provisioning.Core;
+using Sndctl.Provisioning.Internal;
 
 namespace Sndctl.Provisioning.PrivateCa.Internal;
 
@@ -23,7 +24,7 @@ internal sealed partial class PrivateCsrService(
     ILogger<PrivateCsrService> logger) : ICsrService
 {
     public const string PolicyActor = "policy";
-    public const int MaxMetadataEntries = 32;
+    public const int MaxMetadataEntries = 16;
     public const int MaxMetadataKeyLength = 64;
     public const int MaxMetadataValueLength = 256;
     private const string WaitingMessage = "Waiting for an administrator to approve the request; poll GET /api/v1/csr/{request_id}.";
@@ -34,8 +35,8 @@ internal sealed partial class PrivateCsrService(
         ArgumentNullException.ThrowIfNull(submission);
         try
         {
-            var request = await SubmitCoreAsync(submission, cancellationToken).ConfigureAwait(false);
-            metrics.Submitted(request.Status.ToString().ToLowerInvariant());
+            var (request, repeated) = await SubmitCoreAsync(submission, cancellationToken).ConfigureAwait(false);
+            metrics.Submitted(repeated ? "repeated" : request.Status.ToString().ToLowerInvariant());
             return request;
         }
         catch (CsrSubmissionLimitedException)
@@ -50,26 +51,32 @@ internal sealed partial class PrivateCsrService(
         }
     }
 
-    private async Task<CsrRequest> SubmitCoreAsync(CsrSubmission submission, CancellationToken cancellationToken)
+    private async Task<(CsrRequest Request, bool Repeated)> SubmitCoreAsync(CsrSubmission submission, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var clientAddress = submission.ClientAddress;
         var network = clientAddress is null ? null : ClientNetwork.KeyOf(clientAddress);
         var o = options.CurrentValue;
 
-        // Counted first, even when the input turns out bad: a client cannot probe the checks at full speed.
-        if (network is not null && o.PostsPerMinute > 0
-            && await rateLimits.TryAcquireAsync("csr:" + network, o.PostsPerMinute, s_rateWindow, now, cancellationToken).ConfigureAwait(false) is { } wait)
+        // What costs nothing comes first: sizes, then the PEM's DER and its hash (nothing is parsed yet).
+        CheckInput(submission);
+        if (!Pkcs10Request.TryDecodePem(submission.Content, out var der, out var pemError))
         {
-            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-            throw new CsrSubmissionLimitedException(
-                $"Too many CSR submissions from this address: at most {o.PostsPerMinute} per minute are accepted (the limit is per client address); try again in {seconds} s. The request was not stored. Checking a request's status is not limited.",
-                wait,
-                tooManyPending: false);
+            throw new CsrRejectedException("content: " + pemError);
         }
 
-        CheckInput(submission);
-        var check = CsrPolicy.Check(submission.Content);
+        // The same CSR again (a client retrying, or replaying) is answered with its request: no new row.
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(der));
+        if (await store.FindByCsrAsync(sha256, cancellationToken).ConfigureAwait(false) is { } existing && StillAnswers(existing, now, o))
+        {
+            return (existing, true);
+        }
+
+        // The limits are decided before anything is written: a refused POST reads, never writes. Counted
+        // before the policy runs, even when the input turns out bad: a client cannot probe the checks at full speed.
+        await AcquireAsync(clientAddress, network, o, now, cancellationToken).ConfigureAwait(false);
+
+        var check = CsrPolicy.Check(der);
         if (check.MalformedReason is { } malformed)
         {
             throw new CsrRejectedException(malformed);
@@ -89,6 +96,7 @@ internal sealed partial class PrivateCsrService(
             Id = "csr_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
             Type = submission.Type,
             CsrPem = submission.Content,
+            CsrSha256 = sha256,
             IpAddress = check.Address?.ToString(),
             Metadata = new Dictionary<string, string>(submission.Metadata),
             ClientAddress = clientAddress?.ToString(),
@@ -112,7 +120,76 @@ internal sealed partial class PrivateCsrService(
 
         await store.AddAsync(request, cancellationToken).ConfigureAwait(false);
         Log.Submitted(logger, request.Id, CsrTypes.Name(request.Type), request.IpAddress ?? "-", request.Status, request.ClientAddress ?? "-");
-        return request;
+        return (request, false);
+    }
+
+    /// <summary>
+    /// Whether a request made from the same CSR is still the answer to it: while it waits or its denial is kept,
+    /// and while its certificate is good and not yet in its last third (then the same CSR renews: an RSA CSR
+    /// signed again with the same key is byte for byte the same).
+    /// </summary>
+    private static bool StillAnswers(CsrRequest existing, DateTimeOffset now, PrivateCaOptions o) => existing.Status switch
+    {
+        CsrRequestStatus.Pending or CsrRequestStatus.Denied => true,
+        CsrRequestStatus.Approved => existing.RevokedAt is null && existing.NotAfter is { } notAfter && now < notAfter - (o.CsrCertificateLifetime / 3),
+        _ => false,
+    };
+
+    /// <summary>
+    /// Takes a permit of the client address's limit and of its site's (/24, /48), or throws the 429. Both are
+    /// read first, so a refused client causes no write; a race lost at the write is a 429 too.
+    /// </summary>
+    private async Task AcquireAsync(System.Net.IPAddress? clientAddress, string? network, PrivateCaOptions o, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (clientAddress is null || network is null)
+        {
+            return;
+        }
+
+        var limits = new List<(string Key, int Limit, string What)>(2);
+        if (o.PostsPerMinute > 0)
+        {
+            limits.Add(("csr:" + network, o.PostsPerMinute, $"at most {o.PostsPerMinute} per minute are accepted from one client address"));
+        }
+
+        if (o.NetworkPostsPerMinute > 0)
+        {
+            limits.Add(("csr-site:" + ClientNetwork.SiteKeyOf(clientAddress), o.NetworkPostsPerMinute, $"at most {o.NetworkPostsPerMinute} per minute are accepted from one network (IPv4 /24, IPv6 /48)"));
+        }
+
+        foreach (var (key, limit, what) in limits)
+        {
+            var (used, nextAt) = await rateLimits.PeekAsync(key, limit, s_rateWindow, now, cancellationToken).ConfigureAwait(false);
+            if (used >= limit)
+            {
+                throw Limited(what, nextAt - now);
+            }
+        }
+
+        var taken = new List<(string Key, int Limit)>(limits.Count);
+        foreach (var (key, limit, what) in limits)
+        {
+            if (await rateLimits.TryAcquireAsync(key, limit, s_rateWindow, now, cancellationToken).ConfigureAwait(false) is { } wait)
+            {
+                foreach (var (back, backLimit) in taken)
+                {
+                    await rateLimits.ReturnAsync(back, backLimit, s_rateWindow, now, cancellationToken).ConfigureAwait(false);
+                }
+
+                throw Limited(what, wait);
+            }
+
+            taken.Add((key, limit));
+        }
+
+        static CsrSubmissionLimitedException Limited(string what, TimeSpan wait)
+        {
+            wait = wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
+            return new CsrSubmissionLimitedException(
+                $"Too many CSR submissions: {what}; try again in {(int)Math.Ceiling(wait.TotalSeconds)} s. The request was not stored. Checking a request's status is not limited.",
+                wait,
+                tooManyPending: false);
+        }
     }
 
     public Task<CsrRequest?> FindAsync(string id, CancellationToken cancellationToken)
@@ -145,11 +222,11 @@ internal sealed partial class PrivateCsrService(
             throw new CsrRejectedException($"metadata has {submission.Metadata.Count} entries; at most {MaxMetadataEntries} are accepted.");
         }
 
-        // Stored as JSON, where escaping can make a value six times longer: refuse what would not fit
-        // the column here, before anything is signed, rather than fail in the database.
-        if (System.Text.Json.JsonSerializer.Serialize(submission.Metadata).Length > CsrRequest.MaxMetadataJsonLength)
+        // Stored as JSON, where escaping can make a value six times longer: what a request keeps is bounded
+        // by its stored size, checked here before anything is signed rather than in the database.
+        if (System.Text.Json.JsonSerializer.Serialize(submission.Metadata).Length > CsrRequest.MaxSubmittedMetadataJsonLength)
         {
-            throw new CsrRejectedException($"metadata is too large once stored: at most {CsrRequest.MaxMetadataJsonLength} characters of JSON (characters such as quotes and non-ASCII letters count six times).");
+            throw new CsrRejectedException($"metadata is too large once stored: at most {CsrRequest.MaxSubmittedMetadataJsonLength} characters of JSON (characters such as quotes and non-ASCII letters count six times).");
         }
     }
 
@@ -164,7 +241,7 @@ internal sealed partial class PrivateCsrService(
             return null;
         }
 
-        var check = CsrPolicy.Check(request.CsrPem);
+        var check = CsrPolicy.Check(request.CsrPem ?? string.Empty);
         if (check.PublicKey is null)
         {
             Decide(request, CsrRequestStatus.Denied, check.DenialReason ?? check.MalformedReason ?? "The CSR no longer passes the policy.", PolicyActor, time.GetUtcNow());
@@ -247,14 +324,16 @@ internal sealed partial class PrivateCsrService(
 
     internal static CertificateRequest BuildLeaf(string ipAddress, PublicKey publicKey, X509Certificate2 issuer, Uri? crl)
     {
-        var request = new CertificateRequest(new X500DistinguishedName("CN=" + ipAddress), publicKey, HashAlgorithmName.SHA256);
+        // No CN: the address is in the subjectAltName alone (then critical, RFC 5280 §4.2.1.6), which lets the
+        // issuing CA exclude every DNS name (OpenSSL would check a CN as a DNS name).
+        var request = new CertificateRequest(new X500DistinguishedName(string.Empty), publicKey, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         var usage = publicKey.Oid.Value == "1.2.840.113549.1.1.1" ? X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment : X509KeyUsageFlags.DigitalSignature;
         request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(CaCertificates.ServerAuthOid)], false));
         var san = new SubjectAlternativeNameBuilder();
         san.AddIpAddress(System.Net.IPAddress.Parse(ipAddress));
-        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(san.Build(critical: true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(publicKey, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, true, false));
         if (crl is not null)
@@ -267,6 +346,8 @@ internal sealed partial class PrivateCsrService(
 
     private static void Decide(CsrRequest request, CsrRequestStatus status, string message, string actor, DateTimeOffset now)
     {
+        // Decided: the CSR text is no longer needed (its hash still answers a repeat).
+        request.CsrPem = null;
         request.Status = status;
         request.Message = message;
         request.DecidedAt = now;

@@ -33,8 +33,25 @@ internal sealed class EfCsrRequestStore<TContext>(TContext context) : ICsrReques
     public Task<int> CountPendingAsync(string clientNetwork, CancellationToken cancellationToken)
         => Requests.CountAsync(r => r.ClientNetwork == clientNetwork && r.Status == CsrRequestStatus.Pending, cancellationToken);
 
+    public Task<CsrRequest?> FindByCsrAsync(string csrSha256, CancellationToken cancellationToken)
+        => Requests.AsNoTracking().Where(r => r.CsrSha256 == csrSha256).OrderByDescending(r => r.SubmittedAt).FirstOrDefaultAsync(cancellationToken);
+
     public Task<int> PurgeDeniedAsync(DateTimeOffset before, CancellationToken cancellationToken)
         => Requests.Where(r => r.Status == CsrRequestStatus.Denied && r.DecidedAt < before).ExecuteDeleteAsync(cancellationToken);
+
+    public Task<int> PurgeExpiredAsync(DateTimeOffset notAfterBefore, CancellationToken cancellationToken)
+        => Requests.Where(r => r.Status == CsrRequestStatus.Approved && r.NotAfter < notAfterBefore).ExecuteDeleteAsync(cancellationToken);
+
+    public Task<int> ExpirePendingAsync(DateTimeOffset submittedBefore, string message, DateTimeOffset now, CancellationToken cancellationToken)
+        => Requests.Where(r => r.Status == CsrRequestStatus.Pending && r.SubmittedAt < submittedBefore)
+            .ExecuteUpdateAsync(
+                s => s.SetProperty(r => r.Status, CsrRequestStatus.Denied)
+                    .SetProperty(r => r.Message, message)
+                    .SetProperty(r => r.DecidedAt, now)
+                    .SetProperty(r => r.DecidedBy, "policy")
+                    .SetProperty(r => r.CsrPem, (string?)null)
+                    .SetProperty(r => r.ConcurrencyStamp, Guid.NewGuid()),
+                cancellationToken);
 
     public async Task<IReadOnlyList<(string SerialNumber, DateTimeOffset RevokedAt)>> ListRevokedAsync(CsrCertificateType type, CancellationToken cancellationToken)
     {

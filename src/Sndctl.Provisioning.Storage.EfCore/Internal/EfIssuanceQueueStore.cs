@@ -8,7 +8,7 @@ internal sealed class EfIssuanceQueueStore<TContext>(TContext context) : IIssuan
 {
     private DbSet<IssuanceQueueEntry> Entries => context.Set<IssuanceQueueEntry>();
 
-    public async Task<int> EnterAsync(string subject, string bucket, bool serverMadeKey, DateTimeOffset now, DateTimeOffset expectedBy, CancellationToken cancellationToken)
+    public async Task<int> EnterAsync(string subject, string bucket, bool serverMadeKey, DateTimeOffset now, DateTimeOffset holdsUntil, DateTimeOffset expectedBy, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -17,7 +17,7 @@ internal sealed class EfIssuanceQueueStore<TContext>(TContext context) : IIssuan
             {
                 if (entry is null)
                 {
-                    entry = new IssuanceQueueEntry { Subject = subject, Bucket = bucket, ServerMadeKey = serverMadeKey, EnqueuedAt = now, ExpectedBy = expectedBy };
+                    entry = new IssuanceQueueEntry { Subject = subject, Bucket = bucket, ServerMadeKey = serverMadeKey, EnqueuedAt = now, ExpectedBy = expectedBy, HoldsUntil = holdsUntil };
                     Entries.Add(entry);
                 }
                 else if (entry.ExpectedBy < now || entry.Bucket != bucket)
@@ -26,13 +26,14 @@ internal sealed class EfIssuanceQueueStore<TContext>(TContext context) : IIssuan
                     Entries.Remove(entry);
                     await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
                     context.Entry(entry).State = EntityState.Detached;
-                    entry = new IssuanceQueueEntry { Subject = subject, Bucket = bucket, ServerMadeKey = serverMadeKey, EnqueuedAt = now, ExpectedBy = expectedBy };
+                    entry = new IssuanceQueueEntry { Subject = subject, Bucket = bucket, ServerMadeKey = serverMadeKey, EnqueuedAt = now, ExpectedBy = expectedBy, HoldsUntil = holdsUntil };
                     Entries.Add(entry);
                 }
                 else
                 {
                     entry.ExpectedBy = entry.ExpectedBy < expectedBy ? expectedBy : entry.ExpectedBy;
                     entry.ServerMadeKey = serverMadeKey; // the device's latest call decides (it may have started sending a CSR)
+                    entry.HoldsUntil = holdsUntil;
                 }
 
                 await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
@@ -59,9 +60,10 @@ internal sealed class EfIssuanceQueueStore<TContext>(TContext context) : IIssuan
     {
         var live = Entries.Where(e => e.Bucket == bucket && e.ExpectedBy >= now);
         var mine = await live.AsNoTracking().Where(e => e.Subject == subject).Select(e => (long?)e.Id).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        var holding = live.Where(e => e.ServerMadeKey || e.HoldsUntil >= now);
         return mine is not { } id
-            ? await live.CountAsync(cancellationToken).ConfigureAwait(false)
-            : await live.CountAsync(e => e.Id < id, cancellationToken).ConfigureAwait(false);
+            ? await holding.CountAsync(cancellationToken).ConfigureAwait(false)
+            : await holding.CountAsync(e => e.Id < id, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<QueuedIssuance>> ListAsync(string bucket, DateTimeOffset now, int max, CancellationToken cancellationToken)

@@ -101,9 +101,12 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                         .HasColumnType("uuid");
 
                     b.Property<string>("CsrPem")
-                        .IsRequired()
                         .HasMaxLength(16384)
                         .HasColumnType("character varying(16384)");
+
+                    b.Property<string>("CsrSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<DateTime?>("DecidedAt")
                         .HasColumnType("timestamp with time zone");
@@ -150,9 +153,13 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CsrSha256");
+
                     b.HasIndex("ClientNetwork", "Status");
 
                     b.HasIndex("Status", "DecidedAt");
+
+                    b.HasIndex("Status", "NotAfter");
 
                     b.HasIndex("Status", "SubmittedAt");
 
@@ -452,6 +459,9 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTime>("ExpectedBy")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("HoldsUntil")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<bool>("ServerMadeKey")

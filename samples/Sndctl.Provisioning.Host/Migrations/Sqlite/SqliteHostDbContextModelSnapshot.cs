@@ -92,8 +92,11 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("CsrPem")
-                        .IsRequired()
                         .HasMaxLength(16384)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CsrSha256")
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("DecidedAt")
@@ -141,9 +144,13 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CsrSha256");
+
                     b.HasIndex("ClientNetwork", "Status");
 
                     b.HasIndex("Status", "DecidedAt");
+
+                    b.HasIndex("Status", "NotAfter");
 
                     b.HasIndex("Status", "SubmittedAt");
 
@@ -439,6 +446,9 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("ExpectedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("HoldsUntil")
                         .HasColumnType("TEXT");
 
                     b.Property<bool>("ServerMadeKey")
