@@ -158,6 +158,35 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_device_whose_CSR_the_CA_keeps_refusing_is_limited_after_five_refusals_an_hour_and_other_devices_are_not()
+    {
+        var device = await CreateDeviceAsync();
+        var request = new ProvisioningRequest(device.DeviceId, device.Secret, null, null);
+
+        // Each refusal cost an order at the CA: five within the hour, then 429 without asking the CA again.
+        for (var i = 0; i < 5; i++)
+        {
+            _issuer.FailNext = new CertificateIssuanceException("badCSR: key is weak");
+            Assert.Equal(ProvisioningOutcome.Failed, (await RegisterAsync(request)).Outcome);
+            _time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        var asked = _issuer.Requests.Count;
+        var limited = await RegisterAsync(request);
+        Assert.Equal(ProvisioningOutcome.IssuanceLimited, limited.Outcome);
+        Assert.InRange(limited.RetryAfter!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
+        Assert.Contains("refused", limited.Detail, StringComparison.Ordinal);
+        Assert.Equal(asked, _issuer.Requests.Count);
+
+        var other = await CreateDeviceAsync();
+        Assert.Equal(ProvisioningOutcome.Issued, (await RegisterAsync(new ProvisioningRequest(other.DeviceId, other.Secret, null, null))).Outcome);
+
+        // When its Retry-After has passed, the device may try again.
+        _time.Advance(limited.RetryAfter.Value);
+        Assert.Equal(ProvisioningOutcome.Issued, (await RegisterAsync(request)).Outcome);
+    }
+
+    [Fact]
     public async Task An_issuance_slower_than_the_wait_budget_is_pending_and_finishes_in_the_background()
     {
         var device = await CreateDeviceAsync();

@@ -554,6 +554,117 @@ public sealed class AcmeHostTests : IAsyncLifetime
         Assert.Equal(due, (await admin.GetFromJsonAsync<JsonElement>("/api/admin/acme/budget", cancellation)).GetProperty("renewals").GetProperty("dueThisWeek").GetInt32());
     }
 
+    [Fact]
+    public async Task Queued_devices_that_keep_their_key_and_never_come_back_cannot_block_the_queue_but_one_that_comes_at_its_turn_is_served()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var proxy = await StartProxyAsync();
+        var host = StartHost(
+            new()
+            {
+                ["Provisioning:Acme:RateLimits:CertificatesPerRegisteredDomain"] = "1",
+                ["Provisioning:Acme:RateLimits:RegisteredDomainWindow"] = "7.00:00:00",
+            },
+            directory: proxy.Directory);
+        using var client = host.Device();
+        var job = host.Services.GetServices<IProvisioningJob>().Single(j => j.Name == "queued-issuance");
+        async Task DrainAsync()
+        {
+            await using var scope = host.Services.CreateAsyncScope();
+            await job.RunAsync(scope.ServiceProvider, cancellation);
+        }
+
+        await ProvisionAsync(client, ProvisioningHostFactory.Register(await host.CreateDeviceAsync())); // the week's one slot
+
+        // Three devices with their own keys queue (the server cannot issue for them without them), then one whose key the server makes.
+        var colluders = new List<(CreatedDevice Device, string Csr)>();
+        for (var i = 0; i < 3; i++)
+        {
+            var device = await host.CreateDeviceAsync();
+            colluders.Add((device, DeviceCsr(device.Hostname)));
+            var queued = await client.SendAsync(ProvisioningHostFactory.Register(device, csr: colluders[i].Csr), cancellation);
+            Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
+        }
+
+        var victim = await host.CreateDeviceAsync();
+        var victimQueued = await (await client.SendAsync(ProvisioningHostFactory.Register(victim), cancellation)).Content.ReadFromJsonAsync<JsonElement>(cancellation);
+        Assert.Equal(4, victimQueued.GetProperty("queuePosition").GetInt32());
+        var orders = proxy.NewOrders.Count;
+
+        // The first colluder's turn: the slot waits for it (its claim window), and it is served when it comes.
+        host.Time.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(5));
+        await DrainAsync();
+        Assert.Equal(orders, proxy.NewOrders.Count);
+        var served = await client.SendAsync(ProvisioningHostFactory.Register(colluders[0].Device, csr: colluders[0].Csr), cancellation);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+
+        // The second colluder's turn passes without it: once its claim ends, the background drain passes over the
+        // devices it cannot serve and issues for the one behind them, a week before its own estimate.
+        host.Time.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(16));
+        await DrainAsync();
+        Assert.Equal(orders + 2, proxy.NewOrders.Count);
+        var victimServed = await ProvisionAsync(client, ProvisioningHostFactory.Register(victim));
+        Assert.Equal(orders + 2, proxy.NewOrders.Count); // the fast path: issued in the background
+
+        // The colluder that stayed away keeps its place in line, first now, and is served at its next slot.
+        var late = await (await client.SendAsync(ProvisioningHostFactory.Register(colluders[1].Device, csr: colluders[1].Csr), cancellation)).Content.ReadFromJsonAsync<JsonElement>(cancellation);
+        Assert.Equal("queued", late.GetProperty("status").GetString());
+        Assert.Equal(1, late.GetProperty("queuePosition").GetInt32());
+        Assert.NotNull(victimServed.Certificate);
+    }
+
+    [Fact]
+    public async Task A_CSR_the_CA_refuses_at_finalize_costs_an_order_each_time_and_is_limited_per_device()
+    {
+        var proxy = await StartProxyAsync();
+        proxy.RefuseNextFinalizes = 100;
+
+        // One device sending a CSR the CA refuses: five refusals an hour, then 429 without another order.
+        var host = StartHost(directory: proxy.Directory);
+        var device = await host.CreateDeviceAsync();
+        var csr = DeviceCsr(device.Hostname);
+        using var client = host.Device();
+        for (var i = 0; i < 5; i++)
+        {
+            await HttpAssert.ProblemAsync(await client.SendAsync(ProvisioningHostFactory.Register(device, csr: csr)), 502);
+        }
+
+        Assert.Equal(5, proxy.NewOrders.Count);
+        var limited = await client.SendAsync(ProvisioningHostFactory.Register(device, csr: csr));
+        var problem = await HttpAssert.ProblemAsync(limited, 429);
+        Assert.EndsWith("/device-issuance-limit", problem.GetProperty("type").GetString(), StringComparison.Ordinal);
+        Assert.InRange(limited.Headers.RetryAfter!.Delta!.Value, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(60));
+        Assert.Equal(5, proxy.NewOrders.Count);
+
+        // The CA counted every refused order: so does the account's order budget (3 here). The fourth is not placed.
+        var counted = StartHost(new() { ["Provisioning:Acme:RateLimits:NewOrdersPerAccount"] = "3" }, directory: proxy.Directory);
+        using var countedClient = counted.Device();
+        var devices = new List<CreatedDevice>();
+        for (var i = 0; i < 4; i++)
+        {
+            devices.Add(await counted.CreateDeviceAsync());
+        }
+
+        var before = proxy.NewOrders.Count;
+        foreach (var refused in devices.Take(3))
+        {
+            await HttpAssert.ProblemAsync(await countedClient.SendAsync(ProvisioningHostFactory.Register(refused, csr: DeviceCsr(refused.Hostname))), 502);
+        }
+
+        await HttpAssert.ProblemAsync(await countedClient.SendAsync(ProvisioningHostFactory.Register(devices[3], csr: DeviceCsr(devices[3].Hostname))), 503);
+        Assert.Equal(before + 3, proxy.NewOrders.Count);
+    }
+
+    private static string DeviceCsr(string hostname)
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={hostname}", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName(hostname);
+        request.CertificateExtensions.Add(san.Build());
+        return request.CreateSigningRequestPem();
+    }
+
     private Dictionary<string, string?> Fallback() => new()
     {
         ["Provisioning:Acme:Fallbacks:0:DirectoryUrl"] = _lab.EabDirectory.AbsoluteUri,

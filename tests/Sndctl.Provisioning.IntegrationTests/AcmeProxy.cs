@@ -63,6 +63,9 @@ public sealed class AcmeProxy : IAsyncDisposable
     /// <summary>Certificate profiles to list in the directory's meta (draft-aaron-acme-profiles).</summary>
     public Dictionary<string, string>? Profiles { get; set; }
 
+    /// <summary>How many coming finalize requests get a 400 badCSR (the CA refusing the device's CSR; it counted the order).</summary>
+    public int RefuseNextFinalizes { get; set; }
+
     /// <summary>Abort every connection, as a CA that cannot be reached.</summary>
     public bool Down { get; set; }
 
@@ -152,6 +155,17 @@ public sealed class AcmeProxy : IAsyncDisposable
                 await context.Response.WriteAsync(JsonSerializer.Serialize(new { type = "urn:ietf:params:acme:error:rateLimited", detail = RateLimitDetail, status = 429 }));
                 return;
             }
+        }
+
+        if (RefuseNextFinalizes > 0 && _finalizePaths.ContainsKey(path))
+        {
+            RefuseNextFinalizes--;
+            using var nonce = await ForwardAsync(context, HttpMethod.Head, _noncePath!, null);
+            context.Response.StatusCode = 400;
+            context.Response.ContentType = "application/problem+json";
+            context.Response.Headers["Replay-Nonce"] = nonce.Headers.GetValues("Replay-Nonce").First();
+            await context.Response.WriteAsync(JsonSerializer.Serialize(new { type = "urn:ietf:params:acme:error:badCSR", detail = "key is on a blocklist (stub)", status = 400 }));
+            return;
         }
 
         using var response = await ForwardAsync(context, new HttpMethod(request.Method), path + request.QueryString, body.ToArray());

@@ -232,6 +232,207 @@ public sealed class AuthoritativeDnsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ANY_gets_one_RRset_names_with_escaped_dots_are_refused_and_a_name_server_answers_its_glue_only()
+    {
+        var (host, port) = Start();
+        var device = await host.CreateDeviceAsync();
+        using var client = host.Device();
+        (await client.SendAsync(ProvisioningHostFactory.Post("/api/addresses", device.Secret, new { deviceId = device.DeviceId, addresses = new[] { "192.168.1.23", "fd00::23" } }))).EnsureSuccessStatusCode();
+
+        // RFC 8482: no amplifier. The apex gives its SOA alone (no NS, no glue), a device one address family.
+        var apex = await Dig.QueryAsync(port, Zone, "ANY");
+        Assert.Equal("NOERROR", apex.Status);
+        Assert.StartsWith($"{Zone} SOA ", Assert.Single(apex.Answer), StringComparison.Ordinal);
+        Assert.Empty(apex.Additional);
+        Assert.Equal([$"{device.Hostname} A 192.168.1.23"], (await Dig.QueryAsync(port, device.Hostname, "ANY")).Answer);
+
+        // One label that holds dots is not the name it spells: refused, not answered as the name server or the apex.
+        foreach (var (name, type) in new[] { ($"ns1\\.{Zone.Replace(".", "\\.", StringComparison.Ordinal)}.", "A"), (Zone.Replace(".", "\\.", StringComparison.Ordinal) + ".", "SOA"), ($"www\\.{device.DeviceId}.{Zone}.", "A") })
+        {
+            foreach (var transport in (string[])["+notcp", "+tcp"])
+            {
+                var answer = await Dig.QueryAsync(port, name, type, transport);
+                Assert.Equal("REFUSED", answer.Status);
+                Assert.Empty(answer.Answer);
+                Assert.Empty(answer.Authority);
+            }
+        }
+
+        // A name server's name is not a device's: its ID is reserved, and records there (a device made before) never join the glue.
+        using var admin = host.Admin();
+        await HttpAssert.ProblemAsync(await admin.PostAsJsonAsync("/api/admin/devices", new { deviceId = "ns1" }), 400);
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var store = scope.ServiceProvider.GetRequiredService<IZoneRecordStore>();
+            await store.AddAsync(new ZoneRecord { Name = $"ns1.{Zone}", Type = "A", Value = "10.66.66.66", CreatedAt = DateTimeOffset.UtcNow }, TestContext.Current.CancellationToken);
+        }
+
+        var refresh = host.Services.GetRequiredService<Sndctl.Provisioning.Dns.Authoritative.Internal.ZoneCache>();
+        await refresh.RefreshAsync(TestContext.Current.CancellationToken);
+        Assert.Equal([$"ns1.{Zone} A 127.0.0.1"], (await Dig.QueryAsync(port, $"ns1.{Zone}", "A")).Answer);
+    }
+
+    [Fact]
+    public async Task The_labels_of_in_zone_name_servers_are_reserved_device_IDs()
+    {
+        var (host, _) = Start(new()
+        {
+            ["Provisioning:Dns:Authoritative:Nameservers:2:Name"] = $"dns-a.{Zone}",
+            ["Provisioning:Dns:Authoritative:Nameservers:2:Addresses:0"] = "127.0.0.2",
+            ["Provisioning:Dns:Authoritative:Nameservers:3:Name"] = $"a.anycast.{Zone}",
+            ["Provisioning:Dns:Authoritative:Nameservers:3:Addresses:0"] = "127.0.0.3",
+        });
+        using var admin = host.Admin();
+
+        foreach (var id in (string[])["dns-a", "anycast", "ns1"])
+        {
+            var problem = await HttpAssert.ProblemAsync(await admin.PostAsJsonAsync("/api/admin/devices", new { deviceId = id }), 400);
+            Assert.Contains("reserved", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/admin/devices", new { deviceId = "dns-b" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_flood_of_identical_answers_to_one_network_is_dropped_or_slipped_while_another_network_is_answered()
+    {
+        var (_, port) = Start();
+        var server = new IPEndPoint(IPAddress.Loopback, port);
+        var query = DnsQuery(Zone, 6); // SOA: the answer an amplifier would send to a spoofed victim
+
+        using var flooder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        flooder.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        for (var i = 0; i < 300; i++)
+        {
+            query[0] = (byte)(i >> 8);
+            query[1] = (byte)i;
+            await flooder.SendToAsync(query, SocketFlags.None, server);
+        }
+
+        var (full, truncated) = await ReceiveAllAsync(flooder, TimeSpan.FromSeconds(2));
+
+        // 20 per second with a burst of 20 (the default): a few dozen whole answers, every second of the rest
+        // slipped (truncated: a real resolver asks again over TCP), the rest dropped.
+        Assert.InRange(full, 20, 60);
+        Assert.InRange(truncated, 80, 160);
+        Assert.True(full + truncated < 250, $"{full} whole and {truncated} truncated answers to 300 queries");
+
+        // Another client network (127.1.0.0/24) is answered normally meanwhile, and so is the same question over TCP.
+        using var other = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        other.Bind(new IPEndPoint(IPAddress.Parse("127.1.0.1"), 0));
+        await other.SendToAsync(query, SocketFlags.None, server);
+        var (otherFull, otherTruncated) = await ReceiveAllAsync(other, TimeSpan.FromSeconds(1));
+        Assert.Equal((1, 0), (otherFull, otherTruncated));
+        Assert.Equal("NOERROR", (await Dig.QueryAsync(port, Zone, "SOA", "+tcp")).Status);
+    }
+
+    [Fact]
+    public async Task One_host_cannot_hold_the_TCP_slots_and_a_query_trickled_a_byte_at_a_time_is_cut_off()
+    {
+        var (_, port) = Start(new()
+        {
+            ["Provisioning:Dns:Authoritative:MaxTcpConnectionsPerClient"] = "4",
+            ["Provisioning:Dns:Authoritative:TcpIdleTimeout"] = "00:00:03",
+        });
+        var server = new IPEndPoint(IPAddress.Loopback, port);
+
+        // Twelve connections from one host (127.1.0.1), each announcing a 255-byte query and sending it a byte every
+        // 400 ms: the way a slow-loris attack holds slots while never going idle.
+        var attackers = new List<Socket>();
+        for (var i = 0; i < 12; i++)
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(IPAddress.Parse("127.1.0.1"), 0));
+            await socket.ConnectAsync(server);
+            await socket.SendAsync(new byte[] { 0x00, 0xFF }, SocketFlags.None);
+            attackers.Add(socket);
+        }
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var closedAfter = await Task.WhenAll(attackers.Select(socket => TrickleUntilClosedAsync(socket, TimeSpan.FromSeconds(15))));
+
+        // Beyond four per host, closed at once; the four served were cut off by the whole-message deadline.
+        Assert.True(closedAfter.Count(t => t < TimeSpan.FromSeconds(2)) >= 8, string.Join(", ", closedAfter));
+        Assert.All(closedAfter, t => Assert.True(t < TimeSpan.FromSeconds(8), $"a trickling connection was kept {t}"));
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(12));
+
+        // Other hosts were never shut out.
+        Assert.Equal("NOERROR", (await Dig.QueryAsync(port, Zone, "SOA", "+tcp")).Status);
+        foreach (var socket in attackers)
+        {
+            socket.Dispose();
+        }
+    }
+
+    /// <summary>Sends one byte every 400 ms until the server closes the connection; how long that took.</summary>
+    private static async Task<TimeSpan> TrickleUntilClosedAsync(Socket socket, TimeSpan limit)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var receive = socket.ReceiveAsync(new byte[64], SocketFlags.None);
+        while (watch.Elapsed < limit)
+        {
+            if (await Task.WhenAny(receive, Task.Delay(400)) == receive)
+            {
+                return watch.Elapsed; // 0 bytes (closed) or an exception (reset): either way the server let go
+            }
+
+            try
+            {
+                await socket.SendAsync(new byte[] { 0x41 }, SocketFlags.None);
+            }
+            catch (SocketException)
+            {
+                return watch.Elapsed;
+            }
+        }
+
+        return watch.Elapsed;
+    }
+
+    private static byte[] DnsQuery(string name, ushort type)
+    {
+        var bytes = new List<byte> { 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0 };
+        foreach (var label in name.Split('.'))
+        {
+            bytes.Add((byte)label.Length);
+            bytes.AddRange(System.Text.Encoding.ASCII.GetBytes(label));
+        }
+
+        bytes.AddRange([0, (byte)(type >> 8), (byte)type, 0, 1]);
+        return [.. bytes];
+    }
+
+    /// <summary>Counts the answers that arrive until none has for <paramref name="quiet"/>: whole ones, and truncated (TC) ones.</summary>
+    private static async Task<(int Full, int Truncated)> ReceiveAllAsync(Socket socket, TimeSpan quiet)
+    {
+        var (full, truncated) = (0, 0);
+        var buffer = new byte[1500];
+        while (true)
+        {
+            using var timeout = new CancellationTokenSource(quiet);
+            try
+            {
+                var received = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+                var answers = (buffer[6] << 8) | buffer[7];
+                if ((buffer[2] & 0x02) != 0)
+                {
+                    Assert.Equal(0, answers);
+                    truncated++;
+                }
+                else
+                {
+                    Assert.Equal(1, answers);
+                    full++;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return (full, truncated);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Another_instance_on_the_same_database_answers_a_change_after_its_next_refresh()
     {
         var (first, firstPort) = Start();

@@ -138,6 +138,79 @@ public sealed class CsrPolicyTests
     }
 
     [Fact]
+    public void Extensions_the_policy_does_not_issue_are_denied_whatever_their_size()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=192.168.1.10", key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(System.Net.IPAddress.Parse("192.168.1.10"));
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509Extension("1.3.6.1.4.1.99999.1", new byte[10_000], false));
+        AssertDenied(request.CreateSigningRequestPem(), "1.3.6.1.4.1.99999.1");
+
+        var withKeyId = new CertificateRequest("CN=192.168.1.10", key, HashAlgorithmName.SHA256);
+        withKeyId.CertificateExtensions.Add(san.Build());
+        withKeyId.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(withKeyId.PublicKey, false));
+        AssertDenied(withKeyId.CreateSigningRequestPem(), "only subjectAltName, keyUsage, extendedKeyUsage and basicConstraints");
+
+        var allowed = new CertificateRequest("CN=192.168.1.10", key, HashAlgorithmName.SHA256);
+        allowed.CertificateExtensions.Add(san.Build());
+        allowed.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        allowed.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        allowed.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        var check = CsrPolicy.Check(allowed.CreateSigningRequestPem());
+        Assert.Null(check.DenialReason);
+        Assert.Null(check.MalformedReason);
+    }
+
+    [Fact]
+    public void Under_the_CSR_intermediates_constraint_issued_leaves_verify_and_a_leaf_for_a_DNS_name_does_not()
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var rootRequest = new CertificateRequest("CN=Test Root", rootKey, HashAlgorithmName.SHA256);
+        rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        using var root = rootRequest.CreateSelfSigned(now.AddHours(-1), now.AddYears(1));
+
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=Test Webhook CA", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        caRequest.CertificateExtensions.Add(CaCertificates.PrivateIpNameConstraints());
+        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
+        using var caPublic = caRequest.Create(root, now.AddHours(-1), now.AddMonths(6), [1]);
+        using var ca = caPublic.CopyWithPrivateKey(caKey);
+
+        // What the service issues: the address in a critical SAN, no CN.
+        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var issued = PrivateCsrService.BuildLeaf("192.168.1.10", new PublicKey(leafKey), ca, crl: null).Create(ca, now.AddMinutes(-5), now.AddDays(30), [2]);
+        Assert.Equal(X509ChainStatusFlags.NoError, ChainStatus(issued, ca, root));
+
+        // What a thief of the intermediate's key would sign: a DNS name. Refused by the constraint, SAN or CN.
+        var forged = new CertificateRequest("CN=bank.example.com", leafKey, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("bank.example.com");
+        forged.CertificateExtensions.Add(san.Build());
+        using var forgedLeaf = forged.Create(ca, now.AddMinutes(-5), now.AddDays(30), [3]);
+        Assert.True(ChainStatus(forgedLeaf, ca, root).HasFlag(X509ChainStatusFlags.HasExcludedNameConstraint));
+
+        using var forgedCn = new CertificateRequest("CN=bank.example.com", leafKey, HashAlgorithmName.SHA256).Create(ca, now.AddMinutes(-5), now.AddDays(30), [4]);
+        Assert.NotEqual(X509ChainStatusFlags.NoError, ChainStatus(forgedCn, ca, root));
+    }
+
+    private static X509ChainStatusFlags ChainStatus(X509Certificate2 leaf, X509Certificate2 intermediate, X509Certificate2 root)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(root);
+        chain.ChainPolicy.ExtraStore.Add(intermediate);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.Build(leaf);
+        return chain.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status);
+    }
+
+    [Fact]
     public void The_device_CA_name_constraints_permit_only_the_base_domain()
     {
         var extension = CaCertificates.DeviceNameConstraints("devices.example.com");

@@ -714,13 +714,13 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
         var day = TimeSpan.FromDays(1);
 
         // Same instant for everyone (a frozen clock): the order is still the order of arrival.
-        Assert.Equal(1, await queue.EnterAsync("zz.devices.example.com", "example.com", true, s_now, s_now + day, s_now + day, default));
-        Assert.Equal(2, await queue.EnterAsync("aa.devices.example.com", "example.com", false, s_now, s_now + day, s_now + day, default));
-        Assert.Equal(3, await queue.EnterAsync("mm.devices.example.com", "example.com", true, s_now, s_now + day, s_now + day, default));
-        Assert.Equal(1, await queue.EnterAsync("other.example.net", "example.net", true, s_now, s_now + day, s_now + day, default));
+        Assert.Equal(1, await queue.EnterAsync("zz.devices.example.com", "example.com", true, s_now, s_now, s_now + day, s_now + day, default));
+        Assert.Equal(2, await queue.EnterAsync("aa.devices.example.com", "example.com", false, s_now, s_now, s_now + day, s_now + day, default));
+        Assert.Equal(3, await queue.EnterAsync("mm.devices.example.com", "example.com", true, s_now, s_now, s_now + day, s_now + day, default));
+        Assert.Equal(1, await queue.EnterAsync("other.example.net", "example.net", true, s_now, s_now, s_now + day, s_now + day, default));
 
         // Asking again keeps the place and pushes the deadline out.
-        Assert.Equal(2, await queue.EnterAsync("aa.devices.example.com", "example.com", false, s_now.AddHours(1), s_now + (3 * day), s_now + (3 * day), default));
+        Assert.Equal(2, await queue.EnterAsync("aa.devices.example.com", "example.com", false, s_now.AddHours(1), s_now, s_now + (3 * day), s_now + (3 * day), default));
         Assert.Equal(1, await queue.AheadAsync("aa.devices.example.com", "example.com", s_now, default));
         Assert.Equal(3, await queue.AheadAsync("new.devices.example.com", "example.com", s_now, default));
         Assert.Equal(3, await queue.CountAsync("example.com", s_now, default));
@@ -735,11 +735,11 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
         Assert.Equal(0, await queue.AheadAsync("aa.devices.example.com", "example.com", later, default));
 
         // A device that comes back after its deadline starts again at the back.
-        Assert.Equal(2, await queue.EnterAsync("mm.devices.example.com", "example.com", true, later, later + day, later + day, default));
+        Assert.Equal(2, await queue.EnterAsync("mm.devices.example.com", "example.com", true, later, later, later + day, later + day, default));
     }
 
     [Fact]
-    public async Task A_queued_device_that_keeps_its_key_holds_its_slot_only_until_its_claim_ends_and_keeps_its_place()
+    public async Task A_queued_device_that_keeps_its_key_holds_a_slot_only_while_it_is_expected_and_keeps_its_place()
     {
         await using var context = _database.CreateContext();
         var queue = new EfIssuanceQueueStore<TestDbContext>(context);
@@ -747,22 +747,25 @@ public abstract class StoreTests<TDatabase> : IAsyncLifetime
         var turn = s_now.AddHours(3);
 
         // A device with its own key (the server cannot issue without it) first, one whose key the server makes next.
-        Assert.Equal(1, await queue.EnterAsync("csr.devices.example.com", "example.com", false, s_now, turn.AddMinutes(15), turn + week, default));
-        Assert.Equal(2, await queue.EnterAsync("key.devices.example.com", "example.com", true, s_now, turn.AddHours(4), turn + week, default));
+        Assert.Equal(1, await queue.EnterAsync("csr.devices.example.com", "example.com", false, s_now, turn, turn.AddMinutes(15), turn + week, default));
+        Assert.Equal(2, await queue.EnterAsync("key.devices.example.com", "example.com", true, s_now, turn.AddHours(4), turn.AddHours(4), turn + week, default));
 
-        // Until its claim ends it holds the slot: the one behind sees it ahead.
+        // Before its turn and after its claim it holds nothing: the one behind may take a free slot. In between it holds.
+        Assert.Equal(0, await queue.AheadAsync("key.devices.example.com", "example.com", turn.AddMinutes(-1), default));
+        Assert.Equal(1, await queue.AheadAsync("key.devices.example.com", "example.com", turn, default));
         Assert.Equal(1, await queue.AheadAsync("key.devices.example.com", "example.com", turn.AddMinutes(15), default));
-
-        // Then the one behind may take the slot; the first keeps its place (still listed first, still first when it asks).
         var after = turn.AddMinutes(16);
         Assert.Equal(0, await queue.AheadAsync("key.devices.example.com", "example.com", after, default));
+
+        // It keeps its place: still listed first, still first in line when it asks, and nobody holds ahead of it.
         Assert.Equal(0, await queue.AheadAsync("csr.devices.example.com", "example.com", after, default));
         Assert.Equal("csr.devices.example.com", (await queue.ListAsync("example.com", after, 10, default))[0].Subject);
         Assert.Equal(2, await queue.CountAsync("example.com", after, default));
 
-        // Asking again gives it a new turn and claim: it holds again, in its place.
-        Assert.Equal(1, await queue.EnterAsync("csr.devices.example.com", "example.com", false, after, after.AddHours(3), after + week, default));
-        Assert.Equal(1, await queue.AheadAsync("key.devices.example.com", "example.com", after, default));
+        // Asking again gives it a new turn and claim: it holds again then, in its place.
+        Assert.Equal(1, await queue.EnterAsync("csr.devices.example.com", "example.com", false, after, after.AddHours(3), after.AddHours(3).AddMinutes(15), after + week, default));
+        Assert.Equal(1, await queue.AheadAsync("key.devices.example.com", "example.com", after.AddHours(3), default));
+        Assert.Equal(2, await queue.EnterAsync("key.devices.example.com", "example.com", true, after, after, after, after + week, default)); // its place in line
     }
 
     [Fact]

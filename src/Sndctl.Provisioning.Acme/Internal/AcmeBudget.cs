@@ -119,16 +119,16 @@ internal sealed partial class AcmeBudget
         var retryAfter = estimatedAt - now < MinimumRetry ? MinimumRetry : estimatedAt - now;
 
         // Expected back at its turn; a device that does not come back within the grace after that loses its place.
-        // One whose key the server does not hold holds its slot only for the claim window after its turn.
+        // One whose key the server does not hold holds a slot only from its turn to the end of the claim window.
         // (The position is the store's: another instance may have queued a device in the same instant.)
-        var position = await queue.EnterAsync(hostname, permit.Queue!, serverMadeKey, now, now + retryAfter + QueueClaim, now + retryAfter + QueueGrace, cancellationToken).ConfigureAwait(false);
+        var position = await queue.EnterAsync(hostname, permit.Queue!, serverMadeKey, now, estimatedAt, estimatedAt + QueueClaim, now + retryAfter + QueueGrace, cancellationToken).ConfigureAwait(false);
         if (position != expectedPosition)
         {
             // Devices queued in the same instant (other requests, other instances) went ahead of the position read
             // before: the ETA is the store's position's, and the place is kept at least until then.
             estimatedAt = await EstimateAsync(store, permit, position, now, cancellationToken).ConfigureAwait(false);
             retryAfter = estimatedAt - now < MinimumRetry ? MinimumRetry : estimatedAt - now;
-            await queue.EnterAsync(hostname, permit.Queue!, serverMadeKey, now, now + retryAfter + QueueClaim, now + retryAfter + QueueGrace, cancellationToken).ConfigureAwait(false);
+            await queue.EnterAsync(hostname, permit.Queue!, serverMadeKey, now, estimatedAt, estimatedAt + QueueClaim, now + retryAfter + QueueGrace, cancellationToken).ConfigureAwait(false);
         }
 
         throw new CertificateIssuanceQueuedException(

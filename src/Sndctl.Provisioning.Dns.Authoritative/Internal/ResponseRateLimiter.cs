@@ -36,6 +36,18 @@ internal sealed class ResponseRateLimiter(int responsesPerSecond, int slip, int 
 
     public bool Enabled => responsesPerSecond > 0;
 
+    /// <summary>Client networks (and answers) tracked now.</summary>
+    internal int TrackedCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _buckets.Count;
+            }
+        }
+    }
+
     /// <summary>Decides for one encoded answer to <paramref name="client"/>.</summary>
     public RateLimitAction Decide(IPAddress client, ReadOnlySpan<byte> response)
     {

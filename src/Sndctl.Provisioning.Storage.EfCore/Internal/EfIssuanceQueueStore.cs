@@ -8,7 +8,7 @@ internal sealed class EfIssuanceQueueStore<TContext>(TContext context) : IIssuan
 {
     private DbSet<IssuanceQueueEntry> Entries => context.Set<IssuanceQueueEntry>();
 
-    public async Task<int> EnterAsync(string subject, string bucket, bool serverMadeKey, DateTimeOffset now, DateTimeOffset holdsUntil, DateTimeOffset expectedBy, CancellationToken cancellationToken)
+    public async Task<int> EnterAsync(string subject, string bucket, bool serverMadeKey, DateTimeOffset now, DateTimeOffset holdsFrom, DateTimeOffset holdsUntil, DateTimeOffset expectedBy, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -17,7 +17,7 @@ internal sealed class EfIssuanceQueueStore<TContext>(TContext context) : IIssuan
             {
                 if (entry is null)
                 {
-                    entry = new IssuanceQueueEntry { Subject = subject, Bucket = bucket, ServerMadeKey = serverMadeKey, EnqueuedAt = now, ExpectedBy = expectedBy, HoldsUntil = holdsUntil };
+                    entry = new IssuanceQueueEntry { Subject = subject, Bucket = bucket, ServerMadeKey = serverMadeKey, EnqueuedAt = now, ExpectedBy = expectedBy, HoldsFrom = holdsFrom, HoldsUntil = holdsUntil };
                     Entries.Add(entry);
                 }
                 else if (entry.ExpectedBy < now || entry.Bucket != bucket)
@@ -26,13 +26,14 @@ internal sealed class EfIssuanceQueueStore<TContext>(TContext context) : IIssuan
                     Entries.Remove(entry);
                     await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
                     context.Entry(entry).State = EntityState.Detached;
-                    entry = new IssuanceQueueEntry { Subject = subject, Bucket = bucket, ServerMadeKey = serverMadeKey, EnqueuedAt = now, ExpectedBy = expectedBy, HoldsUntil = holdsUntil };
+                    entry = new IssuanceQueueEntry { Subject = subject, Bucket = bucket, ServerMadeKey = serverMadeKey, EnqueuedAt = now, ExpectedBy = expectedBy, HoldsFrom = holdsFrom, HoldsUntil = holdsUntil };
                     Entries.Add(entry);
                 }
                 else
                 {
                     entry.ExpectedBy = entry.ExpectedBy < expectedBy ? expectedBy : entry.ExpectedBy;
                     entry.ServerMadeKey = serverMadeKey; // the device's latest call decides (it may have started sending a CSR)
+                    entry.HoldsFrom = holdsFrom;
                     entry.HoldsUntil = holdsUntil;
                 }
 
@@ -53,14 +54,17 @@ internal sealed class EfIssuanceQueueStore<TContext>(TContext context) : IIssuan
             }
         }
 
-        return await AheadAsync(subject, bucket, now, cancellationToken).ConfigureAwait(false) + 1;
+        // Its place in line among the live entries (those holding a slot or not).
+        var live = Entries.Where(e => e.Bucket == bucket && e.ExpectedBy >= now);
+        var id = await live.Where(e => e.Subject == subject).Select(e => e.Id).FirstAsync(cancellationToken).ConfigureAwait(false);
+        return await live.CountAsync(e => e.Id < id, cancellationToken).ConfigureAwait(false) + 1;
     }
 
     public async Task<int> AheadAsync(string subject, string bucket, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var live = Entries.Where(e => e.Bucket == bucket && e.ExpectedBy >= now);
         var mine = await live.AsNoTracking().Where(e => e.Subject == subject).Select(e => (long?)e.Id).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
-        var holding = live.Where(e => e.ServerMadeKey || e.HoldsUntil >= now);
+        var holding = live.Where(e => e.ServerMadeKey || (e.HoldsFrom <= now && e.HoldsUntil >= now));
         return mine is not { } id
             ? await holding.CountAsync(cancellationToken).ConfigureAwait(false)
             : await holding.CountAsync(e => e.Id < id, cancellationToken).ConfigureAwait(false);

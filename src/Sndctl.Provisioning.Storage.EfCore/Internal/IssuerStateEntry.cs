@@ -35,6 +35,9 @@ internal sealed class IssuanceQueueEntry
     /// <summary>The entry lives until then: when its device was told to come back, plus a grace period.</summary>
     public DateTimeOffset ExpectedBy { get; set; }
 
-    /// <summary>Until then an entry without a server-made key holds a slot ahead of those behind it (its turn plus a claim window).</summary>
+    /// <summary>From then (its turn) an entry without a server-made key holds a slot ahead of those behind it.</summary>
+    public DateTimeOffset HoldsFrom { get; set; }
+
+    /// <summary>Until then (its turn plus a claim window) it does.</summary>
     public DateTimeOffset HoldsUntil { get; set; }
 }

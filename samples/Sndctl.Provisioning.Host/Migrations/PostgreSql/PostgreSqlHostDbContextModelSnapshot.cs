@@ -461,6 +461,9 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                     b.Property<DateTime>("ExpectedBy")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTime>("HoldsFrom")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTime>("HoldsUntil")
                         .HasColumnType("timestamp with time zone");
 

@@ -448,6 +448,9 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                     b.Property<DateTime>("ExpectedBy")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime>("HoldsFrom")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("HoldsUntil")
                         .HasColumnType("TEXT");
 

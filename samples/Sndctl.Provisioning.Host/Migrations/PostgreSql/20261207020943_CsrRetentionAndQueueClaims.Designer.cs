@@ -12,7 +12,7 @@ using Sndctl.Provisioning.Host.Data;
 namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
 {
     [DbContext(typeof(PostgreSqlHostDbContext))]
-    [Migration("20261207014822_CsrRetentionAndQueueClaims")]
+    [Migration("20261207020943_CsrRetentionAndQueueClaims")]
     partial class CsrRetentionAndQueueClaims
     {
         /// <inheritdoc />
@@ -462,6 +462,9 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTime>("ExpectedBy")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("HoldsFrom")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTime>("HoldsUntil")

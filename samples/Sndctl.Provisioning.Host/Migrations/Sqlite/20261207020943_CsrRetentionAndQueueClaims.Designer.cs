@@ -11,7 +11,7 @@ using Sndctl.Provisioning.Host.Data;
 namespace Sndctl.Provisioning.Host.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteHostDbContext))]
-    [Migration("20261207014821_CsrRetentionAndQueueClaims")]
+    [Migration("20261207020943_CsrRetentionAndQueueClaims")]
     partial class CsrRetentionAndQueueClaims
     {
         /// <inheritdoc />
@@ -449,6 +449,9 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("ExpectedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("HoldsFrom")
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("HoldsUntil")

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace Sndctl.Provisioning.Host.Migrations.Sqlite
+namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
 {
     /// <inheritdoc />
     public partial class CsrRetentionAndQueueClaims : Migration
@@ -12,29 +12,36 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.AddColumn<DateTime>(
+                name: "HoldsFrom",
+                table: "ProvisioningIssuanceQueue",
+                type: "timestamp with time zone",
+                nullable: false,
+                defaultValue: new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified));
+
+            migrationBuilder.AddColumn<DateTime>(
                 name: "HoldsUntil",
                 table: "ProvisioningIssuanceQueue",
-                type: "TEXT",
+                type: "timestamp with time zone",
                 nullable: false,
                 defaultValue: new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified));
 
             // Entries queued before claims existed hold their slot for as long as they live, as they did.
-            migrationBuilder.Sql("UPDATE \"ProvisioningIssuanceQueue\" SET \"HoldsUntil\" = \"ExpectedBy\";");
+            migrationBuilder.Sql("UPDATE \"ProvisioningIssuanceQueue\" SET \"HoldsFrom\" = \"EnqueuedAt\", \"HoldsUntil\" = \"ExpectedBy\";");
 
             migrationBuilder.AlterColumn<string>(
                 name: "CsrPem",
                 table: "ProvisioningCsrRequests",
-                type: "TEXT",
+                type: "character varying(16384)",
                 maxLength: 16384,
                 nullable: true,
                 oldClrType: typeof(string),
-                oldType: "TEXT",
+                oldType: "character varying(16384)",
                 oldMaxLength: 16384);
 
             migrationBuilder.AddColumn<string>(
                 name: "CsrSha256",
                 table: "ProvisioningCsrRequests",
-                type: "TEXT",
+                type: "character varying(64)",
                 maxLength: 64,
                 nullable: true);
 
@@ -61,6 +68,10 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                 table: "ProvisioningCsrRequests");
 
             migrationBuilder.DropColumn(
+                name: "HoldsFrom",
+                table: "ProvisioningIssuanceQueue");
+
+            migrationBuilder.DropColumn(
                 name: "HoldsUntil",
                 table: "ProvisioningIssuanceQueue");
 
@@ -71,12 +82,12 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
             migrationBuilder.AlterColumn<string>(
                 name: "CsrPem",
                 table: "ProvisioningCsrRequests",
-                type: "TEXT",
+                type: "character varying(16384)",
                 maxLength: 16384,
                 nullable: false,
                 defaultValue: "",
                 oldClrType: typeof(string),
-                oldType: "TEXT",
+                oldType: "character varying(16384)",
                 oldMaxLength: 16384,
                 oldNullable: true);
         }
