@@ -300,6 +300,20 @@ public sealed class AuthoritativeDnsTests : IAsyncLifetime
         var server = new IPEndPoint(IPAddress.Loopback, port);
         var query = DnsQuery(Zone, 6); // SOA: the answer an amplifier would send to a spoofed victim
 
+        var limited = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == "sndctl.dns.rate_limited")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) => limited.AddOrUpdate((string)tags[0].Value!, value, (_, sum) => sum + value));
+        listener.Start();
+
         using var flooder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         flooder.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         for (var i = 0; i < 300; i++)
@@ -316,6 +330,8 @@ public sealed class AuthoritativeDnsTests : IAsyncLifetime
         Assert.InRange(full, 20, 60);
         Assert.InRange(truncated, 80, 160);
         Assert.True(full + truncated < 250, $"{full} whole and {truncated} truncated answers to 300 queries");
+        Assert.Equal(truncated, limited.GetValueOrDefault("slipped"));
+        Assert.Equal(300 - full - truncated, limited.GetValueOrDefault("dropped"));
 
         // Another client network (127.1.0.0/24) is answered normally meanwhile, and so is the same question over TCP.
         using var other = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
