@@ -330,8 +330,9 @@ public sealed class AuthoritativeDnsTests : IAsyncLifetime
         Assert.InRange(full, 20, 60);
         Assert.InRange(truncated, 80, 160);
         Assert.True(full + truncated < 250, $"{full} whole and {truncated} truncated answers to 300 queries");
-        Assert.Equal(truncated, limited.GetValueOrDefault("slipped"));
-        Assert.Equal(300 - full - truncated, limited.GetValueOrDefault("dropped"));
+        // Counted (UDP on loopback may lose a few packets either way, so the counts are bounds).
+        Assert.True(limited.GetValueOrDefault("slipped") >= truncated, $"slipped {limited.GetValueOrDefault("slipped")}, received {truncated}");
+        Assert.InRange(limited.GetValueOrDefault("dropped"), 50, 300 - full - truncated);
 
         // Another client network (127.1.0.0/24) is answered normally meanwhile, and so is the same question over TCP.
         using var other = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
