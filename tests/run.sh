@@ -68,6 +68,10 @@ acme_lab_start "$work/acme"
 
 log "building"
 dotnet build Sndctl.Provisioning.sln -c Release -nologo -v quiet
+# Every package must be releasable: a package that cannot be packed (no README, a broken nuspec) fails the build.
+log "packing"
+dotnet pack Sndctl.Provisioning.sln -c Release --no-build -nologo -v quiet -o "$work/packages"
+export SNDCTL_TEST_PACKAGES="$work/packages"
 log "testing"
 set +e
 timeout 3600 dotnet test Sndctl.Provisioning.sln -c Release --no-build -nologo \
