@@ -19,6 +19,40 @@ public static class AcmeBuilderExtensions
     public static IHttpClientBuilder UseAcmeIssuer(this DeviceProvisioningBuilder builder, Action<AcmeIssuerOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        IHttpClientBuilder? http = null;
+        builder.UseSeam(ProvisioningSeams.Issuer, services => http = Register(builder, configure));
+        return http!;
+    }
+
+    /// <summary>As <see cref="UseAcmeIssuer(DeviceProvisioningBuilder, Action{AcmeIssuerOptions}?)"/>, with <see cref="AcmeIssuerOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
+    public static IHttpClientBuilder UseAcmeIssuer(this DeviceProvisioningBuilder builder, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        IHttpClientBuilder? http = null;
+        builder.UseSeam(ProvisioningSeams.Issuer, services =>
+        {
+            http = Register(builder, configure: null);
+            builder.BindOptions<AcmeIssuerOptions>(configuration);
+        });
+        return http!;
+    }
+
+    /// <summary>As <see cref="UseAcme(DeviceProvisioningBuilder, Action{AcmeIssuerOptions}?)"/>, with <see cref="AcmeIssuerOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
+    public static DeviceProvisioningBuilder UseAcme(this DeviceProvisioningBuilder builder, IConfiguration configuration)
+    {
+        UseAcmeIssuer(builder, configuration);
+        return builder;
+    }
+
+    /// <summary>Same as <see cref="UseAcmeIssuer(DeviceProvisioningBuilder, Action{AcmeIssuerOptions}?)"/>, returning the provisioning builder to go on with <c>Use*</c> calls.</summary>
+    public static DeviceProvisioningBuilder UseAcme(this DeviceProvisioningBuilder builder, Action<AcmeIssuerOptions>? configure = null)
+    {
+        UseAcmeIssuer(builder, configure);
+        return builder;
+    }
+
+    private static IHttpClientBuilder Register(DeviceProvisioningBuilder builder, Action<AcmeIssuerOptions>? configure)
+    {
         var services = builder.Services;
         services.AddOptions<AcmeIssuerOptions>().ValidateOnStart();
         if (configure is not null)
@@ -45,27 +79,5 @@ public static class AcmeBuilderExtensions
             .ConfigurePrimaryHttpMessageHandler(sp => AcmeHttpHandler.Create(sp.GetRequiredService<IOptions<AcmeIssuerOptions>>().Value))
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan); // AcmeClientOptions.RequestTimeout bounds each exchange.
-    }
-
-    /// <summary>As <see cref="UseAcmeIssuer(DeviceProvisioningBuilder, Action{AcmeIssuerOptions}?)"/>, with <see cref="AcmeIssuerOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
-    public static IHttpClientBuilder UseAcmeIssuer(this DeviceProvisioningBuilder builder, IConfiguration configuration)
-    {
-        var http = UseAcmeIssuer(builder);
-        builder.BindOptions<AcmeIssuerOptions>(configuration);
-        return http;
-    }
-
-    /// <summary>As <see cref="UseAcme(DeviceProvisioningBuilder, Action{AcmeIssuerOptions}?)"/>, with <see cref="AcmeIssuerOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
-    public static DeviceProvisioningBuilder UseAcme(this DeviceProvisioningBuilder builder, IConfiguration configuration)
-    {
-        UseAcmeIssuer(builder, configuration);
-        return builder;
-    }
-
-    /// <summary>Same as <see cref="UseAcmeIssuer(DeviceProvisioningBuilder, Action{AcmeIssuerOptions}?)"/>, returning the provisioning builder to go on with <c>Use*</c> calls.</summary>
-    public static DeviceProvisioningBuilder UseAcme(this DeviceProvisioningBuilder builder, Action<AcmeIssuerOptions>? configure = null)
-    {
-        UseAcmeIssuer(builder, configure);
-        return builder;
     }
 }

@@ -8,7 +8,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
 /// Configures device provisioning: returned by <c>AddDeviceProvisioning()</c>; provider packages add
-/// <c>Use*</c> methods to it. Every call may be made twice: <c>Use*</c> replaces, it never adds a second.
+/// <c>Use*</c> methods to it. Every call may be made twice: <c>Use*</c> replaces everything its predecessor
+/// for the same seam registered (<see cref="UseSeam"/>), it never adds a second; <c>Add*</c> adds once.
 /// </summary>
 public sealed class DeviceProvisioningBuilder
 {
@@ -44,14 +45,30 @@ public sealed class DeviceProvisioningBuilder
         return this;
     }
 
-    /// <summary>Makes <typeparamref name="TIssuer"/> the certificate issuer (scoped).</summary>
-    public DeviceProvisioningBuilder UseIssuer<TIssuer>()
-        where TIssuer : class, ICertificateIssuer
+    /// <summary>
+    /// Registers the implementation of <paramref name="seam"/> (one of <see cref="ProvisioningSeams"/>, or a name of
+    /// your own) through <paramref name="register"/>, after removing everything the seam's previous implementation
+    /// registered: its services, hosted services, options configure and validation steps (<c>ValidateOnStart</c>
+    /// included) and health-check registrations. Shared infrastructure that mentions framework types only (the
+    /// clock, the HTTP client factory, metrics) stays. Every package's <c>Use*</c> goes through it, so the last
+    /// <c>Use*</c> of a seam wins as if the earlier ones had never been called.
+    /// </summary>
+    public DeviceProvisioningBuilder UseSeam(string seam, Action<IServiceCollection> register)
     {
-        Services.RemoveAll<ICertificateIssuer>();
-        Services.AddScoped<ICertificateIssuer, TIssuer>();
+        ArgumentException.ThrowIfNullOrEmpty(seam);
+        ArgumentNullException.ThrowIfNull(register);
+        SeamRegistrations.Of(Services).Use(Services, seam, register);
         return this;
     }
+
+    /// <summary>Makes <typeparamref name="TIssuer"/> the certificate issuer (scoped), replacing the previous issuer and all it registered.</summary>
+    public DeviceProvisioningBuilder UseIssuer<TIssuer>()
+        where TIssuer : class, ICertificateIssuer
+        => UseSeam(ProvisioningSeams.Issuer, services =>
+        {
+            services.RemoveAll<ICertificateIssuer>();
+            services.AddScoped<ICertificateIssuer, TIssuer>();
+        });
 
     /// <summary>
     /// Makes <paramref name="factory"/>'s check the <c>issuer</c> health check (tag <c>ready</c>),
@@ -72,14 +89,14 @@ public sealed class DeviceProvisioningBuilder
         return this;
     }
 
-    /// <summary>Makes <typeparamref name="TProvider"/> the DNS provider (scoped).</summary>
+    /// <summary>Makes <typeparamref name="TProvider"/> the DNS provider (scoped), replacing the previous provider and all it registered.</summary>
     public DeviceProvisioningBuilder UseDnsProvider<TProvider>()
         where TProvider : class, IDnsProvider
-    {
-        Services.RemoveAll<IDnsProvider>();
-        Services.AddScoped<IDnsProvider, TProvider>();
-        return this;
-    }
+        => UseSeam(ProvisioningSeams.Dns, services =>
+        {
+            services.RemoveAll<IDnsProvider>();
+            services.AddScoped<IDnsProvider, TProvider>();
+        });
 
     /// <summary>Adds <typeparamref name="TJob"/> to the periodic jobs one instance at a time runs (once, however often called).</summary>
     public DeviceProvisioningBuilder AddJob<TJob>()

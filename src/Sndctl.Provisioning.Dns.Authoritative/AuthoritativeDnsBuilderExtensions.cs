@@ -21,7 +21,22 @@ public static class AuthoritativeDnsBuilderExtensions
     public static DeviceProvisioningBuilder UseAuthoritativeDns(this DeviceProvisioningBuilder builder, Action<AuthoritativeDnsOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var services = builder.Services;
+        return builder.UseSeam(ProvisioningSeams.Dns, services => Register(services, configure));
+    }
+
+    /// <summary>As <see cref="UseAuthoritativeDns(DeviceProvisioningBuilder, Action{AuthoritativeDnsOptions}?)"/>, with <see cref="AuthoritativeDnsOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
+    public static DeviceProvisioningBuilder UseAuthoritativeDns(this DeviceProvisioningBuilder builder, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.UseSeam(ProvisioningSeams.Dns, services =>
+        {
+            Register(services, configure: null);
+            builder.BindOptions<AuthoritativeDnsOptions>(configuration);
+        });
+    }
+
+    private static void Register(IServiceCollection services, Action<AuthoritativeDnsOptions>? configure)
+    {
         services.AddOptions<AuthoritativeDnsOptions>().ValidateOnStart();
         if (configure is not null)
         {
@@ -48,10 +63,5 @@ public static class AuthoritativeDnsBuilderExtensions
 
             o.Registrations.Add(new HealthCheckRegistration(ProvisioningHealthChecks.Dns, sp => sp.GetRequiredService<AuthoritativeDnsServer>(), null, [ProvisioningHealthChecks.ReadyTag]));
         });
-        return builder;
     }
-
-    /// <summary>As <see cref="UseAuthoritativeDns(DeviceProvisioningBuilder, Action{AuthoritativeDnsOptions}?)"/>, with <see cref="AuthoritativeDnsOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
-    public static DeviceProvisioningBuilder UseAuthoritativeDns(this DeviceProvisioningBuilder builder, IConfiguration configuration)
-        => UseAuthoritativeDns(builder, configure: null).BindOptions<AuthoritativeDnsOptions>(configuration);
 }

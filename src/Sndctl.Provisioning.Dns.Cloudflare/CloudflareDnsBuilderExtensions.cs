@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Sndctl.Provisioning.Core;
 using Sndctl.Provisioning.Dns.Cloudflare;
 using Sndctl.Provisioning.Dns.Cloudflare.Internal;
 using Sndctl.Provisioning.Dns.Internal;
@@ -24,7 +25,22 @@ public static class CloudflareDnsBuilderExtensions
         Action<IHttpClientBuilder>? configureHttpClient = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var services = builder.Services;
+        return builder.UseSeam(ProvisioningSeams.Dns, services => Register(services, configure, configureHttpClient));
+    }
+
+    /// <summary>As <see cref="UseCloudflareDns(DeviceProvisioningBuilder, Action{CloudflareDnsOptions}?, Action{IHttpClientBuilder}?)"/>, with <see cref="CloudflareDnsOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
+    public static DeviceProvisioningBuilder UseCloudflareDns(this DeviceProvisioningBuilder builder, IConfiguration configuration, Action<IHttpClientBuilder>? configureHttpClient = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.UseSeam(ProvisioningSeams.Dns, services =>
+        {
+            Register(services, configure: null, configureHttpClient);
+            builder.BindOptions<CloudflareDnsOptions>(configuration);
+        });
+    }
+
+    private static void Register(IServiceCollection services, Action<CloudflareDnsOptions>? configure, Action<IHttpClientBuilder>? configureHttpClient)
+    {
         services.AddOptions<CloudflareDnsOptions>().ValidateOnStart();
         if (configure is not null)
         {
@@ -40,12 +56,6 @@ public static class CloudflareDnsBuilderExtensions
                 client.Timeout = Timeout.InfiniteTimeSpan; // CloudflareDnsOptions.RequestTimeout bounds each call.
             });
         configureHttpClient?.Invoke(http);
-
         DnsProviderServices.Add<CloudflareDnsProvider, CloudflareSelfCheck>(services);
-        return builder;
     }
-
-    /// <summary>As <see cref="UseCloudflareDns(DeviceProvisioningBuilder, Action{CloudflareDnsOptions}?, Action{IHttpClientBuilder}?)"/>, with <see cref="CloudflareDnsOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
-    public static DeviceProvisioningBuilder UseCloudflareDns(this DeviceProvisioningBuilder builder, IConfiguration configuration, Action<IHttpClientBuilder>? configureHttpClient = null)
-        => UseCloudflareDns(builder, configure: null, configureHttpClient).BindOptions<CloudflareDnsOptions>(configuration);
 }

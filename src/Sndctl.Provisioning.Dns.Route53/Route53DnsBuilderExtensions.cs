@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Sndctl.Provisioning.Core;
 using Sndctl.Provisioning.Dns.Internal;
 using Sndctl.Provisioning.Dns.Route53;
 using Sndctl.Provisioning.Dns.Route53.Internal;
@@ -24,7 +25,22 @@ public static class Route53DnsBuilderExtensions
         Action<IHttpClientBuilder>? configureHttpClient = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var services = builder.Services;
+        return builder.UseSeam(ProvisioningSeams.Dns, services => Register(services, configure, configureHttpClient));
+    }
+
+    /// <summary>As <see cref="UseRoute53Dns(DeviceProvisioningBuilder, Action{Route53DnsOptions}?, Action{IHttpClientBuilder}?)"/>, with <see cref="Route53DnsOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
+    public static DeviceProvisioningBuilder UseRoute53Dns(this DeviceProvisioningBuilder builder, IConfiguration configuration, Action<IHttpClientBuilder>? configureHttpClient = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.UseSeam(ProvisioningSeams.Dns, services =>
+        {
+            Register(services, configure: null, configureHttpClient);
+            builder.BindOptions<Route53DnsOptions>(configuration);
+        });
+    }
+
+    private static void Register(IServiceCollection services, Action<Route53DnsOptions>? configure, Action<IHttpClientBuilder>? configureHttpClient)
+    {
         services.AddOptions<Route53DnsOptions>().ValidateOnStart();
         if (configure is not null)
         {
@@ -36,12 +52,6 @@ public static class Route53DnsBuilderExtensions
         var http = services.AddHttpClient<Route53Api>(HttpClientName)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan); // Route53DnsOptions.RequestTimeout bounds each call.
         configureHttpClient?.Invoke(http);
-
         DnsProviderServices.Add<Route53DnsProvider, Route53SelfCheck>(services);
-        return builder;
     }
-
-    /// <summary>As <see cref="UseRoute53Dns(DeviceProvisioningBuilder, Action{Route53DnsOptions}?, Action{IHttpClientBuilder}?)"/>, with <see cref="Route53DnsOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>
-    public static DeviceProvisioningBuilder UseRoute53Dns(this DeviceProvisioningBuilder builder, IConfiguration configuration, Action<IHttpClientBuilder>? configureHttpClient = null)
-        => UseRoute53Dns(builder, configure: null, configureHttpClient).BindOptions<Route53DnsOptions>(configuration);
 }

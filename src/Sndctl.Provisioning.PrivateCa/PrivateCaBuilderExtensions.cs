@@ -21,10 +21,14 @@ public static class PrivateCaBuilderExtensions
     /// </summary>
     public static DeviceProvisioningBuilder UsePrivateCaIssuer(this DeviceProvisioningBuilder builder, Action<PrivateCaOptions>? configure = null)
     {
+        // The CA itself is shared with the CSR service: registered outside the issuer seam, so replacing the
+        // issuer (UseAcme) keeps it for AddPrivateCsrService.
         AddCertificateAuthority(builder, configure);
-        builder.UseIssuer<PrivateCaCertificateIssuer>();
-        builder.UseIssuerHealthCheck(sp => new PrivateCaHealthCheck(sp.GetRequiredService<CertificateAuthority>()));
-        return builder;
+        return builder.UseSeam(ProvisioningSeams.Issuer, services =>
+        {
+            builder.UseIssuer<PrivateCaCertificateIssuer>();
+            builder.UseIssuerHealthCheck(sp => new PrivateCaHealthCheck(sp.GetRequiredService<CertificateAuthority>()));
+        });
     }
 
     /// <summary>As <see cref="UsePrivateCaIssuer(DeviceProvisioningBuilder, Action{PrivateCaOptions}?)"/>, with <see cref="PrivateCaOptions"/> bound from <paramref name="configuration"/> (unknown keys refused).</summary>

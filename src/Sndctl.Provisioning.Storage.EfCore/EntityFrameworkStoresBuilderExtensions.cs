@@ -18,38 +18,41 @@ public static class EntityFrameworkStoresBuilderExtensions
         where TContext : DbContext
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var services = builder.Services;
-        services.RemoveAll<IDeviceStore>();
-        services.RemoveAll<ICertificateStore>();
-        services.RemoveAll<IAuditEventStore>();
-        services.RemoveAll<IIssuerStateStore>();
-        services.RemoveAll<IIssuanceLeaseStore>();
-        services.RemoveAll<ICsrRequestStore>();
-        services.RemoveAll<IRateLimitStore>();
-        services.RemoveAll<IZoneRecordStore>();
-        services.RemoveAll<IIssuanceQueueStore>();
-        services.AddScoped<IDeviceStore, EfDeviceStore<TContext>>();
-        services.AddScoped<ICertificateStore, EfCertificateStore<TContext>>();
-        services.AddScoped<IAuditEventStore, EfAuditEventStore<TContext>>();
-        services.AddScoped<IIssuerStateStore, EfIssuerStateStore<TContext>>();
-        services.AddScoped<IIssuanceLeaseStore, EfIssuanceLeaseStore<TContext>>();
-        services.AddScoped<IIssuanceJournalStore, EfIssuanceJournalStore<TContext>>();
-        services.AddScoped<ICsrRequestStore, EfCsrRequestStore<TContext>>();
-        services.AddScoped<IRateLimitStore, EfRateLimitStore<TContext>>();
-        services.AddScoped<IZoneRecordStore, EfZoneRecordStore<TContext>>();
-        services.AddScoped<IIssuanceQueueStore, EfIssuanceQueueStore<TContext>>();
-
-        services.Configure<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>(o =>
+        return builder.UseSeam(ProvisioningSeams.Stores, services =>
         {
-            if (o.Registrations.All(r => r.Name != ProvisioningHealthChecks.Database))
+            foreach (var (store, implementation) in Stores<TContext>())
             {
+                services.RemoveAll(store);
+                services.AddScoped(store, implementation);
+            }
+
+            services.Configure<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>(o =>
+            {
+                o.Registrations.Remove(o.Registrations.FirstOrDefault(r => r.Name == ProvisioningHealthChecks.Database)!);
                 o.Registrations.Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
                     ProvisioningHealthChecks.Database,
                     sp => new DbContextHealthCheck<TContext>(sp.GetRequiredService<IServiceScopeFactory>()),
                     failureStatus: null,
                     tags: [ProvisioningHealthChecks.ReadyTag]));
-            }
+            });
         });
-        return builder;
     }
+
+    /// <summary>Every store seam (<see cref="ProvisioningStores.All"/>) and its Entity Framework implementation.</summary>
+    internal static IEnumerable<(Type Store, Type Implementation)> Stores<TContext>()
+        where TContext : DbContext
+        => ProvisioningStores.All.Select(store => (store, store.Name switch
+        {
+            nameof(IDeviceStore) => typeof(EfDeviceStore<TContext>),
+            nameof(ICertificateStore) => typeof(EfCertificateStore<TContext>),
+            nameof(IAuditEventStore) => typeof(EfAuditEventStore<TContext>),
+            nameof(IIssuerStateStore) => typeof(EfIssuerStateStore<TContext>),
+            nameof(IIssuanceLeaseStore) => typeof(EfIssuanceLeaseStore<TContext>),
+            nameof(IIssuanceJournalStore) => typeof(EfIssuanceJournalStore<TContext>),
+            nameof(IRateLimitStore) => typeof(EfRateLimitStore<TContext>),
+            nameof(ICsrRequestStore) => typeof(EfCsrRequestStore<TContext>),
+            nameof(IZoneRecordStore) => typeof(EfZoneRecordStore<TContext>),
+            nameof(IIssuanceQueueStore) => typeof(EfIssuanceQueueStore<TContext>),
+            _ => throw new InvalidOperationException($"No Entity Framework store for {store.Name}."),
+        }));
 }

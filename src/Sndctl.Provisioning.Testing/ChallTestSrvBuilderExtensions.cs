@@ -15,10 +15,12 @@ public static class ChallTestSrvBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(managementUrl);
-        builder.Services.Configure<ChallTestSrvOptions>(o => o.ManagementUrl = managementUrl);
-        builder.Services.AddHttpClient<ChallTestSrvDnsProvider>(ChallTestSrvDnsProvider.HttpClientName);
-        builder.Services.RemoveAll<Sndctl.Provisioning.Core.IDnsProvider>();
-        builder.Services.AddScoped<Sndctl.Provisioning.Core.IDnsProvider>(sp => sp.GetRequiredService<ChallTestSrvDnsProvider>());
-        return builder;
+        return builder.UseSeam(Sndctl.Provisioning.Core.ProvisioningSeams.Dns, services =>
+        {
+            services.Configure<ChallTestSrvOptions>(o => o.ManagementUrl = managementUrl);
+            services.AddHttpClient<ChallTestSrvDnsProvider>(ChallTestSrvDnsProvider.HttpClientName);
+            services.RemoveAll<Sndctl.Provisioning.Core.IDnsProvider>();
+            services.AddScoped<Sndctl.Provisioning.Core.IDnsProvider>(sp => sp.GetRequiredService<ChallTestSrvDnsProvider>());
+        });
     }
 }

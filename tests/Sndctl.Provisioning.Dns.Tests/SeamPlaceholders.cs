@@ -11,7 +11,7 @@ internal static class SeamPlaceholders
 {
     public static void Add(IServiceCollection services)
     {
-        foreach (var seam in new[] { typeof(ICertificateIssuer), typeof(IDeviceStore), typeof(ICertificateStore), typeof(IAuditEventStore), typeof(IIssuerStateStore), typeof(IIssuanceLeaseStore), typeof(IIssuanceJournalStore), typeof(IRateLimitStore) })
+        foreach (var seam in ProvisioningStores.All.Append(typeof(ICertificateIssuer)))
         {
             services.AddScoped(seam, _ => throw new InvalidOperationException($"{seam.Name} is not part of this test."));
         }

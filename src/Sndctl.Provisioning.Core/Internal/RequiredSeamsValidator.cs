@@ -6,16 +6,12 @@ namespace Sndctl.Provisioning.Core.Internal;
 /// <summary>Fails start-up, not the first device call, when a seam nothing can work without is missing.</summary>
 internal sealed class RequiredSeamsValidator(IServiceProviderIsService services) : IValidateOptions<DeviceProvisioningOptions>
 {
+    private const string StoresFix = "call UseEntityFrameworkStores<TContext>() (or register your own stores)";
+
     private static readonly (Type Seam, string Fix)[] s_required =
     [
         (typeof(ICertificateIssuer), "call UsePrivateCaIssuer() or UseAcme(...) on the builder returned by AddDeviceProvisioning()"),
-        (typeof(IDeviceStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
-        (typeof(ICertificateStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
-        (typeof(IAuditEventStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
-        (typeof(IIssuerStateStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
-        (typeof(IIssuanceLeaseStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
-        (typeof(IIssuanceJournalStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
-        (typeof(IRateLimitStore), "call UseEntityFrameworkStores<TContext>() (or register your own stores)"),
+        .. ProvisioningStores.Required.Select(store => (store, StoresFix)),
     ];
 
     public ValidateOptionsResult Validate(string? name, DeviceProvisioningOptions options)
