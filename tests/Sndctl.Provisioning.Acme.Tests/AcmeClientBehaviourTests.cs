@@ -41,6 +41,40 @@ public sealed class AcmeClientBehaviourTests
         Assert.Equal(2, handler.Attempts("new-order"));
     }
 
+    [Theory]
+    [InlineData("deactivated", true)]
+    [InlineData(null, true)] // the CA will not show the account at all
+    [InlineData("valid", false)] // unauthorized for another reason (a CAA record, a policy): it stands
+    public async Task An_unauthorized_answer_is_checked_against_the_account_resource(string? accountStatus, bool accountGone)
+    {
+        var handler = new ScriptedHandler();
+        handler.On("new-order", _ => Problem(HttpStatusCode.Forbidden, "unauthorized", nonce: "n1"));
+        handler.On("acct/1", _ => accountStatus is null
+            ? Problem(HttpStatusCode.Forbidden, "unauthorized", nonce: "n2")
+            : Json(HttpStatusCode.OK, $$"""{"status":"{{accountStatus}}"}""", location: "https://ca.test/acct/1", nonce: "n3"));
+        var client = handler.CreateClient();
+
+        var thrown = await Assert.ThrowsAnyAsync<AcmeUnauthorizedOrInvalid>(async () =>
+        {
+            try
+            {
+                await client.NewOrderAsync(new AcmeOrderRequest { Identifiers = [AcmeIdentifier.Dns("a.example")] }, Ct);
+            }
+            catch (AcmeProblemException ex)
+            {
+                throw new AcmeUnauthorizedOrInvalid(ex);
+            }
+        });
+
+        Assert.IsType(accountGone ? typeof(AcmeAccountInvalidException) : typeof(AcmeUnauthorizedException), thrown.Inner);
+        Assert.Equal(1, handler.Attempts("acct/1"));
+    }
+
+    private sealed class AcmeUnauthorizedOrInvalid(AcmeProblemException inner) : Exception(inner.Message)
+    {
+        public AcmeProblemException Inner { get; } = inner;
+    }
+
     [Fact]
     public async Task Polling_honours_Retry_After_and_otherwise_backs_off_from_tens_of_milliseconds()
     {

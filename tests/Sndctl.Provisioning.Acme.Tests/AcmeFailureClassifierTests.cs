@@ -14,7 +14,7 @@ public sealed class AcmeFailureClassifierTests
     [InlineData("rateLimited", 429, IdentifierLimit, "NameRateLimited")]
     [InlineData("rateLimited", 429, DomainLimit, "DeploymentRateLimited")]
     [InlineData("accountDoesNotExist", 400, "no such account", "AccountGone")]
-    [InlineData("unauthorized", 403, "account is deactivated", "AccountGone")]
+    [InlineData("unauthorized", 403, "account is deactivated", "Refused")] // by type: the client checks the account (AcmeAccountInvalidException)
     [InlineData("unauthorized", 403, "the CAA record forbids issuance", "Refused")]
     [InlineData("badNonce", 400, "JWS has an invalid anti-replay nonce", "Unavailable")]
     [InlineData("serverInternal", 500, "database down", "Unavailable")]
@@ -29,6 +29,13 @@ public sealed class AcmeFailureClassifierTests
 
         Assert.NotNull(failure);
         Assert.Equal(expected, failure.Kind.ToString());
+    }
+
+    [Fact]
+    public void An_account_the_CA_no_longer_accepts_is_gone_whatever_the_problem_says()
+    {
+        var invalid = new AcmeAccountInvalidException(new AcmeProblem { Type = AcmeErrorTypes.Unauthorized, Detail = "nope" }, HttpStatusCode.Forbidden, null, null);
+        Assert.Equal(AcmeFailureKind.AccountGone, AcmeFailureClassifier.Classify(invalid)!.Kind);
     }
 
     [Fact]

@@ -15,9 +15,6 @@ namespace Sndctl.Provisioning.Acme.Internal;
 /// </summary>
 internal sealed partial class AcmeBudget
 {
-    private const string RegisteredDomainLimitAnchor = "new-certificates-per-registered-domain";
-    private const string OrdersLimitAnchor = "new-orders-per-account";
-
     private readonly IServiceScopeFactory _scopes;
     private readonly IOptionsMonitor<AcmeIssuerOptions> _options;
     private readonly TimeProvider _time;
@@ -197,15 +194,15 @@ internal sealed partial class AcmeBudget
     /// registered domain's certificates or the account's orders, and that budget is on): the budget then
     /// takes it over (<see cref="ReconcileAsync"/>) instead of the rate-limit gate stopping every order.
     /// </summary>
-    public bool Counts(string? detail, Uri? account) => Bucket(detail, account) is not null;
+    public bool Counts(AcmeProblem problem, Uri? account) => Bucket(problem, account) is not null;
 
     /// <summary>
     /// The CA said <c>rateLimited</c> for a budget counted here although the count had room: the CA is the
     /// authority, so that bucket is emptied until <paramref name="retryAfter"/> from now (all instances).
     /// </summary>
-    public async Task ReconcileAsync(string? detail, Uri? account, string hostname, TimeSpan retryAfter)
+    public async Task ReconcileAsync(AcmeProblem problem, Uri? account, string hostname, TimeSpan retryAfter)
     {
-        if (Bucket(detail, account) is not { } bucket)
+        if (Bucket(problem, account) is not { } bucket)
         {
             return;
         }
@@ -223,20 +220,15 @@ internal sealed partial class AcmeBudget
         Log.Reconciled(_logger, key, until);
     }
 
-    private (bool Orders, AcmeRateLimitOptions Limits)? Bucket(string? detail, Uri? account)
+    private (bool Orders, AcmeRateLimitOptions Limits)? Bucket(AcmeProblem problem, Uri? account)
     {
         var limits = _options.CurrentValue.RateLimits;
-        if (detail is null)
+        return AcmeRateLimitClassifier.LimitOf(problem) switch
         {
-            return null;
-        }
-
-        if (detail.Contains(OrdersLimitAnchor, StringComparison.OrdinalIgnoreCase))
-        {
-            return account is not null && limits.NewOrdersPerAccount > 0 ? (true, limits) : null;
-        }
-
-        return detail.Contains(RegisteredDomainLimitAnchor, StringComparison.OrdinalIgnoreCase) && limits.CertificatesPerRegisteredDomain > 0 ? (false, limits) : null;
+            AcmeRateLimit.OrdersPerAccount when account is not null && limits.NewOrdersPerAccount > 0 => (true, limits),
+            AcmeRateLimit.CertificatesPerRegisteredDomain when limits.CertificatesPerRegisteredDomain > 0 => (false, limits),
+            _ => null,
+        };
     }
 
     /// <summary>The queue of a registered domain: its depth, and when its last device is expected to have a slot.</summary>

@@ -176,10 +176,10 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
         catch (Exception ex) when (Translate(ex, ca, client, request.Hostname) is { } translated)
         {
             activity?.SetStatus(ActivityStatusCode.Error, translated.Message);
-            if (ca.IsPrimary && ex is AcmeRateLimitedException limited && _budget.Counts(DetailOf(limited), client?.AccountUrl))
+            if (ca.IsPrimary && ex is AcmeRateLimitedException limited && _budget.Counts(limited.Problem, client?.AccountUrl))
             {
                 permits.Clear(); // the bucket is emptied below: nothing to give back
-                await _budget.ReconcileAsync(DetailOf(limited), client?.AccountUrl, request.Hostname, translated is CertificateAuthorityUnavailableException { RetryAfter: { } wait } ? wait : _options.CurrentValue.RateLimitBackoff).ConfigureAwait(false);
+                await _budget.ReconcileAsync(limited.Problem, client?.AccountUrl, request.Hostname, translated is CertificateAuthorityUnavailableException { RetryAfter: { } wait } ? wait : _options.CurrentValue.RateLimitBackoff).ConfigureAwait(false);
             }
 
             throw translated;
@@ -475,7 +475,6 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
         }
     }
 
-    private static string? DetailOf(AcmeRateLimitedException limited) => limited.Problem.Detail ?? limited.Problem.Instance?.ToString();
 
     /// <summary>
     /// Acts on the classified failure (holds a name or closes the gate, forgets a lost account) and
@@ -496,7 +495,7 @@ internal sealed partial class AcmeCertificateIssuer : ICertificateIssuer, IRenew
                 Log.RateLimited(_logger, subject, failure.Message, held);
                 return new CertificateAuthorityUnavailableException(
                     $"{failure.Message} A new order for it is placed in {held.TotalMinutes:0.#} min; other devices are not affected.", held, exception);
-            case AcmeFailureKind.DeploymentRateLimited when ca.IsPrimary && exception is AcmeRateLimitedException limited && _budget.Counts(DetailOf(limited), client?.AccountUrl):
+            case AcmeFailureKind.DeploymentRateLimited when ca.IsPrimary && exception is AcmeRateLimitedException limited && _budget.Counts(limited.Problem, client?.AccountUrl):
                 // A budget counted here: it takes over (emptied until Retry-After; new devices queue), renewals go on.
                 var wait = failure.RetryAfter is { } asked && asked > TimeSpan.Zero ? asked : _options.CurrentValue.RateLimitBackoff;
                 Log.RateLimited(_logger, subject, failure.Message, wait);

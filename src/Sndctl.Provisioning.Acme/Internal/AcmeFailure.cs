@@ -37,9 +37,10 @@ internal static class AcmeFailureClassifier
 {
     private static readonly TimeSpan s_unavailable = TimeSpan.FromSeconds(60);
 
-    /// <summary>Classifies <paramref name="exception"/>; <see langword="null"/> for what is not an ACME, HTTP or DNS failure.</summary>
+    /// <summary>Classifies <paramref name="exception"/> by its type; <see langword="null"/> for what is not an ACME, HTTP or DNS failure.</summary>
     public static AcmeFailure? Classify(Exception exception) => exception switch
     {
+        AcmeAccountDoesNotExistException or AcmeAccountInvalidException => new(AcmeFailureKind.AccountGone, TimeSpan.FromSeconds(10), $"The CA no longer knows the ACME account; it is registered again on the next attempt. ({exception.Message})"),
         AcmeProblemException problem => ClassifyProblem(problem),
         AcmeValidationException validation => new(AcmeFailureKind.Refused, null, $"DNS-01 validation failed: {validation.Message}"),
         DnsPropagationException dns => new(AcmeFailureKind.Unavailable, s_unavailable, dns.Message, OurDnsSide: true),
@@ -58,9 +59,6 @@ internal static class AcmeFailureClassifier
                 return AcmeRateLimitClassifier.Classify(problem) == AcmeRateLimitScope.Identifier
                     ? new(AcmeFailureKind.NameRateLimited, exception.RetryAfter, $"The CA's rate limit for this name was reached: {problem.Detail}")
                     : new(AcmeFailureKind.DeploymentRateLimited, exception.RetryAfter, $"The CA's rate limit was reached: {problem.Detail}");
-            case AcmeErrorTypes.AccountDoesNotExist:
-            case AcmeErrorTypes.Unauthorized when exception.Message.Contains("account", StringComparison.OrdinalIgnoreCase):
-                return new(AcmeFailureKind.AccountGone, TimeSpan.FromSeconds(10), $"The CA no longer knows the ACME account; it is registered again on the next attempt. ({exception.Message})");
             case AcmeErrorTypes.BadNonce:
                 return new(AcmeFailureKind.Unavailable, TimeSpan.FromSeconds(5), $"The CA kept rejecting nonces: {exception.Message}");
             case AcmeErrorTypes.ServerInternal:

@@ -10,6 +10,22 @@ internal enum AcmeRateLimitScope
     Identifier,
 }
 
+/// <summary>Which documented limit a <c>rateLimited</c> answer names.</summary>
+internal enum AcmeRateLimit
+{
+    /// <summary>Not one this server knows (counted as deployment-wide).</summary>
+    Unknown,
+
+    /// <summary>New orders per account (Let's Encrypt: 300 per 3 hours).</summary>
+    OrdersPerAccount,
+
+    /// <summary>New certificates per registered domain (Let's Encrypt: 50 per 7 days).</summary>
+    CertificatesPerRegisteredDomain,
+
+    /// <summary>One of the limits about one set of identifiers.</summary>
+    Identifier,
+}
+
 /// <summary>
 /// Tells per-identifier rate limits from deployment-wide ones by what the CA documents, never by
 /// guessing at message wording: RFC 8555 §6.7.1 subproblems that name identifiers, and the link to the
@@ -34,14 +50,25 @@ internal static class AcmeRateLimitClassifier
     };
 
     public static AcmeRateLimitScope Classify(AcmeProblem problem)
+        => LimitOf(problem) == AcmeRateLimit.Identifier ? AcmeRateLimitScope.Identifier : AcmeRateLimitScope.Deployment;
+
+    /// <summary>The limit a <c>rateLimited</c> problem names: the one place its wording is read.</summary>
+    public static AcmeRateLimit LimitOf(AcmeProblem problem)
     {
+        ArgumentNullException.ThrowIfNull(problem);
         if (problem.Subproblems is { Count: > 0 } subproblems && subproblems.All(s => s.Identifier is not null && s.ShortType == "rateLimited"))
         {
-            return AcmeRateLimitScope.Identifier;
+            return AcmeRateLimit.Identifier;
         }
 
-        var anchor = Anchor(problem.Detail) ?? Anchor(problem.Instance);
-        return anchor is not null && s_identifierLimits.Contains(anchor) ? AcmeRateLimitScope.Identifier : AcmeRateLimitScope.Deployment;
+        return (Anchor(problem.Detail) ?? Anchor(problem.Instance)) switch
+        {
+            null => AcmeRateLimit.Unknown,
+            "new-orders-per-account" => AcmeRateLimit.OrdersPerAccount,
+            "new-certificates-per-registered-domain" => AcmeRateLimit.CertificatesPerRegisteredDomain,
+            var anchor when s_identifierLimits.Contains(anchor) => AcmeRateLimit.Identifier,
+            _ => AcmeRateLimit.Unknown,
+        };
     }
 
     /// <summary>The anchor of a rate-limit documentation link in <paramref name="text"/>, e.g. <c>new-orders-per-account</c>.</summary>

@@ -24,18 +24,18 @@ public interface ICsrService
     Task<Page<CsrRequest>> ListAsync(CsrRequestStatus? status, int page, int pageSize, CancellationToken cancellationToken);
 
     /// <summary>Signs a pending request; null when it does not exist.</summary>
-    /// <exception cref="InvalidOperationException">It is not pending.</exception>
+    /// <exception cref="CsrStateConflictException">It is not pending.</exception>
     /// <exception cref="ConcurrencyConflictException">Someone else decided it at the same time.</exception>
     /// <exception cref="CertificateAuthorityUnavailableException">The CA cannot sign now.</exception>
     Task<CsrRequest?> ApproveAsync(string id, string actor, CancellationToken cancellationToken);
 
     /// <summary>Denies a pending request with a reason the client sees; null when it does not exist.</summary>
-    /// <exception cref="InvalidOperationException">It is not pending.</exception>
+    /// <exception cref="CsrStateConflictException">It is not pending.</exception>
     /// <exception cref="ConcurrencyConflictException">Someone else decided it at the same time.</exception>
     Task<CsrRequest?> DenyAsync(string id, string reason, string actor, CancellationToken cancellationToken);
 
     /// <summary>Revokes an approved request's certificate; null when it does not exist.</summary>
-    /// <exception cref="InvalidOperationException">It has no certificate, or it is revoked already.</exception>
+    /// <exception cref="CsrStateConflictException">It has no certificate, or it is revoked already.</exception>
     /// <exception cref="ConcurrencyConflictException">Someone else changed it at the same time.</exception>
     Task<CsrRequest?> RevokeAsync(string id, string actor, CancellationToken cancellationToken);
 }

@@ -280,7 +280,7 @@ internal sealed partial class PrivateCsrService(
 
         if (request.Status != CsrRequestStatus.Approved || request.RevokedAt is not null)
         {
-            throw new InvalidOperationException(request.RevokedAt is not null
+            throw new CsrStateConflictException(request.RevokedAt is not null
                 ? $"The certificate of {id} was revoked already at {request.RevokedAt:O}."
                 : $"{id} is {request.Status.ToString().ToLowerInvariant()}: only an approved request has a certificate to revoke.");
         }
@@ -297,7 +297,7 @@ internal sealed partial class PrivateCsrService(
         var request = await store.FindAsync(id, cancellationToken).ConfigureAwait(false);
         if (request is not null && request.Status != CsrRequestStatus.Pending)
         {
-            throw new InvalidOperationException($"{id} is {request.Status.ToString().ToLowerInvariant()} already: only a pending request can be approved or denied.");
+            throw new CsrStateConflictException($"{id} is {request.Status.ToString().ToLowerInvariant()} already: only a pending request can be approved or denied.");
         }
 
         return request;

@@ -155,7 +155,7 @@ internal static class CsrEndpoints
                 ? TypedResults.Json(CsrAdminItem.From(request), CsrJsonContext.Default.CsrAdminItem)
                 : NoSuchRequest(requestId);
         }
-        catch (InvalidOperationException ex)
+        catch (CsrStateConflictException ex)
         {
             return Problems.Conflict("conflict", ex.Message);
         }
