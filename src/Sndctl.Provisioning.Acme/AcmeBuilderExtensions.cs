@@ -1,7 +1,9 @@
 using Sndctl.Provisioning.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
+using Polly;
 using Sndctl.Provisioning.Acme;
 using Sndctl.Provisioning.Acme.Internal;
 
@@ -75,9 +77,28 @@ public static class AcmeBuilderExtensions
         services.TryAddSingleton<AcmeHealthCheck>();
         builder.UseIssuerHealthCheck(sp => sp.GetRequiredService<AcmeHealthCheck>());
 
-        return services.AddHttpClient(AcmeAccountManager.HttpClientName)
+        var http = services.AddHttpClient(AcmeAccountManager.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => AcmeHttpHandler.Create(sp.GetRequiredService<IOptions<AcmeIssuerOptions>>().Value))
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan); // AcmeClientOptions.RequestTimeout bounds each exchange.
+
+        // The one resilience handler: retries of the reads that may be repeated as they are (the directory, a new
+        // nonce) when the CA fails or cannot be reached. A signed POST is never resent by it: its nonce is spent,
+        // and the client's badNonce resend (RFC 8555 §6.5) is protocol logic, not a transport retry.
+        http.AddResilienceHandler(ResilienceHandlerName, pipeline => pipeline.AddRetry(new HttpRetryStrategyOptions
+        {
+            MaxRetryAttempts = 2,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(200),
+            ShouldRetryAfterHeader = true,
+            ShouldHandle = args => ValueTask.FromResult(
+                args.Context.GetRequestMessage()?.Method is { } method && (method == HttpMethod.Get || method == HttpMethod.Head)
+                && HttpClientResiliencePredicates.IsTransient(args.Outcome)),
+        }));
+        return http;
     }
+
+    /// <summary>The name of the ACME client's resilience handler (replace it with <c>RemoveAllResilienceHandlers()</c>, then your own).</summary>
+    public const string ResilienceHandlerName = "sndctl-acme";
 }

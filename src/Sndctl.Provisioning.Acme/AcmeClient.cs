@@ -35,7 +35,7 @@ public sealed partial class AcmeClient
     /// <param name="timeProvider">The clock for polling waits.</param>
     /// <param name="meterFactory">Makes the <c>Sndctl.Provisioning.Acme</c> meter; without one, a meter of that name shared by standalone clients.</param>
     public AcmeClient(HttpClient httpClient, Uri directoryUrl, AcmeAccountKey accountKey, AcmeClientOptions? options = null, ILogger<AcmeClient>? logger = null, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null)
-        : this(httpClient, directoryUrl, accountKey, options, logger, timeProvider, meterFactory is null ? AcmeMetrics.Standalone : new AcmeMetrics(meterFactory))
+        : this(httpClient, directoryUrl, accountKey, options, logger, timeProvider, meterFactory is null ? AcmeMetrics.Standalone : new AcmeMetrics(meterFactory, timeProvider ?? TimeProvider.System))
     {
     }
 

@@ -20,7 +20,7 @@ public sealed record AcmeRenewalInfo
     /// A uniformly random time in the window, as RFC 9773 §4.2 recommends (so a fleet does not
     /// renew at one instant); the window start if the window is empty or reversed.
     /// </summary>
-    /// <param name="random">The source of the pick; <see cref="Random.Shared"/> when <see langword="null"/>.</param>
+    /// <param name="random">The source of the pick; the shared <see cref="Random"/> when <see langword="null"/>.</param>
     public DateTimeOffset PickRenewalTime(Random? random = null)
     {
         var (start, end) = (SuggestedWindow.Start, SuggestedWindow.End);
@@ -29,7 +29,9 @@ public sealed record AcmeRenewalInfo
             return start;
         }
 
+#pragma warning disable RS0030 // A convenience of the standalone client's public API; the issuer passes the Random from DI.
         var offset = (long)((random ?? Random.Shared).NextDouble() * (end - start).Ticks);
+#pragma warning restore RS0030
         return start + TimeSpan.FromTicks(offset);
     }
 }

@@ -40,6 +40,9 @@ public static class DeviceProvisioningServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceProvisioningOptions>, DeviceProvisioningOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceProvisioningOptions>, RequiredSeamsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+#pragma warning disable RS0030 // The one place randomness enters; everything else takes this Random from DI (tests register a seeded one).
+        services.TryAddSingleton(Random.Shared);
+#pragma warning restore RS0030
         services.TryAddKeyedSingleton(RemoteTime.ServiceKey, TimeProvider.System);
         services.AddDataProtection();
         services.AddMetrics();

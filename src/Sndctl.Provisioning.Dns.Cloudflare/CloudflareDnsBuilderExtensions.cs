@@ -53,7 +53,12 @@ public static class CloudflareDnsBuilderExtensions
             {
                 var baseUrl = sp.GetRequiredService<IOptions<CloudflareDnsOptions>>().Value.BaseUrl;
                 client.BaseAddress = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
-                client.Timeout = Timeout.InfiniteTimeSpan; // CloudflareDnsOptions.RequestTimeout bounds each call.
+                client.Timeout = Timeout.InfiniteTimeSpan; // CloudflareDnsOptions.RequestTimeout bounds each attempt (the resilience handler).
+            })
+            .AddProviderResilience("Cloudflare", sp =>
+            {
+                var o = sp.GetRequiredService<IOptions<CloudflareDnsOptions>>().Value;
+                return (o.MaxRetries, TimeSpan.FromMilliseconds(500), o.RequestTimeout);
             });
         configureHttpClient?.Invoke(http);
         DnsProviderServices.Add<CloudflareDnsProvider, CloudflareSelfCheck>(services);

@@ -50,7 +50,16 @@ public static class Route53DnsBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Route53DnsOptions>, Route53DnsOptionsValidator>());
         services.TryAddSingleton<Route53NameLocks>();
         var http = services.AddHttpClient<Route53Api>(HttpClientName)
-            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan); // Route53DnsOptions.RequestTimeout bounds each call.
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan) // Route53DnsOptions.RequestTimeout bounds each attempt (the resilience handler).
+            .AddProviderResilience(
+                "Route53",
+                sp =>
+                {
+                    var o = sp.GetRequiredService<IOptions<Route53DnsOptions>>().Value;
+                    return (o.MaxRetries, o.RetryBaseDelay, o.RequestTimeout);
+                },
+                Route53Api.ErrorCodeAsync,
+                Route53Api.ThrottlingCodes);
         configureHttpClient?.Invoke(http);
         DnsProviderServices.Add<Route53DnsProvider, Route53SelfCheck>(services);
     }

@@ -129,7 +129,7 @@ public sealed class DnsPropagationTests : IAsyncLifetime
         var options = new AcmeIssuerOptions { AuthoritativePort = _ns1.EndPoint.Port, PropagationMaxInterval = TimeSpan.FromMilliseconds(50) };
         options.Resolvers.Add(_resolver.EndPoint.ToString());
         configure?.Invoke(options);
-        return new DnsPropagation(new StaticOptions(options), TimeProvider.System, new AcmeMetrics(MeterFactory), NullLogger<DnsPropagation>.Instance);
+        return new DnsPropagation(new StaticOptions(options), TimeProvider.System, new AcmeMetrics(MeterFactory, TimeProvider.System), NullLogger<DnsPropagation>.Instance);
     }
 
     private sealed class StaticOptions(AcmeIssuerOptions value) : IOptionsMonitor<AcmeIssuerOptions>

@@ -1,3 +1,4 @@
+using Polly;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -262,6 +263,30 @@ public sealed class CloudflareDnsProviderTests : IAsyncLifetime
         Assert.NotEmpty(_logs.Lines);
         Assert.DoesNotContain(_logs.Lines, l => l.Contains(Token, StringComparison.Ordinal));
     }
+
+    [Fact]
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental; it is how an embedder replaces the handler.
+    public async Task An_embedder_who_replaces_the_resilience_handler_gets_its_retries_only_never_retries_on_retries()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddProvider(_logs));
+        SeamPlaceholders.Add(services);
+        services.AddDeviceProvisioning(o => o.BaseDomain = "devices.example.com").UseCloudflareDns(
+            o => (o.ApiToken, o.BaseUrl, o.ZoneId) = (Token, _cloudflare.BaseUrl, _zone),
+            http => http.RemoveAllResilienceHandlers().AddResilienceHandler("mine", pipeline => pipeline.AddRetry(new Microsoft.Extensions.Http.Resilience.HttpRetryStrategyOptions
+            {
+                MaxRetryAttempts = 1,
+                Delay = TimeSpan.Zero,
+            })));
+        await using var provider = services.BuildServiceProvider();
+        _cloudflare.Next500 = 5;
+        var before = _cloudflare.Requests.Count;
+
+        await Assert.ThrowsAsync<CloudflareApiException>(() => Provider(provider).CreateTxtRecordAsync(Name, "v", Ct));
+
+        Assert.Equal(2, _cloudflare.Requests.Count - before); // one attempt and the embedder's one retry: nothing of ours retried too
+    }
+#pragma warning restore EXTEXP0001
 
     [Theory]
     [InlineData(null, "ApiToken is empty")]

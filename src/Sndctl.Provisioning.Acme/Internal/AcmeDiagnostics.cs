@@ -17,15 +17,17 @@ internal static class AcmeDiagnostics
 /// </summary>
 internal sealed class AcmeMetrics
 {
-    private static readonly Lazy<AcmeMetrics> s_standalone = new(() => new AcmeMetrics(new Meter(AcmeDiagnostics.Name)));
+    private static readonly Lazy<AcmeMetrics> s_standalone = new(() => new AcmeMetrics(new Meter(AcmeDiagnostics.Name), TimeProvider.System));
+    private readonly TimeProvider _time;
 
-    public AcmeMetrics(IMeterFactory meterFactory)
-        : this(meterFactory.Create(AcmeDiagnostics.Name))
+    public AcmeMetrics(IMeterFactory meterFactory, TimeProvider time)
+        : this(meterFactory.Create(AcmeDiagnostics.Name), time)
     {
     }
 
-    private AcmeMetrics(Meter meter)
+    private AcmeMetrics(Meter meter, TimeProvider time)
     {
+        _time = time;
         RequestDuration = meter.CreateHistogram<double>("sndctl.acme.request.duration", "s", "Duration of one HTTP exchange with the ACME server.");
         PollWait = meter.CreateHistogram<double>("sndctl.acme.poll.wait", "s", "Time spent waiting between polls of an authorization or order.");
         DnsProviderDuration = meter.CreateHistogram<double>("sndctl.acme.dns.provider.duration", "s", "Duration of one DNS provider call.");
@@ -37,16 +39,16 @@ internal sealed class AcmeMetrics
         meter.CreateObservableGauge("sndctl.acme.budget.used", () => Budget(d => d.Used), description: "New certificates counted against the CA's budget in its window, per registered domain.");
         meter.CreateObservableGauge("sndctl.acme.budget.limit", () => Budget(d => d.Limit), description: "The CA's budget of new certificates per window, per registered domain.");
         meter.CreateObservableGauge<int>("sndctl.acme.queue.depth", () => _budget is { } b && Fresh(b) ? [new Measurement<int>(b.Report.QueueDepth)] : [], description: "New devices waiting for the CA's budget.");
-        meter.CreateObservableGauge<double>("sndctl.acme.queue.drain_seconds", () => _budget is { } b && Fresh(b) && b.Report.QueueDrainsAt is { } at ? [new Measurement<double>(Math.Max(0, (at - DateTimeOffset.UtcNow).TotalSeconds))] : [], unit: "s", description: "Time until the last queued device is expected to have a slot.");
+        meter.CreateObservableGauge<double>("sndctl.acme.queue.drain_seconds", () => _budget is { } b && Fresh(b) && b.Report.QueueDrainsAt is { } at ? [new Measurement<double>(Math.Max(0, (at - _time.GetUtcNow()).TotalSeconds))] : [], unit: "s", description: "Time until the last queued device is expected to have a slot.");
         meter.CreateObservableGauge<int>("sndctl.acme.renewals.due_week", () => _budget is { } b && Fresh(b) ? [new Measurement<int>(b.Report.RenewalsDueThisWeek)] : [], description: "Current certificates whose renewal time comes within 7 days (they go ahead of new devices).");
     }
 
     private volatile BudgetSnapshot? _budget;
 
     /// <summary>The latest budget report, from the acme-budget job.</summary>
-    public void BudgetReport(Sndctl.Provisioning.Core.CertificateAuthorityBudgetReport report) => _budget = new BudgetSnapshot(report, Environment.TickCount64);
+    public void BudgetReport(Sndctl.Provisioning.Core.CertificateAuthorityBudgetReport report) => _budget = new BudgetSnapshot(report, _time.GetTimestamp());
 
-    private static bool Fresh(BudgetSnapshot snapshot) => Environment.TickCount64 - snapshot.At < 180_000;
+    private bool Fresh(BudgetSnapshot snapshot) => _time.GetElapsedTime(snapshot.At) < TimeSpan.FromMinutes(3);
 
     private IEnumerable<Measurement<int>> Budget(Func<Sndctl.Provisioning.Core.RegisteredDomainBudget, int> value)
         => _budget is { } snapshot && Fresh(snapshot)

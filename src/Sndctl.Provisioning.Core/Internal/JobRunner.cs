@@ -17,9 +17,9 @@ internal sealed partial class JobRunner(
     TimeProvider time,
     [FromKeyedServices(RemoteTime.ServiceKey)] TimeProvider remoteTime,
     ILogger<JobRunner> logger,
-    Random? random = null) : BackgroundService
+    Random random) : BackgroundService
 {
-    private readonly Random _random = random ?? Random.Shared;
+    private readonly Random _random = random;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
         => Task.WhenAll(jobs.Select(job => LoopAsync(job, stoppingToken)));

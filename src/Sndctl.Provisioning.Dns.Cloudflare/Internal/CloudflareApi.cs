@@ -1,5 +1,3 @@
-using Sndctl.Provisioning.Core;
-using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -11,15 +9,12 @@ using Sndctl.Provisioning.Dns.Internal;
 namespace Sndctl.Provisioning.Dns.Cloudflare.Internal;
 
 /// <summary>
-/// The few Cloudflare API v4 calls DNS-01 needs, over the typed <see cref="HttpClient"/>: envelope
-/// checking, pagination, and retries of 429/5xx honouring <c>Retry-After</c>.
-/// Waits, deadlines and dates run on the remote-wait clock (<see cref="RemoteTime"/>); backoff jitter
-/// comes from <c>random</c> (<see cref="Random.Shared"/> unless a test passes a seeded one).
+/// The few Cloudflare API v4 calls DNS-01 needs, over the typed <see cref="HttpClient"/>: envelope checking and
+/// pagination. Retries of 429/5xx (honouring <c>Retry-After</c>) and the per-call timeout are the client's
+/// resilience handler's (<see cref="DnsProviderResilience"/>).
 /// </summary>
-internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<CloudflareDnsOptions> options, DnsZoneCache zones, [FromKeyedServices(RemoteTime.ServiceKey)] TimeProvider time, ILogger<CloudflareApi> logger, Random? random = null)
+internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<CloudflareDnsOptions> options, DnsZoneCache zones, ILogger<CloudflareApi> logger)
 {
-    private readonly Random _random = random ?? Random.Shared;
-
     private const int IdenticalRecordExists = 81058;
     private const int RecordDoesNotExist = 81044;
 
@@ -174,60 +169,51 @@ internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<Clo
         }
     }
 
+    /// <summary>
+    /// One API call. Throttled and failing answers are retried by the client's resilience handler
+    /// (<see cref="DnsProviderResilience"/>), which also bounds each attempt by <see cref="CloudflareDnsOptions.RequestTimeout"/>.
+    /// </summary>
     private async Task<JsonDocument> SendAsync(Func<HttpRequestMessage> create, string what, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
-        for (var attempt = 0; ; attempt++)
+        using var request = create();
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.ApiToken);
+        HttpResponseMessage response;
+        try
         {
-            using var request = create();
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.ApiToken);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(settings.RequestTimeout);
-            HttpResponseMessage response;
+            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Polly.Timeout.TimeoutRejectedException ex)
+        {
+            throw new TimeoutException($"Cloudflare did not answer within {settings.RequestTimeout.TotalSeconds:0.#} s while {what}.", ex);
+        }
+
+        using (response)
+        {
+            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            JsonDocument? document = null;
             try
             {
-                response = await http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+                document = JsonDocument.Parse(bytes);
             }
-            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            catch (JsonException)
             {
-                throw new TimeoutException($"Cloudflare did not answer within {settings.RequestTimeout.TotalSeconds:0.#} s while {what}.", ex);
+                // Not Cloudflare's envelope (a proxy's error page): described below.
             }
 
-            using (response)
+            var success = document is not null && document.RootElement.TryGetProperty("success", out var flag) && flag.ValueKind == JsonValueKind.True;
+            if (response.IsSuccessStatusCode && success)
             {
-                if ((response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500) && attempt < settings.MaxRetries)
-                {
-                    var wait = HttpRetry.Delay(response, attempt, TimeSpan.FromMilliseconds(500), time, _random);
-                    Log.Retrying(logger, (int)response.StatusCode, what, wait.TotalSeconds, attempt + 1);
-                    await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-                JsonDocument? document = null;
-                try
-                {
-                    document = JsonDocument.Parse(bytes);
-                }
-                catch (JsonException)
-                {
-                    // Not Cloudflare's envelope (a proxy's error page): described below.
-                }
-
-                var success = document is not null && document.RootElement.TryGetProperty("success", out var flag) && flag.ValueKind == JsonValueKind.True;
-                if (response.IsSuccessStatusCode && success)
-                {
-                    return document!;
-                }
-
-                var errors = document is not null && document.RootElement.TryGetProperty("errors", out var list) && list.ValueKind == JsonValueKind.Array
-                    ? list.EnumerateArray().Select(e => new CloudflareError(
-                        e.TryGetProperty("code", out var code) && code.TryGetInt32(out var number) ? number : 0,
-                        e.TryGetProperty("message", out var message) ? message.GetString() ?? string.Empty : string.Empty)).ToList()
-                    : [];
-                document?.Dispose();
-                throw new CloudflareApiException(Describe(response.StatusCode, errors, what), response.StatusCode, errors);
+                return document!;
             }
+
+            var errors = document is not null && document.RootElement.TryGetProperty("errors", out var list) && list.ValueKind == JsonValueKind.Array
+                ? list.EnumerateArray().Select(e => new CloudflareError(
+                    e.TryGetProperty("code", out var code) && code.TryGetInt32(out var number) ? number : 0,
+                    e.TryGetProperty("message", out var message) ? message.GetString() ?? string.Empty : string.Empty)).ToList()
+                : [];
+            document?.Dispose();
+            throw new CloudflareApiException(Describe(response.StatusCode, errors, what), response.StatusCode, errors);
         }
     }
 
@@ -249,9 +235,6 @@ internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<Clo
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Cloudflare answered {StatusCode} while {What}; retrying in {Seconds:0.#} s (attempt {Attempt}).")]
-        public static partial void Retrying(ILogger logger, int statusCode, string what, double seconds, int attempt);
-
         [LoggerMessage(2, LogLevel.Debug, "DNS record {RecordId} was already gone.")]
         public static partial void AlreadyGone(ILogger logger, string recordId);
     }

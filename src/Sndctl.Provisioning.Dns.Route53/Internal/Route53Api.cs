@@ -17,11 +17,11 @@ namespace Sndctl.Provisioning.Dns.Route53.Internal;
 /// zone lookup, TXT record sets changed as compare-and-swap batches, change status, AWS error XML,
 /// and retries of throttling and 5xx answers.
 /// Waits, deadlines and dates run on the remote-wait clock (<see cref="RemoteTime"/>); backoff jitter
-/// comes from <c>random</c> (<see cref="Random.Shared"/> unless a test passes a seeded one).
+/// comes from the <see cref="Random"/> in DI (tests register a seeded one).
 /// </summary>
-internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route53DnsOptions> options, DnsZoneCache zones, [FromKeyedServices(RemoteTime.ServiceKey)] TimeProvider time, ILogger<Route53Api> logger, Random? random = null)
+internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route53DnsOptions> options, DnsZoneCache zones, [FromKeyedServices(RemoteTime.ServiceKey)] TimeProvider time, ILogger<Route53Api> logger, Random random)
 {
-    private readonly Random _random = random ?? Random.Shared;
+    private readonly Random _random = random;
 
     public static readonly XNamespace Ns = "https://route53.amazonaws.com/doc/2013-04-01/";
     private const string Service = "route53";
@@ -240,55 +240,54 @@ internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route5
         }
     }
 
+    /// <summary>
+    /// One signed API call. Throttled and failing answers (429, 5xx, <c>Throttling</c>, <c>PriorRequestNotComplete</c>)
+    /// are retried by the client's resilience handler (<see cref="DnsProviderResilience"/>), which also bounds each
+    /// attempt by <see cref="Route53DnsOptions.RequestTimeout"/>; a retried request keeps its signature (valid for 5 minutes).
+    /// </summary>
     private async Task<XDocument> SendAsync(HttpMethod method, string relative, XDocument? body, string what, string permission, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
         var credentials = settings.ResolveCredentials()
             ?? throw new InvalidOperationException("No AWS credentials: set Provisioning:Dns:Route53:AccessKeyId and SecretAccessKey, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.");
         var bytes = body is null ? [] : Serialize(body);
-        for (var attempt = 0; ; attempt++)
+        using var request = new HttpRequestMessage(method, new Uri(BaseUrl(settings), "2013-04-01/" + relative));
+        if (body is not null)
         {
-            using var request = new HttpRequestMessage(method, new Uri(BaseUrl(settings), "2013-04-01/" + relative));
-            if (body is not null)
+            request.Content = new ByteArrayContent(bytes);
+            request.Content.Headers.ContentType = Xml;
+        }
+
+        AwsSignatureV4.Sign(request, bytes, credentials, settings.SigningRegion, Service, time.GetUtcNow());
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Polly.Timeout.TimeoutRejectedException ex)
+        {
+            throw new TimeoutException($"Route53 did not answer within {settings.RequestTimeout.TotalSeconds:0.#} s while {what}.", ex);
+        }
+
+        using (response)
+        {
+            var content = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode)
             {
-                request.Content = new ByteArrayContent(bytes);
-                request.Content.Headers.ContentType = Xml;
+                return Parse(content) ?? throw new Route53ApiException($"Route53 answered {(int)response.StatusCode} with a body that is not XML while {what}.", response.StatusCode, "InvalidResponse", [], RequestId(response, null));
             }
 
-            AwsSignatureV4.Sign(request, bytes, credentials, settings.SigningRegion, Service, time.GetUtcNow());
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(settings.RequestTimeout);
-            HttpResponseMessage response;
-            try
-            {
-                response = await http.SendAsync(request, timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"Route53 did not answer within {settings.RequestTimeout.TotalSeconds:0.#} s while {what}.", ex);
-            }
-
-            using (response)
-            {
-                var content = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-                if (response.IsSuccessStatusCode)
-                {
-                    return Parse(content) ?? throw new Route53ApiException($"Route53 answered {(int)response.StatusCode} with a body that is not XML while {what}.", response.StatusCode, "InvalidResponse", [], RequestId(response, null));
-                }
-
-                var error = ParseError(response, content);
-                if ((response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500 || Throttled.Contains(error.Code)) && attempt < settings.MaxRetries)
-                {
-                    var wait = HttpRetry.Delay(response, attempt, settings.RetryBaseDelay, time, _random);
-                    Log.Retrying(logger, (int)response.StatusCode, error.Code, what, wait.TotalSeconds, attempt + 1);
-                    await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                throw new Route53ApiException(Describe(response.StatusCode, error, what, permission), response.StatusCode, error.Code, error.Messages, error.RequestId);
-            }
+            var error = ParseError(response, content);
+            throw new Route53ApiException(Describe(response.StatusCode, error, what, permission), response.StatusCode, error.Code, error.Messages, error.RequestId);
         }
     }
+
+    /// <summary>The error code of a failed answer (for the resilience handler: what it logs, and whether it is throttling).</summary>
+    internal static async ValueTask<string?> ErrorCodeAsync(HttpResponseMessage response)
+        => response.IsSuccessStatusCode ? null : ParseError(response, await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false)).Code;
+
+    /// <summary>The error codes with which Route53 says "slow down" on a 400.</summary>
+    internal static IReadOnlySet<string> ThrottlingCodes => Throttled;
 
     private static (string Code, List<string> Messages, string? RequestId) ParseError(HttpResponseMessage response, byte[] content)
     {
@@ -403,9 +402,6 @@ internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route5
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Route53 answered {StatusCode} {Code} while {What}; retrying in {Seconds:0.#} s (attempt {Attempt}).")]
-        public static partial void Retrying(ILogger logger, int statusCode, string code, string what, double seconds, int attempt);
-
         [LoggerMessage(2, LogLevel.Debug, "The TXT set at {Name} changed while we changed it (another writer); reading it again (attempt {Attempt}).")]
         public static partial void Conflict(ILogger logger, string name, int attempt);
     }
