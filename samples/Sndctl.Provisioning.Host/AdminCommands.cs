@@ -5,22 +5,14 @@ using Sndctl.Provisioning.PrivateCa;
 namespace Sndctl.Provisioning.Host;
 
 /// <summary>
-/// <c>Sndctl.Provisioning.Host ca export-root-key --out FILE [--remove]</c>: the private CA's root key
-/// for offline keeping (written 0600), optionally removed from the database afterwards. Exit codes:
-/// 0 done, 2 usage, 3 refused (see the message).
+/// <c>Sndctl.Provisioning.Host ca export-root-key --out FILE [--remove]</c> (<see cref="HostCommands"/>): the private
+/// CA's root key for offline keeping (written 0600), optionally removed from the database afterwards. Exit codes:
+/// 0 done, 3 refused (see the message).
 /// </summary>
 internal static class AdminCommands
 {
-    private const string Usage = "usage: ca export-root-key --out FILE [--remove]";
-
-    public static async Task<int> RunAsync(WebApplication app, string[] args)
+    public static async Task<int> ExportRootKeyAsync(WebApplication app, string file, bool remove)
     {
-        if (args is not ["export-root-key", ..] || Option(args, "--out") is not { Length: > 0 } file)
-        {
-            await Console.Error.WriteLineAsync(Usage);
-            return 2;
-        }
-
         if (File.Exists(file))
         {
             await Console.Error.WriteLineAsync($"{file} exists; refusing to overwrite a key file.");
@@ -32,7 +24,6 @@ internal static class AdminCommands
             await scope.ServiceProvider.GetRequiredService<HostDbContext>().Database.MigrateSerializedAsync();
         }
 
-        var remove = args.Contains("--remove");
         var rootKey = app.Services.GetRequiredService<PrivateCaRootKey>();
         try
         {
@@ -59,11 +50,5 @@ internal static class AdminCommands
             ? $"Root key written to {file} and removed from the database. Keep it offline; set Provisioning:PrivateCa:RootKeyFile only if an intermediate must be made again."
             : $"Root key written to {file} (still in the database; add --remove to take it out).");
         return 0;
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

@@ -9,13 +9,11 @@ internal static class HealthProbe
 {
     public const string DefaultUrl = "http://127.0.0.1:8080/api/health/live";
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string url)
     {
-        var at = Array.IndexOf(args, "--url");
-        var url = at >= 0 && at + 1 < args.Length ? args[at + 1] : DefaultUrl;
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
         {
-            await Console.Error.WriteLineAsync("usage: health [--url http://127.0.0.1:8080/api/health/live]");
+            await Console.Error.WriteLineAsync($"--url '{url}' is not an http(s) URL, e.g. {DefaultUrl}.");
             return 2;
         }
 

@@ -1,9 +1,23 @@
 using Sndctl.Provisioning.Host;
 
-if (args is ["health", ..])
+if (HostCommands.IsCommand(args))
 {
-    // The container health check: asks the running host, needs no configuration.
-    return await HealthProbe.RunAsync(args[1..]);
+    // Commands (health, ca ...) read the server's configuration when they need it, and do not serve.
+    return await HostCommands.RunAsync(args, () =>
+    {
+        var commandBuilder = WebApplication.CreateBuilder([]);
+        try
+        {
+            commandBuilder.AddProvisioningHost();
+        }
+        catch (HostConfigurationException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return null;
+        }
+
+        return commandBuilder.Build();
+    });
 }
 
 // The settings files are polled (every 4 s), not watched: ASP.NET Core's watcher for appsettings.json
@@ -26,11 +40,6 @@ catch (HostConfigurationException ex)
 }
 
 var app = builder.Build();
-if (args is ["ca", ..])
-{
-    // Admin commands run against the same configuration and database, without serving.
-    return await AdminCommands.RunAsync(app, args[1..]);
-}
 
 try
 {

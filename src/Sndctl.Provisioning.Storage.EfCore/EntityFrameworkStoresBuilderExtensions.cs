@@ -26,14 +26,16 @@ public static class EntityFrameworkStoresBuilderExtensions
                 services.AddScoped(store, implementation);
             }
 
-            services.Configure<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>(o =>
+            // EF Core's own check (CanConnectAsync in a scope of its own). Its registration step is the framework's
+            // and outlives a replaced seam: of several "database" checks, the last registered is the one.
+            services.AddHealthChecks().AddDbContextCheck<TContext>(ProvisioningHealthChecks.Database, tags: [ProvisioningHealthChecks.ReadyTag]);
+            services.PostConfigure<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>(o =>
             {
-                o.Registrations.Remove(o.Registrations.FirstOrDefault(r => r.Name == ProvisioningHealthChecks.Database)!);
-                o.Registrations.Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
-                    ProvisioningHealthChecks.Database,
-                    sp => new DbContextHealthCheck<TContext>(sp.GetRequiredService<IServiceScopeFactory>()),
-                    failureStatus: null,
-                    tags: [ProvisioningHealthChecks.ReadyTag]));
+                var checks = o.Registrations.Where(r => r.Name == ProvisioningHealthChecks.Database).ToList();
+                foreach (var earlier in checks.SkipLast(1))
+                {
+                    o.Registrations.Remove(earlier);
+                }
             });
         });
     }

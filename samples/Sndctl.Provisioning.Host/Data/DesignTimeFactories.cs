@@ -3,14 +3,14 @@ using Microsoft.EntityFrameworkCore.Design;
 
 namespace Sndctl.Provisioning.Host.Data;
 
-/// <summary>Lets the migration scaffolder build the SQLite model without starting the host.</summary>
+/// <summary>Lets dotnet-ef (tools/add-migration.sh) build the SQLite model without starting the host.</summary>
 internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteHostDbContext>
 {
     public SqliteHostDbContext CreateDbContext(string[] args)
         => new(new DbContextOptionsBuilder<SqliteHostDbContext>().UseSqlite("Data Source=design.db").Options);
 }
 
-/// <summary>Lets the migration scaffolder build the PostgreSQL model without a server.</summary>
+/// <summary>Lets dotnet-ef (tools/add-migration.sh) build the PostgreSQL model without a server.</summary>
 internal sealed class PostgreSqlDesignTimeFactory : IDesignTimeDbContextFactory<PostgreSqlHostDbContext>
 {
     public PostgreSqlHostDbContext CreateDbContext(string[] args)

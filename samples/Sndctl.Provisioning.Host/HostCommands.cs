@@ -1,0 +1,52 @@
+using System.CommandLine;
+
+namespace Sndctl.Provisioning.Host;
+
+/// <summary>
+/// The host's commands besides serving (System.CommandLine): <c>health [--url URL]</c> and
+/// <c>ca export-root-key --out FILE [--remove]</c>, each with <c>--help</c>. They read the same configuration as
+/// the server (settings files, environment). Exit codes: 0 done, 1 the health probe failed, 2 usage,
+/// 3 refused (the message says why). Without a command, the host serves.
+/// </summary>
+internal static class HostCommands
+{
+    private static readonly string[] s_commands = ["health", "ca"];
+
+    /// <summary>Whether <paramref name="args"/> name a command rather than the server's own arguments (<c>--urls</c>, settings).</summary>
+    public static bool IsCommand(string[] args) => args.Length > 0 && s_commands.Contains(args[0], StringComparer.Ordinal);
+
+    /// <summary>Runs the command; <paramref name="buildApp"/> builds the host with its configuration, for commands that need it.</summary>
+    public static async Task<int> RunAsync(string[] args, Func<WebApplication?> buildApp)
+    {
+        var url = new Option<string>("--url") { Description = "The liveness endpoint to ask.", DefaultValueFactory = _ => HealthProbe.DefaultUrl };
+        var health = new Command("health", "Ask a running host's liveness endpoint: exit 0 when it answers 200, 1 otherwise (for container health checks; reads no configuration).") { url };
+        health.SetAction((result, _) => HealthProbe.RunAsync(result.GetValue(url)!));
+
+        var output = new Option<string>("--out") { Description = "Where to write the root key (PEM, mode 0600); an existing file is never overwritten.", Required = true };
+        var remove = new Option<bool>("--remove") { Description = "Remove the key from the database once the written file reads back as that key." };
+        var exportRootKey = new Command("export-root-key", "Write the private CA's root key for offline keeping (making any missing intermediate first).") { output, remove };
+        exportRootKey.SetAction(async (result, _) => buildApp() is { } app
+            ? await AdminCommands.ExportRootKeyAsync(app, result.GetValue(output)!, result.GetValue(remove)).ConfigureAwait(false)
+            : 2);
+
+        var root = new RootCommand("Sndctl.Provisioning reference host. Without a command it serves (--urls, settings as --Provisioning:Key=value).")
+        {
+            health,
+            new Command("ca", "The private CA.") { exportRootKey },
+        };
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                await Console.Error.WriteLineAsync(error.Message).ConfigureAwait(false);
+            }
+
+            await Console.Error.WriteLineAsync($"Run with --help for usage.").ConfigureAwait(false);
+            return 2;
+        }
+
+        return await parsed.InvokeAsync().ConfigureAwait(false);
+    }
+}
