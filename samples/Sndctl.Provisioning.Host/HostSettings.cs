@@ -1,38 +1,93 @@
+using System.ComponentModel;
+
 namespace Sndctl.Provisioning.Host;
 
 /// <summary>
-/// The reference host's own reading of the <c>Provisioning</c> section: which issuer, which storage,
-/// which DNS provider, where data lives. Unknown host keys and contradictions stop start-up with a
-/// message naming the key; the packages' keys are checked by the packages, at start.
+/// The host's own keys in the <c>Provisioning</c> section: which issuer, storage and DNS provider, where data
+/// lives, the admin keys. Bound strictly like every package's options (a misspelt key stops start-up naming
+/// it); the packages' keys beside them are the packages' claims, so the host keeps no table of them.
+/// </summary>
+internal sealed class ProvisioningHostOptions
+{
+    /// <summary>Where the database, key ring and CA keys live (default <c>data</c>, relative to the working directory).</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>
+    /// A directory with one file per setting, named as the environment variable would be
+    /// (<c>Provisioning__Admin__ApiKeys__0</c>, <c>ConnectionStrings__Provisioning</c>), as a Kubernetes
+    /// Secret volume or Docker secrets lay them out. Secrets then never sit in the environment.
+    /// </summary>
+    public string? SecretsDirectory { get; set; }
+
+    /// <summary>A <see cref="IssuerKind"/> name.</summary>
+    public string? Issuer { get; set; }
+
+    public StorageSection Storage { get; set; } = new();
+
+    public DnsSection Dns { get; set; } = new();
+
+    public AdminSection Admin { get; set; } = new();
+
+    public DataProtectionSection DataProtection { get; set; } = new();
+
+    public TelemetrySection Telemetry { get; set; } = new();
+
+    public HttpSection Http { get; set; } = new();
+
+    public sealed class StorageSection
+    {
+        /// <summary>A <see cref="StorageKind"/> name.</summary>
+        public string? Provider { get; set; }
+    }
+
+    public sealed class DnsSection
+    {
+        /// <summary>A <see cref="DnsProviderKind"/> name; the provider's own keys are in the section of that name.</summary>
+        public string? Provider { get; set; }
+
+        public ChallTestSrvSection ChallTestSrv { get; set; } = new();
+    }
+
+    public sealed class ChallTestSrvSection
+    {
+        public string? ManagementUrl { get; set; }
+    }
+
+    public sealed class AdminSection
+    {
+        public List<string> ApiKeys { get; set; } = [];
+    }
+
+    public sealed class DataProtectionSection
+    {
+        public string? CertificateFile { get; set; }
+
+        public string? CertificatePassword { get; set; }
+    }
+
+    public sealed class TelemetrySection
+    {
+        /// <summary>Serve <c>/metrics</c> (admin key required).</summary>
+        public string? Prometheus { get; set; }
+    }
+
+    public sealed class HttpSection
+    {
+        /// <summary>The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (the rest of the section is the HTTP package's).</summary>
+        public List<string> KnownProxies { get; set; } = [];
+    }
+}
+
+/// <summary>
+/// The reference host's reading of its options: defaults applied, names parsed, contradictions stopping
+/// start-up with a message naming the key and the fix.
 /// </summary>
 internal sealed class HostSettings
 {
-    /// <summary>
-    /// The host's own keys, by section (<c>""</c>: directly under <c>Provisioning</c>). Every other key
-    /// belongs to a package, which binds its own section and refuses keys it does not know.
-    /// </summary>
-    private static readonly Dictionary<string, string[]> s_hostKeys = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["Storage"] = ["Provider"],
-        ["Dns"] = ["Provider", "Cloudflare", "Route53", "ChallTestSrv", "Authoritative"],
-        ["Dns:ChallTestSrv"] = ["ManagementUrl"],
-        ["Admin"] = ["ApiKeys"],
-        ["DataProtection"] = ["CertificateFile", "CertificatePassword"],
-        ["Telemetry"] = ["Prometheus"],
-    };
-
-    /// <summary>Keys directly under <c>Provisioning</c> that are not the core options': the host's own, and the sections handed to packages.</summary>
-    public static readonly string[] NotCoreKeys = ["DataDirectory", "SecretsDirectory", "Issuer", "Storage", "Acme", "Dns", "PrivateCa", "Admin", "Http", "DataProtection", "Telemetry"];
-
-    /// <summary>
-    /// <c>Provisioning:SecretsDirectory</c>: a directory with one file per setting, named as the environment
-    /// variable would be (<c>Provisioning__Admin__ApiKeys__0</c>, <c>ConnectionStrings__Provisioning</c>), as a
-    /// Kubernetes Secret volume or Docker secrets lay them out. Secrets then never sit in the environment.
-    /// </summary>
+    /// <summary>Read before anything else: it adds a configuration source.</summary>
     public const string SecretsDirectoryKey = "Provisioning:SecretsDirectory";
 
-    /// <summary>The host's key in the <c>Http</c> section, which is otherwise the HTTP package's.</summary>
-    public const string KnownProxiesKey = "KnownProxies";
+    public required ProvisioningHostOptions Options { get; init; }
 
     public required string DataDirectory { get; init; }
 
@@ -41,6 +96,12 @@ internal sealed class HostSettings
     public required StorageKind Storage { get; init; }
 
     public string? ConnectionString { get; init; }
+
+    /// <summary>The DNS provider, or null for none.</summary>
+    public DnsProviderKind? Dns { get; init; }
+
+    /// <summary><c>Provisioning:Telemetry:Prometheus</c>: serve <c>/metrics</c> (admin key required).</summary>
+    public bool Prometheus { get; init; }
 
     /// <summary>Connections one instance opens to PostgreSQL unless the connection string says otherwise.</summary>
     public const int DefaultMaxPoolSize = 30;
@@ -69,85 +130,55 @@ internal sealed class HostSettings
         }
     }
 
-    public DnsKind Dns { get; init; }
-
-    /// <summary><c>Provisioning:Telemetry:Prometheus</c>: serve <c>/metrics</c> (admin key required).</summary>
-    public bool Prometheus { get; init; }
-
     public static HostSettings Read(IConfiguration configuration, string workingDirectory)
     {
         var section = configuration.GetSection("Provisioning");
         var errors = new List<string>();
-        foreach (var (path, known) in s_hostKeys)
-        {
-            CheckHostKeys(section.GetSection(path), path, known, errors);
-        }
+        // Leniently here (the choices below need it before anything is registered); strictly, with every
+        // package's options, at start.
+        var options = section.Get<ProvisioningHostOptions>() ?? new ProvisioningHostOptions();
 
-        var dataDirectory = section["DataDirectory"] is { Length: > 0 } dir ? dir : "data";
         // Relative to where the command runs (the repository root in the README), not the project folder.
-        dataDirectory = Path.GetFullPath(dataDirectory, workingDirectory);
+        var dataDirectory = Path.GetFullPath(options.DataDirectory is { Length: > 0 } dir ? dir : "data", workingDirectory);
 
-        var issuer = IssuerKind.PrivateCa;
-        switch (section["Issuer"])
-        {
-            case null or "" or "PrivateCa":
-                break;
-            case "Acme":
-                issuer = IssuerKind.Acme;
-                break;
-            case var other:
-                errors.Add($"Provisioning:Issuer '{other}' is unknown: use 'PrivateCa' (default) or 'Acme'.");
-                break;
-        }
-
-        if (issuer == IssuerKind.PrivateCa && section.GetSection("Acme").Exists())
+        var issuer = Kind(options.Issuer, "Provisioning:Issuer", IssuerKind.PrivateCa, errors);
+        if (issuer == IssuerKind.PrivateCa && section.GetSection(nameof(IssuerKind.Acme)).Exists())
         {
             errors.Add("Provisioning:Acme:* is set but Provisioning:Issuer is 'PrivateCa': set Provisioning:Issuer to 'Acme' or remove the Acme keys.");
         }
 
         // A DNS provider goes with either issuer: with ACME it carries the DNS-01 records (and is required);
         // with the private CA it publishes device addresses only.
-        var dns = DnsKind.None;
         if (issuer == IssuerKind.Acme && string.IsNullOrWhiteSpace(section["Acme:DirectoryUrl"]))
         {
             errors.Add("Provisioning:Issuer is 'Acme' but Provisioning:Acme:DirectoryUrl is empty: set it to https://acme-staging-v02.api.letsencrypt.org/directory (Let's Encrypt staging; try this first), https://acme-v02.api.letsencrypt.org/directory (production) or your CA's directory.");
         }
 
-        switch (section["Dns:Provider"])
+        DnsProviderKind? dns = null;
+        if (!string.IsNullOrEmpty(options.Dns.Provider))
         {
-            case null or "" when issuer == IssuerKind.Acme:
-                errors.Add("Provisioning:Issuer is 'Acme' but Provisioning:Dns:Provider is empty: DNS-01 needs a DNS provider for the base domain's zone ('Cloudflare', 'Route53' or 'Authoritative'; 'ChallTestSrv' for a local Pebble).");
-                break;
-            case null or "":
-                if (section.GetSection("Dns").Exists())
-                {
-                    errors.Add("Provisioning:Dns:* is set but Provisioning:Dns:Provider is empty: set it to 'Cloudflare', 'Route53' or 'Authoritative' to publish device addresses, or remove the Dns keys.");
-                }
-
-                break;
-            case "Cloudflare":
-                dns = DnsKind.Cloudflare; // the package validates its own keys (token, credentials) at start
-                break;
-            case "Route53":
-                dns = DnsKind.Route53;
-                break;
-            case "Authoritative":
-                dns = DnsKind.Authoritative;
-                break;
-            case "ChallTestSrv":
-                dns = DnsKind.ChallTestSrv;
-                if (!Uri.TryCreate(section["Dns:ChallTestSrv:ManagementUrl"], UriKind.Absolute, out _))
-                {
-                    errors.Add("Provisioning:Dns:Provider is 'ChallTestSrv' but Provisioning:Dns:ChallTestSrv:ManagementUrl is not a URL: set it to the pebble-challtestsrv management address, e.g. http://127.0.0.1:8055.");
-                }
-
-                break;
-            case var other:
-                errors.Add($"Provisioning:Dns:Provider '{other}' is unknown: use 'Cloudflare', 'Route53', 'Authoritative' (the embedded DNS server) or 'ChallTestSrv' (local Pebble only).");
-                break;
+            dns = Kind<DnsProviderKind>(options.Dns.Provider, "Provisioning:Dns:Provider", default, errors);
+        }
+        else if (issuer == IssuerKind.Acme)
+        {
+            errors.Add($"Provisioning:Issuer is 'Acme' but Provisioning:Dns:Provider is empty: DNS-01 needs a DNS provider for the base domain's zone ({Choices<DnsProviderKind>()}).");
+        }
+        else if (section.GetSection("Dns").Exists())
+        {
+            errors.Add($"Provisioning:Dns:* is set but Provisioning:Dns:Provider is empty: set it ({Choices<DnsProviderKind>()}) to publish device addresses, or remove the Dns keys.");
         }
 
-        foreach (var (proxy, i) in (section.GetSection("Http:KnownProxies").Get<string[]>() ?? []).Select((p, i) => (p, i)))
+        foreach (var other in Enum.GetValues<DnsProviderKind>().Where(k => k != dns && dns is not null && HasValues(section.GetSection($"Dns:{k}"))))
+        {
+            errors.Add($"Provisioning:Dns:{other}:* is set but Provisioning:Dns:Provider is '{dns}': remove the {other} keys, or set the provider to '{other}'.");
+        }
+
+        if (dns == DnsProviderKind.ChallTestSrv && !Uri.TryCreate(options.Dns.ChallTestSrv.ManagementUrl, UriKind.Absolute, out _))
+        {
+            errors.Add("Provisioning:Dns:Provider is 'ChallTestSrv' but Provisioning:Dns:ChallTestSrv:ManagementUrl is not a URL: set it to the pebble-challtestsrv management address, e.g. http://127.0.0.1:8055.");
+        }
+
+        foreach (var (proxy, i) in options.Http.KnownProxies.Select((p, i) => (p, i)))
         {
             if (!System.Net.IPAddress.TryParse(proxy, out _) && !System.Net.IPNetwork.TryParse(proxy, out _))
             {
@@ -155,32 +186,23 @@ internal sealed class HostSettings
             }
         }
 
-        var storage = StorageKind.Sqlite;
+        var storage = Kind(options.Storage.Provider, "Provisioning:Storage:Provider", StorageKind.Sqlite, errors);
         var connectionString = configuration.GetConnectionString("Provisioning");
-        switch (section["Storage:Provider"])
+        if (storage == StorageKind.Sqlite)
         {
-            case null or "" or "Sqlite":
-                connectionString ??= $"Data Source={Path.Combine(dataDirectory, "provisioning.db")}";
-                break;
-            case "PostgreSql":
-                storage = StorageKind.PostgreSql;
-                if (string.IsNullOrWhiteSpace(connectionString))
-                {
-                    errors.Add("Provisioning:Storage:Provider is 'PostgreSql' but ConnectionStrings:Provisioning is empty: set it (environment ConnectionStrings__Provisioning), e.g. 'Host=db;Database=provisioning;Username=app;Password=...'.");
-                }
-                else
-                {
-                    connectionString = WithPoolDefaults(connectionString, errors);
-                }
-
-                break;
-            case var other:
-                errors.Add($"Provisioning:Storage:Provider '{other}' is unknown: use 'Sqlite' (default) or 'PostgreSql'.");
-                break;
+            connectionString ??= $"Data Source={Path.Combine(dataDirectory, "provisioning.db")}";
+        }
+        else if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            errors.Add("Provisioning:Storage:Provider is 'PostgreSql' but ConnectionStrings:Provisioning is empty: set it (environment ConnectionStrings__Provisioning), e.g. 'Host=db;Database=provisioning;Username=app;Password=...'.");
+        }
+        else
+        {
+            connectionString = WithPoolDefaults(connectionString, errors);
         }
 
         var prometheus = false;
-        if (section["Telemetry:Prometheus"] is { Length: > 0 } prometheusText && !bool.TryParse(prometheusText, out prometheus))
+        if (options.Telemetry.Prometheus is { Length: > 0 } prometheusText && !bool.TryParse(prometheusText, out prometheus))
         {
             errors.Add($"Provisioning:Telemetry:Prometheus '{prometheusText}' is not true or false.");
         }
@@ -191,7 +213,39 @@ internal sealed class HostSettings
             throw new HostConfigurationException(errors);
         }
 
-        return new HostSettings { DataDirectory = dataDirectory, Issuer = issuer, Storage = storage, ConnectionString = connectionString, Dns = dns, Prometheus = prometheus };
+        return new HostSettings { Options = options, DataDirectory = dataDirectory, Issuer = issuer, Storage = storage, ConnectionString = connectionString, Dns = dns, Prometheus = prometheus };
+    }
+
+    private static bool HasValues(IConfigurationSection section) => section.AsEnumerable().Any(kv => !string.IsNullOrEmpty(kv.Value));
+
+    /// <summary>Parses a choice by its name (the enum member is the only place a name is written).</summary>
+    private static TKind Kind<TKind>(string? value, string key, TKind fallback, List<string> errors)
+        where TKind : struct, Enum
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return fallback;
+        }
+
+        if (Enum.GetNames<TKind>().FirstOrDefault(n => n.Equals(value, StringComparison.OrdinalIgnoreCase)) is { } name)
+        {
+            return Enum.Parse<TKind>(name);
+        }
+
+        errors.Add($"{key} '{value}' is unknown: use {Choices<TKind>()}.");
+        return fallback;
+    }
+
+    /// <summary>"'A' (what it is), 'B' or 'C'", from the enum's members and their descriptions.</summary>
+    private static string Choices<TKind>()
+        where TKind : struct, Enum
+    {
+        var choices = Enum.GetValues<TKind>().Select(kind =>
+        {
+            var description = typeof(TKind).GetField(kind.ToString())!.GetCustomAttributes(typeof(DescriptionAttribute), false).OfType<DescriptionAttribute>().FirstOrDefault()?.Description;
+            return description is null ? $"'{kind}'" : $"'{kind}' ({description})";
+        }).ToList();
+        return choices.Count == 1 ? choices[0] : string.Join(", ", choices[..^1]) + " or " + choices[^1];
     }
 
     /// <summary>The placeholders of the example Secret (deploy/kubernetes/secret.example.yaml) and of the docs.</summary>
@@ -214,33 +268,31 @@ internal sealed class HostSettings
             }
         }
     }
-
-    private static void CheckHostKeys(IConfigurationSection section, string path, string[] known, List<string> errors)
-    {
-        foreach (var child in section.GetChildren().Where(c => !known.Contains(c.Key, StringComparer.OrdinalIgnoreCase)))
-        {
-            errors.Add($"Provisioning:{path}:{child.Key} is not a setting this server knows; check its spelling against docs/configuration.md.");
-        }
-    }
 }
 
+/// <summary><c>Provisioning:Issuer</c>: who signs device certificates.</summary>
 internal enum IssuerKind
 {
+    [Description("default")]
     PrivateCa,
     Acme,
 }
 
-internal enum DnsKind
+/// <summary><c>Provisioning:Dns:Provider</c>: the DNS provider; its own keys are in <c>Provisioning:Dns:{name}</c>.</summary>
+internal enum DnsProviderKind
 {
-    None,
-    ChallTestSrv,
     Cloudflare,
     Route53,
+    [Description("the embedded DNS server")]
     Authoritative,
+    [Description("a local Pebble only")]
+    ChallTestSrv,
 }
 
+/// <summary><c>Provisioning:Storage:Provider</c>: where state lives.</summary>
 internal enum StorageKind
 {
+    [Description("default")]
     Sqlite,
     PostgreSql,
 }

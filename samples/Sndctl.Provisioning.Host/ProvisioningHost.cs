@@ -43,9 +43,9 @@ internal static partial class ProvisioningHost
 
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
 
-        // Each package binds its own section and refuses keys it does not know; the host keeps only its own.
+        // Each package binds (claims) its own section and refuses keys nobody claims; the host claims its own keys the same way.
         builder.Services.Configure<DeviceProvisioningOptions>(o => o.BaseDomain = DefaultBaseDomain);
-        var provisioning = builder.Services.AddDeviceProvisioning(new ConfigurationView(section, HostSettings.NotCoreKeys));
+        var provisioning = builder.Services.AddDeviceProvisioning(section).BindOptions<ProvisioningHostOptions>(section);
         _ = settings.Storage switch
         {
             // Pooled: a request or an issuance reuses a context instead of building one (the contexts hold no state of their own).
@@ -55,7 +55,7 @@ internal static partial class ProvisioningHost
         provisioning.UseEntityFrameworkStores<HostDbContext>();
 
         var keyRingCertificate = DataDirectory.GetOrCreateKeyRingCertificate(
-            settings.DataDirectory, section["DataProtection:CertificateFile"], section["DataProtection:CertificatePassword"]);
+            settings.DataDirectory, settings.Options.DataProtection.CertificateFile, settings.Options.DataProtection.CertificatePassword);
         builder.Services.AddDataProtection()
             .SetApplicationName("Sndctl.Provisioning")
             .PersistKeysToDbContext<HostDbContext>()
@@ -73,13 +73,16 @@ internal static partial class ProvisioningHost
             provisioning.UsePrivateCaIssuer(section.GetSection("PrivateCa"));
         }
 
+        // Each provider's keys are in the section named as the provider (Provisioning:Dns:Route53).
+        var dnsSection = section.GetSection($"Dns:{settings.Dns}");
         _ = settings.Dns switch
         {
-            DnsKind.None => provisioning,
-            DnsKind.ChallTestSrv => provisioning.UseChallTestSrvDns(new Uri(section["Dns:ChallTestSrv:ManagementUrl"]!)),
-            DnsKind.Cloudflare => provisioning.UseCloudflareDns(section.GetSection("Dns:Cloudflare")),
-            DnsKind.Authoritative => provisioning.UseAuthoritativeDns(section.GetSection("Dns:Authoritative")),
-            _ => provisioning.UseRoute53Dns(section.GetSection("Dns:Route53")),
+            null => provisioning,
+            DnsProviderKind.ChallTestSrv => provisioning.UseChallTestSrvDns(new Uri(settings.Options.Dns.ChallTestSrv.ManagementUrl!)),
+            DnsProviderKind.Cloudflare => provisioning.UseCloudflareDns(dnsSection),
+            DnsProviderKind.Authoritative => provisioning.UseAuthoritativeDns(dnsSection),
+            DnsProviderKind.Route53 => provisioning.UseRoute53Dns(dnsSection),
+            _ => throw new InvalidOperationException($"DNS provider {settings.Dns} is not wired."),
         };
 
         var listenUrl = (builder.Configuration[WebHostDefaults.ServerUrlsKey] ?? DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
@@ -93,7 +96,7 @@ internal static partial class ProvisioningHost
             }
         });
 
-        var adminKeys = section.GetSection("Admin:ApiKeys").Get<string[]>() ?? [];
+        var adminKeys = settings.Options.Admin.ApiKeys.ToArray();
         string? newAdminKey = null;
         if (adminKeys.Length == 0)
         {
@@ -102,14 +105,14 @@ internal static partial class ProvisioningHost
             newAdminKey = created ? key : null;
         }
 
-        provisioning.AddAspNetCore(new ConfigurationView(section.GetSection("Http"), [HostSettings.KnownProxiesKey]), o =>
+        provisioning.AddAspNetCore(section.GetSection("Http"), o =>
         {
             foreach (var key in adminKeys)
             {
                 o.AdminApiKeys.Add(key);
             }
         });
-        ConfigureForwardedHeaders(builder.Services, section.GetSection("Http:" + HostSettings.KnownProxiesKey).Get<string[]>() ?? []);
+        ConfigureForwardedHeaders(builder.Services, settings.Options.Http.KnownProxies);
 
         AddTelemetry(builder, settings.Prometheus);
         builder.Services.AddOpenApi();
@@ -150,7 +153,7 @@ internal static partial class ProvisioningHost
         }
     }
 
-    private static void ConfigureForwardedHeaders(IServiceCollection services, string[] knownProxies)
+    private static void ConfigureForwardedHeaders(IServiceCollection services, List<string> knownProxies)
         => services.Configure<ForwardedHeadersOptions>(o =>
         {
             // X-Forwarded-For/-Proto are believed only from these addresses or networks (not even
@@ -213,7 +216,7 @@ internal static partial class ProvisioningHost
             Console.WriteLine("    " + key);
             Console.WriteLine();
         }
-        else if (app.Configuration.GetSection("Provisioning:Admin:ApiKeys").Get<string[]>() is not { Length: > 0 })
+        else if (info.Settings.Options.Admin.ApiKeys.Count == 0)
         {
             Log.AdminKeyFile(logger, Path.Combine(info.Settings.DataDirectory, DataDirectory.AdminKeyFile));
         }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 using Sndctl.Provisioning.Core;
 using Sndctl.Provisioning.Core.Internal;
 
@@ -26,9 +25,10 @@ public sealed class DeviceProvisioningBuilder
     }
 
     /// <summary>
-    /// Binds <typeparamref name="TOptions"/> to <paramref name="section"/> with unknown keys refused
-    /// (<c>ErrorOnUnknownConfiguration</c>): a misspelt key stops start-up with a message naming it
-    /// instead of being ignored. Each package's <c>IConfiguration</c> overload calls it for its own options.
+    /// Binds <typeparamref name="TOptions"/> to <paramref name="section"/> with unknown keys refused: a misspelt
+    /// key stops start-up with a message naming it instead of being ignored. Each package's <c>IConfiguration</c>
+    /// overload calls it for its own options, and so claims its section: sections may nest (the core's keys sit
+    /// beside <c>Provisioning:Acme</c>), and a key is unknown only when no bound options type has a property for it.
     /// </summary>
     public DeviceProvisioningBuilder BindOptions<TOptions>(IConfiguration section)
         where TOptions : class
@@ -41,7 +41,7 @@ public sealed class DeviceProvisioningBuilder
             Services.Remove(previous);
         }
 
-        Services.AddSingleton<IConfigureOptions<TOptions>>(new StrictConfiguration.Binding<TOptions>(section));
+        Services.AddSingleton(StrictConfiguration.Of(Services).Bind<TOptions>(section));
         return this;
     }
 

@@ -126,7 +126,7 @@ public sealed class HostTests
     }
 
     [Theory]
-    [InlineData("Provisioning:Storage:Providr", "x", "Provisioning:Storage:Providr is not a setting")]
+    [InlineData("Provisioning:Dns:Cloudflare:ApiToken", "x", "Provisioning:Dns:Cloudflare:* is set but Provisioning:Dns:Provider is 'Route53'", "Provisioning:Dns:Provider", "Route53")]
     [InlineData("Provisioning:Issuer", "Bogus", "Provisioning:Issuer 'Bogus' is unknown")]
     [InlineData("Provisioning:Storage:Provider", "PostgreSql", "ConnectionStrings:Provisioning is empty")]
     [InlineData("Provisioning:Storage:Provider", "Oracle", "Provisioning:Storage:Provider 'Oracle' is unknown")]
@@ -153,6 +153,9 @@ public sealed class HostTests
     /// <summary>Each package binds its own section and refuses what it does not know: the process stops with exit code 2 and one line per mistake.</summary>
     [Theory]
     [InlineData("Provisioning__BaseDomian", "x", "Provisioning:BaseDomian is not a setting of DeviceProvisioningOptions")]
+    [InlineData("Provisioning__Storage__Providr", "x", "Provisioning:Storage:Providr is not a setting of ProvisioningHostOptions")]
+    [InlineData("Provisioning__Dns__ChallTestSrv__ManagementUri", "http://x", "Provisioning:Dns:ChallTestSrv:ManagementUri is not a setting of ProvisioningHostOptions", true)]
+    [InlineData("Provisioning__Http__KnownProxy", "10.0.0.1", "Provisioning:Http:KnownProxy is not a setting of DeviceProvisioningAspNetCoreOptions")]
     [InlineData("Provisioning__BaseDomain", "Not A Domain", "Provisioning:BaseDomain")]
     [InlineData("Provisioning__PrivateCa__PostsPerMinut", "3", "Provisioning:PrivateCa:PostsPerMinut is not a setting of PrivateCaOptions")]
     [InlineData("Provisioning__Http__MaxFailuresPerDevic", "3", "Provisioning:Http:MaxFailuresPerDevic is not a setting")]
