@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Sndctl.Provisioning.Storage.EfCore.Tests;
@@ -12,6 +13,20 @@ public sealed class TestDbContext(DbContextOptions<TestDbContext> options) : DbC
 public interface ITestDatabase : IAsyncDisposable
 {
     TestDbContext CreateContext();
+
+    /// <summary>The EF stores on this database, as an app registers them (one context per scope).</summary>
+    ServiceProvider Services();
+}
+
+internal static class TestDatabase
+{
+    public static ServiceProvider Services(Action<DbContextOptionsBuilder> database)
+    {
+        var services = new ServiceCollection();
+        services.AddDbContext<TestDbContext>(database);
+        services.AddDeviceProvisioning().UseEntityFrameworkStores<TestDbContext>();
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+    }
 }
 
 public sealed class SqliteFileDatabase : ITestDatabase
@@ -25,6 +40,8 @@ public sealed class SqliteFileDatabase : ITestDatabase
     }
 
     public TestDbContext CreateContext() => new(new DbContextOptionsBuilder<TestDbContext>().UseSqlite($"Data Source={_path}").Options);
+
+    public ServiceProvider Services() => TestDatabase.Services(o => o.UseSqlite($"Data Source={_path}"));
 
     public ValueTask DisposeAsync()
     {
@@ -60,6 +77,8 @@ public sealed class PostgreSqlDatabase : ITestDatabase
     }
 
     public TestDbContext CreateContext() => new(new DbContextOptionsBuilder<TestDbContext>().UseNpgsql(_connectionString).Options);
+
+    public ServiceProvider Services() => TestDatabase.Services(o => o.UseNpgsql(_connectionString));
 
     public async ValueTask DisposeAsync()
     {

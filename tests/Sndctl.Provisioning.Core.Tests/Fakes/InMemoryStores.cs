@@ -5,11 +5,11 @@ namespace Sndctl.Provisioning.Core.Tests.Fakes;
 /// <summary>
 /// The store seams in memory, with the semantics the EF stores have where the core relies on them:
 /// each read is a copy, updates are compare-and-swap on the concurrency stamp, leases expire.
-/// One <see cref="InMemoryStores"/> is one database.
+/// One <see cref="InMemoryStores"/> is one database. The store contract (InMemoryStoresContractTests) holds it to that.
 /// </summary>
 internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertificateStore, IAuditEventStore, IIssuanceLeaseStore, IIssuerStateStore, IIssuanceJournalStore, IRateLimitStore
 {
-    private readonly Dictionary<string, List<DateTimeOffset>> _rateLimits = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _rateLimits = new(StringComparer.Ordinal);
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Device> _devices = new(StringComparer.Ordinal);
@@ -79,6 +79,14 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
     {
         lock (_gate)
         {
+            // As the EF store: revoked certificates stay for the revocation list, journalled DNS records for the janitor.
+            foreach (var id in _certificates.Values.Where(c => c.DeviceId == deviceId && c.RevokedAt is null).Select(c => c.Id).ToList())
+            {
+                _certificates.Remove(id);
+            }
+
+            _leases.Remove(deviceId);
+            _pending.Remove(deviceId);
             return Task.FromResult(_devices.Remove(deviceId));
         }
     }
@@ -87,9 +95,34 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
     {
         lock (_gate)
         {
-            var all = _devices.Values.Where(d => query.Status is null || d.Status == query.Status).OrderBy(d => d.DeviceId, StringComparer.Ordinal).ToList();
+            var search = query.Search?.Trim().ToLowerInvariant();
+            var all = Order(_devices.Values
+                .Where(d => query.Status is null || d.Status == query.Status)
+                .Where(d => string.IsNullOrEmpty(search) || d.Hostname.Contains(search, StringComparison.Ordinal)), query.Sort, query.Descending)
+                .ToList();
             return Task.FromResult(new Page<Device>([.. all.Skip((query.Page - 1) * query.PageSize).Take(query.PageSize).Select(Copy)], all.Count, query.Page, query.PageSize));
         }
+    }
+
+    /// <summary>The EF store's orders: status by its stored name, devices without a value last, ties by ID.</summary>
+    private IEnumerable<Device> Order(IEnumerable<Device> devices, DeviceSort sort, bool descending)
+    {
+        IOrderedEnumerable<Device> ordered = (sort, descending) switch
+        {
+            (DeviceSort.DeviceId, false) => devices.OrderBy(d => d.DeviceId, StringComparer.Ordinal),
+            (DeviceSort.DeviceId, true) => devices.OrderByDescending(d => d.DeviceId, StringComparer.Ordinal),
+            (DeviceSort.Status, false) => devices.OrderBy(d => d.Status.ToString(), StringComparer.Ordinal),
+            (DeviceSort.Status, true) => devices.OrderByDescending(d => d.Status.ToString(), StringComparer.Ordinal),
+            (DeviceSort.LastSeen, false) => devices.OrderBy(d => d.LastSeenAt is null).ThenBy(d => d.LastSeenAt),
+            (DeviceSort.LastSeen, true) => devices.OrderBy(d => d.LastSeenAt is null).ThenByDescending(d => d.LastSeenAt),
+            (DeviceSort.Expiry, false) => devices.OrderBy(d => NotAfterOf(d) is null).ThenBy(NotAfterOf),
+            (DeviceSort.Expiry, true) => devices.OrderBy(d => NotAfterOf(d) is null).ThenByDescending(NotAfterOf),
+            (_, false) => devices.OrderBy(d => d.CreatedAt),
+            _ => devices.OrderByDescending(d => d.CreatedAt),
+        };
+        return ordered.ThenBy(d => d.DeviceId, StringComparer.Ordinal);
+
+        DateTimeOffset? NotAfterOf(Device d) => d.CurrentCertificateId is { } id && _certificates.TryGetValue(id, out var c) ? c.NotAfter : null;
     }
 
     public Task<IReadOnlyList<DeviceCertificate>> ListCurrentNotDueAsync(string issuer, DateTimeOffset now, int skip, int max, CancellationToken cancellationToken)
@@ -114,7 +147,7 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
             var c = _certificates[id];
             _certificates[id] = new DeviceCertificate
             {
-                Id = c.Id, DeviceId = c.DeviceId, Issuer = c.Issuer, SerialNumber = c.SerialNumber, Thumbprint = c.Thumbprint,
+                Id = c.Id, DeviceId = c.DeviceId, Issuer = c.Issuer, CertificateAuthority = c.CertificateAuthority, SerialNumber = c.SerialNumber, Thumbprint = c.Thumbprint,
                 CertificatePem = c.CertificatePem, ProtectedPrivateKey = c.ProtectedPrivateKey, NotBefore = c.NotBefore, NotAfter = c.NotAfter,
                 RenewAfter = renewAfter, IssuedAt = c.IssuedAt, RevokedAt = c.RevokedAt, EarlyReissue = c.EarlyReissue, ReplacesId = c.ReplacesId, ConcurrencyStamp = c.ConcurrencyStamp,
             };
@@ -145,36 +178,41 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         }
     }
 
-    /// <summary>A sliding window: at most <paramref name="limit"/> acquisitions within <paramref name="window"/>.</summary>
+    // Rate limits: the EF store's generic cell-rate algorithm, one theoretical arrival time (TAT, Unix ms) per key.
+
     public Task<TimeSpan?> TryAcquireAsync(string key, int limit, TimeSpan window, DateTimeOffset now, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            if (!_rateLimits.TryGetValue(key, out var times))
+            var (interval, windowMs, nowMs) = (Interval(limit, window), (long)window.TotalMilliseconds, now.ToUnixTimeMilliseconds());
+            var next = Math.Max(_rateLimits.GetValueOrDefault(key, long.MinValue / 2), nowMs) + interval;
+            if (next - nowMs <= windowMs)
             {
-                _rateLimits[key] = times = [];
+                _rateLimits[key] = next;
+                return Task.FromResult<TimeSpan?>(null);
             }
 
-            times.RemoveAll(t => t <= now - window);
-            if (times.Count >= limit)
-            {
-                return Task.FromResult<TimeSpan?>(times[0] + window - now);
-            }
-
-            times.Add(now);
-            return Task.FromResult<TimeSpan?>(null);
+            return Task.FromResult<TimeSpan?>(TimeSpan.FromMilliseconds(Math.Max(1, _rateLimits[key] + interval - windowMs - nowMs)));
         }
     }
 
-    public Task<int> PurgeAsync(DateTimeOffset now, CancellationToken cancellationToken) => Task.FromResult(0);
+    public Task<int> PurgeAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var idle = _rateLimits.Where(r => r.Value < now.ToUnixTimeMilliseconds()).Select(r => r.Key).ToList();
+            idle.ForEach(key => _rateLimits.Remove(key));
+            return Task.FromResult(idle.Count);
+        }
+    }
 
     public Task ReturnAsync(string key, int limit, TimeSpan window, DateTimeOffset now, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            if (_rateLimits.TryGetValue(key, out var times) && times.Count > 0)
+            if (_rateLimits.TryGetValue(key, out var tat))
             {
-                times.RemoveAt(times.Count - 1);
+                _rateLimits[key] = tat - Interval(limit, window);
             }
         }
 
@@ -185,7 +223,8 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
     {
         lock (_gate)
         {
-            _rateLimits[key] = [.. Enumerable.Repeat(until - window, limit)];
+            var target = until.ToUnixTimeMilliseconds() + (long)window.TotalMilliseconds - Interval(limit, window);
+            _rateLimits[key] = Math.Max(_rateLimits.GetValueOrDefault(key, long.MinValue), target);
         }
 
         return Task.CompletedTask;
@@ -195,10 +234,19 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
     {
         lock (_gate)
         {
-            var live = _rateLimits.TryGetValue(key, out var times) ? times.Where(t => t > now - window).Order().ToList() : [];
-            return Task.FromResult((live.Count, live.Count < limit ? now : live[0] + window));
+            var (interval, nowMs) = (Interval(limit, window), now.ToUnixTimeMilliseconds());
+            if (!_rateLimits.TryGetValue(key, out var tat) || tat <= nowMs)
+            {
+                return Task.FromResult((0, now));
+            }
+
+            var used = (int)Math.Clamp((tat - nowMs + interval - 1) / interval, 0, limit);
+            var next = tat + interval - (long)window.TotalMilliseconds;
+            return Task.FromResult((used, next <= nowMs ? now : DateTimeOffset.FromUnixTimeMilliseconds(next)));
         }
     }
+
+    private static long Interval(int limit, TimeSpan window) => Math.Max(1, (long)(window.TotalMilliseconds / Math.Max(1, limit)));
 
     public Task<IReadOnlyDictionary<DeviceStatus, int>> CountByStatusAsync(CancellationToken cancellationToken)
     {
@@ -290,7 +338,7 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         lock (_gate)
         {
             var current = _devices.Values.Select(d => d.CurrentCertificateId).OfType<Guid>().ToHashSet();
-            return Task.FromResult(_certificates.Values.Count(c => current.Contains(c.Id) && c.NotAfter < before));
+            return Task.FromResult(_certificates.Values.Count(c => current.Contains(c.Id) && c.RevokedAt is null && c.NotAfter < before));
         }
     }
 
@@ -584,6 +632,7 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         Id = c.Id,
         DeviceId = c.DeviceId,
         Issuer = c.Issuer,
+        CertificateAuthority = c.CertificateAuthority,
         SerialNumber = c.SerialNumber,
         Thumbprint = c.Thumbprint,
         CertificatePem = c.CertificatePem,
