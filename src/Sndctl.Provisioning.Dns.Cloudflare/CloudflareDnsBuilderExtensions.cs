@@ -49,6 +49,10 @@ public static class CloudflareDnsBuilderExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CloudflareDnsOptions>, CloudflareDnsOptionsValidator>());
         var http = services.AddHttpClient<CloudflareApi>(HttpClientName)
+            // No HttpClientFactory request logging: at Trace it puts the request headers in the log state unredacted
+            // (the message says "Authorization: *", the state carries the token), which a structured logger ships.
+            // The provider logs what an operator needs itself, and never a credential.
+            .RemoveAllLoggers()
             .ConfigureHttpClient((sp, client) =>
             {
                 var baseUrl = sp.GetRequiredService<IOptions<CloudflareDnsOptions>>().Value.BaseUrl;

@@ -50,6 +50,10 @@ public static class Route53DnsBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Route53DnsOptions>, Route53DnsOptionsValidator>());
         services.TryAddSingleton<Route53NameLocks>();
         var http = services.AddHttpClient<Route53Api>(HttpClientName)
+            // No HttpClientFactory request logging: at Trace it puts the request headers in the log state unredacted
+            // (the message says "Authorization: *", the state carries the token), which a structured logger ships.
+            // The provider logs what an operator needs itself, and never a credential.
+            .RemoveAllLoggers()
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan) // Route53DnsOptions.RequestTimeout bounds each attempt (the resilience handler).
             .AddProviderResilience(
                 "Route53",

@@ -19,7 +19,7 @@ public sealed class CloudflareDnsProviderTests : IAsyncLifetime
     private FakeCloudflare _cloudflare = null!;
     private string _parentZone = null!;
     private string _zone = null!;
-    private readonly CapturingLoggerProvider _logs = new();
+    private readonly CapturedLogs _logs = new();
 
     public async ValueTask InitializeAsync()
     {
@@ -269,7 +269,7 @@ public sealed class CloudflareDnsProviderTests : IAsyncLifetime
     public async Task An_embedder_who_replaces_the_resilience_handler_gets_its_retries_only_never_retries_on_retries()
     {
         var services = new ServiceCollection();
-        services.AddLogging(b => b.AddProvider(_logs));
+        services.AddLogging(b => b.AddProvider(_logs.Provider()));
         SeamPlaceholders.Add(services);
         services.AddDeviceProvisioning(o => o.BaseDomain = "devices.example.com").UseCloudflareDns(
             o => (o.ApiToken, o.BaseUrl, o.ZoneId) = (Token, _cloudflare.BaseUrl, _zone),
@@ -300,7 +300,7 @@ public sealed class CloudflareDnsProviderTests : IAsyncLifetime
     private ServiceProvider Services(Action<CloudflareDnsOptions>? configure = null)
     {
         var services = new ServiceCollection();
-        services.AddLogging(b => b.AddProvider(_logs).SetMinimumLevel(LogLevel.Trace));
+        services.AddLogging(b => b.AddProvider(_logs.Provider()).SetMinimumLevel(LogLevel.Trace));
         SeamPlaceholders.Add(services); // The provider alone: the seams it does not use are never resolved.
         services.AddDeviceProvisioning(o => o.BaseDomain = "devices.example.com")
             .UseCloudflareDns(o =>

@@ -19,7 +19,7 @@ public sealed class Route53DnsProviderTests : IAsyncLifetime
     private const string Name = "_acme-challenge.a1b2c3d4e5f6.devices.example.com";
     private static readonly string[] AllActions = ["route53:ListHostedZonesByName", "route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets", "route53:GetChange"];
     private static readonly XNamespace Ns = FakeRoute53.Ns;
-    private readonly CapturingLoggerProvider _logs = new();
+    private readonly CapturedLogs _logs = new();
     private FakeRoute53 _route53 = null!;
     private string _zone = null!;
 
@@ -348,7 +348,7 @@ public sealed class Route53DnsProviderTests : IAsyncLifetime
     private ServiceProvider Services(Action<Route53DnsOptions>? configure = null, Action<IHttpClientBuilder>? configureHttpClient = null)
     {
         var services = new ServiceCollection();
-        services.AddLogging(b => b.AddProvider(_logs).SetMinimumLevel(LogLevel.Trace));
+        services.AddLogging(b => b.AddProvider(_logs.Provider()).SetMinimumLevel(LogLevel.Trace));
         SeamPlaceholders.Add(services);
         services.AddDeviceProvisioning(o => o.BaseDomain = "devices.example.com")
             .UseRoute53Dns(

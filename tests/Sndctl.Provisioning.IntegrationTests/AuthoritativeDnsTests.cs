@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Sndctl.Provisioning.Core;
-using Sndctl.Provisioning.Testing;
 
 namespace Sndctl.Provisioning.IntegrationTests;
 
@@ -475,7 +474,7 @@ public sealed class AuthoritativeDnsTests : IAsyncLifetime
     public async Task Pebble_validates_DNS_01_against_the_embedded_server_alone_and_the_challenge_record_is_gone_afterwards()
     {
         var lab = AcmeLab.Require();
-        var port = Dig.FreePort();
+        var port = Ports.Free();
         var (pebble, directory) = lab.StartPebble($"127.0.0.1:{port}", validatorSleeps: false);
         _processes.Add(pebble);
         var (host, _) = Start(
@@ -517,7 +516,7 @@ public sealed class AuthoritativeDnsTests : IAsyncLifetime
 
     private (ProvisioningHostFactory Host, int Port) Start(Dictionary<string, string?>? extra = null, string? dataDirectory = null, int? port = null)
     {
-        port ??= Dig.FreePort();
+        port ??= Ports.Free();
         var settings = new Dictionary<string, string?>
         {
             ["Provisioning:BaseDomain"] = Zone,

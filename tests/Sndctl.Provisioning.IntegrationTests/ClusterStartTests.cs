@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Sndctl.Provisioning.IntegrationTests;
@@ -17,29 +16,21 @@ public sealed class ClusterStartTests : IAsyncLifetime
 {
     private const string AdminKey = "cluster-admin-key-of-at-least-32-characters";
     private readonly string _work = Directory.CreateTempSubdirectory("sndctl-cluster-").FullName;
-    private readonly List<Process> _processes = [];
-    private readonly HashSet<Process> _killed = [];
+    private readonly List<HostProcess> _processes = [];
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         foreach (var process in _processes)
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(10_000);
-            }
-
-            process.Dispose();
+            await process.DisposeAsync();
         }
 
         if (Environment.GetEnvironmentVariable("SNDCTL_KEEP_TEST_FILES") != "1")
         {
             Directory.Delete(_work, recursive: true);
         }
-        return ValueTask.CompletedTask;
     }
 
     [Fact]
@@ -53,16 +44,16 @@ public sealed class ClusterStartTests : IAsyncLifetime
         var data = Path.Combine(_work, "data");
         try
         {
-            var urls = Enumerable.Range(0, 3).Select(_ => $"http://127.0.0.1:{FreePort()}").ToList();
+            var urls = Enumerable.Range(0, 3).Select(_ => $"http://127.0.0.1:{Ports.Free()}").ToList();
             foreach (var url in urls)
             {
                 _processes.Add(Start(url, data, new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString));
             }
 
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            foreach (var url in urls)
+            foreach (var process in _processes)
             {
-                await WaitHealthyAsync(http, url);
+                await process.WaitReadyAsync("/api/health");
             }
 
             // One certificate, whichever instance is asked.
@@ -83,10 +74,10 @@ public sealed class ClusterStartTests : IAsyncLifetime
         }
         finally
         {
-            foreach (var process in _processes.Where(p => !p.HasExited))
+            foreach (var process in _processes)
             {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
+                process.Kill();
+                await process.Process.WaitForExitAsync();
             }
 
             await TestPostgres.DropAsync(server, database);
@@ -104,13 +95,13 @@ public sealed class ClusterStartTests : IAsyncLifetime
         string[] names = ["host-a", "host-b", "host-c"];
         try
         {
-            var urls = names.Select(_ => $"http://127.0.0.1:{FreePort()}").ToArray();
+            var urls = names.Select(_ => $"http://127.0.0.1:{Ports.Free()}").ToArray();
             var hosts = names.Select((name, i) => Start(urls[i], data, connectionString, name)).ToArray();
             _processes.AddRange(hosts);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-            foreach (var url in urls)
+            foreach (var host in hosts)
             {
-                await WaitHealthyAsync(http, url);
+                await host.WaitReadyAsync("/api/health");
             }
 
             using var admin = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
@@ -161,8 +152,7 @@ public sealed class ClusterStartTests : IAsyncLifetime
                 await Task.Delay(5);
             }
 
-            _killed.Add(hosts[2]);
-            hosts[2].Kill(entireProcessTree: true); // SIGKILL, mid-burst
+            hosts[2].Kill(); // SIGKILL, mid-burst
             await burst;
 
             Assert.Equal(60, served.Count);
@@ -171,7 +161,7 @@ public sealed class ClusterStartTests : IAsyncLifetime
             // The killed instance restarts under its own name and agrees with the others.
             hosts[2] = Start(urls[2], data, connectionString, names[2]);
             _processes.Add(hosts[2]);
-            await WaitHealthyAsync(http, urls[2]);
+            await hosts[2].WaitReadyAsync("/api/health");
             foreach (var device in devices)
             {
                 using var request = ProvisioningHostFactory.Register(device);
@@ -196,17 +186,16 @@ public sealed class ClusterStartTests : IAsyncLifetime
             var leader = await WaitForJobLeaderAsync(connectionString, "job:dns-janitor", _ => true);
             var leaderIndex = Array.FindIndex(names, n => leader.StartsWith(n + "#", StringComparison.Ordinal));
             Assert.True(leaderIndex >= 0, $"unexpected holder {leader}");
-            _killed.Add(hosts[leaderIndex]);
-            hosts[leaderIndex].Kill(entireProcessTree: true);
+            hosts[leaderIndex].Kill();
             var successor = await WaitForJobLeaderAsync(connectionString, "job:dns-janitor", holder => !holder.StartsWith(names[leaderIndex] + "#", StringComparison.Ordinal));
             Assert.Contains(names.Where((_, i) => i != leaderIndex), n => successor.StartsWith(n + "#", StringComparison.Ordinal));
         }
         finally
         {
-            foreach (var process in _processes.Where(p => !p.HasExited))
+            foreach (var process in _processes)
             {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
+                process.Kill();
+                await process.Process.WaitForExitAsync();
             }
 
             await TestPostgres.DropAsync(server, database);
@@ -235,60 +224,16 @@ public sealed class ClusterStartTests : IAsyncLifetime
         }
     }
 
-    private static Process Start(string url, string dataDirectory, string connectionString, string? instanceId = null)
-    {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "--urls", url])
+    private static HostProcess Start(string url, string dataDirectory, string connectionString, string? instanceId = null)
+        => HostProcess.Start(new Dictionary<string, string?>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["Provisioning__DataDirectory"] = dataDirectory;
-        start.Environment["Provisioning__Storage__Provider"] = "PostgreSql";
-        start.Environment["ConnectionStrings__Provisioning"] = connectionString;
-        start.Environment["Provisioning__Admin__ApiKeys__0"] = AdminKey;
-        if (instanceId is not null)
-        {
-            start.Environment["Provisioning__InstanceId"] = instanceId;
+            ["Provisioning__DataDirectory"] = dataDirectory,
+            ["Provisioning__Storage__Provider"] = "PostgreSql",
+            ["ConnectionStrings__Provisioning"] = connectionString,
+            ["Provisioning__Admin__ApiKeys__0"] = AdminKey,
+            ["Provisioning__InstanceId"] = instanceId,
 
             // A device whose issuance the killed instance held waits for its lease: 10 s here, not 30.
-            start.Environment["Provisioning__IssuanceLeaseDuration"] = "00:00:10";
-        }
-        var process = Process.Start(start)!;
-        var log = new StreamWriter(Path.Combine(Path.GetDirectoryName(dataDirectory)!, $"{instanceId ?? "host"}-{process.Id}.log")) { AutoFlush = true };
-        process.OutputDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private async Task WaitHealthyAsync(HttpClient http, string url)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
-        {
-            Assert.True(_processes.All(p => _killed.Contains(p) || !p.HasExited), "an instance exited during start-up");
-            try
-            {
-                if ((await http.GetAsync(url + "/api/health")).StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{url} did not become healthy");
-            await Task.Delay(200);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+            ["Provisioning__IssuanceLeaseDuration"] = instanceId is null ? null : "00:00:10",
+        }, url);
 }

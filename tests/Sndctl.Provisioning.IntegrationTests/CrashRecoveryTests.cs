@@ -1,11 +1,8 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using Sndctl.Provisioning.Core;
-using Sndctl.Provisioning.Testing;
 
 namespace Sndctl.Provisioning.IntegrationTests;
 
@@ -22,25 +19,30 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
     private const int Devices = 30;
     private readonly AcmeLab _lab = AcmeLab.Require();
     private readonly string _work = Directory.CreateTempSubdirectory("sndctl-crash-").FullName;
-    private readonly List<Process> _processes = [];
+    private readonly List<Process> _pebbles = [];
+    private readonly List<HostProcess> _hosts = [];
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        foreach (var process in _processes)
+        foreach (var host in _hosts)
+        {
+            await host.DisposeAsync();
+        }
+
+        foreach (var process in _pebbles)
         {
             if (!process.HasExited)
             {
                 process.Kill(entireProcessTree: true);
-                process.WaitForExit(10_000);
+                await process.WaitForExitAsync();
             }
 
             process.Dispose();
         }
 
         Directory.Delete(_work, recursive: true);
-        return ValueTask.CompletedTask;
     }
 
     [Fact]
@@ -52,12 +54,12 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         cloudflare.ChallTestSrv = _lab.ChallTestSrv; // Records placed through the API land in Pebble's DNS.
         cloudflare.Tokens[CloudflareToken] = (["zone:read", "dns:edit"], "active");
         cloudflare.AddZone("example.test");
-        var url = $"http://127.0.0.1:{FreePort()}";
+        var url = $"http://127.0.0.1:{Ports.Free()}";
         var host = StartHost(url, proxy, cloudflare);
         using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
-        await WaitHealthyAsync(http, host);
+        await host.WaitReadyAsync();
         var devices = new List<CreatedDevice>();
-        using (var admin = Admin(url))
+        using (var admin = host.CreateClient(AdminKey))
         {
             for (var i = 0; i < Devices; i++)
             {
@@ -72,7 +74,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         // Killed when the CA has issued some (their downloads held) and others are mid-challenge (TXT records up).
         await WaitForAsync(() => proxy.Finalized.Count >= 4 && cloudflare.Records.Count >= 3, TimeSpan.FromSeconds(60), "the CA to issue some certificates while others are mid-challenge");
         host.Kill();
-        await host.WaitForExitAsync();
+        await host.Process.WaitForExitAsync();
         await Task.WhenAll(calls.Select(c => c.ContinueWith(_ => { }, TaskScheduler.Default)));
         var issuedBeforeKill = proxy.Finalized.Count;
         var leftInZone = cloudflare.Records.Values.Select(r => r.Name).ToHashSet();
@@ -84,7 +86,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
 
         // The same instance restarted (same InstanceId): it takes over its dead process's leases at once.
         var restarted = StartHost(url, proxy, cloudflare);
-        await WaitHealthyAsync(http, restarted);
+        await restarted.WaitReadyAsync();
         var deadline = Stopwatch.StartNew();
         var certificates = new Dictionary<string, ProvisionResponse>();
         while (certificates.Count < Devices)
@@ -111,7 +113,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         // Exactly one certificate per device: the CA issued one per name (an order it had completed was
         // downloaded, not ordered again), and the device holds that one.
         Assert.All(devices, d => Assert.Equal(1, proxy.Finalized.GetValueOrDefault(d.Hostname)));
-        using var admin2 = Admin(url);
+        using var admin2 = restarted.CreateClient(AdminKey);
         foreach (var device in devices)
         {
             var details = await admin2.GetFromJsonAsync<JsonElement>($"/api/admin/devices/{device.DeviceId}");
@@ -133,15 +135,9 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         Assert.All(leftInZone, name => Assert.Contains(removed, d => d.Contains("Removed TXT " + name, StringComparison.Ordinal)));
     }
 
-    private Process StartHost(string url, AcmeProxy proxy, FakeCloudflare cloudflare)
+    private HostProcess StartHost(string url, AcmeProxy proxy, FakeCloudflare cloudflare)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "--urls", url])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var settings = new Dictionary<string, string>
+        var host = HostProcess.Start(new Dictionary<string, string?>
         {
             ["Provisioning__DataDirectory"] = Path.Combine(_work, "data"),
             ["Provisioning__InstanceId"] = "host-1",
@@ -156,60 +152,18 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             ["Provisioning__Dns__Provider"] = "Cloudflare",
             ["Provisioning__Dns__Cloudflare__ApiToken"] = CloudflareToken,
             ["Provisioning__Dns__Cloudflare__BaseUrl"] = cloudflare.BaseUrl.AbsoluteUri,
-        };
-        foreach (var (key, value) in settings)
-        {
-            start.Environment[key] = value;
-        }
-
-        var process = Process.Start(start)!;
-        var log = new StreamWriter(Path.Combine(_work, $"host-{_processes.Count}.log")) { AutoFlush = true };
-        process.OutputDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _processes.Add(process);
-        return process;
+        }, url);
+        _hosts.Add(host);
+        return host;
     }
 
     /// <summary>A Pebble of its own with the validator's random 0–4 s sleeps on, fronted by the proxy; its DNS is the lab's challtestsrv.</summary>
     private Uri StartSlowPebble()
     {
         var (process, directory) = _lab.StartPebble(_lab.ChallTestSrvDns, validatorSleeps: true);
-        _processes.Add(process);
+        _pebbles.Add(process);
         return directory;
     }
-
-    private static HttpClient Admin(string url)
-    {
-        var admin = new HttpClient { BaseAddress = new Uri(url) };
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
-        return admin;
-    }
-
-    private async Task WaitHealthyAsync(HttpClient http, Process host)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            Assert.False(host.HasExited, $"the host exited during start-up: {ReadLogs()}");
-            try
-            {
-                if ((await http.GetAsync("/api/health/ready")).StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"the host did not become ready: {ReadLogs()}");
-            await Task.Delay(200);
-        }
-    }
-
-    private string ReadLogs() => string.Join("\n", Directory.GetFiles(_work, "host-*.log").Select(f => { try { return File.ReadAllText(f); } catch (IOException) { return ""; } }));
 
     private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout, string what)
     {
@@ -219,12 +173,5 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             Assert.True(deadline.Elapsed < timeout, $"Timed out waiting for {what}.");
             await Task.Delay(50);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

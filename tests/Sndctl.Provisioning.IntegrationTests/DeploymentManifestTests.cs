@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Npgsql;
@@ -18,21 +16,18 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
 {
     private static readonly string s_deploy = Path.Combine(RepositoryRoot(), "deploy", "kubernetes");
     private readonly string _work = Directory.CreateTempSubdirectory("sndctl-manifest-").FullName;
-    private Process? _host;
+    private HostProcess? _host;
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        if (_host is { HasExited: false })
+        if (_host is not null)
         {
-            _host.Kill(entireProcessTree: true);
-            _host.WaitForExit(10_000);
+            await _host.DisposeAsync();
         }
 
-        _host?.Dispose();
         Directory.Delete(_work, recursive: true);
-        return ValueTask.CompletedTask;
     }
 
     [Fact]
@@ -59,7 +54,7 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
         // The pod's environment, as Kubernetes would build it: the ConfigMap, the env list, and the Secret's keys as files.
         var database = $"sndctl_manifest_{Guid.NewGuid():N}";
         var keyring = Path.Combine(_work, "keyring.pfx");
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
         var configMap = manifests.Values.Single(m => Scalar(m, "kind") == "ConfigMap");
         foreach (var (key, value) in Map(configMap, "data").Children)
         {
@@ -100,27 +95,28 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
         environment["Provisioning__DataProtection__CertificateFile"] = keyring;
         WriteKeyRingCertificate(keyring, secrets["Provisioning__DataProtection__CertificatePassword"]);
 
-        var url = $"http://127.0.0.1:{FreePort()}";
+        var url = $"http://127.0.0.1:{Ports.Free()}";
         try
         {
-            _host = Start(url, environment);
+            environment["Provisioning__DataDirectory"] = Path.Combine(_work, "data");
+            _host = HostProcess.Start(environment, url);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             var probes = new[] { "startupProbe", "livenessProbe", "readinessProbe" }.Select(p => Scalar(Map(Map(container, p), "httpGet"), "path")).ToList();
-            await WaitReadyAsync(http, url + probes[2]);
+            await _host.WaitReadyAsync(probes[2], TimeSpan.FromSeconds(60));
             foreach (var probe in probes)
             {
                 Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(url + probe)).StatusCode);
             }
 
             // The Dockerfile's HEALTHCHECK command, against the running host.
-            var (exitCode, output, _) = await ProcessRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "health", "--url", url + "/api/health/live"]);
+            var (exitCode, output, _) = await ProcessRunner.RunAsync("dotnet", [HostProcess.HostDll, "health", "--url", url + "/api/health/live"]);
             Assert.True(exitCode == 0, output);
-            var (downCode, _, _) = await ProcessRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "health", "--url", $"http://127.0.0.1:{FreePort()}/api/health/live"]);
+            var (downCode, _, _) = await ProcessRunner.RunAsync("dotnet", [HostProcess.HostDll, "health", "--url", $"http://127.0.0.1:{Ports.Free()}/api/health/live"]);
             Assert.Equal(1, downCode);
         }
         finally
         {
-            _host?.Kill(entireProcessTree: true);
+            _host?.Kill();
             await TestPostgres.DropAsync(server, database);
         }
     }
@@ -170,7 +166,7 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
         await File.WriteAllBytesAsync(Path.Combine(_work, "keyring.pfx"), []); // data: keyring.pfx: ""
         var (code, output, error) = await ProcessRunner.RunAsync(
             "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "--urls", $"http://127.0.0.1:{FreePort()}"],
+            [HostProcess.HostDll, "--urls", $"http://127.0.0.1:{Ports.Free()}"],
             environment: new Dictionary<string, string?>
             {
                 ["Provisioning__SecretsDirectory"] = secretFiles,
@@ -194,7 +190,7 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(secretFiles, "Provisioning__Admin__ApiKeys__0"), "manifest-admin-key-of-at-least-32-characters");
         (code, output, error) = await ProcessRunner.RunAsync(
             "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "--urls", $"http://127.0.0.1:{FreePort()}"],
+            [HostProcess.HostDll, "--urls", $"http://127.0.0.1:{Ports.Free()}"],
             environment: new Dictionary<string, string?>
             {
                 ["Provisioning__SecretsDirectory"] = secretFiles,
@@ -205,60 +201,6 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
         Assert.Contains("Provisioning:DataProtection:CertificateFile", error, StringComparison.Ordinal);
         Assert.Contains("is missing or empty", error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
-    }
-
-    private Process Start(string url, Dictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "--urls", url])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        start.Environment["Provisioning__DataDirectory"] = Path.Combine(_work, "data");
-        var process = Process.Start(start)!;
-        var log = Path.Combine(_work, "host.log");
-        process.OutputDataReceived += (_, e) => { lock (this) { File.AppendAllText(log, e.Data + "\n"); } };
-        process.ErrorDataReceived += (_, e) => { lock (this) { File.AppendAllText(log, e.Data + "\n"); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private async Task WaitReadyAsync(HttpClient http, string readiness)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            Assert.False(_host!.HasExited, $"the host exited (code {(_host.HasExited ? _host.ExitCode : 0)}): {ReadLog()}");
-            try
-            {
-                if ((await http.GetAsync(readiness)).StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"the host did not become ready: {ReadLog()}");
-            await Task.Delay(200);
-        }
-    }
-
-    private string ReadLog()
-    {
-        lock (this)
-        {
-            var log = Path.Combine(_work, "host.log");
-            return File.Exists(log) ? File.ReadAllText(log) : "";
-        }
     }
 
     private static void WriteKeyRingCertificate(string path, string password)
@@ -292,12 +234,5 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
         }
 
         throw new InvalidOperationException("The repository root (Sndctl.Provisioning.sln) was not found above " + AppContext.BaseDirectory);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 
 namespace Sndctl.Provisioning.IntegrationTests;
@@ -16,26 +14,6 @@ internal static partial class Dig
         var (exitCode, output, error) = await ProcessRunner.RunAsync("dig", arguments, timeout: TimeSpan.FromSeconds(30));
         Assert.True(exitCode == 0, $"dig {string.Join(' ', arguments)} exited {exitCode}: {output} {error}");
         return DigAnswer.Parse(output);
-    }
-
-    /// <summary>A port free for both UDP and TCP on 127.0.0.1 (the DNS server listens on both).</summary>
-    public static int FreePort()
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            tcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            var port = ((IPEndPoint)tcp.LocalEndPoint!).Port;
-            try
-            {
-                using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-                udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
-                return port;
-            }
-            catch (SocketException) when (attempt < 20)
-            {
-            }
-        }
     }
 
     [GeneratedRegex(@"status: (\w+)")]

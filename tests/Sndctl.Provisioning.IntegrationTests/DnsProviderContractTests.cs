@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Sndctl.Provisioning.Core;
-using Sndctl.Provisioning.Testing;
 using Sndctl.Provisioning.Testing.Contracts;
 
 namespace Sndctl.Provisioning.IntegrationTests;
@@ -63,7 +62,7 @@ public sealed class DnsProviderContractTests
     [MemberData(nameof(Checks))]
     public async Task Authoritative(string check)
     {
-        var port = Dig.FreePort();
+        var port = Ports.Free();
         await using var host = new ProvisioningHostFactory(null, new Dictionary<string, string?>
         {
             ["Provisioning:BaseDomain"] = Zone,

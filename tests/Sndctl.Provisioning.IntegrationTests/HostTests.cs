@@ -193,7 +193,7 @@ public sealed class HostTests
             }
 
             var (exitCode, output, error) = await ProcessRunner.RunAsync(
-                "dotnet", [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "--urls", "http://127.0.0.1:0"], work, environment, timeout: TimeSpan.FromMinutes(2));
+                "dotnet", [HostProcess.HostDll, "--urls", "http://127.0.0.1:0"], work, environment, timeout: TimeSpan.FromMinutes(2));
 
             Assert.True(exitCode == 2, $"exit {exitCode}: {output}{error}");
             Assert.Contains(message, error, StringComparison.Ordinal);
@@ -214,50 +214,20 @@ public sealed class HostTests
     public async Task Host_started_in_a_directory_does_not_watch_the_data_directory_under_it()
     {
         var work = Directory.CreateTempSubdirectory("sndctl-watch-").FullName;
-        var url = $"http://127.0.0.1:{Dig.FreePort()}";
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), "--urls", url])
-        {
-            WorkingDirectory = work,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment.Remove("DOTNET_USE_POLLING_FILE_WATCHER");
-        using var host = System.Diagnostics.Process.Start(start)!;
-        host.OutputDataReceived += (_, _) => { };
-        host.ErrorDataReceived += (_, _) => { };
-        host.BeginOutputReadLine();
-        host.BeginErrorReadLine();
+        var host = HostProcess.Start(new Dictionary<string, string?> { ["DOTNET_USE_POLLING_FILE_WATCHER"] = null }, workingDirectory: work);
         try
         {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-            for (var attempt = 0; ; attempt++)
-            {
-                Assert.False(host.HasExited, "the host exited");
-                try
-                {
-                    if ((await http.GetAsync(url + "/api/health")).IsSuccessStatusCode)
-                    {
-                        break;
-                    }
-                }
-                catch (HttpRequestException) when (attempt < 150)
-                {
-                }
-
-                await Task.Delay(200);
-            }
+            await host.WaitReadyAsync("/api/health");
 
             var data = Path.Combine(work, "data");
             Assert.True(File.Exists(Path.Combine(data, "provisioning.db")), "the database is in ./data");
-            var watchedInodes = InotifyWatchedInodes(host.Id);
+            var watchedInodes = InotifyWatchedInodes(host.Process.Id);
             var (_, inode, _) = await ProcessRunner.RunAsync("stat", ["-c", "%i", data]);
             Assert.DoesNotContain(long.Parse(inode.Trim(), System.Globalization.CultureInfo.InvariantCulture), watchedInodes);
         }
         finally
         {
-            host.Kill(entireProcessTree: true);
-            await host.WaitForExitAsync();
+            await host.DisposeAsync();
             Directory.Delete(work, recursive: true);
         }
     }

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Sndctl.Provisioning.Testing;
 
 namespace Sndctl.Provisioning.IntegrationTests;
 

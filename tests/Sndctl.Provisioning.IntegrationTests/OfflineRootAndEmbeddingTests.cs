@@ -112,7 +112,7 @@ public sealed class OfflineRootAndEmbeddingTests : IAsyncLifetime
     }
 
     private Task<(int ExitCode, string Output, string Error)> Host(string[] arguments, IDictionary<string, string?> environment)
-        => ProcessRunner.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "Sndctl.Provisioning.Host.dll"), .. arguments], _work, environment, timeout: TimeSpan.FromMinutes(2));
+        => ProcessRunner.RunAsync("dotnet", [HostProcess.HostDll, .. arguments], _work, environment, timeout: TimeSpan.FromMinutes(2));
 
     private sealed class EmbeddingDbContext(DbContextOptions<EmbeddingDbContext> options) : DbContext(options)
     {

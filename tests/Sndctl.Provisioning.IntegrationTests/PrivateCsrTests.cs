@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace Sndctl.Provisioning.IntegrationTests;
@@ -84,7 +83,7 @@ public sealed class PrivateCsrTests : IAsyncLifetime
 
         // nginx-style files: server.crt (leaf + intermediate) and server.key, served by openssl s_server;
         // an openssl client that trusts only the root completes the handshake and checks the IP.
-        var port = FreePort();
+        var port = Ports.Free();
         using var server = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("openssl", ["s_server", "-accept", $"127.0.0.1:{port}", "-cert", "server.crt", "-key", "server.key", "-cert_chain", "intermediate.pem"])
         {
             WorkingDirectory = _work,
@@ -425,12 +424,5 @@ public sealed class PrivateCsrTests : IAsyncLifetime
         }
 
         return values;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -51,7 +50,10 @@ public sealed class ProvisioningHostFactory : WebApplicationFactory<Program>
 
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
-    public ConcurrentQueue<string> Logs { get; } = new();
+    private readonly CapturedLogs _logs = new();
+
+    /// <summary>Every log line so far, structured values included (FakeLogger).</summary>
+    public IReadOnlyList<string> Logs => _logs.Lines;
 
     /// <summary>Extra service changes applied after the host's own (swap a DNS provider, say).</summary>
     public Action<IServiceCollection>? TestServices { get; init; }
@@ -65,7 +67,7 @@ public sealed class ProvisioningHostFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureLogging(logging => logging.AddProvider(new CapturingLoggerProvider(Logs)).SetMinimumLevel(LogLevel.Trace));
+        builder.ConfigureLogging(logging => logging.AddProvider(_logs.Provider()).SetMinimumLevel(LogLevel.Trace));
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<TimeProvider>(Time);
@@ -123,30 +125,6 @@ public sealed class ProvisioningHostFactory : WebApplicationFactory<Program>
         if (Directory.Exists(DataDirectory))
         {
             Directory.Delete(DataDirectory, recursive: true);
-        }
-    }
-
-    private sealed class CapturingLoggerProvider(ConcurrentQueue<string> sink) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, sink);
-
-        public void Dispose()
-        {
-        }
-    }
-
-    private sealed class CapturingLogger(string category, ConcurrentQueue<string> sink) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            // Structured values too: a secret must not hide in a property that a JSON logger would ship.
-            var properties = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(";", pairs.Select(p => $"{p.Key}={p.Value}")) : string.Empty;
-            sink.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {properties} {exception}");
         }
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Sndctl.Provisioning.Testing;
 
 namespace Sndctl.Provisioning.Storage.EfCore.Tests;
 
@@ -51,27 +52,15 @@ public sealed class SqliteFileDatabase : ITestDatabase
     }
 }
 
+/// <summary>A database of its own on the test PostgreSQL server (<see cref="TestPostgres"/>), dropped after.</summary>
 public sealed class PostgreSqlDatabase : ITestDatabase
 {
-    /// <summary>Set by tests/run.sh; CI fails rather than skips when it is missing.</summary>
-    public const string EnvironmentVariable = "SNDCTL_TEST_POSTGRES";
+    private readonly string _server = TestPostgres.Server();
     private readonly string _connectionString;
-    private readonly string _name = $"sndctl_store_{Guid.NewGuid():N}";
 
     public PostgreSqlDatabase()
     {
-        var server = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (string.IsNullOrEmpty(server))
-        {
-            if (Environment.GetEnvironmentVariable("CI") == "true")
-            {
-                throw new InvalidOperationException($"{EnvironmentVariable} is not set: run the tests through tests/run.sh, which starts PostgreSQL.");
-            }
-
-            Assert.Skip($"{EnvironmentVariable} is not set; tests/run.sh starts a PostgreSQL server and sets it.");
-        }
-
-        _connectionString = new NpgsqlConnectionStringBuilder(server) { Database = _name }.ConnectionString;
+        _connectionString = new NpgsqlConnectionStringBuilder(_server) { Database = $"sndctl_store_{Guid.NewGuid():N}" }.ConnectionString;
         using var context = CreateContext();
         context.Database.EnsureCreated();
     }
@@ -80,13 +69,5 @@ public sealed class PostgreSqlDatabase : ITestDatabase
 
     public ServiceProvider Services() => TestDatabase.Services(o => o.UseNpgsql(_connectionString));
 
-    public async ValueTask DisposeAsync()
-    {
-        await using (var context = CreateContext())
-        {
-            await context.Database.EnsureDeletedAsync();
-        }
-
-        NpgsqlConnection.ClearAllPools();
-    }
+    public ValueTask DisposeAsync() => new(TestPostgres.DropAsync(_server, new NpgsqlConnectionStringBuilder(_connectionString).Database!));
 }

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Sndctl.Provisioning.IntegrationTests;
+namespace Sndctl.Provisioning.Testing;
 
 /// <summary>The PostgreSQL server tests/run.sh starts: its connection string, and throw-away databases on it.</summary>
 internal static class TestPostgres
