@@ -34,6 +34,14 @@ internal sealed class ProvisioningHostOptions
 
     public HttpSection Http { get; set; } = new();
 
+    public AcmeServerSection AcmeServer { get; set; } = new();
+
+    public sealed class AcmeServerSection
+    {
+        /// <summary>Serve the ACME front door under <c>/acme</c> (the rest of the section is the package's options).</summary>
+        public bool Enabled { get; set; }
+    }
+
     public sealed class StorageSection
     {
         /// <summary>A <see cref="StorageKind"/> name.</summary>
@@ -136,7 +144,17 @@ internal sealed class HostSettings
         var errors = new List<string>();
         // Leniently here (the choices below need it before anything is registered); strictly, with every
         // package's options, at start.
-        var options = section.Get<ProvisioningHostOptions>() ?? new ProvisioningHostOptions();
+        ProvisioningHostOptions options;
+        try
+        {
+            options = section.Get<ProvisioningHostOptions>() ?? new ProvisioningHostOptions();
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A value that does not convert (AcmeServer:Enabled=yes): the binder names the key.
+            throw new HostConfigurationException([$"Provisioning: {ex.Message}"]);
+        }
+
 
         // Relative to where the command runs (the repository root in the README), not the project folder.
         var dataDirectory = Path.GetFullPath(options.DataDirectory is { Length: > 0 } dir ? dir : "data", workingDirectory);
@@ -199,6 +217,11 @@ internal sealed class HostSettings
         else
         {
             connectionString = WithPoolDefaults(connectionString, errors);
+        }
+
+        if (!options.AcmeServer.Enabled && section.GetSection("AcmeServer").GetChildren().Any(c => !c.Key.Equals(nameof(ProvisioningHostOptions.AcmeServerSection.Enabled), StringComparison.OrdinalIgnoreCase)))
+        {
+            errors.Add("Provisioning:AcmeServer:* is set but Provisioning:AcmeServer:Enabled is not true: set it to true to serve the ACME front door, or remove the AcmeServer keys.");
         }
 
         var prometheus = false;

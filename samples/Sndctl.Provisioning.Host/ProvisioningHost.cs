@@ -85,6 +85,12 @@ internal static partial class ProvisioningHost
             _ => throw new InvalidOperationException($"DNS provider {settings.Dns} is not wired."),
         };
 
+        if (settings.Options.AcmeServer.Enabled)
+        {
+            // The package binds the rest of the section (NonceLifetime, FinalizeWait, ...); Enabled is the host's.
+            provisioning.AddAcmeServer(section.GetSection("AcmeServer"));
+        }
+
         var listenUrl = (builder.Configuration[WebHostDefaults.ServerUrlsKey] ?? DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
         builder.Services.PostConfigure<PrivateCaOptions>(o =>
         {
@@ -200,6 +206,10 @@ internal static partial class ProvisioningHost
         app.MapDeviceProvisioningAdmin();
         app.MapPrivateCa();
         app.MapPrivateCaAdmin();
+        if (info.Settings.Options.AcmeServer.Enabled)
+        {
+            app.MapAcmeServer();
+        }
         if (info.Settings.Prometheus)
         {
             // The fleet's figures are the operator's: scraped with an admin key (Prometheus: authorization.credentials).

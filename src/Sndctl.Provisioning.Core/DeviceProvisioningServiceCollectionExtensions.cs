@@ -65,6 +65,7 @@ public static class DeviceProvisioningServiceCollectionExtensions
         services.TryAddScoped<DeviceAddressPublisher>();
         services.TryAddScoped<IDeviceProvisioningService, DeviceProvisioningService>();
         services.TryAddScoped<IDeviceAdminService, DeviceAdminService>();
+        services.TryAddScoped<IDeviceAuthenticator, DeviceAuthenticator>();
         services.AddHealthChecks();
         return new DeviceProvisioningBuilder(services);
     }

@@ -55,6 +55,9 @@ public static class EntityFrameworkStoresBuilderExtensions
             nameof(ICsrRequestStore) => typeof(EfCsrRequestStore<TContext>),
             nameof(IZoneRecordStore) => typeof(EfZoneRecordStore<TContext>),
             nameof(IIssuanceQueueStore) => typeof(EfIssuanceQueueStore<TContext>),
+            nameof(IDeviceAcmeAccountStore) => typeof(EfDeviceAcmeAccountStore<TContext>),
+            nameof(IDeviceAcmeOrderStore) => typeof(EfDeviceAcmeOrderStore<TContext>),
+            nameof(IAcmeNonceStore) => typeof(EfAcmeNonceStore<TContext>),
             _ => throw new InvalidOperationException($"No Entity Framework store for {store.Name}."),
         }));
 }

@@ -28,6 +28,7 @@ public static class ProvisioningModelBuilderExtensions
             device.Property(d => d.Hostname).HasMaxLength(253).IsRequired();
             device.HasIndex(d => d.Hostname).IsUnique();
             device.Property(d => d.SecretHash).HasMaxLength(64).IsRequired();
+            device.Property(d => d.ProtectedSecret).HasMaxLength(1024);
             device.Property(d => d.Status).HasConversion<string>().HasMaxLength(16);
             device.HasIndex(d => new { d.Status, d.CreatedAt });
             device.HasIndex(d => d.CreatedAt);
@@ -168,9 +169,11 @@ public static class ProvisioningModelBuilderExtensions
             request.Property(r => r.ConcurrencyStamp).IsConcurrencyToken();
         });
 
+        modelBuilder.MapAcmeServer(tablePrefix);
+
         // Timestamps are stored as UTC date-times: SQLite can then compare and order them, and
         // PostgreSQL stores them as timestamptz.
-        foreach (var entity in new[] { typeof(Device), typeof(DeviceCertificate), typeof(AuditEvent), typeof(IssuerStateEntry), typeof(IssuanceLease), typeof(CsrRequest), typeof(PendingIssuance), typeof(DnsRecordJournalEntry), typeof(ZoneRecord), typeof(IssuanceQueueEntry) })
+        foreach (var entity in new[] { typeof(Device), typeof(DeviceCertificate), typeof(AuditEvent), typeof(IssuerStateEntry), typeof(IssuanceLease), typeof(CsrRequest), typeof(PendingIssuance), typeof(DnsRecordJournalEntry), typeof(ZoneRecord), typeof(IssuanceQueueEntry), typeof(DeviceAcmeAccount), typeof(DeviceAcmeOrder) })
         {
             foreach (var property in modelBuilder.Entity(entity).Metadata.GetProperties())
             {
@@ -186,6 +189,50 @@ public static class ProvisioningModelBuilderExtensions
         }
 
         return modelBuilder;
+    }
+
+    /// <summary>The ACME front door's accounts, orders and used nonces.</summary>
+    private static void MapAcmeServer(this ModelBuilder modelBuilder, string tablePrefix)
+    {
+        modelBuilder.Entity<DeviceAcmeAccount>(account =>
+        {
+            account.ToTable(tablePrefix + "AcmeAccounts");
+            account.HasKey(a => a.Id);
+            account.Property(a => a.Id).HasMaxLength(64);
+            account.Property(a => a.DeviceId).HasMaxLength(DeviceNames.MaxDeviceIdLength).IsRequired();
+            account.HasIndex(a => a.DeviceId);
+            account.Property(a => a.Jwk).HasMaxLength(2048).IsRequired();
+            account.Property(a => a.KeyThumbprint).HasMaxLength(64).IsRequired();
+            account.HasIndex(a => a.KeyThumbprint).IsUnique();
+            account.Property(a => a.Status).HasConversion<string>().HasMaxLength(16);
+            account.Property(a => a.ConcurrencyStamp).IsConcurrencyToken();
+        });
+
+        modelBuilder.Entity<DeviceAcmeOrder>(order =>
+        {
+            order.ToTable(tablePrefix + "AcmeOrders");
+            order.HasKey(o => o.Id);
+            order.Property(o => o.Id).HasMaxLength(64);
+            order.Property(o => o.AccountId).HasMaxLength(64).IsRequired();
+            order.HasIndex(o => o.AccountId);
+            order.Property(o => o.DeviceId).HasMaxLength(DeviceNames.MaxDeviceIdLength).IsRequired();
+            order.HasIndex(o => new { o.DeviceId, o.Status });
+            order.HasIndex(o => o.Expires);
+            order.Property(o => o.Hostname).HasMaxLength(253).IsRequired();
+            order.Property(o => o.Status).HasConversion<string>().HasMaxLength(16);
+            order.Property(o => o.Csr).HasMaxLength(16_384);
+            order.Property(o => o.ErrorType).HasMaxLength(128);
+            order.Property(o => o.ErrorDetail).HasMaxLength(1024);
+            order.Property(o => o.ConcurrencyStamp).IsConcurrencyToken();
+        });
+
+        modelBuilder.Entity<AcmeNonceEntry>(nonce =>
+        {
+            nonce.ToTable(tablePrefix + "AcmeNonces");
+            nonce.HasKey(n => n.Value);
+            nonce.Property(n => n.Value).HasMaxLength(64);
+            nonce.HasIndex(n => n.ExpiresAt);
+        });
     }
 
     private static readonly ValueConverter<DateTimeOffset, DateTime> UtcConverter = new(

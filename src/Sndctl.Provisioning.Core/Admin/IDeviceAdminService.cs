@@ -31,6 +31,13 @@ public interface IDeviceAdminService
     /// <summary>Revokes the device's current certificate at its CA.</summary>
     Task<RevokeOutcome> RevokeCertificateAsync(string deviceId, string actor, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Revokes one of the device's certificates (<see cref="DeviceCertificate.Id"/>) at its CA: its current one or an
+    /// earlier one still valid. <see cref="RevokeOutcome.NoCertificate"/> when it is not the device's, already revoked
+    /// or expired.
+    /// </summary>
+    Task<RevokeOutcome> RevokeCertificateAsync(string deviceId, Guid certificateId, string actor, CancellationToken cancellationToken);
+
     /// <summary>Deletes a device and its certificates (events are kept); <see langword="false"/> when unknown.</summary>
     Task<bool> DeleteDeviceAsync(string deviceId, string actor, CancellationToken cancellationToken);
 

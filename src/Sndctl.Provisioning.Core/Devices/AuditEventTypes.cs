@@ -31,4 +31,11 @@ public static class AuditEventTypes
     public const string CsrDenied = "csr.denied";
     /// <summary>An admin revoked a private-IP certificate.</summary>
     public const string CsrRevoked = "csr.revoked";
+
+    /// <summary>The device's ACME client made an account at the front door (External Account Binding with the device's secret).</summary>
+    public const string AcmeAccountCreated = "acme.account_created";
+    /// <summary>The device's ACME client deactivated its front-door account.</summary>
+    public const string AcmeAccountDeactivated = "acme.account_deactivated";
+    /// <summary>The device's ACME client changed its front-door account's key.</summary>
+    public const string AcmeAccountKeyChanged = "acme.account_key_changed";
 }

@@ -9,8 +9,15 @@ public sealed class Device
     /// <summary>The device's fully qualified hostname, <c>&lt;deviceId&gt;.&lt;base domain&gt;</c>.</summary>
     public required string Hostname { get; init; }
 
-    /// <summary>The keyed hash of the device secret. The secret itself is never stored.</summary>
+    /// <summary>The keyed hash of the device secret, which the device API checks. The secret itself is never stored in clear.</summary>
     public required byte[] SecretHash { get; set; }
+
+    /// <summary>
+    /// The device secret encrypted with Data Protection, kept to check MACs made with it (the ACME front door's
+    /// External Account Binding): a copy of the database alone reveals no secret. Null for devices made before
+    /// it was kept, until their secret is rotated.
+    /// </summary>
+    public string? ProtectedSecret { get; set; }
 
     /// <summary>The device's lifecycle state.</summary>
     public DeviceStatus Status { get; set; }

@@ -23,4 +23,13 @@ public interface IDeviceProvisioningService
     /// <see cref="ProvisioningOutcome.AddressChangesLimited"/>.
     /// </summary>
     Task<AddressUpdateResult> UpdateAddressesAsync(string deviceId, string? secret, IReadOnlyList<string?>? addresses, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The certificate for <paramref name="certificateSigningRequest"/> (DER, the device's own key) for a device that
+    /// another entry point authenticated (the ACME front door, by the account its EAB bound): the same decision and
+    /// issuance as <see cref="RegisterAsync"/> — the stored certificate when it is for that key and not yet due, else
+    /// one issuance at a time per device, with the CA budget, its queue and the per-device limits — waiting at most
+    /// <paramref name="waitBudget"/> before answering <see cref="ProvisioningOutcome.Pending"/>.
+    /// </summary>
+    Task<ProvisioningResult> RequestCertificateAsync(string deviceId, byte[] certificateSigningRequest, TimeSpan waitBudget, CancellationToken cancellationToken);
 }

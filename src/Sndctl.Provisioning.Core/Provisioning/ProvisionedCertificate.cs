@@ -17,4 +17,8 @@ public sealed record ProvisionedCertificate(
     DateTimeOffset NotBefore,
     DateTimeOffset NotAfter,
     DateTimeOffset RenewAfter,
-    IReadOnlyList<System.Net.IPAddress>? Addresses = null);
+    IReadOnlyList<System.Net.IPAddress>? Addresses = null)
+{
+    /// <summary>The stored certificate's ID (<see cref="DeviceCertificate.Id"/>).</summary>
+    public Guid CertificateId { get; init; }
+}

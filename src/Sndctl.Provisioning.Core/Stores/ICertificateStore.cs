@@ -19,6 +19,9 @@ public interface ICertificateStore
     /// <exception cref="ConcurrencyConflictException">Someone else changed it first.</exception>
     Task UpdateAsync(DeviceCertificate certificate, CancellationToken cancellationToken);
 
+    /// <summary>The certificates with serial number <paramref name="serialNumber"/> (upper-case hex, as stored): one per CA at most, in practice.</summary>
+    Task<IReadOnlyList<DeviceCertificate>> FindBySerialNumberAsync(string serialNumber, CancellationToken cancellationToken);
+
     /// <summary>When the device's early re-issuances (<see cref="DeviceCertificate.EarlyReissue"/>) since <paramref name="since"/> were issued, oldest first.</summary>
     Task<IReadOnlyList<DateTimeOffset>> ListEarlyReissuesAsync(string deviceId, DateTimeOffset since, CancellationToken cancellationToken);
 

@@ -16,11 +16,14 @@ public static class ProvisioningStores
         typeof(ICsrRequestStore),
         typeof(IZoneRecordStore),
         typeof(IIssuanceQueueStore),
+        typeof(IDeviceAcmeAccountStore),
+        typeof(IDeviceAcmeOrderStore),
+        typeof(IAcmeNonceStore),
     ];
 
     /// <summary>
     /// The stores nothing can work without: start-up fails without them. The others are needed by the features
-    /// that use them (the CSR service, the embedded DNS server, the CA budget's queue), which check at start.
+    /// that use them (the CSR service, the embedded DNS server, the CA budget's queue, the ACME front door), which check at start.
     /// </summary>
     public static IReadOnlyList<Type> Required { get; } =
     [

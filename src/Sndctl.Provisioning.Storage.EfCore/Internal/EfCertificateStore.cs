@@ -33,6 +33,9 @@ internal sealed class EfCertificateStore<TContext>(TContext context) : ICertific
     public Task UpdateAsync(DeviceCertificate certificate, CancellationToken cancellationToken)
         => context.UpdateStampedAsync(certificate, c => c.ConcurrencyStamp, $"Certificate {certificate.SerialNumber} was changed by someone else.", cancellationToken);
 
+    public async Task<IReadOnlyList<DeviceCertificate>> FindBySerialNumberAsync(string serialNumber, CancellationToken cancellationToken)
+        => await Certificates.AsNoTracking().Where(c => c.SerialNumber == serialNumber).Take(16).ToListAsync(cancellationToken).ConfigureAwait(false);
+
     public async Task<IReadOnlyList<DateTimeOffset>> ListEarlyReissuesAsync(string deviceId, DateTimeOffset since, CancellationToken cancellationToken)
         => await Certificates.AsNoTracking()
             .Where(c => c.DeviceId == deviceId && c.EarlyReissue && c.IssuedAt >= since)

@@ -58,6 +58,9 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         await context.Set<IssuanceLease>().Where(l => l.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
         // Its journalled DNS records stay: the janitor removes them from the zone (their lease is gone with the device).
         await context.Set<PendingIssuance>().Where(p => p.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+        // Its ACME front-door accounts and orders go with it: a deleted device's account key orders nothing.
+        await context.Set<DeviceAcmeOrder>().Where(o => o.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+        await context.Set<DeviceAcmeAccount>().Where(a => a.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
         var deleted = await Devices.Where(d => d.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
         if (transaction is not null)
         {

@@ -317,6 +317,14 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         return Task.CompletedTask;
     }
 
+    public Task<IReadOnlyList<DeviceCertificate>> FindBySerialNumberAsync(string serialNumber, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<DeviceCertificate>>([.. _certificates.Values.Where(c => c.SerialNumber == serialNumber).Select(Copy)]);
+        }
+    }
+
     public Task<IReadOnlyList<DateTimeOffset>> ListEarlyReissuesAsync(string deviceId, DateTimeOffset since, CancellationToken cancellationToken)
     {
         lock (_gate)

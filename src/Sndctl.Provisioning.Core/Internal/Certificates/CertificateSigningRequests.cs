@@ -16,10 +16,17 @@ internal static class CertificateSigningRequests
     /// checked (the bytes the CA will see) and the public key, or an error to show the device.
     /// </summary>
     public static bool TryValidate(string pem, string hostname, out byte[] der, out byte[] subjectPublicKeyInfo, out string? error)
+        => TryValidate(Pkcs10Request.Read(pem, out _, out error), error, hostname, out der, out subjectPublicKeyInfo, out error);
+
+    /// <summary>The same checks of a CSR given as DER (the ACME front door's finalize carries it so).</summary>
+    public static bool TryValidate(byte[] csrDer, string hostname, out byte[] der, out byte[] subjectPublicKeyInfo, out string? error)
+        => TryValidate(Pkcs10Request.Read(csrDer, out _, out error), error, hostname, out der, out subjectPublicKeyInfo, out error);
+
+    private static bool TryValidate(Pkcs10Request? csr, string? readError, string hostname, out byte[] der, out byte[] subjectPublicKeyInfo, out string? error)
     {
         der = [];
         subjectPublicKeyInfo = [];
-        var csr = Pkcs10Request.Read(pem, out _, out error);
+        error = readError;
         if (csr is null)
         {
             return false;

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 
 namespace Sndctl.Provisioning.Core.Internal;
@@ -9,6 +10,7 @@ internal sealed class DeviceAdminService(
     IAuditEventStore events,
     ICertificateIssuer issuer,
     DeviceSecretHasher hasher,
+    IDataProtectionProvider dataProtection,
     TimeProvider time,
     IOptionsSnapshot<DeviceProvisioningOptions> options) : IDeviceAdminService
 {
@@ -151,9 +153,11 @@ internal sealed class DeviceAdminService(
     {
         var secret = DeviceNames.NewSecret();
         var hash = await hasher.HashAsync(secret, cancellationToken).ConfigureAwait(false);
+        var protectedSecret = DeviceAuthenticator.Protect(dataProtection, secret);
         var changed = await UpdateAsync(deviceId, device =>
         {
             device.SecretHash = hash;
+            device.ProtectedSecret = protectedSecret;
             return Task.CompletedTask;
         }, cancellationToken).ConfigureAwait(false);
 
@@ -169,29 +173,37 @@ internal sealed class DeviceAdminService(
     public async Task<RevokeOutcome> RevokeCertificateAsync(string deviceId, string actor, CancellationToken cancellationToken)
     {
         var device = await devices.FindAsync(deviceId, cancellationToken).ConfigureAwait(false);
-        if (device is null)
-        {
-            return RevokeOutcome.DeviceNotFound;
-        }
+        return device is null ? RevokeOutcome.DeviceNotFound
+            : device.CurrentCertificateId is { } id ? await RevokeAsync(device, id, actor, expiredToo: true, cancellationToken).ConfigureAwait(false)
+            : RevokeOutcome.NoCertificate;
+    }
 
-        var current = device.CurrentCertificateId is { } id ? await certificates.FindAsync(id, cancellationToken).ConfigureAwait(false) : null;
-        if (current is null || current.RevokedAt is not null)
+    public async Task<RevokeOutcome> RevokeCertificateAsync(string deviceId, Guid certificateId, string actor, CancellationToken cancellationToken)
+    {
+        var device = await devices.FindAsync(deviceId, cancellationToken).ConfigureAwait(false);
+        return device is null ? RevokeOutcome.DeviceNotFound : await RevokeAsync(device, certificateId, actor, expiredToo: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<RevokeOutcome> RevokeAsync(Device device, Guid certificateId, string actor, bool expiredToo, CancellationToken cancellationToken)
+    {
+        var certificate = await certificates.FindAsync(certificateId, cancellationToken).ConfigureAwait(false);
+        if (certificate is null || certificate.DeviceId != device.DeviceId || certificate.RevokedAt is not null || (!expiredToo && certificate.NotAfter <= time.GetUtcNow()))
         {
             return RevokeOutcome.NoCertificate;
         }
 
-        if (!string.Equals(current.Issuer, issuer.Name, StringComparison.Ordinal))
+        if (!string.Equals(certificate.Issuer, issuer.Name, StringComparison.Ordinal))
         {
             return RevokeOutcome.IssuerMismatch;
         }
 
         // Revoke at the CA first: if that fails nothing local changes and the admin can retry.
-        await issuer.RevokeAsync(current, cancellationToken).ConfigureAwait(false);
-        current.RevokedAt = time.GetUtcNow();
-        await certificates.UpdateAsync(current, cancellationToken).ConfigureAwait(false);
-        await UpdateAsync(deviceId, d =>
+        await issuer.RevokeAsync(certificate, cancellationToken).ConfigureAwait(false);
+        certificate.RevokedAt = time.GetUtcNow();
+        await certificates.UpdateAsync(certificate, cancellationToken).ConfigureAwait(false);
+        await UpdateAsync(device.DeviceId, d =>
         {
-            if (d.CurrentCertificateId == current.Id)
+            if (d.CurrentCertificateId == certificate.Id)
             {
                 d.CurrentCertificateId = null;
             }
@@ -199,7 +211,7 @@ internal sealed class DeviceAdminService(
             return Task.CompletedTask;
         }, cancellationToken).ConfigureAwait(false);
 
-        await AuditAsync(deviceId, actor, AuditEventTypes.CertificateRevoked, $"Serial {current.SerialNumber}.", cancellationToken).ConfigureAwait(false);
+        await AuditAsync(device.DeviceId, actor, AuditEventTypes.CertificateRevoked, $"Serial {certificate.SerialNumber}.", cancellationToken).ConfigureAwait(false);
         return RevokeOutcome.Revoked;
     }
 
@@ -259,6 +271,7 @@ internal sealed class DeviceAdminService(
             DeviceId = deviceId,
             Hostname = DeviceNames.Hostname(deviceId, _options.BaseDomain),
             SecretHash = await hasher.HashAsync(secret, cancellationToken).ConfigureAwait(false),
+            ProtectedSecret = DeviceAuthenticator.Protect(dataProtection, secret),
             Status = DeviceStatus.Pending,
             CreatedAt = time.GetUtcNow(),
             Labels = labels is null ? new Dictionary<string, string>(StringComparer.Ordinal) : new Dictionary<string, string>(labels, StringComparer.Ordinal),

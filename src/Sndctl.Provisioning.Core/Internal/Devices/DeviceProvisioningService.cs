@@ -47,6 +47,28 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
     public Task<ProvisioningResult> RenewAsync(ProvisioningRequest request, CancellationToken cancellationToken)
         => ProvisionAsync(request, checkHostname: true, cancellationToken);
 
+    public async Task<ProvisioningResult> RequestCertificateAsync(string deviceId, byte[] certificateSigningRequest, TimeSpan waitBudget, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(certificateSigningRequest);
+        var device = DeviceNames.IsValidDeviceId(deviceId) ? await _devices.FindAsync(deviceId, cancellationToken).ConfigureAwait(false) : null;
+        if (device is null)
+        {
+            return new ProvisioningResult(ProvisioningOutcome.Unauthorized);
+        }
+
+        if (device.Status == DeviceStatus.Disabled)
+        {
+            return new ProvisioningResult(ProvisioningOutcome.Disabled, Detail: "The device is disabled.");
+        }
+
+        if (!CertificateSigningRequests.TryValidate(certificateSigningRequest, device.Hostname, out var der, out var publicKey, out var error))
+        {
+            return Invalid(error!);
+        }
+
+        return await ServeOrIssueAsync(device, new DeviceCsr(der, publicKey), waitBudget, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<AddressUpdateResult> UpdateAddressesAsync(string deviceId, string? secret, IReadOnlyList<string?>? addresses, CancellationToken cancellationToken)
     {
         if (!DeviceNames.IsValidDeviceId(deviceId))
@@ -150,6 +172,12 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
             }
         }
 
+        return await ServeOrIssueAsync(device, deviceCsr, _options.IssuanceWaitBudget, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Decide: the stored certificate when it serves (the fast path), else an issuance waited for up to <paramref name="waitBudget"/>.</summary>
+    private async Task<ProvisioningResult> ServeOrIssueAsync(Device device, DeviceCsr? deviceCsr, TimeSpan waitBudget, CancellationToken cancellationToken)
+    {
         var now = _time.GetUtcNow();
         var current = device.CurrentCertificateId is { } id ? await _certificates.FindAsync(id, cancellationToken).ConfigureAwait(false) : null;
         if (current is not null && CanServe(current, deviceCsr, now))
@@ -159,7 +187,7 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
             return new ProvisioningResult(ProvisioningOutcome.Current, ToProvisioned(device, current, privateKeyPem: null));
         }
 
-        return await IssueAsync(device, deviceCsr, cancellationToken).ConfigureAwait(false);
+        return await IssueAsync(device, deviceCsr, waitBudget, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -182,13 +210,13 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
             : IssuedChain.PublicKeyOf(current).AsSpan().SequenceEqual(deviceCsr.SubjectPublicKeyInfo);
     }
 
-    private async Task<ProvisioningResult> IssueAsync(Device device, DeviceCsr? deviceCsr, CancellationToken cancellationToken)
+    private async Task<ProvisioningResult> IssueAsync(Device device, DeviceCsr? deviceCsr, TimeSpan waitBudget, CancellationToken cancellationToken)
     {
         var issuance = _coordinator.IssueAsync(device.DeviceId, device.Hostname, deviceCsr);
         IssuanceOutcome outcome;
         try
         {
-            outcome = await issuance.WaitAsync(_options.IssuanceWaitBudget, _time, cancellationToken).ConfigureAwait(false);
+            outcome = await issuance.WaitAsync(waitBudget, _time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -272,7 +300,10 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
             certificate.NotBefore,
             certificate.NotAfter,
             certificate.RenewAfter,
-            device.Addresses);
+            device.Addresses)
+        {
+            CertificateId = certificate.Id,
+        };
     }
 
     private async Task TouchAsync(Device device, DateTimeOffset now, CancellationToken cancellationToken)
