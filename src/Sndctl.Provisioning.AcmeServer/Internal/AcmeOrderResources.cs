@@ -20,6 +20,12 @@ internal sealed class AcmeOrderResources(
     TimeProvider time,
     IOptionsMonitor<AcmeServerOptions> options)
 {
+    /// <summary>
+    /// How long a poll of a processing order waits for the issuance: long enough for the pipeline to say where the
+    /// device stands (issued, or queued with its ETA), short enough to answer a poll promptly.
+    /// </summary>
+    private static readonly TimeSpan PollWait = TimeSpan.FromSeconds(1);
+
     public async Task<AcmeResult> NewOrderAsync(AcmeCall call, CancellationToken cancellationToken)
     {
         var device = call.Device!;
@@ -87,7 +93,7 @@ internal sealed class AcmeOrderResources(
         TimeSpan? retryAfter = null;
         if (order!.Status == DeviceAcmeOrderStatus.Processing)
         {
-            (order, retryAfter, refusal) = await ProgressAsync(order, order.Csr!, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            (order, retryAfter, refusal) = await ProgressAsync(order, order.Csr!, PollWait, cancellationToken).ConfigureAwait(false);
         }
 
         return refusal ?? Order(call.Urls, order, 200) with { RetryAfter = retryAfter };
