@@ -15,7 +15,7 @@ public interface IDeviceStore
     Task UpdateAsync(Device device, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Deletes a device with its unrevoked certificates and its lease; false when it did not exist.
+    /// Deletes a device with its unrevoked certificates, its lease and its ACME accounts and orders; false when it did not exist.
     /// Revoked certificates are kept (they are listed on their CA's revocation list until they expire).
     /// </summary>
     Task<bool> DeleteAsync(string deviceId, CancellationToken cancellationToken);

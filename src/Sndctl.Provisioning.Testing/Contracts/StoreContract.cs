@@ -78,6 +78,12 @@ public sealed partial class StoreContract(Func<AsyncServiceScope> createScope)
 
         public IIssuanceQueueStore Queue => Get<IIssuanceQueueStore>();
 
+        public IDeviceAcmeAccountStore AcmeAccounts => Get<IDeviceAcmeAccountStore>();
+
+        public IDeviceAcmeOrderStore AcmeOrders => Get<IDeviceAcmeOrderStore>();
+
+        public IAcmeNonceStore AcmeNonces => Get<IAcmeNonceStore>();
+
         public ValueTask DisposeAsync() => scope.DisposeAsync();
 
         private T Get<T>()

@@ -305,14 +305,37 @@ public sealed class AcmeFrontDoorTests : IAsyncLifetime
         Directory.Delete(work, recursive: true);
     }
 
-    private ProvisioningHostFactory Start(string? dataDirectory = null)
+    [Fact]
+    public async Task Behind_a_listed_TLS_proxy_the_directory_names_the_https_URLs_the_clients_call_and_no_one_else_can_choose_them()
     {
-        var host = new ProvisioningHostFactory(dataDirectory, new Dictionary<string, string?>
+        var behindProxy = Start(extra: new() { ["Provisioning:Http:KnownProxies:0"] = "127.0.0.1" });
+        var direct = Start();
+        foreach (var (host, expected) in new[] { (behindProxy, "https://provision.example.com/acme/new-order"), (direct, null) })
+        {
+            using var http = host.Device();
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/acme/directory");
+            request.Headers.Host = "provision.example.com";
+            request.Headers.Add("X-Forwarded-Proto", "https");
+            using var response = await http.SendAsync(request, Ct);
+            var newOrder = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("newOrder").GetString();
+            Assert.Equal(expected ?? "http://provision.example.com/acme/new-order", newOrder);
+        }
+    }
+
+    private ProvisioningHostFactory Start(string? dataDirectory = null, Dictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>
         {
             ["Provisioning:BaseDomain"] = "devices.example.test",
             ["Provisioning:AcmeServer:Enabled"] = "true",
             ["Provisioning:AcmeServer:FinalizeWait"] = "00:00:10",
-        });
+        };
+        foreach (var (key, value) in extra ?? [])
+        {
+            settings[key] = value;
+        }
+
+        var host = new ProvisioningHostFactory(dataDirectory, settings);
         _hosts.Add(host);
         return host;
     }
