@@ -64,7 +64,7 @@ ensure_packages chromium
 # dig, for the embedded DNS server's answers.
 ensure_packages bind9-dnsutils
 # The ACME clients devices run, against the ACME front door (and curl to check what Caddy serves).
-ensure_packages lego certbot caddy curl
+ensure_packages lego certbot caddy curl busybox openssl
 # Debian's caddy package starts a system service where systemd runs; the tests start their own.
 if command -v systemctl >/dev/null && systemctl is-active --quiet caddy 2>/dev/null; then as_root systemctl stop caddy || true; fi
 start_postgres

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.OpenApi;
+using Scalar.AspNetCore;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 using OpenTelemetry.Resources;
@@ -121,7 +123,7 @@ internal static partial class ProvisioningHost
         ConfigureForwardedHeaders(builder.Services, settings.Options.Http.KnownProxies);
 
         AddTelemetry(builder, settings.Prometheus);
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddDeviceProvisioningSecuritySchemes());
         builder.Services.AddAdminPortal();
         builder.Services.AddSingleton(new HostStartupInfo(settings, newAdminKey));
         return settings;
@@ -202,6 +204,7 @@ internal static partial class ProvisioningHost
         app.UseStatusCodePages();
         app.UseAdminPortal();
         app.MapOpenApi();
+        app.MapScalarApiReference(); // /scalar/v1: the document, interactive (a page of documentation: no credentials in it)
         app.MapDeviceProvisioning();
         app.MapDeviceProvisioningAdmin();
         app.MapPrivateCa();

@@ -11,11 +11,14 @@ namespace Microsoft.AspNetCore.Routing;
 public static class DeviceProvisioningEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps <c>POST /api/register</c>, <c>POST /api/renew</c>, <c>POST /api/addresses</c>, <c>GET /api/health</c> and the
-    /// orchestrator probes <c>GET /api/health/live</c> and <c>GET /api/health/ready</c>.
+    /// Maps the device API: <c>POST /api/v1/register</c>, <c>POST /api/v1/renew</c>, <c>POST /api/v1/addresses</c> and
+    /// <c>POST /api/v1/secret</c> (a device replacing its factory secret), the unversioned <c>/api/register</c>,
+    /// <c>/api/renew</c> and <c>/api/addresses</c> as aliases of the first three, <c>GET /api/health</c> and the
+    /// orchestrator probes <c>GET /api/health/live</c> and <c>GET /api/health/ready</c>. The OpenAPI description lists the
+    /// versioned routes with their security scheme (<see cref="Microsoft.AspNetCore.OpenApi.DeviceProvisioningOpenApi.DeviceSecretScheme"/>).
     /// Requires <c>AddDeviceProvisioning(...).AddAspNetCore()</c>.
     /// </summary>
-    /// <returns>The <c>/api</c> group, to add conventions (rate limiting, CORS...).</returns>
+    /// <returns>The <c>/api</c> group, to add conventions (rate limiting, CORS...); they apply to <c>/api/v1</c> too.</returns>
     public static RouteGroupBuilder MapDeviceProvisioning(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -23,37 +26,17 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
         var group = endpoints.MapGroup("/api");
         group.WithTags("Devices");
 
-        group.MapPost("/register", DeviceEndpoints.RegisterAsync)
-            .WithName("Register")
-            .WithSummary("Register a device and obtain its certificate.")
-            .Accepts<RegisterRequest>(isOptional: true, "application/json")
-            .Produces<ProvisionResponse>()
-            .Produces<PendingResponse>(StatusCodes.Status202Accepted)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        // Firmware lives for years: the device contract is versioned, and the first routes stay as aliases.
+        var v1 = group.MapGroup("/v1");
+        v1.WithMetadata(DeviceCredentialsMetadata.Instance);
+        MapDeviceOperations(v1, "");
+        MapDeviceOperations(group, "Unversioned").ExcludeFromDescription();
 
-        group.MapPost("/renew", DeviceEndpoints.RenewAsync)
-            .WithName("Renew")
-            .WithSummary("Renew a device's certificate.")
-            .Accepts<RenewRequest>(isOptional: true, "application/json")
-            .Produces<ProvisionResponse>()
-            .Produces<PendingResponse>(StatusCodes.Status202Accepted)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-
-        group.MapPost("/addresses", DeviceEndpoints.UpdateAddressesAsync)
-            .WithName("UpdateAddresses")
-            .WithSummary("Replace the device's LAN addresses, published as A/AAAA records for its hostname.")
-            .Accepts<AddressesRequest>(isOptional: true, "application/json")
-            .Produces<AddressesResponse>()
+        v1.MapPost("/secret", DeviceEndpoints.RotateSecretAsync)
+            .WithName("RotateSecret")
+            .WithSummary("A new secret for the device, e.g. at first boot to replace the factory secret; the old one works until the new one is first used.")
+            .Accepts<DeviceSecretRequest>(isOptional: true, "application/json")
+            .Produces<DeviceSecretResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -77,6 +60,49 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
         return group;
     }
 
+    /// <summary>Register, renew and addresses under <paramref name="group"/>; endpoint names end in <paramref name="nameSuffix"/> (names are unique).</summary>
+    private static RouteGroupBuilder MapDeviceOperations(RouteGroupBuilder group, string nameSuffix)
+    {
+        var operations = group.MapGroup("");
+        operations.MapPost("/register", DeviceEndpoints.RegisterAsync)
+            .WithName("Register" + nameSuffix)
+            .WithSummary("Register a device and obtain its certificate.")
+            .Accepts<RegisterRequest>(isOptional: true, "application/json")
+            .Produces<ProvisionResponse>()
+            .Produces<PendingResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        operations.MapPost("/renew", DeviceEndpoints.RenewAsync)
+            .WithName("Renew" + nameSuffix)
+            .WithSummary("Renew a device's certificate.")
+            .Accepts<RenewRequest>(isOptional: true, "application/json")
+            .Produces<ProvisionResponse>()
+            .Produces<PendingResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        operations.MapPost("/addresses", DeviceEndpoints.UpdateAddressesAsync)
+            .WithName("UpdateAddresses" + nameSuffix)
+            .WithSummary("Replace the device's LAN addresses, published as A/AAAA records for its hostname.")
+            .Accepts<AddressesRequest>(isOptional: true, "application/json")
+            .Produces<AddressesResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        return operations;
+    }
+
     /// <summary>
     /// Maps the admin API under <c>/api/admin</c>, authenticated by <c>Authorization: Bearer &lt;admin API key&gt;</c>.
     /// </summary>
@@ -93,6 +119,7 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
         var group = endpoints.MapGroup("/api/admin");
         group.WithTags("Admin");
         group.AddEndpointFilter<AdminApiKeyFilter>();
+        group.WithMetadata(AdminKeyMetadata.Instance);
         group.ProducesProblem(StatusCodes.Status401Unauthorized);
 
         group.MapPost("/devices", AdminEndpoints.CreateDeviceAsync).WithName("CreateDevice")
@@ -136,6 +163,7 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddEndpointFilter<TBuilder, AdminApiKeyFilter>();
+        builder.WithMetadata(AdminKeyMetadata.Instance);
         builder.ProducesProblem(StatusCodes.Status401Unauthorized);
         return builder;
     }

@@ -73,6 +73,7 @@ public static class PrivateCaEndpointRouteBuilderExtensions
             ?? throw new InvalidOperationException("MapPrivateCaAdmin() serves admin endpoints and needs the admin API keys: call AddDeviceProvisioning(...).AddAspNetCore(o => o.AdminApiKeys.Add(...)). With authorization of your own instead, call MapPrivateCaAdminWithoutAdminKeys() and secure the group it returns.");
         var group = MapAdminGroup(endpoints);
         group.AddEndpointFilter(filter);
+        group.WithMetadata(AdminKeyMetadata.Instance);
         group.ProducesProblem(StatusCodes.Status401Unauthorized);
         return group;
     }

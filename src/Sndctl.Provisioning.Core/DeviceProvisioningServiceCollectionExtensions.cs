@@ -63,6 +63,7 @@ public static class DeviceProvisioningServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, ProactiveRenewalJob>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, RenewalInfoRefreshJob>());
         services.TryAddScoped<DeviceAddressPublisher>();
+        services.TryAddScoped<DeviceSecretRotation>();
         services.TryAddScoped<IDeviceProvisioningService, DeviceProvisioningService>();
         services.TryAddScoped<IDeviceAdminService, DeviceAdminService>();
         services.TryAddScoped<IDeviceAuthenticator, DeviceAuthenticator>();

@@ -29,6 +29,12 @@ public static class ProvisioningModelBuilderExtensions
             device.HasIndex(d => d.Hostname).IsUnique();
             device.Property(d => d.SecretHash).HasMaxLength(64).IsRequired();
             device.Property(d => d.ProtectedSecret).HasMaxLength(1024);
+            device.Property(d => d.PendingSecretHash).HasMaxLength(64);
+            device.Property(d => d.PendingProtectedSecret).HasMaxLength(1024);
+            device.Property(d => d.SecretOrigin).HasConversion<string>().HasMaxLength(16);
+            device.HasIndex(d => d.SecretOrigin);
+            device.Property(d => d.NameResolution).HasConversion<string>().HasMaxLength(16);
+            device.HasIndex(d => d.NameResolution);
             device.Property(d => d.Status).HasConversion<string>().HasMaxLength(16);
             device.HasIndex(d => new { d.Status, d.CreatedAt });
             device.HasIndex(d => d.CreatedAt);

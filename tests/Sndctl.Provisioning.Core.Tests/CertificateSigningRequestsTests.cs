@@ -47,6 +47,18 @@ public sealed class CertificateSigningRequestsTests
     }
 
     [Fact]
+    public void Try_validate_without_the_hostname_in_a_subjectAltName_refused_before_the_CA_sees_it()
+    {
+        // Pebble (and RFC 8555 CAs) refuse a CN-only CSR at finalize, after an order was spent.
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        Assert.False(CertificateSigningRequests.TryValidate(Csr(key, "CN=" + Hostname), Hostname, out _, out _, out var error));
+        Assert.Contains("subjectAltName=DNS:" + Hostname, error);
+        Assert.False(CertificateSigningRequests.TryValidate(Csr(key, "O=Example"), Hostname, out _, out _, out error));
+        Assert.Contains("subjectAltName", error);
+        Assert.True(CertificateSigningRequests.TryValidate(Csr(key, "", Hostname), Hostname, out _, out _, out error), error); // No CN is fine.
+    }
+
+    [Fact]
     public void Try_validate_RSA_1024_refused()
     {
         using var key = RSA.Create(1024);

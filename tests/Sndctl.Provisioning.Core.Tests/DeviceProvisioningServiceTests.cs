@@ -566,11 +566,11 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
     public async Task A_bad_address_is_refused_and_changes_nothing(string bad)
     {
         var device = await CreateDeviceAsync();
-        await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["192.168.1.2"], default);
+        await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["192.168.1.2"], null, default);
         var calls = _dns.AddressCalls;
 
         var register = await RegisterAsync(new ProvisioningRequest(device.DeviceId, device.Secret, Addresses: ["10.0.0.1", bad]));
-        var update = await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, [bad], default);
+        var update = await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, [bad], null, default);
 
         Assert.Equal(ProvisioningOutcome.Invalid, register.Outcome);
         Assert.Equal(ProvisioningOutcome.Invalid, update.Outcome);
@@ -586,7 +586,7 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
     {
         var device = await CreateDeviceAsync();
 
-        var five = await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"], default);
+        var five = await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"], null, default);
         Assert.Equal(ProvisioningOutcome.Invalid, five.Outcome);
 
         Assert.True(DeviceAddresses.TryParse(["8.8.8.8", "2606:4700::1111"], allowPublic: true, out var publicSet, out _));
@@ -605,37 +605,37 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
         var other = await CreateDeviceAsync();
         var service = Scoped<IDeviceProvisioningService>();
 
-        Assert.Equal(ProvisioningOutcome.Unauthorized, (await service.UpdateAddressesAsync(device.DeviceId, "wrong", ["10.0.0.1"], default)).Outcome);
+        Assert.Equal(ProvisioningOutcome.Unauthorized, (await service.UpdateAddressesAsync(device.DeviceId, "wrong", ["10.0.0.1"], null, default)).Outcome);
         Assert.Empty(_dns.AddressesAt(device.Hostname));
 
         // The default allows 12 changes an hour; sending the same set again is not a change.
         for (var i = 1; i <= 12; i++)
         {
-            var changed = await service.UpdateAddressesAsync(device.DeviceId, device.Secret, [$"10.0.0.{i}"], default);
+            var changed = await service.UpdateAddressesAsync(device.DeviceId, device.Secret, [$"10.0.0.{i}"], null, default);
             Assert.Equal(ProvisioningOutcome.Current, changed.Outcome);
-            Assert.Equal(ProvisioningOutcome.Current, (await service.UpdateAddressesAsync(device.DeviceId, device.Secret, [$"10.0.0.{i}"], default)).Outcome);
+            Assert.Equal(ProvisioningOutcome.Current, (await service.UpdateAddressesAsync(device.DeviceId, device.Secret, [$"10.0.0.{i}"], null, default)).Outcome);
         }
 
-        var limited = await service.UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.0.0.99"], default);
+        var limited = await service.UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.0.0.99"], null, default);
         Assert.Equal(ProvisioningOutcome.AddressChangesLimited, limited.Outcome);
         Assert.InRange(limited.RetryAfter!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
         Assert.Equal(["10.0.0.12"], _dns.AddressesAt(device.Hostname));
-        Assert.Equal(ProvisioningOutcome.Current, (await service.UpdateAddressesAsync(other.DeviceId, other.Secret, ["10.0.0.99"], default)).Outcome);
+        Assert.Equal(ProvisioningOutcome.Current, (await service.UpdateAddressesAsync(other.DeviceId, other.Secret, ["10.0.0.99"], null, default)).Outcome);
 
         _time.Advance(TimeSpan.FromHours(1));
-        Assert.Equal(ProvisioningOutcome.Current, (await service.UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.0.0.99"], default)).Outcome);
+        Assert.Equal(ProvisioningOutcome.Current, (await service.UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.0.0.99"], null, default)).Outcome);
     }
 
     [Fact]
     public async Task Disabling_removes_the_address_records_enabling_publishes_them_again_and_deleting_removes_them()
     {
         var device = await CreateDeviceAsync();
-        await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["192.168.7.7"], default);
+        await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["192.168.7.7"], null, default);
         var admin = Scoped<IDeviceAdminService>();
 
         await admin.SetEnabledAsync(device.DeviceId, false, "test", default);
         Assert.Empty(_dns.AddressesAt(device.Hostname));
-        Assert.Equal(ProvisioningOutcome.Disabled, (await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["192.168.7.8"], default)).Outcome);
+        Assert.Equal(ProvisioningOutcome.Disabled, (await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["192.168.7.8"], null, default)).Outcome);
 
         await admin.SetEnabledAsync(device.DeviceId, true, "test", default);
         Assert.Equal(["192.168.7.7"], _dns.AddressesAt(device.Hostname));
@@ -655,7 +655,7 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
         var device = await CreateDeviceAsync();
         _dns.FailAddresses = true;
 
-        var stored = await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.1.2.3"], default);
+        var stored = await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.1.2.3"], null, default);
         Assert.Equal(ProvisioningOutcome.Current, stored.Outcome);
         Assert.Empty(_dns.AddressesAt(device.Hostname));
         Assert.True((await StoredAsync(device.DeviceId))!.AddressRecordsPending);

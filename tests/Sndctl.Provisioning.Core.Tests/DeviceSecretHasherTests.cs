@@ -22,24 +22,30 @@ public sealed class DeviceSecretHasherTests
         return state;
     }
 
+    private static Device DeviceWith(byte[] hash, byte[]? pending = null)
+        => new() { DeviceId = "d1", Hostname = "d1.example.com", SecretHash = hash, PendingSecretHash = pending };
+
     [Fact]
-    public async Task Verify_right_secret_true()
+    public async Task Match_names_the_secret_or_the_pending_one()
     {
         using var hasher = CreateHasher(StoreKeepingFirstValue());
         var secret = DeviceNames.NewSecret();
-        var hash = await hasher.HashAsync(secret, default);
-        Assert.True(await hasher.VerifyAsync(secret, hash, default));
+        var next = DeviceNames.NewSecret();
+        var device = DeviceWith(await hasher.HashAsync(secret, default), await hasher.HashAsync(next, default));
+        Assert.Equal(SecretMatch.Current, await hasher.MatchAsync(secret, device, default));
+        Assert.Equal(SecretMatch.Pending, await hasher.MatchAsync(next, device, default));
     }
 
     [Fact]
-    public async Task Verify_wrong_or_missing_false()
+    public async Task Match_wrong_or_missing_is_none()
     {
         using var hasher = CreateHasher(StoreKeepingFirstValue());
-        var hash = await hasher.HashAsync("right", default);
-        Assert.False(await hasher.VerifyAsync("wrong", hash, default));
-        Assert.False(await hasher.VerifyAsync(null, hash, default));
-        Assert.False(await hasher.VerifyAsync("right", null, default));
-        Assert.False(await hasher.VerifyAsync("", hash, default));
+        var device = DeviceWith(await hasher.HashAsync("right", default));
+        Assert.Equal(SecretMatch.None, await hasher.MatchAsync("wrong", device, default));
+        Assert.Equal(SecretMatch.None, await hasher.MatchAsync(null, device, default));
+        Assert.Equal(SecretMatch.None, await hasher.MatchAsync("right", null, default));
+        Assert.Equal(SecretMatch.None, await hasher.MatchAsync("", device, default));
+        Assert.Equal(SecretMatch.None, await hasher.MatchAsync("", DeviceWith(new byte[32]), default)); // No pending secret: the dummy never matches.
     }
 
     [Fact]

@@ -123,6 +123,13 @@ public sealed class DeviceFlowTests : IAsyncLifetime
         var request = new CertificateRequest("CN=" + device.Hostname, key, HashAlgorithmName.SHA256);
         using var client = _host.Device();
 
+        // Without the hostname in a subjectAltName: a 400 that says how, before any CA is asked.
+        var cnOnly = await client.SendAsync(ProvisioningHostFactory.Register(device, csr: request.CreateSigningRequestPem()));
+        Assert.Contains("subjectAltName=DNS:" + device.Hostname, (await HttpAssert.ProblemAsync(cnOnly, 400)).GetProperty("detail").GetString());
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName(device.Hostname);
+        request.CertificateExtensions.Add(names.Build());
+
         var response = await client.SendAsync(ProvisioningHostFactory.Register(device, csr: request.CreateSigningRequestPem()));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var json = await response.Content.ReadFromJsonAsync<JsonElement>();

@@ -117,10 +117,38 @@ public sealed class HostTests
         using var client = host.Device();
         var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         var paths = document.GetProperty("paths");
-        foreach (var path in new[] { "/api/register", "/api/renew", "/api/health", "/api/admin/devices", "/api/admin/devices/batch", "/api/admin/devices/{deviceId}", "/api/v1/ca/root.pem" })
+        foreach (var path in new[] { "/api/v1/register", "/api/v1/renew", "/api/v1/addresses", "/api/v1/secret", "/api/health", "/api/admin/devices", "/api/admin/devices/batch", "/api/admin/devices/{deviceId}", "/api/v1/ca/root.pem" })
         {
             Assert.True(paths.TryGetProperty(path, out _), path);
         }
+
+        // The unversioned device routes are aliases, kept for old firmware but not offered to generated clients.
+        Assert.False(paths.TryGetProperty("/api/register", out _));
+
+        // Security schemes, named on the operations that need them: a generated client authenticates.
+        var schemes = document.GetProperty("components").GetProperty("securitySchemes");
+        Assert.Equal("apiKey", schemes.GetProperty("deviceSecret").GetProperty("type").GetString());
+        Assert.Equal("header", schemes.GetProperty("deviceSecret").GetProperty("in").GetString());
+        Assert.Equal("X-Device-Secret", schemes.GetProperty("deviceSecret").GetProperty("name").GetString());
+        Assert.Equal("http", schemes.GetProperty("adminKey").GetProperty("type").GetString());
+        Assert.Equal("bearer", schemes.GetProperty("adminKey").GetProperty("scheme").GetString());
+        static IEnumerable<string> SchemesOf(JsonElement operation)
+            => operation.TryGetProperty("security", out var security) ? security.EnumerateArray().SelectMany(r => r.EnumerateObject().Select(p => p.Name)) : [];
+        foreach (var path in new[] { "/api/v1/register", "/api/v1/renew", "/api/v1/addresses", "/api/v1/secret" })
+        {
+            Assert.Equal(["deviceSecret"], SchemesOf(paths.GetProperty(path).GetProperty("post")));
+        }
+
+        Assert.Equal(["adminKey"], SchemesOf(paths.GetProperty("/api/admin/devices").GetProperty("get")));
+        Assert.Equal(["adminKey"], SchemesOf(paths.GetProperty("/api/admin/csr").GetProperty("get")));
+        Assert.Empty(SchemesOf(paths.GetProperty("/api/health").GetProperty("get")));
+        Assert.Empty(SchemesOf(paths.GetProperty("/api/v1/csr").GetProperty("post")));
+
+        // The interactive page for the document.
+        var page = await client.GetAsync("/scalar/v1");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.StartsWith("text/html", page.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+        Assert.Contains("Scalar", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         host.DeleteData();
     }

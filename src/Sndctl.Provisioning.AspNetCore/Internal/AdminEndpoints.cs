@@ -107,7 +107,30 @@ internal static class AdminEndpoints
             return Problems.BadRequest("sort must be created, deviceId, status, lastSeen or expiry, with '-' in front for descending (default -created).");
         }
 
-        var result = await admin.ListDevicesAsync(new DeviceQuery(status, search, page, pageSize, sort, descending), context.RequestAborted).ConfigureAwait(false);
+        bool? factorySecret = null;
+        if (query["factorySecret"] is { Count: > 0 } factoryValues && !string.IsNullOrEmpty(factoryValues[0]))
+        {
+            if (!bool.TryParse(factoryValues[0], out var parsed))
+            {
+                return Problems.BadRequest("factorySecret must be true (devices still holding their factory secret) or false.");
+            }
+
+            factorySecret = parsed;
+        }
+
+        DeviceNameResolution? resolution = null;
+        if (query["resolution"] is { Count: > 0 } resolutionValues && !string.IsNullOrEmpty(resolutionValues[0]))
+        {
+            if (!ResolutionNames.TryParse(resolutionValues[0], out var parsed))
+            {
+                return Problems.BadRequest("resolution must be unknown, ok, blocked or other.");
+            }
+
+            resolution = parsed;
+        }
+
+        var deviceQuery = new DeviceQuery(status, search, page, pageSize, sort, descending) { FactorySecret = factorySecret, NameResolution = resolution };
+        var result = await admin.ListDevicesAsync(deviceQuery, context.RequestAborted).ConfigureAwait(false);
         var items = result.Items.Select(s => new DeviceListItem(
             s.Device.DeviceId,
             s.Device.Hostname,
@@ -116,7 +139,9 @@ internal static class AdminEndpoints
             s.Device.CreatedAt,
             s.Device.RegisteredAt,
             s.Device.LastSeenAt,
-            Summary(s.Certificate))).ToList();
+            Summary(s.Certificate),
+            s.Device.SecretOrigin == DeviceSecretOrigin.Factory,
+            ResolutionNames.Of(s.Device.NameResolution))).ToList();
         return TypedResults.Json(new PageResponse<DeviceListItem>(items, result.Total, page, pageSize), ProvisioningJsonContext.Default.PageResponseDeviceListItem);
     }
 
@@ -143,7 +168,12 @@ internal static class AdminEndpoints
                 Summary(current),
                 details.Certificates.Select(c => new CertificateHistoryItem(
                     c.SerialNumber, c.Issuer, c.Thumbprint, c.NotBefore, c.NotAfter, c.RenewAfter, c.IssuedAt, c.RevokedAt, c.Id == device.CurrentCertificateId, c.CertificateAuthority)).ToList(),
-                details.Events.Select(ToItem).ToList()),
+                details.Events.Select(ToItem).ToList(),
+                device.SecretOrigin == DeviceSecretOrigin.Factory,
+                device.SecretChangedAt,
+                device.PendingSecretHash is not null,
+                ResolutionNames.Of(device.NameResolution),
+                device.NameResolutionAt),
             ProvisioningJsonContext.Default.DeviceDetailsResponse);
     }
 
@@ -228,7 +258,13 @@ internal static class AdminEndpoints
         var statistics = await admin.GetStatisticsAsync(context.RequestAborted).ConfigureAwait(false);
         var byStatus = statistics.DevicesByStatus.ToDictionary(p => StatusNames.Of(p.Key), p => p.Value);
         return TypedResults.Json(
-            new StatisticsResponse(byStatus, byStatus.Values.Sum(), statistics.ExpiringWithin7Days, statistics.ExpiringWithin30Days),
+            new StatisticsResponse(
+                byStatus,
+                byStatus.Values.Sum(),
+                statistics.ExpiringWithin7Days,
+                statistics.ExpiringWithin30Days,
+                Enum.GetValues<DeviceNameResolution>().ToDictionary(ResolutionNames.Of, r => statistics.DevicesByNameResolution.GetValueOrDefault(r)),
+                statistics.DevicesWithFactorySecret),
             ProvisioningJsonContext.Default.StatisticsResponse);
     }
 

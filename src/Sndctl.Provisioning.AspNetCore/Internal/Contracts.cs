@@ -4,11 +4,15 @@ using Sndctl.Provisioning.Core;
 
 namespace Sndctl.Provisioning.AspNetCore.Internal;
 
-internal sealed record RegisterRequest(string? DeviceId, string? Csr, List<string?>? Addresses = null);
+internal sealed record RegisterRequest(string? DeviceId, string? Csr, List<string?>? Addresses = null, string? Resolution = null);
 
-internal sealed record RenewRequest(string? DeviceId, string? Hostname, string? Csr, List<string?>? Addresses = null);
+internal sealed record RenewRequest(string? DeviceId, string? Hostname, string? Csr, List<string?>? Addresses = null, string? Resolution = null);
 
-internal sealed record AddressesRequest(string? DeviceId, List<string?>? Addresses);
+internal sealed record AddressesRequest(string? DeviceId, List<string?>? Addresses, string? Resolution = null);
+
+internal sealed record DeviceSecretRequest(string? DeviceId);
+
+internal sealed record DeviceSecretResponse(string DeviceId, string Hostname, string Secret);
 
 internal sealed record AddressesResponse(string DeviceId, string Hostname, IReadOnlyList<string> Addresses);
 
@@ -50,7 +54,9 @@ internal sealed record DeviceListItem(
     DateTimeOffset CreatedAt,
     DateTimeOffset? RegisteredAt,
     DateTimeOffset? LastSeenAt,
-    CertificateSummary? Certificate);
+    CertificateSummary? Certificate,
+    bool FactorySecret,
+    string Resolution);
 
 internal sealed record PageResponse<T>(IReadOnlyList<T> Items, int Total, int Page, int PageSize);
 
@@ -79,7 +85,12 @@ internal sealed record DeviceDetailsResponse(
     IReadOnlyList<string> Addresses,
     CertificateSummary? Certificate,
     IReadOnlyList<CertificateHistoryItem> Certificates,
-    IReadOnlyList<EventItem> Events);
+    IReadOnlyList<EventItem> Events,
+    bool FactorySecret,
+    DateTimeOffset? SecretChangedAt,
+    bool SecretRotationPending,
+    string Resolution,
+    DateTimeOffset? ResolutionReportedAt);
 
 internal sealed record DeviceStatusResponse(string DeviceId, string Status);
 
@@ -95,7 +106,13 @@ internal sealed record SecretResponse(string Secret);
 
 internal sealed record RevokeResponse(string DeviceId, string SerialNumber, DateTimeOffset RevokedAt);
 
-internal sealed record StatisticsResponse(IReadOnlyDictionary<string, int> DevicesByStatus, int Total, int ExpiringWithin7Days, int ExpiringWithin30Days);
+internal sealed record StatisticsResponse(
+    IReadOnlyDictionary<string, int> DevicesByStatus,
+    int Total,
+    int ExpiringWithin7Days,
+    int ExpiringWithin30Days,
+    IReadOnlyDictionary<string, int> DevicesByResolution,
+    int DevicesWithFactorySecret);
 
 internal sealed record HealthResponse(string Status, IReadOnlyDictionary<string, HealthEntry> Checks, double DurationMs);
 
@@ -121,6 +138,8 @@ internal sealed record HealthEntry(
 [JsonSerializable(typeof(DeviceStatusResponse))]
 [JsonSerializable(typeof(BudgetResponse))]
 [JsonSerializable(typeof(SecretResponse))]
+[JsonSerializable(typeof(DeviceSecretRequest))]
+[JsonSerializable(typeof(DeviceSecretResponse))]
 [JsonSerializable(typeof(RevokeResponse))]
 [JsonSerializable(typeof(StatisticsResponse))]
 [JsonSerializable(typeof(HealthResponse))]
@@ -145,5 +164,30 @@ internal static class StatusNames
             case "disabled": status = DeviceStatus.Disabled; return true;
             default: status = default; return false;
         }
+    }
+}
+
+/// <summary>The wire names of <see cref="DeviceNameResolution"/>: what a device reports (<c>ok</c>, <c>blocked</c>, <c>other</c>) and <c>unknown</c>.</summary>
+internal static class ResolutionNames
+{
+    public static string Of(DeviceNameResolution resolution) => resolution switch
+    {
+        DeviceNameResolution.Ok => "ok",
+        DeviceNameResolution.Blocked => "blocked",
+        DeviceNameResolution.Other => "other",
+        _ => "unknown",
+    };
+
+    public static bool TryParse(string? value, out DeviceNameResolution resolution)
+    {
+        resolution = value switch
+        {
+            "unknown" => DeviceNameResolution.Unknown,
+            "ok" => DeviceNameResolution.Ok,
+            "blocked" => DeviceNameResolution.Blocked,
+            "other" => DeviceNameResolution.Other,
+            _ => (DeviceNameResolution)(-1),
+        };
+        return Enum.IsDefined(resolution);
     }
 }

@@ -22,7 +22,7 @@ internal static class DeviceEndpoints
             return problem;
         }
 
-        return await ProvisionAsync(context, provisioning, throttle, body!.DeviceId, hostname: null, body.Csr, body.Addresses, renew: false).ConfigureAwait(false);
+        return await ProvisionAsync(context, provisioning, throttle, body!.DeviceId, hostname: null, body.Csr, body.Addresses, body.Resolution, renew: false).ConfigureAwait(false);
     }
 
     public static async Task<Results<Ok<ProvisionResponse>, JsonHttpResult<PendingResponse>, ProblemHttpResult>> RenewAsync(
@@ -42,7 +42,7 @@ internal static class DeviceEndpoints
             return Problems.BadRequest("hostname is required: the device's own hostname, <deviceId>.<base domain>.");
         }
 
-        return await ProvisionAsync(context, provisioning, throttle, body.DeviceId, body.Hostname, body.Csr, body.Addresses, renew: true).ConfigureAwait(false);
+        return await ProvisionAsync(context, provisioning, throttle, body.DeviceId, body.Hostname, body.Csr, body.Addresses, body.Resolution, renew: true).ConfigureAwait(false);
     }
 
     public static async Task<Results<Ok<AddressesResponse>, ProblemHttpResult>> UpdateAddressesAsync(
@@ -67,12 +67,17 @@ internal static class DeviceEndpoints
             return Problems.BadRequest("addresses is required: the device's LAN addresses, [] for none.");
         }
 
+        if (!TryParseResolution(body.Resolution, out var resolution))
+        {
+            return InvalidResolution();
+        }
+
         if (SecretOf(context) is not { } secret)
         {
             return Failed(context, throttle, body.DeviceId!, $"Send the device secret in the {SecretHeader} header.");
         }
 
-        var result = await provisioning.UpdateAddressesAsync(body.DeviceId!, secret, body.Addresses, context.RequestAborted).ConfigureAwait(false);
+        var result = await provisioning.UpdateAddressesAsync(body.DeviceId!, secret, body.Addresses, resolution, context.RequestAborted).ConfigureAwait(false);
         return result.Outcome switch
         {
             ProvisioningOutcome.Current => TypedResults.Ok(new AddressesResponse(body.DeviceId!, result.Hostname!, Texts(result.Addresses))),
@@ -82,6 +87,65 @@ internal static class DeviceEndpoints
             ProvisioningOutcome.AddressChangesLimited => Problems.AddressChangeLimit(context, result.RetryAfter ?? TimeSpan.FromMinutes(5), result.Detail ?? "Too many address changes for this device."),
             _ => throw new InvalidOperationException($"Unhandled outcome {result.Outcome}."),
         };
+    }
+
+    public static async Task<Results<Ok<DeviceSecretResponse>, ProblemHttpResult>> RotateSecretAsync(
+        HttpContext context,
+        IDeviceProvisioningService provisioning,
+        FailedAuthenticationThrottle throttle,
+        IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(context, ProvisioningJsonContext.Default.DeviceSecretRequest, options.CurrentValue.MaxDeviceRequestBodySize).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (CheckDeviceId(body!.DeviceId) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (SecretOf(context) is not { } secret)
+        {
+            return Failed(context, throttle, body.DeviceId!, $"Send the device secret in the {SecretHeader} header.");
+        }
+
+        var result = await provisioning.RotateSecretAsync(body.DeviceId!, secret, context.RequestAborted).ConfigureAwait(false);
+        if (result.Outcome == ProvisioningOutcome.Current)
+        {
+            // The new secret is in this answer only: no proxy or client cache may keep it.
+            context.Response.Headers.CacheControl = "no-store";
+            return TypedResults.Ok(new DeviceSecretResponse(result.DeviceId!, result.Hostname!, result.Secret!));
+        }
+
+        return result.Outcome switch
+        {
+            ProvisioningOutcome.Unauthorized => Failed(context, throttle, body.DeviceId!, "Unknown device or wrong secret."),
+            ProvisioningOutcome.Disabled => Problems.Forbidden("device-disabled", result.Detail ?? "The device is disabled."),
+            ProvisioningOutcome.Invalid => Problems.BadRequest(result.Detail ?? "The request is invalid."),
+            _ => throw new InvalidOperationException($"Unhandled outcome {result.Outcome}."),
+        };
+    }
+
+    private static ProblemHttpResult InvalidResolution() => Problems.BadRequest("resolution must be \"ok\", \"blocked\" or \"other\": what the device saw resolving its own hostname on its LAN.");
+
+    /// <summary>The optional <c>resolution</c> field: <c>ok</c>, <c>blocked</c> or <c>other</c> (null when absent).</summary>
+    private static bool TryParseResolution(string? text, out DeviceNameResolution? resolution)
+    {
+        resolution = null;
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (text == "unknown" || !ResolutionNames.TryParse(text, out var parsed))
+        {
+            return false;
+        }
+
+        resolution = parsed;
+        return true;
     }
 
     private static ProblemHttpResult? CheckDeviceId(string? deviceId)
@@ -106,11 +170,17 @@ internal static class DeviceEndpoints
         string? hostname,
         string? csr,
         List<string?>? addresses,
+        string? resolutionText,
         bool renew)
     {
         if (CheckDeviceId(deviceId) is { } invalid)
         {
             return invalid;
+        }
+
+        if (!TryParseResolution(resolutionText, out var resolution))
+        {
+            return InvalidResolution();
         }
 
         // Credentials first, throttle second: a right secret is answered whatever strangers tried
@@ -120,7 +190,7 @@ internal static class DeviceEndpoints
             return Failed(context, throttle, deviceId!, $"Send the device secret in the {SecretHeader} header.");
         }
 
-        var request = new ProvisioningRequest(deviceId!, secret, hostname, csr, addresses);
+        var request = new ProvisioningRequest(deviceId!, secret, hostname, csr, addresses) { NameResolution = resolution };
         var result = renew
             ? await provisioning.RenewAsync(request, context.RequestAborted).ConfigureAwait(false)
             : await provisioning.RegisterAsync(request, context.RequestAborted).ConfigureAwait(false);

@@ -11,8 +11,10 @@ public static class AuditEventTypes
     public const string DeviceEnabled = "device.enabled";
     /// <summary>An admin deleted the device.</summary>
     public const string DeviceDeleted = "device.deleted";
-    /// <summary>An admin rotated the device secret.</summary>
+    /// <summary>The device secret was replaced: by an admin (actor: the admin), or by the device's first call with the secret it asked for (actor <c>device</c>).</summary>
     public const string SecretRotated = "device.secret_rotated";
+    /// <summary>The device asked for a new secret (<c>POST /api/v1/secret</c>); it replaces the old one at its first use.</summary>
+    public const string SecretRequested = "device.secret_requested";
     /// <summary>A certificate was issued to the device.</summary>
     public const string CertificateIssued = "certificate.issued";
     /// <summary>Issuing a certificate failed.</summary>

@@ -19,6 +19,28 @@ public sealed class Device
     /// </summary>
     public string? ProtectedSecret { get; set; }
 
+    /// <summary>
+    /// The keyed hash of a secret the device asked for (<c>POST /api/v1/secret</c>) and has not used yet. Both secrets
+    /// work until the first successful call made with the new one, which makes it the device's secret: a device that
+    /// loses power between the answer and saving the new secret keeps working with the old one.
+    /// </summary>
+    public byte[]? PendingSecretHash { get; set; }
+
+    /// <summary>The pending secret encrypted with Data Protection, as <see cref="ProtectedSecret"/>.</summary>
+    public string? PendingProtectedSecret { get; set; }
+
+    /// <summary>Who made the device's current secret: the factory (an admin) or the device itself.</summary>
+    public DeviceSecretOrigin SecretOrigin { get; set; }
+
+    /// <summary>When the current secret was set (made, rotated by an admin, or replaced by the device); null before it was recorded.</summary>
+    public DateTimeOffset? SecretChangedAt { get; set; }
+
+    /// <summary>What the device saw when it last resolved its own hostname through its LAN's resolver.</summary>
+    public DeviceNameResolution NameResolution { get; set; }
+
+    /// <summary>When the device last reported <see cref="NameResolution"/>.</summary>
+    public DateTimeOffset? NameResolutionAt { get; set; }
+
     /// <summary>The device's lifecycle state.</summary>
     public DeviceStatus Status { get; set; }
 

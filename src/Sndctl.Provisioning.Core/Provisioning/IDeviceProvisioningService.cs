@@ -22,7 +22,21 @@ public interface IDeviceProvisioningService
     /// <see cref="ProvisioningOutcome.Unauthorized"/>, <see cref="ProvisioningOutcome.Disabled"/> or
     /// <see cref="ProvisioningOutcome.AddressChangesLimited"/>.
     /// </summary>
-    Task<AddressUpdateResult> UpdateAddressesAsync(string deviceId, string? secret, IReadOnlyList<string?>? addresses, CancellationToken cancellationToken);
+    /// <param name="deviceId">The device.</param>
+    /// <param name="secret">Its secret.</param>
+    /// <param name="addresses">Its LAN addresses, <c>[]</c> for none.</param>
+    /// <param name="nameResolution">What it saw resolving its own hostname on its LAN, when it reports it.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<AddressUpdateResult> UpdateAddressesAsync(string deviceId, string? secret, IReadOnlyList<string?>? addresses, DeviceNameResolution? nameResolution, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A new secret for the device, asked for with its current one (<c>POST /api/v1/secret</c>, e.g. at first boot to
+    /// replace the factory secret). Crash-safe: the old secret keeps working until the first successful call made with
+    /// the new one. Outcomes: <see cref="ProvisioningOutcome.Current"/> (the result's
+    /// <see cref="SecretRotationResult.Secret"/>), <see cref="ProvisioningOutcome.Invalid"/>,
+    /// <see cref="ProvisioningOutcome.Unauthorized"/> or <see cref="ProvisioningOutcome.Disabled"/>.
+    /// </summary>
+    Task<SecretRotationResult> RotateSecretAsync(string deviceId, string? secret, CancellationToken cancellationToken);
 
     /// <summary>
     /// The certificate for <paramref name="certificateSigningRequest"/> (DER, the device's own key) for a device that

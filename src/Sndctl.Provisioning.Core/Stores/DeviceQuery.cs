@@ -7,4 +7,11 @@ namespace Sndctl.Provisioning.Core;
 /// <param name="PageSize">Items per page.</param>
 /// <param name="Sort">What the listing is ordered by.</param>
 /// <param name="Descending">Largest (newest) first.</param>
-public sealed record DeviceQuery(DeviceStatus? Status = null, string? Search = null, int Page = 1, int PageSize = 50, DeviceSort Sort = DeviceSort.Created, bool Descending = true);
+public sealed record DeviceQuery(DeviceStatus? Status = null, string? Search = null, int Page = 1, int PageSize = 50, DeviceSort Sort = DeviceSort.Created, bool Descending = true)
+{
+    /// <summary>Only devices that still hold their factory secret (true) or that replaced it (false), if given.</summary>
+    public bool? FactorySecret { get; init; }
+
+    /// <summary>Only devices that last reported this <see cref="Device.NameResolution"/>, if given.</summary>
+    public DeviceNameResolution? NameResolution { get; init; }
+}

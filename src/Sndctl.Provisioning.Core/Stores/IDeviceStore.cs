@@ -26,6 +26,9 @@ public interface IDeviceStore
     /// <summary>How many devices are in each status.</summary>
     Task<IReadOnlyDictionary<DeviceStatus, int>> CountByStatusAsync(CancellationToken cancellationToken);
 
+    /// <summary>Device counts per <see cref="Device.NameResolution"/> (every value, zero included).</summary>
+    Task<IReadOnlyDictionary<DeviceNameResolution, int>> CountByNameResolutionAsync(CancellationToken cancellationToken);
+
     /// <summary>Devices whose address records are pending (<see cref="Device.AddressRecordsPending"/>), at most <paramref name="max"/>.</summary>
     Task<IReadOnlyList<Device>> ListAddressRecordsPendingAsync(int max, CancellationToken cancellationToken);
 }

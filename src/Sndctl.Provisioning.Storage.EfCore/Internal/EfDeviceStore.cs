@@ -78,6 +78,16 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
             devices = devices.Where(d => d.Status == status);
         }
 
+        if (query.FactorySecret is { } factory)
+        {
+            devices = factory ? devices.Where(d => d.SecretOrigin == DeviceSecretOrigin.Factory) : devices.Where(d => d.SecretOrigin != DeviceSecretOrigin.Factory);
+        }
+
+        if (query.NameResolution is { } resolution)
+        {
+            devices = devices.Where(d => d.NameResolution == resolution);
+        }
+
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             // Hostnames start with the device ID, so one column covers both.
@@ -119,6 +129,15 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
             (_, false) => devices.OrderBy(d => d.CreatedAt).ThenBy(d => d.DeviceId),
             _ => devices.OrderByDescending(d => d.CreatedAt).ThenBy(d => d.DeviceId),
         };
+    }
+
+    public async Task<IReadOnlyDictionary<DeviceNameResolution, int>> CountByNameResolutionAsync(CancellationToken cancellationToken)
+    {
+        var counts = await Devices
+            .GroupBy(d => d.NameResolution)
+            .Select(g => new { Resolution = g.Key, Count = g.Count() })
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        return Enum.GetValues<DeviceNameResolution>().ToDictionary(r => r, r => counts.FirstOrDefault(c => c.Resolution == r)?.Count ?? 0);
     }
 
     public async Task<IReadOnlyDictionary<DeviceStatus, int>> CountByStatusAsync(CancellationToken cancellationToken)

@@ -280,4 +280,63 @@ public sealed partial class StoreContract
             Assert.Empty(await store.ListAddressRecordsPendingAsync(10, default));
         }
     }
+
+    [Check(typeof(IDeviceStore))]
+    private async Task Devices_keep_a_pending_secret_its_origin_and_name_resolution_and_are_listed_and_counted_by_them(CancellationToken cancellationToken)
+    {
+        await using (var context = Session())
+        {
+            var rotated = NewDevice("rotated");
+            rotated.SecretOrigin = DeviceSecretOrigin.Device;
+            rotated.SecretChangedAt = s_now.AddHours(1);
+            rotated.NameResolution = DeviceNameResolution.Blocked;
+            rotated.NameResolutionAt = s_now.AddHours(2);
+            var asking = NewDevice("asking");
+            asking.ProtectedSecret = "protected-current";
+            asking.PendingSecretHash = [1, 2, 3];
+            asking.PendingProtectedSecret = "protected-pending";
+            asking.NameResolution = DeviceNameResolution.Ok;
+            await context.Devices.CreateAsync([rotated, asking, NewDevice("plain")], cancellationToken);
+        }
+
+        await using (var context = Session())
+        {
+            var store = context.Devices;
+            var asking = (await store.FindAsync("asking", cancellationToken))!;
+            Assert.Equal(new byte[] { 1, 2, 3 }, asking.PendingSecretHash);
+            Assert.Equal("protected-pending", asking.PendingProtectedSecret);
+            Assert.Equal("protected-current", asking.ProtectedSecret);
+            Assert.Equal(DeviceSecretOrigin.Factory, asking.SecretOrigin);
+            var rotated = (await store.FindAsync("rotated", cancellationToken))!;
+            Assert.Equal(DeviceSecretOrigin.Device, rotated.SecretOrigin);
+            Assert.Equal(s_now.AddHours(1), rotated.SecretChangedAt);
+            Assert.Equal(DeviceNameResolution.Blocked, rotated.NameResolution);
+            Assert.Equal(s_now.AddHours(2), rotated.NameResolutionAt);
+            Assert.Null(rotated.PendingSecretHash);
+
+            // The pending secret is used: it becomes the secret.
+            asking.SecretHash = asking.PendingSecretHash!;
+            asking.PendingSecretHash = null;
+            asking.PendingProtectedSecret = null;
+            asking.SecretOrigin = DeviceSecretOrigin.Device;
+            await store.UpdateAsync(asking, cancellationToken);
+            asking = (await store.FindAsync("asking", cancellationToken))!;
+            Assert.Null(asking.PendingSecretHash);
+            Assert.Equal(new byte[] { 1, 2, 3 }, asking.SecretHash);
+
+            var factory = await store.ListAsync(new DeviceQuery(Sort: DeviceSort.DeviceId, Descending: false) { FactorySecret = true }, cancellationToken);
+            Assert.Equal(["plain"], factory.Items.Select(d => d.DeviceId));
+            Assert.Equal(1, factory.Total);
+            var replaced = await store.ListAsync(new DeviceQuery(Sort: DeviceSort.DeviceId, Descending: false) { FactorySecret = false }, cancellationToken);
+            Assert.Equal(["asking", "rotated"], replaced.Items.Select(d => d.DeviceId));
+            var blocked = await store.ListAsync(new DeviceQuery { NameResolution = DeviceNameResolution.Blocked }, cancellationToken);
+            Assert.Equal(["rotated"], blocked.Items.Select(d => d.DeviceId));
+
+            var counts = await store.CountByNameResolutionAsync(cancellationToken);
+            Assert.Equal(1, counts[DeviceNameResolution.Unknown]);
+            Assert.Equal(1, counts[DeviceNameResolution.Ok]);
+            Assert.Equal(1, counts[DeviceNameResolution.Blocked]);
+            Assert.Equal(0, counts[DeviceNameResolution.Other]);
+        }
+    }
 }

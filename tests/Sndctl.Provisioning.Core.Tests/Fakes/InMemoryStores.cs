@@ -98,6 +98,8 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
             var search = query.Search?.Trim().ToLowerInvariant();
             var all = Order(_devices.Values
                 .Where(d => query.Status is null || d.Status == query.Status)
+                .Where(d => query.FactorySecret is null || (d.SecretOrigin == DeviceSecretOrigin.Factory) == query.FactorySecret)
+                .Where(d => query.NameResolution is null || d.NameResolution == query.NameResolution)
                 .Where(d => string.IsNullOrEmpty(search) || d.Hostname.Contains(search, StringComparison.Ordinal)), query.Sort, query.Descending)
                 .ToList();
             return Task.FromResult(new Page<Device>([.. all.Skip((query.Page - 1) * query.PageSize).Take(query.PageSize).Select(Copy)], all.Count, query.Page, query.PageSize));
@@ -247,6 +249,14 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
     }
 
     private static long Interval(int limit, TimeSpan window) => Math.Max(1, (long)(window.TotalMilliseconds / Math.Max(1, limit)));
+
+    public Task<IReadOnlyDictionary<DeviceNameResolution, int>> CountByNameResolutionAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyDictionary<DeviceNameResolution, int>>(Enum.GetValues<DeviceNameResolution>().ToDictionary(r => r, r => _devices.Values.Count(d => d.NameResolution == r)));
+        }
+    }
 
     public Task<IReadOnlyDictionary<DeviceStatus, int>> CountByStatusAsync(CancellationToken cancellationToken)
     {
@@ -624,6 +634,13 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         DeviceId = d.DeviceId,
         Hostname = d.Hostname,
         SecretHash = [.. d.SecretHash],
+        ProtectedSecret = d.ProtectedSecret,
+        PendingSecretHash = d.PendingSecretHash is null ? null : [.. d.PendingSecretHash],
+        PendingProtectedSecret = d.PendingProtectedSecret,
+        SecretOrigin = d.SecretOrigin,
+        SecretChangedAt = d.SecretChangedAt,
+        NameResolution = d.NameResolution,
+        NameResolutionAt = d.NameResolutionAt,
         Status = d.Status,
         Labels = new Dictionary<string, string>(d.Labels, StringComparer.Ordinal),
         CreatedAt = d.CreatedAt,

@@ -205,6 +205,22 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                     b.Property<DateTime?>("LastSeenAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("NameResolution")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTime?>("NameResolutionAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("PendingProtectedSecret")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<byte[]>("PendingSecretHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("bytea");
+
                     b.Property<string>("ProtectedSecret")
                         .HasMaxLength(1024)
                         .HasColumnType("character varying(1024)");
@@ -212,10 +228,18 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                     b.Property<DateTime?>("RegisteredAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTime?>("SecretChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<byte[]>("SecretHash")
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("bytea");
+
+                    b.Property<string>("SecretOrigin")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -230,6 +254,10 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
 
                     b.HasIndex("Hostname")
                         .IsUnique();
+
+                    b.HasIndex("NameResolution");
+
+                    b.HasIndex("SecretOrigin");
 
                     b.HasIndex("Status", "CreatedAt");
 

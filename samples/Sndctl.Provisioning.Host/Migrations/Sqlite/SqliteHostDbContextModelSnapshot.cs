@@ -196,6 +196,22 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                     b.Property<DateTime?>("LastSeenAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("NameResolution")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("NameResolutionAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingProtectedSecret")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("PendingSecretHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("BLOB");
+
                     b.Property<string>("ProtectedSecret")
                         .HasMaxLength(1024)
                         .HasColumnType("TEXT");
@@ -203,10 +219,18 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                     b.Property<DateTime?>("RegisteredAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("SecretChangedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<byte[]>("SecretHash")
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("BLOB");
+
+                    b.Property<string>("SecretOrigin")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -221,6 +245,10 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
 
                     b.HasIndex("Hostname")
                         .IsUnique();
+
+                    b.HasIndex("NameResolution");
+
+                    b.HasIndex("SecretOrigin");
 
                     b.HasIndex("Status", "CreatedAt");
 

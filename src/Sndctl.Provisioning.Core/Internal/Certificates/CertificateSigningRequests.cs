@@ -12,7 +12,7 @@ internal static class CertificateSigningRequests
 
     /// <summary>
     /// Reads and checks a device CSR (<see cref="Pkcs10Request"/>: one PEM block, strict DER, accepted
-    /// key, verified signature), then that it names only the device's hostname. Returns the DER that was
+    /// key, verified signature), then that it names only the device's hostname, in a subjectAltName. Returns the DER that was
     /// checked (the bytes the CA will see) and the public key, or an error to show the device.
     /// </summary>
     public static bool TryValidate(string pem, string hostname, out byte[] der, out byte[] subjectPublicKeyInfo, out string? error)
@@ -45,6 +45,7 @@ internal static class CertificateSigningRequests
             return false;
         }
 
+        var namesHostname = false;
         try
         {
             foreach (var extension in csr.Request.CertificateExtensions)
@@ -60,11 +61,21 @@ internal static class CertificateSigningRequests
                     error = $"The CSR may name only the device hostname '{hostname}'.";
                     return false;
                 }
+
+                namesHostname |= san.EnumerateDnsNames().Any();
             }
         }
         catch (CryptographicException)
         {
             error = "The CSR's subjectAltName extension cannot be read.";
+            return false;
+        }
+
+        // CAs issue for the names in the subjectAltName (a CN alone is refused by RFC 8555 CAs such as Pebble, after
+        // an order was spent): refused here, with the fix, before anything is asked of the CA.
+        if (!namesHostname)
+        {
+            error = $"The CSR must name the device hostname in a subjectAltName DNS entry (e.g. openssl req -addext \"subjectAltName=DNS:{hostname}\").";
             return false;
         }
 

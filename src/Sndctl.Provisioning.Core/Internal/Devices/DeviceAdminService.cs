@@ -158,6 +158,10 @@ internal sealed class DeviceAdminService(
         {
             device.SecretHash = hash;
             device.ProtectedSecret = protectedSecret;
+            device.PendingSecretHash = null; // A secret the device asked for and never used is void too.
+            device.PendingProtectedSecret = null;
+            device.SecretOrigin = DeviceSecretOrigin.Factory;
+            device.SecretChangedAt = time.GetUtcNow();
             return Task.CompletedTask;
         }, cancellationToken).ConfigureAwait(false);
 
@@ -260,7 +264,9 @@ internal sealed class DeviceAdminService(
         var byStatus = await devices.CountByStatusAsync(cancellationToken).ConfigureAwait(false);
         var in7 = await certificates.CountCurrentExpiringAsync(now.AddDays(7), cancellationToken).ConfigureAwait(false);
         var in30 = await certificates.CountCurrentExpiringAsync(now.AddDays(30), cancellationToken).ConfigureAwait(false);
-        return new FleetStatistics(byStatus, in7, in30);
+        var byResolution = await devices.CountByNameResolutionAsync(cancellationToken).ConfigureAwait(false);
+        var factorySecrets = (await devices.ListAsync(new DeviceQuery(PageSize: 1) { FactorySecret = true }, cancellationToken).ConfigureAwait(false)).Total;
+        return new FleetStatistics(byStatus, in7, in30) { DevicesByNameResolution = byResolution, DevicesWithFactorySecret = factorySecrets };
     }
 
     private async Task<(Device Device, string Secret)> NewDeviceAsync(string deviceId, IReadOnlyDictionary<string, string>? labels, CancellationToken cancellationToken)
@@ -274,6 +280,7 @@ internal sealed class DeviceAdminService(
             ProtectedSecret = DeviceAuthenticator.Protect(dataProtection, secret),
             Status = DeviceStatus.Pending,
             CreatedAt = time.GetUtcNow(),
+            SecretChangedAt = time.GetUtcNow(),
             Labels = labels is null ? new Dictionary<string, string>(StringComparer.Ordinal) : new Dictionary<string, string>(labels, StringComparer.Ordinal),
         };
         return (device, secret);

@@ -10,6 +10,7 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
     private readonly DeviceAddressPublisher _addresses;
     private readonly ICertificateStore _certificates;
     private readonly DeviceSecretHasher _hasher;
+    private readonly DeviceSecretRotation _secretRotation;
     private readonly IssuanceCoordinator _coordinator;
     private readonly IDataProtector _keyProtector;
     private readonly TimeProvider _time;
@@ -22,6 +23,7 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
         DeviceAddressPublisher addresses,
         ICertificateStore certificates,
         DeviceSecretHasher hasher,
+        DeviceSecretRotation secretRotation,
         IssuanceCoordinator coordinator,
         IDataProtectionProvider dataProtection,
         TimeProvider time,
@@ -33,6 +35,7 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
         _addresses = addresses;
         _certificates = certificates;
         _hasher = hasher;
+        _secretRotation = secretRotation;
         _coordinator = coordinator;
         _keyProtector = dataProtection.CreateProtector(ProtectionPurposes.DevicePrivateKey);
         _time = time;
@@ -69,7 +72,26 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
         return await ServeOrIssueAsync(device, new DeviceCsr(der, publicKey), waitBudget, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<AddressUpdateResult> UpdateAddressesAsync(string deviceId, string? secret, IReadOnlyList<string?>? addresses, CancellationToken cancellationToken)
+    public async Task<SecretRotationResult> RotateSecretAsync(string deviceId, string? secret, CancellationToken cancellationToken)
+    {
+        if (!DeviceNames.IsValidDeviceId(deviceId))
+        {
+            return new SecretRotationResult(ProvisioningOutcome.Invalid, Detail: InvalidDeviceId);
+        }
+
+        var (device, refusal) = await AuthenticateAsync(deviceId, secret, cancellationToken).ConfigureAwait(false);
+        if (refusal is not null)
+        {
+            return new SecretRotationResult(refusal.Outcome, Detail: refusal.Detail);
+        }
+
+        var newSecret = await _secretRotation.StartAsync(device!, cancellationToken).ConfigureAwait(false);
+        return newSecret is null
+            ? new SecretRotationResult(ProvisioningOutcome.Unauthorized) // deleted meanwhile
+            : new SecretRotationResult(ProvisioningOutcome.Current, device!.DeviceId, newSecret) { Hostname = device.Hostname };
+    }
+
+    public async Task<AddressUpdateResult> UpdateAddressesAsync(string deviceId, string? secret, IReadOnlyList<string?>? addresses, DeviceNameResolution? nameResolution, CancellationToken cancellationToken)
     {
         if (!DeviceNames.IsValidDeviceId(deviceId))
         {
@@ -93,6 +115,11 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
         }
 
         var (stored, wait) = await _addresses.ChangeAsync(device!, set, cancellationToken).ConfigureAwait(false);
+        if (stored is not null && nameResolution is { } resolution)
+        {
+            stored = await RecordNameResolutionAsync(stored, resolution, cancellationToken).ConfigureAwait(false);
+        }
+
         return stored is null ? new AddressUpdateResult(ProvisioningOutcome.Unauthorized)
             : wait is { } retryAfter ? new AddressUpdateResult(ProvisioningOutcome.AddressChangesLimited, RetryAfter: retryAfter, Detail: AddressChangesLimitedDetail)
             : new AddressUpdateResult(ProvisioningOutcome.Current, stored.Hostname, stored.Addresses);
@@ -105,7 +132,14 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
     private async Task<(Device? Device, ProvisioningResult? Refusal)> AuthenticateAsync(string deviceId, string? secret, CancellationToken cancellationToken)
     {
         var device = await _devices.FindAsync(deviceId, cancellationToken).ConfigureAwait(false);
-        if (!await _hasher.VerifyAsync(secret, device?.SecretHash, cancellationToken).ConfigureAwait(false) || device is null)
+        var match = await _hasher.MatchAsync(secret, device, cancellationToken).ConfigureAwait(false);
+        if (match == SecretMatch.Pending && device!.Status != DeviceStatus.Disabled)
+        {
+            // The first call made with the secret the device asked for: it becomes the device's secret.
+            device = await _secretRotation.PromoteAsync(device, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (match == SecretMatch.None || device is null)
         {
             Log.AuthenticationFailed(_logger, deviceId);
             return (null, new ProvisioningResult(ProvisioningOutcome.Unauthorized));
@@ -172,7 +206,36 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
             }
         }
 
+        if (request.NameResolution is { } resolution && await RecordNameResolutionAsync(device, resolution, cancellationToken).ConfigureAwait(false) is { } recorded)
+        {
+            device = recorded;
+        }
+
         return await ServeOrIssueAsync(device, deviceCsr, _options.IssuanceWaitBudget, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Keeps what the device saw resolving its own name; null when the device is gone.</summary>
+    private async Task<Device?> RecordNameResolutionAsync(Device device, DeviceNameResolution resolution, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            device.NameResolution = resolution;
+            device.NameResolutionAt = _time.GetUtcNow();
+            try
+            {
+                await _devices.UpdateAsync(device, cancellationToken).ConfigureAwait(false);
+                return device;
+            }
+            catch (ConcurrencyConflictException) when (attempt < 3)
+            {
+                if (await _devices.FindAsync(device.DeviceId, cancellationToken).ConfigureAwait(false) is not { } fresh)
+                {
+                    return null;
+                }
+
+                device = fresh;
+            }
+        }
     }
 
     /// <summary>Decide: the stored certificate when it serves (the fast path), else an issuance waited for up to <paramref name="waitBudget"/>.</summary>

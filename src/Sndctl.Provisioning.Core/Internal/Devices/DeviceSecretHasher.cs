@@ -26,15 +26,19 @@ internal sealed class DeviceSecretHasher(IServiceScopeFactory scopes, IDataProte
     }
 
     /// <summary>
-    /// Compares in constant time. A missing device is compared against a dummy hash so that unknown
-    /// devices and wrong secrets take the same time.
+    /// Which of <paramref name="device"/>'s secrets <paramref name="secret"/> is: its secret, the pending one it asked
+    /// for, or neither. Both hashes are compared whatever the answer (a missing one against a dummy), in constant time.
     /// </summary>
-    public async ValueTask<bool> VerifyAsync(string? secret, byte[]? expectedHash, CancellationToken cancellationToken)
+    public async ValueTask<SecretMatch> MatchAsync(string? secret, Device? device, CancellationToken cancellationToken)
     {
         var key = _key ?? await LoadKeyAsync(cancellationToken).ConfigureAwait(false);
         var actual = Hash(key, secret ?? string.Empty);
-        var matches = CryptographicOperations.FixedTimeEquals(actual, expectedHash ?? s_dummyHash);
-        return matches && expectedHash is not null && secret is not null;
+        var current = CryptographicOperations.FixedTimeEquals(actual, device?.SecretHash ?? s_dummyHash);
+        var pending = CryptographicOperations.FixedTimeEquals(actual, device?.PendingSecretHash ?? s_dummyHash);
+        return secret is null || device is null ? SecretMatch.None
+            : current ? SecretMatch.Current
+            : pending && device.PendingSecretHash is not null ? SecretMatch.Pending
+            : SecretMatch.None;
     }
 
     internal static byte[] Hash(byte[] key, string secret)
@@ -74,4 +78,12 @@ internal sealed class DeviceSecretHasher(IServiceScopeFactory scopes, IDataProte
     }
 
     public void Dispose() => _gate.Dispose();
+}
+
+/// <summary>Which secret of a device a presented secret is.</summary>
+internal enum SecretMatch
+{
+    None,
+    Current,
+    Pending,
 }

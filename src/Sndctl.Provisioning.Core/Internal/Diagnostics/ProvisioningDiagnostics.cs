@@ -39,6 +39,8 @@ internal sealed class ProvisioningMetrics
         // leads the job reports them, so a sum over instances is the fleet, not a multiple of it.
         meter.CreateObservableGauge("sndctl.provisioning.devices", ObserveDevices, description: "Devices by status (reported by the instance leading the fleet-statistics job).");
         meter.CreateObservableGauge("sndctl.provisioning.certificates.expiring", ObserveExpiring, description: "Devices whose current certificate expires within 7 or 30 days.");
+        meter.CreateObservableGauge("sndctl.provisioning.devices.name_resolution", ObserveNameResolution, description: "Devices by what they last saw resolving their own hostname on their LAN (ok, blocked, other, unknown): how much of the fleet its customers reach by name.");
+        meter.CreateObservableGauge("sndctl.provisioning.devices.factory_secret", ObserveFactorySecrets, description: "Devices that still hold their factory secret.");
     }
 
     private volatile FleetSnapshot? _fleet;
@@ -60,6 +62,16 @@ internal sealed class ProvisioningMetrics
                 fleet.DevicesByStatus.TryGetValue(status, out var count) ? count : 0,
                 new KeyValuePair<string, object?>("status", status.ToString().ToLowerInvariant())))
             : [];
+
+    private IEnumerable<Measurement<int>> ObserveNameResolution()
+        => Current is { } fleet
+            ? Enum.GetValues<DeviceNameResolution>().Select(resolution => new Measurement<int>(
+                fleet.DevicesByNameResolution.GetValueOrDefault(resolution),
+                new KeyValuePair<string, object?>("resolution", resolution.ToString().ToLowerInvariant())))
+            : [];
+
+    private IEnumerable<Measurement<int>> ObserveFactorySecrets()
+        => Current is { } fleet ? [new(fleet.DevicesWithFactorySecret)] : [];
 
     private IEnumerable<Measurement<int>> ObserveExpiring()
         => Current is { } fleet
