@@ -63,7 +63,7 @@ host_pid=$!
 for _ in $(seq 1 150); do curl -fs --cacert "$work/tls-ca.pem" "$base/api/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fs --cacert "$work/tls-ca.pem" "$base/api/health/ready" >/dev/null || { tail -50 "$work/host.log" >&2; exit 1; }
 
-total=$((2 * single + at_once))
+total=$((2 + 2 * single + at_once))
 curl -fs --cacert "$work/tls-ca.pem" -X POST "$base/api/admin/devices/batch" -H "Authorization: Bearer $admin_key" \
   -H 'Accept: text/csv' -H 'Content-Type: application/json' -d "{\"count\":$total}" -o "$work/devices.csv"
 tail -n +2 "$work/devices.csv" | tr -d '\r' > "$work/devices"

@@ -122,6 +122,55 @@ public sealed class DeviceApiV1Tests : IAsyncLifetime
         Assert.Equal(0, statistics.GetProperty("devicesByResolution").GetProperty("blocked").GetInt32());
     }
 
+    [Fact]
+    public async Task The_Python_example_in_the_docs_runs_as_it_is_and_gets_a_certificate_for_its_own_key()
+    {
+        var root = RepositoryRoot();
+        var script = Path.Combine(root, "clients", "python", "register.py");
+        var code = await File.ReadAllTextAsync(script);
+        Assert.Contains("```python\n" + code + "```", await File.ReadAllTextAsync(Path.Combine(root, "docs", "devices.md")), StringComparison.Ordinal);
+
+        var device = await _host.CreateDeviceAsync();
+        var work = Directory.CreateTempSubdirectory("sndctl-python-").FullName;
+        try
+        {
+            var secretFile = Path.Combine(work, "secret");
+            await File.WriteAllTextAsync(secretFile, device.Secret + "\n");
+            using var client = _host.Device();
+            var environment = new Dictionary<string, string?>
+            {
+                ["SNDCTL_SERVER"] = client.BaseAddress!.AbsoluteUri,
+                ["SNDCTL_DEVICE_ID"] = device.DeviceId,
+                ["SNDCTL_HOSTNAME"] = device.Hostname,
+                ["SNDCTL_SECRET_FILE"] = secretFile,
+                ["SNDCTL_DIR"] = Path.Combine(work, "tls"),
+            };
+            var (exit, output, error) = await ProcessRunner.RunAsync("python3", [script], work, environment);
+            Assert.True(exit == 0, output + error);
+            Assert.Contains(device.Hostname + ": certificate until", output, StringComparison.Ordinal);
+            var certificate = Path.Combine(work, "tls", "cert.pem");
+            Assert.Equal(
+                await ProcessRunner.OpenSslAsync(work, "x509", "-in", certificate, "-noout", "-pubkey"),
+                await ProcessRunner.OpenSslAsync(work, "pkey", "-in", Path.Combine(work, "tls", "key.pem"), "-pubout"));
+            Assert.Contains("DNS:" + device.Hostname, await ProcessRunner.OpenSslAsync(work, "x509", "-in", certificate, "-noout", "-ext", "subjectAltName"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Sndctl.Provisioning.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("The repository root is not above " + AppContext.BaseDirectory);
+    }
+
     private static Task<HttpResponseMessage> RotateAsync(HttpClient client, string deviceId, string secret)
         => client.SendAsync(ProvisioningHostFactory.Post("/api/v1/secret", secret, new { deviceId }));
 }
