@@ -18,6 +18,14 @@ public sealed class DevicesModel(IDeviceAdminService admin, TimeProvider time) :
     [BindProperty(SupportsGet = true)]
     public string? Sort { get; set; }
 
+    /// <summary><c>blocked</c>, <c>ok</c>, <c>other</c> or <c>unknown</c>: what the devices saw resolving their own name.</summary>
+    [BindProperty(SupportsGet = true)]
+    public string? Resolution { get; set; }
+
+    /// <summary>True: only devices that still hold their factory secret.</summary>
+    [BindProperty(SupportsGet = true)]
+    public bool? FactorySecret { get; set; }
+
     [BindProperty(SupportsGet = true, Name = "page")]
     public int PageNumber { get; set; } = 1;
 
@@ -40,7 +48,9 @@ public sealed class DevicesModel(IDeviceAdminService admin, TimeProvider time) :
         var sort = Enum.TryParse<DeviceSort>(sortName, ignoreCase: true, out var parsed) && !int.TryParse(sortName, out _) ? parsed : DeviceSort.Created;
         var descending = Sort is null || Sort.StartsWith('-');
         var search = Search is { Length: > 253 } ? Search[..253] : Search;
-        Result = await admin.ListDevicesAsync(new DeviceQuery(status, search, Math.Max(1, PageNumber), PageSize, sort, descending), cancellationToken);
+        DeviceNameResolution? resolution = Enum.TryParse<DeviceNameResolution>(Resolution, ignoreCase: true, out var r) && !int.TryParse(Resolution, out _) ? r : null;
+        var query = new DeviceQuery(status, search, Math.Max(1, PageNumber), PageSize, sort, descending) { NameResolution = resolution, FactorySecret = FactorySecret };
+        Result = await admin.ListDevicesAsync(query, cancellationToken);
         return Page();
     }
 
@@ -70,6 +80,16 @@ public sealed class DevicesModel(IDeviceAdminService admin, TimeProvider time) :
         if (!string.IsNullOrEmpty(Status))
         {
             query.Add("status=" + Uri.EscapeDataString(Status));
+        }
+
+        if (!string.IsNullOrEmpty(Resolution))
+        {
+            query.Add("resolution=" + Uri.EscapeDataString(Resolution));
+        }
+
+        if (FactorySecret is { } factory)
+        {
+            query.Add("factorySecret=" + (factory ? "true" : "false"));
         }
 
         if ((sort ?? Sort) is { Length: > 0 } s)
