@@ -333,7 +333,7 @@ public sealed class RevocationAndLimitsTests : IAsyncLifetime
     private static string DeviceCsr(string hostname)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        return new CertificateRequest("CN=" + hostname, key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
+        return DeviceCsrs.For(hostname, key).CreateSigningRequestPem();
     }
 
     private static string[] Pems(string chain)

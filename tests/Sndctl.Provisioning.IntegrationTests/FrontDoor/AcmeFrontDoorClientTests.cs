@@ -212,7 +212,7 @@ public sealed class AcmeFrontDoorClientTests : IAsyncLifetime
         await client.CreateAccountAsync(new AcmeNewAccountRequest { TermsOfServiceAgreed = true, ExternalAccountBinding = AcmeExternalAccountBinding.FromBase64Url(second.DeviceId, second.Secret) }, Ct);
         var order = await client.NewOrderAsync(new AcmeOrderRequest { Identifiers = [AcmeIdentifier.Dns(second.Hostname)] }, Ct);
         using var deviceKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=" + second.Hostname, deviceKey, HashAlgorithmName.SHA256);
+        var request = DeviceCsrs.For(second.Hostname, deviceKey);
         order = await client.FinalizeOrderAsync(order, request.CreateSigningRequest(), Ct);
         Assert.Equal(AcmeStatus.Processing, order.Status);
 

@@ -61,7 +61,7 @@ public sealed class AcmeFrontDoorTests : IAsyncLifetime
         Assert.Equal("active", details.GetProperty("status").GetString());
         Assert.Equal(leaf.SerialNumber, details.GetProperty("certificates")[0].GetProperty("serialNumber").GetString());
         Assert.Contains(details.GetProperty("events").EnumerateArray(), e => e.GetProperty("type").GetString() == AuditEventTypes.AcmeAccountCreated);
-        var csr = new CertificateRequest("CN=" + device.Hostname, deviceKey, HashAlgorithmName.SHA256).CreateSigningRequestPem();
+        var csr = DeviceCsrs.For(device.Hostname, deviceKey).CreateSigningRequestPem();
         var served = await (await http.SendAsync(ProvisioningHostFactory.Register(device, csr: csr), Ct)).Content.ReadFromJsonAsync<ProvisionResponse>(Ct);
         Assert.StartsWith(leaf.ExportCertificatePem(), served!.Certificate, StringComparison.Ordinal);
 
