@@ -33,6 +33,37 @@ public sealed class AcmeBudgetTests : AcmeHostTestBase
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task The_device_agent_of_a_device_the_spent_budget_queues_exits_3_with_the_queues_seconds()
+    {
+        var host = StartHost(new()
+        {
+            ["Provisioning:Acme:RateLimits:CertificatesPerRegisteredDomain"] = "1",
+            ["Provisioning:Acme:RateLimits:RegisteredDomainWindow"] = "7.00:00:00",
+        });
+        var first = await host.CreateDeviceAsync();
+        using var client = host.Device();
+        await ProvisionAsync(client, ProvisioningHostFactory.Register(first));
+
+        var device = await host.CreateDeviceAsync();
+        var work = Directory.CreateTempSubdirectory("sndctl-agent-queued-").FullName;
+        try
+        {
+            var agent = new Device.DeviceAgent(work);
+            var (secretFile, dir) = agent.Prepare(device);
+            var run = await agent.RunAsync(client.BaseAddress!.AbsoluteUri.TrimEnd('/'), device, secretFile, dir, ["--once"]);
+            Assert.True(run.ExitCode == 3, run.Output);
+            Assert.Contains("(202)", run.Output, StringComparison.Ordinal);
+            Assert.True(int.TryParse(run.StandardOutput.Trim(), out var seconds) && seconds > 3600, run.Output); // the budget refills in days
+            Assert.False(File.Exists(Path.Combine(dir, "cert.pem")));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_fleet_of_200_against_a_budget_of_50_is_certified_by_the_background_job_as_the_budget_refills_with_no_5xx()
     {
         var cancellation = TestContext.Current.CancellationToken;

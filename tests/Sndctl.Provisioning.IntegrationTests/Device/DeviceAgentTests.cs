@@ -13,12 +13,11 @@ namespace Sndctl.Provisioning.IntegrationTests.Device;
 public sealed class DeviceAgentTests : IAsyncLifetime
 {
     private const string Zone = "devices.example.test";
-    private static readonly string s_agent = Path.Combine(RepositoryRoot(), "clients", "sh", "sndctl-device");
     private readonly string _work = Directory.CreateTempSubdirectory("sndctl-agent-").FullName;
     private readonly int _dnsPort = Ports.Free();
     private ProvisioningHostFactory _host = null!;
     private string _server = null!;
-    private string _bin = null!;
+    private DeviceAgent _agent = null!;
 
     public ValueTask InitializeAsync()
     {
@@ -32,7 +31,7 @@ public sealed class DeviceAgentTests : IAsyncLifetime
         });
         using var client = _host.Device();
         _server = client.BaseAddress!.AbsoluteUri.TrimEnd('/');
-        _bin = DevicePath(Path.Combine(_work, "bin"));
+        _agent = new DeviceAgent(_work);
         return ValueTask.CompletedTask;
     }
 
@@ -195,45 +194,54 @@ public sealed class DeviceAgentTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, (await AuthenticateAsync(device.DeviceId, device.Secret)).StatusCode);
     }
 
-    private static string Busybox => File.Exists("/usr/bin/busybox") ? "/usr/bin/busybox" : "/bin/busybox";
-
-    /// <summary>A directory of BusyBox applets plus curl and openssl: all the agent may use.</summary>
-    private static string DevicePath(string directory)
+    [Fact]
+    public async Task Without_once_it_keeps_running_checks_in_again_within_max_wait_and_reloads_only_once()
     {
-        Directory.CreateDirectory(directory);
-        var applets = ProcessRunner.RunAsync(Busybox, ["--list"]).GetAwaiter().GetResult().Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        foreach (var applet in applets)
+        var device = await _host.CreateDeviceAsync();
+        var (secretFile, dir) = Prepare(device);
+        var reloads = Path.Combine(_work, "loop-reloads");
+
+        // The device's curl, counting the register calls it makes.
+        var calls = Path.Combine(_work, "register-calls");
+        var counting = DevicePath(Path.Combine(_work, "bin-counting"));
+        File.Delete(Path.Combine(counting, "curl"));
+        await File.WriteAllTextAsync(Path.Combine(counting, "curl"), $$"""
+            #!{{Busybox}} sh
+            case "$*" in *"/api/v1/register"*) echo call >> "{{calls}}" ;; esac
+            exec /usr/bin/curl "$@"
+            """);
+        File.SetUnixFileMode(Path.Combine(counting, "curl"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using var agent = _agent.Start(_server, device, secretFile, dir, ["--max-wait", "1", "--reload", $"echo reloaded >> {reloads}"], counting);
+        try
         {
-            File.CreateSymbolicLink(Path.Combine(directory, applet), Busybox);
-        }
+            // Several check-ins (every second at most): each is a register call answered with the same certificate.
+            int CheckIns() => File.Exists(calls) ? File.ReadAllLines(calls).Length : 0;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < deadline && CheckIns() < 3)
+            {
+                Assert.False(agent.HasExited, "the agent stopped");
+                await Task.Delay(250);
+            }
 
-        foreach (var tool in new[] { "curl", "openssl" })
+            Assert.True(CheckIns() >= 3, $"{CheckIns()} check-ins within a minute with --max-wait 1");
+            Assert.Equal(["reloaded"], await File.ReadAllLinesAsync(reloads));
+            Assert.True(File.Exists(Path.Combine(dir, "cert.pem")));
+        }
+        finally
         {
-            File.Delete(Path.Combine(directory, tool));
-            File.CreateSymbolicLink(Path.Combine(directory, tool), "/usr/bin/" + tool);
+            agent.Kill(entireProcessTree: true);
+            await agent.WaitForExitAsync();
         }
-
-        return directory;
     }
 
-    private (string SecretFile, string Dir) Prepare(CreatedDevice device)
-    {
-        var root = Directory.CreateDirectory(Path.Combine(_work, device.DeviceId)).FullName;
-        var secretFile = Path.Combine(root, "secret");
-        File.WriteAllText(secretFile, device.Secret + "\n");
-        return (secretFile, Path.Combine(root, "tls"));
-    }
+    private static string Busybox => DeviceAgent.Busybox;
 
-    private async Task<AgentRun> RunAgentAsync(CreatedDevice device, string secretFile, string dir, string[] arguments, string? server = null, string? path = null)
-    {
-        var (code, output, error) = await ProcessRunner.RunAsync(
-            Busybox,
-            ["sh", s_agent, "--server", server ?? _server, "--id", device.DeviceId, "--secret-file", secretFile, "--dir", dir, .. arguments],
-            _work,
-            new Dictionary<string, string?> { ["PATH"] = path ?? _bin, ["HOME"] = _work },
-            timeout: TimeSpan.FromSeconds(90));
-        return new AgentRun(code, output, output + error);
-    }
+    private static string DevicePath(string directory) => DeviceAgent.DevicePath(directory);
+
+    private (string SecretFile, string Dir) Prepare(CreatedDevice device) => _agent.Prepare(device);
+
+    private Task<AgentRun> RunAgentAsync(CreatedDevice device, string secretFile, string dir, string[] arguments, string? server = null, string? path = null)
+        => _agent.RunAsync(server ?? _server, device, secretFile, dir, arguments, path);
 
     /// <summary>Whether the secret works: the device's addresses, sent again as they are.</summary>
     private async Task<HttpResponseMessage> AuthenticateAsync(string deviceId, string secret, params string[] addresses)
@@ -243,17 +251,4 @@ public sealed class DeviceAgentTests : IAsyncLifetime
         request.Headers.Add("X-Device-Secret", secret);
         return await client.SendAsync(request);
     }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Sndctl.Provisioning.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root is not above " + AppContext.BaseDirectory);
-    }
-
-    private sealed record AgentRun(int ExitCode, string StandardOutput, string Output);
 }

@@ -162,6 +162,24 @@ public sealed class AcmeFrontDoorClientTests : IAsyncLifetime
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Beside_the_front_door_the_device_agent_gets_its_certificate_over_HTTPS_from_the_upstream_CA()
+    {
+        var host = await StartAsync();
+        var device = await CreateDeviceAsync(host);
+        var agent = new Device.DeviceAgent(Path.Combine(_work, "agent"));
+        var (secretFile, dir) = agent.Prepare(device);
+
+        // Without the server's TLS root the agent refuses the connection (curl verifies) and says why; with it, the certificate comes.
+        var untrusted = await agent.RunAsync(host.Url, device, secretFile, dir, ["--once"]);
+        Assert.True(untrusted.ExitCode == 1, untrusted.Output);
+        Assert.Contains("--cacert", untrusted.Output, StringComparison.Ordinal);
+        var run = await agent.RunAsync(host.Url, device, secretFile, dir, ["--once", "--cacert", _tlsRoot]);
+        Assert.True(run.ExitCode == 0, run.Output);
+        await AssertUpstreamChainAsync(await File.ReadAllTextAsync(Path.Combine(dir, "cert.pem"), Ct), device.Hostname);
+    }
+
+    [Fact]
     public async Task Lego_without_EAB_with_a_wrong_secret_for_another_devices_name_or_for_a_disabled_device_gets_nothing()
     {
         var host = await StartAsync();
