@@ -64,9 +64,12 @@ ensure_packages chromium
 # dig, for the embedded DNS server's answers.
 ensure_packages bind9-dnsutils
 # The ACME clients devices run, against the ACME front door (and curl to check what Caddy serves).
-ensure_packages lego certbot caddy curl busybox openssl
-# Debian's caddy package starts a system service where systemd runs; the tests start their own.
-if command -v systemctl >/dev/null && systemctl is-active --quiet caddy 2>/dev/null; then as_root systemctl stop caddy || true; fi
+ensure_packages lego certbot caddy curl busybox openssl prometheus
+# Debian's caddy and prometheus packages start system services where systemd runs (prometheus on every
+# interface); the tests start their own servers, on loopback, and need only promtool of prometheus.
+for service in caddy prometheus prometheus-node-exporter; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$service" 2>/dev/null; then as_root systemctl stop "$service" || true; fi
+done
 start_postgres
 acme_lab_start "$work/acme"
 

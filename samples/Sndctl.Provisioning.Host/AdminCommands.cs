@@ -11,6 +11,25 @@ namespace Sndctl.Provisioning.Host;
 /// </summary>
 internal static class AdminCommands
 {
+    /// <summary><c>migrate</c>: applies what is pending (serialized across instances), says what it did. 3 when the database refuses.</summary>
+    public static async Task<int> MigrateAsync(WebApplication app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var database = scope.ServiceProvider.GetRequiredService<HostDbContext>().Database;
+        try
+        {
+            var pending = (await database.GetPendingMigrationsAsync()).ToList();
+            await database.MigrateSerializedAsync();
+            Console.WriteLine(pending.Count == 0 ? "The database is up to date." : $"Applied {pending.Count} migration(s): {string.Join(", ", pending)}.");
+            return 0;
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
+        {
+            await Console.Error.WriteLineAsync($"The database refused the migration: {ex.Message}");
+            return 3;
+        }
+    }
+
     public static async Task<int> ExportRootKeyAsync(WebApplication app, string file, bool remove)
     {
         if (File.Exists(file))

@@ -3,14 +3,14 @@ using System.CommandLine;
 namespace Sndctl.Provisioning.Host;
 
 /// <summary>
-/// The host's commands besides serving (System.CommandLine): <c>health [--url URL]</c> and
+/// The host's commands besides serving (System.CommandLine): <c>health [--url URL]</c>, <c>migrate</c> and
 /// <c>ca export-root-key --out FILE [--remove]</c>, each with <c>--help</c>. They read the same configuration as
 /// the server (settings files, environment). Exit codes: 0 done, 1 the health probe failed, 2 usage,
 /// 3 refused (the message says why). Without a command, the host serves.
 /// </summary>
 internal static class HostCommands
 {
-    private static readonly string[] s_commands = ["health", "ca"];
+    private static readonly string[] s_commands = ["health", "ca", "migrate"];
 
     /// <summary>Whether <paramref name="args"/> name a command rather than the server's own arguments (<c>--urls</c>, settings).</summary>
     public static bool IsCommand(string[] args) => args.Length > 0 && s_commands.Contains(args[0], StringComparer.Ordinal);
@@ -29,9 +29,13 @@ internal static class HostCommands
             ? await AdminCommands.ExportRootKeyAsync(app, result.GetValue(output)!, result.GetValue(remove)).ConfigureAwait(false)
             : 2);
 
+        var migrate = new Command("migrate", "Apply the database migrations of this version and exit (a deployment job; with Provisioning:Storage:MigrateOnStart=false the server does not migrate at start). Several at once are serialized.");
+        migrate.SetAction(async (_, _) => buildApp() is { } app ? await AdminCommands.MigrateAsync(app).ConfigureAwait(false) : 2);
+
         var root = new RootCommand("Sndctl.Provisioning reference host. Without a command it serves (--urls, settings as --Provisioning:Key=value).")
         {
             health,
+            migrate,
             new Command("ca", "The private CA.") { exportRootKey },
         };
 

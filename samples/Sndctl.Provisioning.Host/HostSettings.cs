@@ -46,6 +46,9 @@ internal sealed class ProvisioningHostOptions
     {
         /// <summary>A <see cref="StorageKind"/> name.</summary>
         public string? Provider { get; set; }
+
+        /// <summary>Apply migrations at start (default); false: the server only checks, and the <c>migrate</c> command (a deployment job) applies them.</summary>
+        public bool MigrateOnStart { get; set; } = true;
     }
 
     public sealed class DnsSection
@@ -77,6 +80,9 @@ internal sealed class ProvisioningHostOptions
     {
         /// <summary>Serve <c>/metrics</c> (admin key required).</summary>
         public string? Prometheus { get; set; }
+
+        /// <summary>A second listener (<c>http://0.0.0.0:9464</c>) that serves <c>/metrics</c> without credentials and nothing else.</summary>
+        public string? MetricsUrl { get; set; }
     }
 
     public sealed class HttpSection
@@ -110,6 +116,9 @@ internal sealed class HostSettings
 
     /// <summary><c>Provisioning:Telemetry:Prometheus</c>: serve <c>/metrics</c> (admin key required).</summary>
     public bool Prometheus { get; init; }
+
+    /// <summary><c>Provisioning:Telemetry:MetricsUrl</c>: the metrics-only listener, or null.</summary>
+    public Uri? MetricsUrl { get; init; }
 
     /// <summary>Connections one instance opens to PostgreSQL unless the connection string says otherwise.</summary>
     public const int DefaultMaxPoolSize = 30;
@@ -230,13 +239,30 @@ internal sealed class HostSettings
             errors.Add($"Provisioning:Telemetry:Prometheus '{prometheusText}' is not true or false.");
         }
 
+        Uri? metricsUrl = null;
+        if (options.Telemetry.MetricsUrl is { Length: > 0 } metricsText)
+        {
+            var listenPorts = (configuration["urls"] ?? ProvisioningHost.DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(u => Uri.TryCreate(u.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var listen) ? listen.Port : -1);
+            if (!Uri.TryCreate(metricsText, UriKind.Absolute, out metricsUrl) || metricsUrl.Scheme != Uri.UriSchemeHttp || metricsUrl.AbsolutePath != "/" || metricsUrl.IsDefaultPort)
+            {
+                errors.Add($"Provisioning:Telemetry:MetricsUrl '{metricsText}' is not an http URL with a port and no path, e.g. http://0.0.0.0:9464.");
+                metricsUrl = null;
+            }
+            else if (listenPorts.Contains(metricsUrl.Port))
+            {
+                errors.Add($"Provisioning:Telemetry:MetricsUrl '{metricsText}' uses the port of the server's own URL: give the metrics listener a port of its own, e.g. http://0.0.0.0:9464.");
+                metricsUrl = null;
+            }
+        }
+
         CheckPlaceholders(configuration, errors);
         if (errors.Count > 0)
         {
             throw new HostConfigurationException(errors);
         }
 
-        return new HostSettings { Options = options, DataDirectory = dataDirectory, Issuer = issuer, Storage = storage, ConnectionString = connectionString, Dns = dns, Prometheus = prometheus };
+        return new HostSettings { Options = options, DataDirectory = dataDirectory, Issuer = issuer, Storage = storage, ConnectionString = connectionString, Dns = dns, Prometheus = prometheus || metricsUrl is not null, MetricsUrl = metricsUrl };
     }
 
     private static bool HasValues(IConfigurationSection section) => section.AsEnumerable().Any(kv => !string.IsNullOrEmpty(kv.Value));
@@ -336,6 +362,8 @@ internal sealed class HostConfigurationException(IReadOnlyList<string> errors)
                 => many.InnerExceptions.Cast<Microsoft.Extensions.Options.OptionsValidationException>().ToList(),
             _ => new List<Microsoft.Extensions.Options.OptionsValidationException>(),
         };
-        return failures.Count == 0 ? null : new HostConfigurationException([.. failures.SelectMany(f => f.Failures)]);
+        return exception is HostConfigurationException configuration ? configuration
+            : failures.Count == 0 ? null
+            : new HostConfigurationException([.. failures.SelectMany(f => f.Failures)]);
     }
 }

@@ -38,10 +38,14 @@ internal static partial class ProvisioningHost
         DataDirectory.Ensure(settings.DataDirectory);
         var section = builder.Configuration.GetSection("Provisioning");
 
-        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        var urls = builder.Configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } configured ? configured : DefaultUrl;
+        if (settings.MetricsUrl is { } metricsUrl)
         {
-            builder.WebHost.UseUrls(DefaultUrl);
+            // The metrics listener is one more address of the same server; requests on its port see nothing but /metrics.
+            urls += ";" + metricsUrl.GetLeftPart(UriPartial.Authority);
         }
+
+        builder.WebHost.UseUrls(urls);
 
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
 
@@ -192,12 +196,36 @@ internal static partial class ProvisioningHost
         await using (var scope = app.Services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<HostDbContext>();
-            await db.Database.MigrateSerializedAsync();
+            if (info.Settings.Options.Storage.MigrateOnStart)
+            {
+                await db.Database.MigrateSerializedAsync();
+            }
+            else if ((await db.Database.GetPendingMigrationsAsync()).ToList() is { Count: > 0 } pending)
+            {
+                // Migrations run as a deployment job: an instance never serves a schema older than its code.
+                throw new HostConfigurationException([$"Provisioning:Storage:MigrateOnStart is false and the database lacks {pending.Count} migration(s) ({string.Join(", ", pending)}): run 'dotnet Sndctl.Provisioning.Host.dll migrate' with this configuration first (the migration job), then start the server."]);
+            }
         }
 
         if (app.Services.GetRequiredService<IOptions<ForwardedHeadersOptions>>().Value is { } forwarded && (forwarded.KnownProxies.Count > 0 || forwarded.KnownIPNetworks.Count > 0))
         {
             app.UseForwardedHeaders();
+        }
+
+        if (info.Settings.MetricsUrl is { } metricsUrl)
+        {
+            // First in the pipeline: on the metrics port, /metrics without credentials (Prometheus scrapes it
+            // as it is), and nothing else at all: no API, no portal, no health.
+            var metricsPort = metricsUrl.Port;
+            app.UseWhen(c => c.Connection.LocalPort == metricsPort, metrics =>
+            {
+                metrics.UseOpenTelemetryPrometheusScrapingEndpoint(c => c.Request.Path == "/metrics");
+                metrics.Run(c =>
+                {
+                    c.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                });
+            });
         }
 
         app.UseExceptionHandler();

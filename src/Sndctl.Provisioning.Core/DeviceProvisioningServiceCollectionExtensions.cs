@@ -68,6 +68,7 @@ public static class DeviceProvisioningServiceCollectionExtensions
         services.TryAddScoped<IDeviceAdminService, DeviceAdminService>();
         services.TryAddScoped<IDeviceAuthenticator, DeviceAuthenticator>();
         services.AddHealthChecks();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheckPublisher, HealthMetricsPublisher>());
         return new DeviceProvisioningBuilder(services);
     }
 }

@@ -49,6 +49,7 @@ public static class PrivateCaBuilderExtensions
         services.AddMetrics();
         services.TryAddSingleton<CsrMetrics>();
         builder.AddJob<CsrRetentionJob>();
+        builder.AddJob<CsrBacklogJob>();
         return builder;
     }
 

@@ -17,7 +17,7 @@ public sealed class JobRunnerTests : IAsyncDisposable
     public JobRunnerTests()
     {
         var stores = new InMemoryStores(_time);
-        _database = new ServiceCollection().AddSingleton<IIssuanceLeaseStore>(stores).AddSingleton<IAuditEventStore>(stores).BuildServiceProvider();
+        _database = new ServiceCollection().AddMetrics().AddSingleton<IIssuanceLeaseStore>(stores).AddSingleton<IAuditEventStore>(stores).BuildServiceProvider();
     }
 
     public ValueTask DisposeAsync() => _database.DisposeAsync();
@@ -77,6 +77,7 @@ public sealed class JobRunnerTests : IAsyncDisposable
         _time,
         _time,
         NullLogger<JobRunner>.Instance,
+        new ProvisioningMetrics(_database.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), _time),
         new Random(1));
 
     private sealed class CountingJob : IProvisioningJob

@@ -65,6 +65,81 @@ public sealed class TelemetryTests : IAsyncDisposable
         plain.DeleteData();
     }
 
+    [Fact]
+    public async Task The_metrics_listener_serves_metrics_without_credentials_and_nothing_else_while_the_main_metrics_need_a_key()
+    {
+        var data = Directory.CreateTempSubdirectory("sndctl-metrics-").FullName;
+        var metricsPort = Ports.Free();
+        const string adminKey = "metrics-test-admin-key-0123456789abcdef01234567";
+        await using var host = HostProcess.Start(new Dictionary<string, string?>
+        {
+            ["Provisioning__DataDirectory"] = data,
+            ["Provisioning__Admin__ApiKeys__0"] = adminKey,
+            ["Provisioning__Telemetry__MetricsUrl"] = $"http://127.0.0.1:{metricsPort}",
+        });
+        try
+        {
+            await host.WaitReadyAsync();
+            using var anonymous = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
+            var scrape = await anonymous.GetAsync("/metrics", TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+            Assert.Contains("# TYPE", await scrape.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+            // The series the alert rules (deploy/prometheus/alerts.yaml) ask for, under the names the exporter gives them:
+            // the jobs' last success, the health checks and the CSR backlog appear once the first runs are done.
+            (string Name, string Label)[] alerted =
+            [
+                ("sndctl_provisioning_job_last_success_seconds", "job_name=\"fleet-statistics\""),
+                ("sndctl_provisioning_job_interval_seconds", "job_name=\"fleet-statistics\""),
+                ("sndctl_provisioning_health", "check=\"database\""),
+                ("sndctl_privateca_csr_pending", ""),
+                ("sndctl_provisioning_certificates_expiring", "within=\"7d\""),
+            ];
+            static bool Has(string text, (string Name, string Label) series)
+                => text.Split('\n').Any(line => line.StartsWith(series.Name + "{", StringComparison.Ordinal) && line.Contains(series.Label, StringComparison.Ordinal));
+            var text = "";
+            for (var attempt = 0; attempt < 60 && !alerted.All(series => Has(text, series)); attempt++)
+            {
+                await Task.Delay(500, TestContext.Current.CancellationToken);
+                text = await anonymous.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+            }
+
+            Assert.All(alerted, series => Assert.True(Has(text, series), $"{series.Name} {{{series.Label}}} is not in the scrape"));
+            var rules = await File.ReadAllTextAsync(Path.Combine(DeploymentManifestTests.RepositoryRoot(), "deploy", "prometheus", "alerts.yaml"), TestContext.Current.CancellationToken);
+            Assert.All(alerted, series => Assert.Contains(series.Name, rules, StringComparison.Ordinal));
+
+            foreach (var path in new[] { "/api/health", "/api/admin/devices", "/admin", "/openapi/v1.json", "/api/v1/ca/root.pem", "/metrics/x" })
+            {
+                Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync(path, TestContext.Current.CancellationToken)).StatusCode);
+            }
+
+            using var main = host.CreateClient();
+            Assert.Equal(HttpStatusCode.Unauthorized, (await main.GetAsync("/metrics", TestContext.Current.CancellationToken)).StatusCode);
+            using var admin = host.CreateClient(adminKey);
+            Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/metrics", TestContext.Current.CancellationToken)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await main.GetAsync("/api/health", TestContext.Current.CancellationToken)).StatusCode);
+        }
+        finally
+        {
+            host.Kill();
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("https://0.0.0.0:9464", "is not an http URL")]
+    [InlineData("http://0.0.0.0", "is not an http URL")]
+    [InlineData("http://0.0.0.0:9464/metrics", "is not an http URL")]
+    [InlineData("http://0.0.0.0:5080", "uses the port of the server's own URL")]
+    public void A_metrics_url_that_cannot_work_stops_start_up_naming_the_key(string url, string message)
+    {
+        var configuration = Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(
+            new Microsoft.Extensions.Configuration.ConfigurationBuilder(),
+            new Dictionary<string, string?> { ["Provisioning:Telemetry:MetricsUrl"] = url }).Build();
+        var error = Assert.Throws<Sndctl.Provisioning.Host.HostConfigurationException>(() => { _ = Sndctl.Provisioning.Host.HostSettings.Read(configuration, Path.GetTempPath()); });
+        Assert.Contains("Provisioning:Telemetry:MetricsUrl", error.Message, StringComparison.Ordinal);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>/metrics once it shows <paramref name="series"/> (the exporter caches a scrape briefly), or after 4 s.</summary>
     private static async Task<string> ScrapeAsync(HttpClient admin, string series)
     {

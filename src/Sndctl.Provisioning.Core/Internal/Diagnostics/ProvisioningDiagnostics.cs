@@ -41,6 +41,12 @@ internal sealed class ProvisioningMetrics
         meter.CreateObservableGauge("sndctl.provisioning.certificates.expiring", ObserveExpiring, description: "Devices whose current certificate expires within 7 or 30 days.");
         meter.CreateObservableGauge("sndctl.provisioning.devices.name_resolution", ObserveNameResolution, description: "Devices by what they last saw resolving their own hostname on their LAN (ok, blocked, other, unknown): how much of the fleet its customers reach by name.");
         meter.CreateObservableGauge("sndctl.provisioning.devices.factory_secret", ObserveFactorySecrets, description: "Devices that still hold their factory secret.");
+
+        // Operating it: when each periodic job last succeeded on this instance (with its interval, so one alert rule
+        // covers every job), and what the health checks last said.
+        meter.CreateObservableGauge("sndctl.provisioning.job.last_success", ObserveJobs, unit: "s", description: "Unix time at which a periodic job last succeeded on this instance (the instance that leads it).");
+        meter.CreateObservableGauge("sndctl.provisioning.job.interval", ObserveJobIntervals, unit: "s", description: "How often a periodic job runs.");
+        meter.CreateObservableGauge("sndctl.provisioning.health", ObserveHealth, description: "The last result of each health check: 1 healthy, 0.5 degraded, 0 unhealthy.");
     }
 
     private volatile FleetSnapshot? _fleet;
@@ -62,6 +68,30 @@ internal sealed class ProvisioningMetrics
                 fleet.DevicesByStatus.TryGetValue(status, out var count) ? count : 0,
                 new KeyValuePair<string, object?>("status", status.ToString().ToLowerInvariant())))
             : [];
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset At, TimeSpan Interval)> _jobs = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, double> _health = new(StringComparer.Ordinal);
+
+    /// <summary>A periodic job finished without an error.</summary>
+    public void JobSucceeded(string job, TimeSpan interval) => _jobs[job] = (_time.GetUtcNow(), interval);
+
+    /// <summary>The health checks' latest results (1 healthy, 0.5 degraded, 0 unhealthy), by check name.</summary>
+    public void Health(IEnumerable<KeyValuePair<string, double>> results)
+    {
+        foreach (var (name, value) in results)
+        {
+            _health[name] = value;
+        }
+    }
+
+    private IEnumerable<Measurement<double>> ObserveJobs()
+        => _jobs.Select(j => new Measurement<double>(j.Value.At.ToUnixTimeMilliseconds() / 1000.0, new KeyValuePair<string, object?>("job.name", j.Key)));
+
+    private IEnumerable<Measurement<double>> ObserveJobIntervals()
+        => _jobs.Select(j => new Measurement<double>(j.Value.Interval.TotalSeconds, new KeyValuePair<string, object?>("job.name", j.Key)));
+
+    private IEnumerable<Measurement<double>> ObserveHealth()
+        => _health.Select(h => new Measurement<double>(h.Value, new KeyValuePair<string, object?>("check", h.Key)));
 
     private IEnumerable<Measurement<int>> ObserveNameResolution()
         => Current is { } fleet

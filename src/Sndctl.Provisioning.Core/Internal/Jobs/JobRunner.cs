@@ -17,6 +17,7 @@ internal sealed partial class JobRunner(
     TimeProvider time,
     [FromKeyedServices(RemoteTime.ServiceKey)] TimeProvider remoteTime,
     ILogger<JobRunner> logger,
+    ProvisioningMetrics metrics,
     Random random) : BackgroundService
 {
     private readonly Random _random = random;
@@ -66,6 +67,7 @@ internal sealed partial class JobRunner(
                 var started = time.GetTimestamp();
                 await job.RunAsync(scope.ServiceProvider, work.Token).ConfigureAwait(false);
                 Log.Ran(logger, job.Name, time.GetElapsedTime(started).TotalMilliseconds);
+                metrics.JobSucceeded(job.Name, job.Interval);
             }
 
             // Renewed at the end too: the lease runs from the end of this run to past the next one.
