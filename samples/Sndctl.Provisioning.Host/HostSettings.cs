@@ -66,7 +66,18 @@ internal sealed class ProvisioningHostOptions
 
     public sealed class AdminSection
     {
+        /// <summary>Keys with every right (scope admin).</summary>
         public List<string> ApiKeys { get; set; } = [];
+
+        /// <summary>Keys limited to scopes: <c>Keys:N:Key</c> and <c>Keys:N:Scopes:M</c> (admin, read, devices, csr, metrics).</summary>
+        public List<AdminKeySection> Keys { get; set; } = [];
+    }
+
+    public sealed class AdminKeySection
+    {
+        public string? Key { get; set; }
+
+        public List<string> Scopes { get; set; } = [];
     }
 
     public sealed class DataProtectionSection
@@ -253,6 +264,17 @@ internal sealed class HostSettings
             {
                 errors.Add($"Provisioning:Telemetry:MetricsUrl '{metricsText}' uses the port of the server's own URL: give the metrics listener a port of its own, e.g. http://0.0.0.0:9464.");
                 metricsUrl = null;
+            }
+        }
+
+        for (var i = 0; i < options.Admin.Keys.Count; i++)
+        {
+            foreach (var scope in options.Admin.Keys[i].Scopes)
+            {
+                if (!Enum.TryParse<Sndctl.Provisioning.AspNetCore.AdminScope>(scope, ignoreCase: true, out var parsed) || int.TryParse(scope, out _) || !Enum.IsDefined(parsed))
+                {
+                    errors.Add($"Provisioning:Admin:Keys:{i}:Scopes '{scope}' is not a scope: use admin, read, devices, csr or metrics.");
+                }
             }
         }
 

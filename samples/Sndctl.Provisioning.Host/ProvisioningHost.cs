@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Sndctl.Provisioning.AspNetCore;
 using Sndctl.Provisioning.Core;
 using Sndctl.Provisioning.Host.Data;
 using Sndctl.Provisioning.Host.Portal;
@@ -110,7 +111,7 @@ internal static partial class ProvisioningHost
 
         var adminKeys = settings.Options.Admin.ApiKeys.ToArray();
         string? newAdminKey = null;
-        if (adminKeys.Length == 0)
+        if (adminKeys.Length == 0 && settings.Options.Admin.Keys.Count == 0)
         {
             var key = DataDirectory.GetOrCreateAdminKey(settings.DataDirectory, out var created);
             adminKeys = [key];
@@ -122,6 +123,17 @@ internal static partial class ProvisioningHost
             foreach (var key in adminKeys)
             {
                 o.AdminApiKeys.Add(key);
+            }
+
+            foreach (var scoped in settings.Options.Admin.Keys)
+            {
+                var key = new AdminKeyOptions { Key = scoped.Key ?? "" };
+                foreach (var scope in scoped.Scopes)
+                {
+                    key.Scopes.Add(Enum.Parse<AdminScope>(scope, ignoreCase: true));
+                }
+
+                o.AdminKeys.Add(key);
             }
         });
         ConfigureForwardedHeaders(builder.Services, settings.Options.Http.KnownProxies);
@@ -244,7 +256,7 @@ internal static partial class ProvisioningHost
         if (info.Settings.Prometheus)
         {
             // The fleet's figures are the operator's: scraped with an admin key (Prometheus: authorization.credentials).
-            app.MapPrometheusScrapingEndpoint("/metrics").RequireProvisioningAdmin();
+            app.MapPrometheusScrapingEndpoint("/metrics").RequireProvisioningAdmin(AdminScope.Metrics);
         }
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sndctl.Provisioning.Host");
@@ -257,7 +269,7 @@ internal static partial class ProvisioningHost
             Console.WriteLine("    " + key);
             Console.WriteLine();
         }
-        else if (info.Settings.Options.Admin.ApiKeys.Count == 0)
+        else if (info.Settings.Options.Admin is { ApiKeys.Count: 0, Keys.Count: 0 })
         {
             Log.AdminKeyFile(logger, Path.Combine(info.Settings.DataDirectory, DataDirectory.AdminKeyFile));
         }

@@ -29,32 +29,45 @@ public sealed class AdminApiKeyAuthenticator
     /// </summary>
     public AdminKeyCheck Authenticate(string? presented, IPAddress? clientAddress)
     {
-        var actor = presented is { Length: > 0 and <= 1024 } ? Match(presented, _options.CurrentValue.AdminApiKeys) : null;
-        return actor is not null ? new AdminKeyCheck(actor, null) : new AdminKeyCheck(null, _throttle.AdminFailed(clientAddress));
+        var match = presented is { Length: > 0 and <= 1024 } ? Match(presented, Keys(_options.CurrentValue)) : null;
+        return match is { } key
+            ? new AdminKeyCheck(ActorFor(key.Key), null) { Scopes = key.Scopes }
+            : new AdminKeyCheck(null, _throttle.AdminFailed(clientAddress));
     }
 
     /// <summary>Whether <paramref name="actor"/> still names a configured key (a key removed from configuration signs its sessions out).</summary>
-    public bool IsCurrent(string? actor) => actor is not null && _options.CurrentValue.AdminApiKeys.Any(k => ActorFor(k) == actor);
+    public bool IsCurrent(string? actor) => actor is not null && Keys(_options.CurrentValue).Any(k => ActorFor(k.Key) == actor);
+
+    /// <summary>The scopes the key named <paramref name="actor"/> has now (a portal session follows configuration changes); empty when no key has that name.</summary>
+    public IReadOnlyList<AdminScope> ScopesOf(string? actor)
+        => actor is null ? [] : [.. Keys(_options.CurrentValue).Where(k => ActorFor(k.Key) == actor).SelectMany(k => k.Scopes).Distinct()];
+
+    /// <summary>Every configured key with its scopes: <see cref="DeviceProvisioningAspNetCoreOptions.AdminApiKeys"/> are <see cref="AdminScope.Admin"/>.</summary>
+    private static IEnumerable<(string Key, IReadOnlyList<AdminScope> Scopes)> Keys(DeviceProvisioningAspNetCoreOptions options)
+        => options.AdminApiKeys.Select(k => (k, (IReadOnlyList<AdminScope>)s_admin))
+            .Concat(options.AdminKeys.Select(k => (k.Key, (IReadOnlyList<AdminScope>)[.. k.Scopes.Distinct()])));
+
+    private static readonly AdminScope[] s_admin = [AdminScope.Admin];
 
     /// <summary>The audit name of a key: <c>admin:</c> and the first 8 hex digits of its SHA-256.</summary>
     internal static string ActorFor(string key) => "admin:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..8];
 
     /// <summary>Compares SHA-256 digests in constant time against every key, so neither a match nor its position shows in the timing.</summary>
-    private static string? Match(string presented, IList<string> keys)
+    private static (string Key, IReadOnlyList<AdminScope> Scopes)? Match(string presented, IEnumerable<(string Key, IReadOnlyList<AdminScope> Scopes)> keys)
     {
         Span<byte> presentedDigest = stackalloc byte[32];
         Span<byte> keyDigest = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(presented), presentedDigest);
-        string? matched = null;
+        (string Key, IReadOnlyList<AdminScope> Scopes)? matched = null;
         foreach (var key in keys)
         {
-            SHA256.HashData(Encoding.UTF8.GetBytes(key), keyDigest);
+            SHA256.HashData(Encoding.UTF8.GetBytes(key.Key), keyDigest);
             if (CryptographicOperations.FixedTimeEquals(presentedDigest, keyDigest))
             {
                 matched = key;
             }
         }
 
-        return matched is null ? null : ActorFor(matched);
+        return matched;
     }
 }

@@ -8,4 +8,10 @@ public readonly record struct AdminKeyCheck(string? Actor, TimeSpan? RetryAfter)
 {
     /// <summary>Whether the key was right.</summary>
     public bool Succeeded => Actor is not null;
+
+    /// <summary>What the key may do (empty for a wrong key).</summary>
+    public IReadOnlyList<AdminScope> Scopes { get; init; } = [];
+
+    /// <summary>Whether the key may do what <paramref name="scope"/> covers (an <see cref="AdminScope.Admin"/> key may do everything).</summary>
+    public bool Allows(AdminScope scope) => Scopes.Contains(AdminScope.Admin) || Scopes.Contains(scope);
 }

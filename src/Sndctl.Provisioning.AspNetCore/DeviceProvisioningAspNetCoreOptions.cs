@@ -12,6 +12,13 @@ public sealed class DeviceProvisioningAspNetCoreOptions
     /// </summary>
     public IList<string> AdminApiKeys { get; } = [];
 
+    /// <summary>
+    /// Keys limited to some scopes (configuration <c>Provisioning:Admin:Keys</c>): a <see cref="AdminScope.Read"/> key for
+    /// dashboards and auditors, a <see cref="AdminScope.Devices"/> key for the factory line, a <see cref="AdminScope.Metrics"/>
+    /// key for Prometheus. A call outside the key's scopes is answered 403.
+    /// </summary>
+    public IList<AdminKeyOptions> AdminKeys { get; } = [];
+
     /// <summary>Largest accepted body on the device API. Default 32 KiB (a CSR is at most 16 KiB).</summary>
     public long MaxDeviceRequestBodySize { get; set; } = 32 * 1024;
 

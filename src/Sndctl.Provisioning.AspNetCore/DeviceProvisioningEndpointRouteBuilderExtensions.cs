@@ -111,9 +111,9 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         EnsureRegistered(endpoints);
-        if (endpoints.ServiceProvider.GetRequiredService<IOptions<DeviceProvisioningAspNetCoreOptions>>().Value.AdminApiKeys.Count == 0)
+        if (endpoints.ServiceProvider.GetRequiredService<IOptions<DeviceProvisioningAspNetCoreOptions>>().Value is { AdminApiKeys.Count: 0, AdminKeys.Count: 0 })
         {
-            throw new InvalidOperationException("MapDeviceProvisioningAdmin() needs at least one admin API key: set Provisioning:Admin:ApiKeys (or AdminApiKeys in AddAspNetCore()).");
+            throw new InvalidOperationException("MapDeviceProvisioningAdmin() needs at least one admin API key: set Provisioning:Admin:ApiKeys or Provisioning:Admin:Keys (or AdminApiKeys / AdminKeys in AddAspNetCore()).");
         }
 
         var group = endpoints.MapGroup("/api/admin");
@@ -122,10 +122,10 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
         group.WithMetadata(AdminKeyMetadata.Instance);
         group.ProducesProblem(StatusCodes.Status401Unauthorized);
 
-        group.MapPost("/devices", AdminEndpoints.CreateDeviceAsync).WithName("CreateDevice")
+        group.MapPost("/devices", AdminEndpoints.CreateDeviceAsync).WithName("CreateDevice").WithMetadata(new AdminScopeMetadata(AdminScope.Devices))
             .Accepts<CreateDeviceRequest>(isOptional: true, "application/json").Produces<CreatedDeviceResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/devices/batch", AdminEndpoints.CreateBatchAsync).WithName("CreateDevices")
+        group.MapPost("/devices/batch", AdminEndpoints.CreateBatchAsync).WithName("CreateDevices").WithMetadata(new AdminScopeMetadata(AdminScope.Devices))
             .Accepts<CreateBatchRequest>(isOptional: true, "application/json").Produces<BatchResponse>(StatusCodes.Status201Created, "application/json", "text/csv")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/devices", AdminEndpoints.ListDevicesAsync).WithName("ListDevices")
@@ -165,6 +165,20 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
         builder.AddEndpointFilter<TBuilder, AdminApiKeyFilter>();
         builder.WithMetadata(AdminKeyMetadata.Instance);
         builder.ProducesProblem(StatusCodes.Status401Unauthorized);
+        builder.ProducesProblem(StatusCodes.Status403Forbidden);
+        return builder;
+    }
+
+    /// <summary>
+    /// As <see cref="RequireProvisioningAdmin{TBuilder}(TBuilder)"/>, for keys with <paramref name="scope"/> (or
+    /// <see cref="AdminScope.Admin"/>), e.g. <c>app.MapPrometheusScrapingEndpoint().RequireProvisioningAdmin(AdminScope.Metrics)</c>;
+    /// a key without it is answered 403.
+    /// </summary>
+    public static TBuilder RequireProvisioningAdmin<TBuilder>(this TBuilder builder, AdminScope scope)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        builder.RequireProvisioningAdmin();
+        builder.WithMetadata(new AdminScopeMetadata(scope));
         return builder;
     }
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
+using Sndctl.Provisioning.AspNetCore;
 using Sndctl.Provisioning.AspNetCore.Internal;
 using Sndctl.Provisioning.AspNetCore.Internal.PrivateCa;
 using Sndctl.Provisioning.Core;
@@ -93,12 +94,12 @@ public static class PrivateCaEndpointRouteBuilderExtensions
     {
         var group = endpoints.MapGroup("/api/admin/csr");
         group.WithTags("Private CA admin");
-        group.MapGet("/", CsrEndpoints.ListAsync).WithName("ListCsrs").ProducesProblem(StatusCodes.Status400BadRequest);
-        group.MapPost("/{requestId}/approve", CsrEndpoints.ApproveAsync).WithName("ApproveCsr")
+        group.MapGet("/", CsrEndpoints.ListAsync).WithName("ListCsrs").WithMetadata(new AdminScopeMetadata(AdminScope.Read, AdminScope.Csr)).ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapPost("/{requestId}/approve", CsrEndpoints.ApproveAsync).WithName("ApproveCsr").WithMetadata(new AdminScopeMetadata(AdminScope.Csr))
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        group.MapPost("/{requestId}/deny", CsrEndpoints.DenyAsync).WithName("DenyCsr")
+        group.MapPost("/{requestId}/deny", CsrEndpoints.DenyAsync).WithName("DenyCsr").WithMetadata(new AdminScopeMetadata(AdminScope.Csr))
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/{requestId}/revoke", CsrEndpoints.RevokeAsync).WithName("RevokeCsrCertificate")
+        group.MapPost("/{requestId}/revoke", CsrEndpoints.RevokeAsync).WithName("RevokeCsrCertificate").WithMetadata(new AdminScopeMetadata(AdminScope.Csr))
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return group;
     }

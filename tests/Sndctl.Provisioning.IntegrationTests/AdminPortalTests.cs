@@ -219,12 +219,12 @@ public sealed partial class AdminPortalTests : IAsyncLifetime
     }
 
     /// <summary>An HTTP client signed in to the portal the way a browser is: login form, antiforgery token, session cookie.</summary>
-    internal static async Task<HttpClient> SignedInClientAsync(ProvisioningHostFactory host)
+    internal static async Task<HttpClient> SignedInClientAsync(ProvisioningHostFactory host, string? key = null)
     {
         using var probe = host.Device();
         var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = probe.BaseAddress };
         var token = Token(await http.GetStringAsync("/admin/login"));
-        var signedIn = await http.PostAsync("/admin/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["key"] = host.AdminKey, ["__RequestVerificationToken"] = token }));
+        var signedIn = await http.PostAsync("/admin/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["key"] = key ?? host.AdminKey, ["__RequestVerificationToken"] = token }));
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
         return http;
     }

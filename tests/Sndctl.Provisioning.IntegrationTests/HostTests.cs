@@ -156,6 +156,7 @@ public sealed class HostTests
     [Theory]
     [InlineData("Provisioning:Dns:Cloudflare:ApiToken", "x", "Provisioning:Dns:Cloudflare:* is set but Provisioning:Dns:Provider is 'Route53'", "Provisioning:Dns:Provider", "Route53")]
     [InlineData("Provisioning:Issuer", "Bogus", "Provisioning:Issuer 'Bogus' is unknown")]
+    [InlineData("Provisioning:Admin:Keys:0:Scopes:0", "write", "Provisioning:Admin:Keys:0:Scopes 'write' is not a scope")]
     [InlineData("Provisioning:Storage:Provider", "PostgreSql", "ConnectionStrings:Provisioning is empty")]
     [InlineData("Provisioning:Storage:Provider", "Oracle", "Provisioning:Storage:Provider 'Oracle' is unknown")]
     [InlineData("Provisioning:Acme:Email", "a@b.c", "set Provisioning:Issuer to 'Acme'")]

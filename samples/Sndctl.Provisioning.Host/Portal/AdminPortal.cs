@@ -20,6 +20,7 @@ internal static class AdminPortal
         services.AddRazorPages(o =>
         {
             o.RootDirectory = "/Portal";
+            o.Conventions.ConfigureFilter(new PortalScopeFilter());
             o.Conventions.AuthorizeFolder("/Admin");
             o.Conventions.AllowAnonymousToPage("/Admin/Login");
         });

@@ -32,9 +32,20 @@ internal sealed class AdminApiKeyFilter(AdminApiKeyAuthenticator authenticator) 
             return Problems.Unauthorized("Send an admin API key as 'Authorization: Bearer <key>'.");
         }
 
+        // The key is right; is it allowed here? An endpoint names its scope, else a read is Read and a change is Admin.
+        IReadOnlyList<AdminScope> required = http.GetEndpoint()?.Metadata.GetMetadata<AdminScopeMetadata>()?.Scopes
+            ?? [HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) ? AdminScope.Read : AdminScope.Admin];
+        if (!required.Any(check.Allows))
+        {
+            return Problems.Forbidden("admin-scope", $"This key's scopes ({string.Join(", ", check.Scopes.Select(ScopeName))}) do not include {string.Join(" or ", required.Select(ScopeName))}, which this call needs.");
+        }
+
         http.Items[ActorItem] = check.Actor;
         return await next(context).ConfigureAwait(false);
     }
+
+    /// <summary>A scope as configuration and messages write it.</summary>
+    public static string ScopeName(AdminScope scope) => scope.ToString().ToLowerInvariant();
 
     public static string ActorOf(HttpContext context) => context.Items[ActorItem] as string ?? "admin";
 

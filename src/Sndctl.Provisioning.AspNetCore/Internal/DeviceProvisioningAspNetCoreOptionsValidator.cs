@@ -16,6 +16,20 @@ internal sealed class DeviceProvisioningAspNetCoreOptionsValidator : IValidateOp
             }
         }
 
+        for (var i = 0; i < options.AdminKeys.Count; i++)
+        {
+            var key = options.AdminKeys[i];
+            if (string.IsNullOrWhiteSpace(key.Key) || key.Key.Length < DeviceProvisioningAspNetCoreOptions.MinAdminApiKeyLength || key.Key.Any(char.IsWhiteSpace))
+            {
+                failures.Add($"Provisioning:Admin:Keys:{i}:Key must be at least {DeviceProvisioningAspNetCoreOptions.MinAdminApiKeyLength} characters without spaces; make one with 'openssl rand -base64 32'.");
+            }
+
+            if (key.Scopes.Count == 0 || key.Scopes.Any(s => !Enum.IsDefined(s)))
+            {
+                failures.Add($"Provisioning:Admin:Keys:{i}:Scopes must name at least one of admin, read, devices, csr, metrics.");
+            }
+        }
+
         if (options.MaxDeviceRequestBodySize < 1024 || options.MaxAdminRequestBodySize < 1024)
         {
             failures.Add("Provisioning:Http:MaxDeviceRequestBodySize and MaxAdminRequestBodySize must be at least 1024 bytes.");
