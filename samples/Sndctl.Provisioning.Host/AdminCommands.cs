@@ -30,8 +30,19 @@ internal static class AdminCommands
         }
     }
 
-    public static async Task<int> ExportRootKeyAsync(WebApplication app, string file, bool remove)
+    public static async Task<int> ExportRootKeyAsync(WebApplication app, string file, bool remove, string? passphraseFile)
     {
+        string? passphrase = null;
+        if (passphraseFile is not null)
+        {
+            passphrase = File.Exists(passphraseFile) ? (await File.ReadAllLinesAsync(passphraseFile)).FirstOrDefault()?.Trim() : null;
+            if (string.IsNullOrEmpty(passphrase) || passphrase.Length < 12)
+            {
+                await Console.Error.WriteLineAsync($"{passphraseFile} must hold a passphrase of at least 12 characters on its first line.");
+                return 3;
+            }
+        }
+
         if (File.Exists(file))
         {
             await Console.Error.WriteLineAsync($"{file} exists; refusing to overwrite a key file.");
@@ -47,7 +58,7 @@ internal static class AdminCommands
         try
         {
             // On disk first; only a key that is safely written is removed from the database.
-            var pem = await rootKey.ExportAsync(CancellationToken.None);
+            var pem = passphrase is null ? await rootKey.ExportAsync(CancellationToken.None) : await rootKey.ExportAsync(passphrase, CancellationToken.None);
             if (!DataDirectory.TryWriteNew(file, System.Text.Encoding.UTF8.GetBytes(pem)))
             {
                 await Console.Error.WriteLineAsync($"{file} exists; refusing to overwrite a key file.");
@@ -56,7 +67,7 @@ internal static class AdminCommands
 
             if (remove)
             {
-                await rootKey.RemoveFromDatabaseAsync(await File.ReadAllTextAsync(file), CancellationToken.None);
+                await rootKey.RemoveFromDatabaseAsync(await File.ReadAllTextAsync(file), passphrase, CancellationToken.None);
             }
         }
         catch (InvalidOperationException ex)
@@ -65,9 +76,10 @@ internal static class AdminCommands
             return 3;
         }
 
+        var form = passphrase is null ? "in clear" : "encrypted with the passphrase";
         Console.WriteLine(remove
-            ? $"Root key written to {file} and removed from the database. Keep it offline; set Provisioning:PrivateCa:RootKeyFile only if an intermediate must be made again."
-            : $"Root key written to {file} (still in the database; add --remove to take it out).");
+            ? $"Root key written to {file} ({form}) and removed from the database. Keep it offline; set Provisioning:PrivateCa:RootKeyFile (and RootKeyPassphraseFile) only if an intermediate must be made again."
+            : $"Root key written to {file} ({form}; still in the database: add --remove to take it out).");
         return 0;
     }
 }

@@ -24,9 +24,18 @@ internal static class HostCommands
 
         var output = new Option<string>("--out") { Description = "Where to write the root key (PEM, mode 0600); an existing file is never overwritten.", Required = true };
         var remove = new Option<bool>("--remove") { Description = "Remove the key from the database once the written file reads back as that key." };
-        var exportRootKey = new Command("export-root-key", "Write the private CA's root key for offline keeping (making any missing intermediate first).") { output, remove };
+        var passphraseFile = new Option<string>("--passphrase-file") { Description = "Encrypt the key (PKCS#8, AES-256) with the passphrase on this file's first line; openssl reads it with -passin file:FILE." };
+        var unencrypted = new Option<bool>("--unencrypted") { Description = "Write the key in clear (PEM): only onto media you keep offline yourself." };
+        var exportRootKey = new Command("export-root-key", "Write the private CA's root key for offline keeping (making any missing intermediate first); encrypted with --passphrase-file unless --unencrypted is said.") { output, remove, passphraseFile, unencrypted };
+        exportRootKey.Validators.Add(result =>
+        {
+            if ((result.GetValue(passphraseFile) is null) == !result.GetValue(unencrypted))
+            {
+                result.AddError("Give --passphrase-file FILE to encrypt the root key, or say --unencrypted to write it in clear (one of them).");
+            }
+        });
         exportRootKey.SetAction(async (result, _) => buildApp() is { } app
-            ? await AdminCommands.ExportRootKeyAsync(app, result.GetValue(output)!, result.GetValue(remove)).ConfigureAwait(false)
+            ? await AdminCommands.ExportRootKeyAsync(app, result.GetValue(output)!, result.GetValue(remove), result.GetValue(passphraseFile)).ConfigureAwait(false)
             : 2);
 
         var migrate = new Command("migrate", "Apply the database migrations of this version and exit (a deployment job; with Provisioning:Storage:MigrateOnStart=false the server does not migrate at start). Several at once are serialized.");

@@ -34,6 +34,12 @@ public sealed class PrivateCaOptions
     /// </summary>
     public string? RootKeyFile { get; set; }
 
+    /// <summary>
+    /// A file holding the passphrase of <see cref="RootKeyFile"/> when that key is encrypted (what
+    /// <c>ca export-root-key --passphrase-file</c> writes). The passphrase is the file's first line.
+    /// </summary>
+    public string? RootKeyPassphraseFile { get; set; }
+
     /// <summary>How private-IP CSRs are approved: by policy at once (default), or by an admin.</summary>
     public CsrApproval Approval { get; set; } = CsrApproval.Auto;
 

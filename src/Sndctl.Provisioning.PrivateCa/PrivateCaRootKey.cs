@@ -15,11 +15,24 @@ public sealed class PrivateCaRootKey
 
     /// <summary>
     /// Makes any missing intermediate, then returns the root key (PKCS#8 PEM). The database keeps its
-    /// copy: store the key somewhere safe first, then call <see cref="RemoveFromDatabaseAsync"/>.
+    /// copy: store the key somewhere safe first, then call <see cref="RemoveFromDatabaseAsync(string, string?, CancellationToken)"/>.
     /// </summary>
     /// <exception cref="InvalidOperationException">The CA is loaded from files, or the key was removed already.</exception>
     public Task<string> ExportAsync(CancellationToken cancellationToken)
         => Translate(() => _authority.ExportRootKeyAsync(cancellationToken));
+
+    /// <summary>
+    /// As <see cref="ExportAsync(CancellationToken)"/>, encrypted with <paramref name="passphrase"/> (PKCS#8
+    /// <c>ENCRYPTED PRIVATE KEY</c>, AES-256-CBC, PBKDF2-SHA256): what <c>openssl pkey -passin</c> and
+    /// <see cref="PrivateCaOptions.RootKeyPassphraseFile"/> read.
+    /// </summary>
+    public async Task<string> ExportAsync(string passphrase, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(passphrase);
+        var pem = await ExportAsync(cancellationToken).ConfigureAwait(false);
+        using var key = CaCertificates.ImportPrivateKeyPem(pem);
+        return CaCertificates.ExportEncryptedPrivateKeyPem(key, passphrase);
+    }
 
     /// <summary>
     /// Removes the root key from the database, after checking that <paramref name="exportedPem"/> is that
@@ -27,10 +40,26 @@ public sealed class PrivateCaRootKey
     /// </summary>
     /// <exception cref="InvalidOperationException">The key given is not the root key, or it was removed already.</exception>
     public Task RemoveFromDatabaseAsync(string exportedPem, CancellationToken cancellationToken)
+        => RemoveFromDatabaseAsync(exportedPem, null, cancellationToken);
+
+    /// <summary>As <see cref="RemoveFromDatabaseAsync(string, CancellationToken)"/>, for an export encrypted with <paramref name="passphrase"/>.</summary>
+    /// <exception cref="InvalidOperationException">The key given (or its passphrase) is not the root key's, or it was removed already.</exception>
+    public Task RemoveFromDatabaseAsync(string exportedPem, string? passphrase, CancellationToken cancellationToken)
         => Translate(async () =>
         {
-            await _authority.RemoveRootKeyAsync(exportedPem, cancellationToken).ConfigureAwait(false);
-            return exportedPem;
+            string plain;
+            try
+            {
+                using var key = CaCertificates.ImportPrivateKeyPem(exportedPem, passphrase);
+                plain = key.ExportPkcs8PrivateKeyPem();
+            }
+            catch (System.Security.Cryptography.CryptographicException ex)
+            {
+                throw new InvalidOperationException("The exported key cannot be read with that passphrase; the root key stays in the database.", ex);
+            }
+
+            await _authority.RemoveRootKeyAsync(plain, cancellationToken).ConfigureAwait(false);
+            return plain;
         });
 
     private static async Task<T> Translate<T>(Func<Task<T>> action)

@@ -29,14 +29,22 @@ public sealed class OfflineRootAndEmbeddingTests : IAsyncLifetime
     {
         var data = Path.Combine(_work, "data");
         var environment = new Dictionary<string, string?> { ["Provisioning__DataDirectory"] = data };
-        var export = await Host(["ca", "export-root-key", "--out", "root.key", "--remove"], environment);
+        // Encrypted unless said otherwise: neither a passphrase nor --unencrypted is a usage error, and nothing is written.
+        var neither = await Host(["ca", "export-root-key", "--out", "root.key"], environment);
+        Assert.Equal(2, neither.ExitCode);
+        Assert.Contains("--passphrase-file", neither.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_work, "root.key")));
+
+        await File.WriteAllTextAsync(Path.Combine(_work, "passphrase"), "correct horse battery staple\n");
+        var export = await Host(["ca", "export-root-key", "--out", "root.key", "--passphrase-file", "passphrase", "--remove"], environment);
         Assert.True(export.ExitCode == 0, export.Output + export.Error);
+        Assert.Contains("-----BEGIN ENCRYPTED PRIVATE KEY-----", await File.ReadAllTextAsync(Path.Combine(_work, "root.key")), StringComparison.Ordinal);
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_work, "root.key")));
         }
 
-        var again = await Host(["ca", "export-root-key", "--out", "again.key"], environment);
+        var again = await Host(["ca", "export-root-key", "--out", "again.key", "--unencrypted"], environment);
         Assert.Equal(3, again.ExitCode);
         Assert.Contains("removed from the database already", again.Error, StringComparison.Ordinal);
         Assert.Equal(2, (await Host(["ca", "something"], environment)).ExitCode);
@@ -46,7 +54,7 @@ public sealed class OfflineRootAndEmbeddingTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(_work, "root.pem"), await client.GetStringAsync("/api/v1/ca/root.pem"));
         Assert.Equal(
             await ProcessRunner.OpenSslAsync(_work, "x509", "-in", "root.pem", "-noout", "-pubkey"),
-            await ProcessRunner.OpenSslAsync(_work, "pkey", "-in", "root.key", "-pubout"));
+            await ProcessRunner.OpenSslAsync(_work, "pkey", "-in", "root.key", "-passin", "file:passphrase", "-pubout"));
 
         var device = await host.CreateDeviceAsync();
         Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(ProvisioningHostFactory.Register(device))).StatusCode);

@@ -37,6 +37,37 @@ internal static class CaCertificates
 
     public static string ExportPrivateKeyPem(AsymmetricAlgorithm key) => key.ExportPkcs8PrivateKeyPem();
 
+    /// <summary>A private key from PEM: PKCS#8 (or the older EC/RSA forms), or encrypted PKCS#8 with <paramref name="passphrase"/>.</summary>
+    public static AsymmetricAlgorithm ImportPrivateKeyPem(string pem, string? passphrase)
+    {
+        if (!pem.Contains("ENCRYPTED PRIVATE KEY", StringComparison.Ordinal))
+        {
+            return ImportPrivateKeyPem(pem);
+        }
+
+        if (string.IsNullOrEmpty(passphrase))
+        {
+            throw new CryptographicException("The key is encrypted: give its passphrase.");
+        }
+
+        try
+        {
+            var ecdsa = ECDsa.Create();
+            ecdsa.ImportFromEncryptedPem(pem, passphrase);
+            return ecdsa;
+        }
+        catch (CryptographicException)
+        {
+            var rsa = RSA.Create();
+            rsa.ImportFromEncryptedPem(pem, passphrase);
+            return rsa;
+        }
+    }
+
+    /// <summary>Encrypted PKCS#8 PEM of <paramref name="key"/> under <paramref name="passphrase"/> (AES-256-CBC, PBKDF2-SHA256, 600,000 rounds).</summary>
+    public static string ExportEncryptedPrivateKeyPem(AsymmetricAlgorithm key, string passphrase)
+        => key.ExportEncryptedPkcs8PrivateKeyPem(passphrase, new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 600_000));
+
     public static AsymmetricAlgorithm ImportPrivateKeyPem(string pem)
     {
         try

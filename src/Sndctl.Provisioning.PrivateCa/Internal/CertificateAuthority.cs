@@ -158,7 +158,9 @@ internal sealed partial class CertificateAuthority(
         if (o.RootCertificateFile is { Length: > 0 })
         {
             return o.RootKeyFile is { Length: > 0 } file
-                ? CaCertificates.ImportPrivateKeyPem(await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false))
+                ? CaCertificates.ImportPrivateKeyPem(
+                    await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false),
+                    o.RootKeyPassphraseFile is { Length: > 0 } passphraseFile ? (await File.ReadAllLinesAsync(passphraseFile, cancellationToken).ConfigureAwait(false)).FirstOrDefault() : null)
                 : throw new CertificateAuthorityUnavailableException("The private CA was loaded from files without Provisioning:PrivateCa:RootKeyFile, so the CSR intermediates cannot be made: set RootKeyFile once (they are then kept in the database).");
         }
 

@@ -38,6 +38,11 @@ internal sealed class PrivateCaOptionsValidator : IValidateOptions<PrivateCaOpti
             failures.Add($"Private CA file '{options.RootKeyFile}' (RootKeyFile) does not exist.");
         }
 
+        if (!string.IsNullOrWhiteSpace(options.RootKeyPassphraseFile) && !File.Exists(options.RootKeyPassphraseFile))
+        {
+            failures.Add($"Private CA file '{options.RootKeyPassphraseFile}' (RootKeyPassphraseFile) does not exist.");
+        }
+
         if (!Enum.IsDefined(options.Approval))
         {
             failures.Add("Provisioning:PrivateCa:Approval must be Auto or Manual.");
