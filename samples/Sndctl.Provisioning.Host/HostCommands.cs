@@ -3,21 +3,36 @@ using System.CommandLine;
 namespace Sndctl.Provisioning.Host;
 
 /// <summary>
-/// The host's commands besides serving (System.CommandLine): <c>health [--url URL]</c>, <c>migrate</c> and
+/// The host's commands besides serving (System.CommandLine): <c>health [--url URL]</c>, <c>migrate</c>,
+/// <c>backup --out FILE --passphrase-file F</c>, <c>restore --from FILE --passphrase-file F</c> and
 /// <c>ca export-root-key --out FILE [--remove]</c>, each with <c>--help</c>. They read the same configuration as
 /// the server (settings files, environment). Exit codes: 0 done, 1 the health probe failed, 2 usage,
 /// 3 refused (the message says why). Without a command, the host serves.
 /// </summary>
 internal static class HostCommands
 {
-    private static readonly string[] s_commands = ["health", "ca", "migrate"];
+    private static readonly string[] s_commands = ["health", "ca", "migrate", "backup", "restore"];
 
     /// <summary>Whether <paramref name="args"/> name a command rather than the server's own arguments (<c>--urls</c>, settings).</summary>
     public static bool IsCommand(string[] args) => args.Length > 0 && s_commands.Contains(args[0], StringComparer.Ordinal);
 
     /// <summary>Runs the command; <paramref name="buildApp"/> builds the host with its configuration, for commands that need it.</summary>
-    public static async Task<int> RunAsync(string[] args, Func<WebApplication?> buildApp)
+    public static async Task<int> RunAsync(string[] args, Func<HostSettings?> readSettings, Func<WebApplication?> buildApp)
     {
+        var backupOut = new Option<string>("--out") { Description = "The backup file to write (encrypted); an existing file is never overwritten.", Required = true };
+        var backupPassphrase = new Option<string>("--passphrase-file") { Description = "The file whose first line (12+ characters) is the backup's passphrase.", Required = true };
+        var backup = new Command("backup", "Write an encrypted, consistent copy of everything a SQLite deployment needs (database, key-ring certificate, admin key file); safe while the server runs.") { backupOut, backupPassphrase };
+        backup.SetAction(async (result, _) => readSettings() is { } settings
+            ? await BackupCommands.BackupAsync(settings, result.GetValue(backupOut)!, result.GetValue(backupPassphrase)!).ConfigureAwait(false)
+            : 2);
+
+        var restoreFrom = new Option<string>("--from") { Description = "The backup file.", Required = true };
+        var restorePassphrase = new Option<string>("--passphrase-file") { Description = "The file whose first line is the backup's passphrase.", Required = true };
+        var restore = new Command("restore", "Restore a backup into the (empty) data directory of this configuration; refuses a directory that holds anything.") { restoreFrom, restorePassphrase };
+        restore.SetAction(async (result, _) => readSettings() is { } settings
+            ? await BackupCommands.RestoreAsync(settings, result.GetValue(restoreFrom)!, result.GetValue(restorePassphrase)!).ConfigureAwait(false)
+            : 2);
+
         var url = new Option<string>("--url") { Description = "The liveness endpoint to ask.", DefaultValueFactory = _ => HealthProbe.DefaultUrl };
         var health = new Command("health", "Ask a running host's liveness endpoint: exit 0 when it answers 200, 1 otherwise (for container health checks; reads no configuration).") { url };
         health.SetAction((result, _) => HealthProbe.RunAsync(result.GetValue(url)!));
@@ -45,6 +60,8 @@ internal static class HostCommands
         {
             health,
             migrate,
+            backup,
+            restore,
             new Command("ca", "The private CA.") { exportRootKey },
         };
 

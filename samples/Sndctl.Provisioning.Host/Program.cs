@@ -5,6 +5,17 @@ if (HostCommands.IsCommand(args))
     // Commands (health, ca ...) read the server's configuration when they need it, and do not serve.
     return await HostCommands.RunAsync(args, () =>
     {
+        try
+        {
+            return WebApplication.CreateBuilder([]).ReadSettings();
+        }
+        catch (HostConfigurationException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return null;
+        }
+    }, () =>
+    {
         var commandBuilder = WebApplication.CreateBuilder([]);
         try
         {

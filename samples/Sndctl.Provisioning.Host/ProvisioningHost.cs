@@ -22,7 +22,14 @@ internal static partial class ProvisioningHost
     public const string DefaultUrl = "http://127.0.0.1:5080";
     public const string DefaultBaseDomain = "devices.localhost";
 
-    public static HostSettings AddProvisioningHost(this WebApplicationBuilder builder)
+    /// <summary>The host's settings from <paramref name="builder"/>'s configuration, without composing anything (for commands that must not touch the data directory).</summary>
+    public static HostSettings ReadSettings(this WebApplicationBuilder builder)
+    {
+        AddSecretsDirectory(builder);
+        return HostSettings.Read(builder.Configuration, Environment.CurrentDirectory);
+    }
+
+    private static void AddSecretsDirectory(WebApplicationBuilder builder)
     {
         if (builder.Configuration[HostSettings.SecretsDirectoryKey] is { Length: > 0 } secrets)
         {
@@ -34,6 +41,11 @@ internal static partial class ProvisioningHost
             // Last, so a file wins over the environment; Kubernetes' "..data" links are skipped by the provider.
             builder.Configuration.AddKeyPerFile(secrets, optional: false, reloadOnChange: false);
         }
+    }
+
+    public static HostSettings AddProvisioningHost(this WebApplicationBuilder builder)
+    {
+        AddSecretsDirectory(builder);
 
         var settings = HostSettings.Read(builder.Configuration, Environment.CurrentDirectory);
         DataDirectory.Ensure(settings.DataDirectory);

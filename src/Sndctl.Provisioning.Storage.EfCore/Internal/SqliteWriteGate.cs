@@ -76,6 +76,14 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbCommandInter
             return null;
         }
 
+        // EF Core checks that the file exists over a read-only connection: no pragma there (switching a database that
+        // is not in WAL yet, one restored from a copy, is a write, and failed the start with "readonly database").
+        if (new DbConnectionStringBuilder { ConnectionString = connection.ConnectionString }.TryGetValue("Mode", out var mode)
+            && string.Equals(mode?.ToString(), "ReadOnly", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
         return Interlocked.Exchange(ref _walSet, 1) == 0 ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" : "PRAGMA synchronous=NORMAL;";
     }
 
