@@ -173,7 +173,12 @@ internal static partial class ProvisioningHost
         }
 
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("sndctl-provisioning"))
+            .ConfigureResource(resource => resource.AddService(
+                "sndctl-provisioning",
+                serviceVersion: typeof(ProvisioningHost).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+                    .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion.Split('+')[0],
+                // The instance's stable name (the pod's name in the manifests), so its series survive restarts.
+                serviceInstanceId: builder.Configuration["Provisioning:InstanceId"] is { Length: > 0 } instance ? instance : Environment.MachineName))
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter("Sndctl.Provisioning.*").AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation();

@@ -76,6 +76,7 @@ public sealed class TelemetryTests : IAsyncDisposable
             ["Provisioning__DataDirectory"] = data,
             ["Provisioning__Admin__ApiKeys__0"] = adminKey,
             ["Provisioning__Telemetry__MetricsUrl"] = $"http://127.0.0.1:{metricsPort}",
+            ["Provisioning__InstanceId"] = "metrics-test-instance",
         });
         try
         {
@@ -83,7 +84,14 @@ public sealed class TelemetryTests : IAsyncDisposable
             using var anonymous = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
             var scrape = await anonymous.GetAsync("/metrics", TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
-            Assert.Contains("# TYPE", await scrape.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+            var first = await scrape.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            Assert.Contains("# TYPE", first, StringComparison.Ordinal);
+
+            // The resource names the service, its version and the instance's stable ID (target_info).
+            var target = first.Split('\n').Single(l => l.StartsWith("target_info{", StringComparison.Ordinal));
+            Assert.Contains("service_name=\"sndctl-provisioning\"", target, StringComparison.Ordinal);
+            Assert.Contains("service_instance_id=\"metrics-test-instance\"", target, StringComparison.Ordinal);
+            Assert.Matches("service_version=\"[0-9]+\\.[0-9]+", target);
             // The series the alert rules (deploy/prometheus/alerts.yaml) ask for, under the names the exporter gives them:
             // the jobs' last success, the health checks and the CSR backlog appear once the first runs are done.
             (string Name, string Label)[] alerted =

@@ -293,7 +293,7 @@ public sealed class AcmeBudgetTests : AcmeHostTestBase
         Assert.Equal(3, values["sndctl.acme.budget.used"]);
         Assert.Equal(3, values["sndctl.acme.budget.limit"]);
         Assert.Equal(2, values["sndctl.acme.queue.depth"]);
-        Assert.InRange(values["sndctl.acme.queue.drain_seconds"], 47 * 3600, 48 * 3600);
+        Assert.InRange(values["sndctl.acme.queue.drain_time"], 47 * 3600, 48 * 3600);
         Assert.Equal(0, values["sndctl.acme.renewals.due_week"]);
 
         // The CA granted an override: restarted with a larger budget, the queue drains in the background (the

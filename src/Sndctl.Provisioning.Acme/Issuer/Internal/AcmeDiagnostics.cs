@@ -39,7 +39,7 @@ internal sealed class AcmeMetrics
         meter.CreateObservableGauge("sndctl.acme.budget.used", () => Budget(d => d.Used), description: "New certificates counted against the CA's budget in its window, per registered domain.");
         meter.CreateObservableGauge("sndctl.acme.budget.limit", () => Budget(d => d.Limit), description: "The CA's budget of new certificates per window, per registered domain.");
         meter.CreateObservableGauge<int>("sndctl.acme.queue.depth", () => _budget is { } b && Fresh(b) ? [new Measurement<int>(b.Report.QueueDepth)] : [], description: "New devices waiting for the CA's budget.");
-        meter.CreateObservableGauge<double>("sndctl.acme.queue.drain_seconds", () => _budget is { } b && Fresh(b) && b.Report.QueueDrainsAt is { } at ? [new Measurement<double>(Math.Max(0, (at - _time.GetUtcNow()).TotalSeconds))] : [], unit: "s", description: "Time until the last queued device is expected to have a slot.");
+        meter.CreateObservableGauge<double>("sndctl.acme.queue.drain_time", () => _budget is { } b && Fresh(b) && b.Report.QueueDrainsAt is { } at ? [new Measurement<double>(Math.Max(0, (at - _time.GetUtcNow()).TotalSeconds))] : [], unit: "s", description: "Time until the last queued device is expected to have a slot.");
         meter.CreateObservableGauge<int>("sndctl.acme.renewals.due_week", () => _budget is { } b && Fresh(b) ? [new Measurement<int>(b.Report.RenewalsDueThisWeek)] : [], description: "Current certificates whose renewal time comes within 7 days (they go ahead of new devices).");
     }
 
