@@ -73,5 +73,6 @@ public static class PrivateCaBuilderExtensions
         services.TryAddSingleton<CsrRevocationLists>();
         services.TryAddSingleton<IPrivateCaFiles, PrivateCaFiles>();
         services.TryAddSingleton(sp => new PrivateCaRootKey(sp.GetRequiredService<CertificateAuthority>()));
+        builder.AddJob<CaExpiryJob>();
     }
 }

@@ -100,6 +100,7 @@ public sealed class TelemetryTests : IAsyncDisposable
                 ("sndctl_provisioning_job_interval_seconds", "job_name=\"fleet-statistics\""),
                 ("sndctl_provisioning_health", "check=\"database\""),
                 ("sndctl_privateca_csr_pending", ""),
+                ("sndctl_privateca_certificate_expiry_seconds", "ca=\"devices\""),
                 ("sndctl_provisioning_certificates_expiring", "within=\"7d\""),
             ];
             static bool Has(string text, (string Name, string Label) series)
