@@ -5,7 +5,7 @@ namespace Sndctl.Provisioning.IntegrationTests;
 /// <summary>The shipped alert rules: valid for Prometheus, their unit tests pass (promtool), and every runbook link lands.</summary>
 public sealed partial class PrometheusRulesTests
 {
-    private static readonly string s_root = RepositoryRoot();
+    private static readonly string s_root = DeploymentManifestTests.RepositoryRoot();
     private static readonly string s_rules = Path.Combine(s_root, "deploy", "prometheus");
 
     [Fact]
@@ -36,15 +36,4 @@ public sealed partial class PrometheusRulesTests
 
     [GeneratedRegex(@"- alert: (\w+)")]
     private static partial Regex Alert();
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Sndctl.Provisioning.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root is not above " + AppContext.BaseDirectory);
-    }
 }

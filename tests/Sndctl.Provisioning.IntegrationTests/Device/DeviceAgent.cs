@@ -9,7 +9,7 @@ namespace Sndctl.Provisioning.IntegrationTests.Device;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 internal sealed class DeviceAgent
 {
-    public static readonly string Script = Path.Combine(RepositoryRoot(), "clients", "sh", "sndctl-device");
+    public static readonly string Script = Path.Combine(DeploymentManifestTests.RepositoryRoot(), "clients", "sh", "sndctl-device");
 
     public DeviceAgent(string work)
     {
@@ -84,17 +84,6 @@ internal sealed class DeviceAgent
         => ["sh", Script, "--server", server, "--id", device.DeviceId, "--secret-file", secretFile, "--dir", dir, .. arguments];
 
     private Dictionary<string, string?> Environment(string? path) => new() { ["PATH"] = path ?? Bin, ["HOME"] = Work };
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Sndctl.Provisioning.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root is not above " + AppContext.BaseDirectory);
-    }
 }
 
 internal sealed record AgentRun(int ExitCode, string StandardOutput, string Output);

@@ -125,7 +125,7 @@ public sealed class DeviceApiV1Tests : IAsyncLifetime
     [Fact]
     public async Task The_Python_example_in_the_docs_runs_as_it_is_and_gets_a_certificate_for_its_own_key()
     {
-        var root = RepositoryRoot();
+        var root = DeploymentManifestTests.RepositoryRoot();
         var script = Path.Combine(root, "clients", "python", "register.py");
         var code = await File.ReadAllTextAsync(script);
         Assert.Contains("```python\n" + code + "```", await File.ReadAllTextAsync(Path.Combine(root, "docs", "devices.md")), StringComparison.Ordinal);
@@ -158,17 +158,6 @@ public sealed class DeviceApiV1Tests : IAsyncLifetime
         {
             Directory.Delete(work, recursive: true);
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Sndctl.Provisioning.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root is not above " + AppContext.BaseDirectory);
     }
 
     private static Task<HttpResponseMessage> RotateAsync(HttpClient client, string deviceId, string secret)

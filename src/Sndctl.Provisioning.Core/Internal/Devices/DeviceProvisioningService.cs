@@ -217,6 +217,12 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
     /// <summary>Keeps what the device saw resolving its own name; null when the device is gone.</summary>
     private async Task<Device?> RecordNameResolutionAsync(Device device, DeviceNameResolution resolution, CancellationToken cancellationToken)
     {
+        // Nothing new (a client that reports it on every call): no write on the register path.
+        if (device.NameResolution == resolution && device.NameResolutionAt is { } at && _time.GetUtcNow() - at < _options.LastSeenResolution)
+        {
+            return device;
+        }
+
         for (var attempt = 1; ; attempt++)
         {
             device.NameResolution = resolution;
