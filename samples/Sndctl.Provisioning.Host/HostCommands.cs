@@ -4,14 +4,15 @@ namespace Sndctl.Provisioning.Host;
 
 /// <summary>
 /// The host's commands besides serving (System.CommandLine): <c>health [--url URL]</c>, <c>migrate</c>,
-/// <c>backup --out FILE --passphrase-file F</c>, <c>restore --from FILE --passphrase-file F</c> and
+/// <c>backup --out FILE --passphrase-file F</c>, <c>restore --from FILE --passphrase-file F</c>,
+/// <c>copy-storage --to-provider PostgreSql --to-connection CS</c> and
 /// <c>ca export-root-key --out FILE [--remove]</c>, each with <c>--help</c>. They read the same configuration as
 /// the server (settings files, environment). Exit codes: 0 done, 1 the health probe failed, 2 usage,
 /// 3 refused (the message says why). Without a command, the host serves.
 /// </summary>
 internal static class HostCommands
 {
-    private static readonly string[] s_commands = ["health", "ca", "migrate", "backup", "restore"];
+    private static readonly string[] s_commands = ["health", "ca", "migrate", "backup", "restore", "copy-storage"];
 
     /// <summary>Whether <paramref name="args"/> name a command rather than the server's own arguments (<c>--urls</c>, settings).</summary>
     public static bool IsCommand(string[] args) => args.Length > 0 && s_commands.Contains(args[0], StringComparer.Ordinal);
@@ -56,12 +57,20 @@ internal static class HostCommands
         var migrate = new Command("migrate", "Apply the database migrations of this version and exit (a deployment job; with Provisioning:Storage:MigrateOnStart=false the server does not migrate at start). Several at once are serialized.");
         migrate.SetAction(async (_, _) => buildApp() is { } app ? await AdminCommands.MigrateAsync(app).ConfigureAwait(false) : 2);
 
+        var toProvider = new Option<StorageKind>("--to-provider") { Description = "The target's provider: PostgreSql (or Sqlite, to move back).", Required = true };
+        var toConnection = new Option<string>("--to-connection") { Description = "The target's connection string; its database is migrated and must be empty.", Required = true };
+        var copyStorage = new Command("copy-storage", "Copy everything this configuration's database holds into another (empty) database and verify every table's row count; the source is only read (a consistent snapshot, safe while the server runs).") { toProvider, toConnection };
+        copyStorage.SetAction(async (result, _) => readSettings() is { } settings && buildApp() is { } app
+            ? await StorageCopy.RunAsync(app, settings, result.GetValue(toProvider), result.GetValue(toConnection)!).ConfigureAwait(false)
+            : 2);
+
         var root = new RootCommand("Sndctl.Provisioning reference host. Without a command it serves (--urls, settings as --Provisioning:Key=value).")
         {
             health,
             migrate,
             backup,
             restore,
+            copyStorage,
             new Command("ca", "The private CA.") { exportRootKey },
         };
 
