@@ -30,17 +30,92 @@ internal static class AdminCommands
         }
     }
 
+    /// <summary><c>ca export --out FILE.p12 --passphrase-file F</c>: the CA as encrypted PKCS#12 (0600, never over a file).</summary>
+    public static async Task<int> ExportCaAsync(WebApplication app, string file, string passphraseFile)
+    {
+        if (await PassphraseAsync(passphraseFile) is not { } passphrase)
+        {
+            return 3;
+        }
+
+        if (File.Exists(file))
+        {
+            await Console.Error.WriteLineAsync($"{file} exists; refusing to overwrite it.");
+            return 3;
+        }
+
+        await MigratedAsync(app);
+        try
+        {
+            var pkcs12 = await app.Services.GetRequiredService<PrivateCaArchive>().ExportPkcs12Async(passphrase, CancellationToken.None);
+            if (!DataDirectory.TryWriteNew(file, pkcs12))
+            {
+                await Console.Error.WriteLineAsync($"{file} exists; refusing to overwrite it.");
+                return 3;
+            }
+        }
+        catch (InvalidOperationException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return 3;
+        }
+
+        Console.WriteLine($"The private CA was written to {file} (PKCS#12, encrypted with the passphrase; openssl pkcs12 -info -in {file} -passin file:{passphraseFile}).");
+        return 0;
+    }
+
+    /// <summary><c>ca import --from FILE.p12 --passphrase-file F</c>: into a deployment without a CA; 3 and nothing stored otherwise.</summary>
+    public static async Task<int> ImportCaAsync(WebApplication app, string file, string passphraseFile)
+    {
+        if (await PassphraseAsync(passphraseFile) is not { } passphrase)
+        {
+            return 3;
+        }
+
+        if (!File.Exists(file))
+        {
+            await Console.Error.WriteLineAsync($"There is no file {file}.");
+            return 3;
+        }
+
+        await MigratedAsync(app);
+        try
+        {
+            var fingerprint = await app.Services.GetRequiredService<PrivateCaArchive>().ImportPkcs12Async(await File.ReadAllBytesAsync(file), passphrase, CancellationToken.None);
+            Console.WriteLine($"Imported the private CA; its root's SHA-256 fingerprint is {fingerprint}.");
+            return 0;
+        }
+        catch (InvalidOperationException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return 3;
+        }
+    }
+
+    private static async Task MigratedAsync(WebApplication app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<HostDbContext>().Database.MigrateSerializedAsync();
+    }
+
+    private static async Task<string?> PassphraseAsync(string passphraseFile)
+    {
+        var passphrase = File.Exists(passphraseFile) ? (await File.ReadAllLinesAsync(passphraseFile)).FirstOrDefault()?.Trim() : null;
+        if (string.IsNullOrEmpty(passphrase) || passphrase.Length < 12)
+        {
+            await Console.Error.WriteLineAsync($"{passphraseFile} must hold a passphrase of at least 12 characters on its first line.");
+            return null;
+        }
+
+        return passphrase;
+    }
+
     public static async Task<int> ExportRootKeyAsync(WebApplication app, string file, bool remove, string? passphraseFile)
     {
         string? passphrase = null;
-        if (passphraseFile is not null)
+        if (passphraseFile is not null && (passphrase = await PassphraseAsync(passphraseFile)) is null)
         {
-            passphrase = File.Exists(passphraseFile) ? (await File.ReadAllLinesAsync(passphraseFile)).FirstOrDefault()?.Trim() : null;
-            if (string.IsNullOrEmpty(passphrase) || passphrase.Length < 12)
-            {
-                await Console.Error.WriteLineAsync($"{passphraseFile} must hold a passphrase of at least 12 characters on its first line.");
-                return 3;
-            }
+            return 3;
         }
 
         if (File.Exists(file))
@@ -49,11 +124,7 @@ internal static class AdminCommands
             return 3;
         }
 
-        await using (var scope = app.Services.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<HostDbContext>().Database.MigrateSerializedAsync();
-        }
-
+        await MigratedAsync(app);
         var rootKey = app.Services.GetRequiredService<PrivateCaRootKey>();
         try
         {

@@ -6,7 +6,8 @@ namespace Sndctl.Provisioning.Host;
 /// The host's commands besides serving (System.CommandLine): <c>health [--url URL]</c>, <c>migrate</c>,
 /// <c>backup --out FILE --passphrase-file F</c>, <c>restore --from FILE --passphrase-file F</c>,
 /// <c>copy-storage --to-provider PostgreSql --to-connection CS</c> and
-/// <c>ca export-root-key --out FILE [--remove]</c>, each with <c>--help</c>. They read the same configuration as
+/// <c>ca export-root-key --out FILE [--remove]</c>, <c>ca export --out FILE.p12 --passphrase-file F</c>,
+/// <c>ca import --from FILE.p12 --passphrase-file F</c>, each with <c>--help</c>. They read the same configuration as
 /// the server (settings files, environment). Exit codes: 0 done, 1 the health probe failed, 2 usage,
 /// 3 refused (the message says why). Without a command, the host serves.
 /// </summary>
@@ -54,6 +55,19 @@ internal static class HostCommands
             ? await AdminCommands.ExportRootKeyAsync(app, result.GetValue(output)!, result.GetValue(remove), result.GetValue(passphraseFile)).ConfigureAwait(false)
             : 2);
 
+        var caOut = new Option<string>("--out") { Description = "The PKCS#12 file to write (mode 0600); an existing file is never overwritten.", Required = true };
+        var caOutPassphrase = new Option<string>("--passphrase-file") { Description = "The file whose first line (12+ characters) encrypts the PKCS#12.", Required = true };
+        var caExport = new Command("export", "Write the private CA (root, issuing and CSR CAs with their keys; the root key unless it was taken offline) as passphrase-encrypted PKCS#12.") { caOut, caOutPassphrase };
+        caExport.SetAction(async (result, _) => buildApp() is { } app
+            ? await AdminCommands.ExportCaAsync(app, result.GetValue(caOut)!, result.GetValue(caOutPassphrase)!).ConfigureAwait(false)
+            : 2);
+        var caFrom = new Option<string>("--from") { Description = "The PKCS#12 file (from ca export, or a root and an issuing CA with its key from openssl).", Required = true };
+        var caFromPassphrase = new Option<string>("--passphrase-file") { Description = "The file whose first line is the PKCS#12's passphrase.", Required = true };
+        var caImport = new Command("import", "Store a private CA from passphrase-encrypted PKCS#12 in a deployment that has none yet (before its first start, or after migrate).") { caFrom, caFromPassphrase };
+        caImport.SetAction(async (result, _) => buildApp() is { } app
+            ? await AdminCommands.ImportCaAsync(app, result.GetValue(caFrom)!, result.GetValue(caFromPassphrase)!).ConfigureAwait(false)
+            : 2);
+
         var migrate = new Command("migrate", "Apply the database migrations of this version and exit (a deployment job; with Provisioning:Storage:MigrateOnStart=false the server does not migrate at start). Several at once are serialized.");
         migrate.SetAction(async (_, _) => buildApp() is { } app ? await AdminCommands.MigrateAsync(app).ConfigureAwait(false) : 2);
 
@@ -71,7 +85,7 @@ internal static class HostCommands
             backup,
             restore,
             copyStorage,
-            new Command("ca", "The private CA.") { exportRootKey },
+            new Command("ca", "The private CA.") { exportRootKey, caExport, caImport },
         };
 
         var parsed = root.Parse(args);

@@ -73,6 +73,7 @@ public static class PrivateCaBuilderExtensions
         services.TryAddSingleton<CsrRevocationLists>();
         services.TryAddSingleton<IPrivateCaFiles, PrivateCaFiles>();
         services.TryAddSingleton(sp => new PrivateCaRootKey(sp.GetRequiredService<CertificateAuthority>()));
+        services.TryAddSingleton(sp => new PrivateCaArchive(sp.GetRequiredService<CertificateAuthority>()));
         builder.AddJob<CaExpiryJob>();
     }
 }

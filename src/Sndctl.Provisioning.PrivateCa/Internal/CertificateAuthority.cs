@@ -211,6 +211,147 @@ internal sealed partial class CertificateAuthority(
         Log.RootKeyRemoved(logger);
     }
 
+    /// <summary>
+    /// The whole CA as passphrase-encrypted PKCS#12 (<see cref="CaPkcs12"/>): root (with its key unless it was taken
+    /// offline), device issuing CA, and the CSR CAs (made first when the root key allows).
+    /// </summary>
+    public async Task<byte[]> ExportPkcs12Async(string passphrase, CancellationToken cancellationToken)
+    {
+        if (options.Value.RootCertificateFile is { Length: > 0 })
+        {
+            throw new CertificateAuthorityUnavailableException("This private CA is loaded from files: they are its custody, not the database.");
+        }
+
+        await GetAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var type in (CsrCertificateType[])[CsrCertificateType.Webhook, CsrCertificateType.PrivateServer])
+        {
+            try
+            {
+                await GetCsrIssuerAsync(type, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CertificateAuthorityUnavailableException)
+            {
+                // The root key is offline and this CSR CA was never made: the export goes without it.
+            }
+        }
+
+        var scope = scopes.CreateAsyncScope();
+        await using var scopeDisposal = scope.ConfigureAwait(false);
+        var state = scope.ServiceProvider.GetRequiredService<IIssuerStateStore>();
+        var material = await StoredMaterialAsync(state, cancellationToken).ConfigureAwait(false);
+        var entries = new List<CaPkcs12.Entry>
+        {
+            new(CaPkcs12.Root, X509Certificate2.CreateFromPem(material.RootCertificatePem), material.ProtectedRootKey is { } rootKey ? CaCertificates.ImportPrivateKeyPem(_protector.Unprotect(rootKey)) : null),
+            new(CaPkcs12.Issuer, X509Certificate2.CreateFromPem(material.IssuerCertificatePem), CaCertificates.ImportPrivateKeyPem(_protector.Unprotect(material.ProtectedIssuerKey))),
+        };
+        foreach (var type in (CsrCertificateType[])[CsrCertificateType.Webhook, CsrCertificateType.PrivateServer])
+        {
+            if (await state.GetAsync($"{StateKey}/csr/{CsrTypes.Name(type)}", cancellationToken).ConfigureAwait(false) is { } json
+                && JsonSerializer.Deserialize<CsrIssuerMaterial>(json) is { } csr)
+            {
+                entries.Add(new(CsrTypes.Name(type), X509Certificate2.CreateFromPem(csr.CertificatePem), CaCertificates.ImportPrivateKeyPem(_protector.Unprotect(csr.ProtectedKey))));
+            }
+        }
+
+        try
+        {
+            return CaPkcs12.Export(entries, passphrase);
+        }
+        finally
+        {
+            foreach (var entry in entries)
+            {
+                entry.Certificate.Dispose();
+                entry.Key?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stores a CA from PKCS#12 into a deployment that has none yet: a root certificate (its key optional: offline),
+    /// an issuing CA with its key signed by that root, optionally the CSR CAs. Everything is checked before anything is written.
+    /// </summary>
+    /// <returns>The root's SHA-256 fingerprint.</returns>
+    public async Task<string> ImportPkcs12Async(byte[] pkcs12, string passphrase, CancellationToken cancellationToken)
+    {
+        if (options.Value.RootCertificateFile is { Length: > 0 })
+        {
+            throw new CertificateAuthorityUnavailableException("This private CA is configured from files (Provisioning:PrivateCa:RootCertificateFile); remove those settings to keep the CA in the database.");
+        }
+
+        Dictionary<string, CaPkcs12.Entry> entries;
+        try
+        {
+            entries = CaPkcs12.Import(pkcs12, passphrase);
+        }
+        catch (Exception ex) when (ex is CryptographicException or System.Formats.Asn1.AsnContentException)
+        {
+            throw new CertificateAuthorityUnavailableException($"The file cannot be opened with that passphrase, or is not PKCS#12 ({ex.Message}); nothing was imported.");
+        }
+
+        try
+        {
+            if (!entries.TryGetValue(CaPkcs12.Root, out var root) || !entries.TryGetValue(CaPkcs12.Issuer, out var issuer) || issuer.Key is null)
+            {
+                throw new CertificateAuthorityUnavailableException("The file must hold the root certificate and the issuing CA's certificate with its key; nothing was imported.");
+            }
+
+            foreach (var entry in entries.Values.Where(e => e.Name != CaPkcs12.Root))
+            {
+                if (entry.Key is null || !IssuedBy(entry.Certificate, root.Certificate))
+                {
+                    throw new CertificateAuthorityUnavailableException($"The '{entry.Name}' CA in the file is not issued by its root, or comes without its key; nothing was imported.");
+                }
+            }
+
+            var scope = scopes.CreateAsyncScope();
+            await using var scopeDisposal = scope.ConfigureAwait(false);
+            var state = scope.ServiceProvider.GetRequiredService<IIssuerStateStore>();
+            if (await state.GetAsync(StateKey, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                throw new CertificateAuthorityUnavailableException("This deployment has a private CA already; import only into one that has none (nothing was imported).");
+            }
+
+            foreach (var type in (CsrCertificateType[])[CsrCertificateType.Webhook, CsrCertificateType.PrivateServer])
+            {
+                if (entries.TryGetValue(CsrTypes.Name(type), out var csr))
+                {
+                    await state.SetAsync($"{StateKey}/csr/{CsrTypes.Name(type)}", JsonSerializer.Serialize(new CsrIssuerMaterial(csr.Certificate.ExportCertificatePem(), _protector.Protect(CaCertificates.ExportPrivateKeyPem(csr.Key!)))), cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            var material = JsonSerializer.Serialize(new CaMaterial(
+                root.Certificate.ExportCertificatePem(),
+                root.Key is { } rootKey ? _protector.Protect(CaCertificates.ExportPrivateKeyPem(rootKey)) : null,
+                issuer.Certificate.ExportCertificatePem(),
+                _protector.Protect(CaCertificates.ExportPrivateKeyPem(issuer.Key))));
+            if (await state.GetOrAddAsync(StateKey, material, cancellationToken).ConfigureAwait(false) != material)
+            {
+                throw new CertificateAuthorityUnavailableException("Another instance made a private CA meanwhile; nothing of the file's root was stored.");
+            }
+
+            Log.Imported(logger, root.Certificate.Subject, root.Certificate.GetCertHashString(HashAlgorithmName.SHA256));
+            return root.Certificate.GetCertHashString(HashAlgorithmName.SHA256);
+        }
+        finally
+        {
+            foreach (var entry in entries.Values)
+            {
+                entry.Certificate.Dispose();
+                entry.Key?.Dispose();
+            }
+        }
+    }
+
+    private static bool IssuedBy(X509Certificate2 certificate, X509Certificate2 root)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(root);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate) && chain.ChainElements.Count == 2;
+    }
+
     private static async Task<CaMaterial> StoredMaterialAsync(IIssuerStateStore state, CancellationToken cancellationToken)
     {
         var json = await state.GetAsync(StateKey, cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("The private CA is not stored.");
@@ -238,6 +379,9 @@ internal sealed partial class CertificateAuthority(
 
         [LoggerMessage(3, LogLevel.Warning, "The private CA's root key was exported and removed from the database; keep it offline. The intermediates go on issuing.")]
         public static partial void RootKeyRemoved(ILogger logger);
+
+        [LoggerMessage(4, LogLevel.Warning, "Imported the private CA with root {Subject} (SHA-256 {Thumbprint}) from PKCS#12.")]
+        public static partial void Imported(ILogger logger, string subject, string thumbprint);
 
         [LoggerMessage(2, LogLevel.Information, "Made the private-IP CSR intermediate {Subject} (name-constrained to 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16).")]
         public static partial void GeneratedCsrIssuer(ILogger logger, string subject);
