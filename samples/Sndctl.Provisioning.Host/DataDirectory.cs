@@ -76,6 +76,32 @@ internal static class DataDirectory
         return X509CertificateLoader.LoadPkcs12FromFile(path, null, X509KeyStorageFlags.EphemeralKeySet);
     }
 
+    /// <summary>The certificates of <c>Provisioning:DataProtection:PreviousCertificates</c> (still unprotecting a key ring being rotated).</summary>
+    public static X509Certificate2[] LoadPreviousKeyRingCertificates(IReadOnlyList<ProvisioningHostOptions.PreviousCertificateSection> previous)
+    {
+        var certificates = new X509Certificate2[previous.Count];
+        for (var i = 0; i < previous.Count; i++)
+        {
+            var key = $"Provisioning:DataProtection:PreviousCertificates:{i}:File";
+            var file = previous[i].File;
+            if (string.IsNullOrEmpty(file) || !File.Exists(file))
+            {
+                throw new HostConfigurationException([$"{key} '{file}' is missing: it must name the key-ring certificate (PKCS#12) used before the rotation."]);
+            }
+
+            try
+            {
+                certificates[i] = X509CertificateLoader.LoadPkcs12FromFile(file, previous[i].Password, X509KeyStorageFlags.EphemeralKeySet);
+            }
+            catch (CryptographicException ex)
+            {
+                throw new HostConfigurationException([$"{key} '{file}' cannot be read as PKCS#12 with its Password ({ex.Message})."]);
+            }
+        }
+
+        return certificates;
+    }
+
     /// <summary>
     /// Writes <paramref name="content"/> to <paramref name="path"/> unless it exists. Written to a temporary
     /// file first and moved into place, so instances sharing a data directory and starting together never

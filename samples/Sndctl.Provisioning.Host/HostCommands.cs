@@ -7,13 +7,13 @@ namespace Sndctl.Provisioning.Host;
 /// <c>backup --out FILE --passphrase-file F</c>, <c>restore --from FILE --passphrase-file F</c>,
 /// <c>copy-storage --to-provider PostgreSql --to-connection CS</c> and
 /// <c>ca export-root-key --out FILE [--remove]</c>, <c>ca export --out FILE.p12 --passphrase-file F</c>,
-/// <c>ca import --from FILE.p12 --passphrase-file F</c>, each with <c>--help</c>. They read the same configuration as
+/// <c>ca import --from FILE.p12 --passphrase-file F</c>, <c>keyring rewrap</c>, each with <c>--help</c>. They read the same configuration as
 /// the server (settings files, environment). Exit codes: 0 done, 1 the health probe failed, 2 usage,
 /// 3 refused (the message says why). Without a command, the host serves.
 /// </summary>
 internal static class HostCommands
 {
-    private static readonly string[] s_commands = ["health", "ca", "migrate", "backup", "restore", "copy-storage"];
+    private static readonly string[] s_commands = ["health", "ca", "migrate", "backup", "restore", "copy-storage", "keyring"];
 
     /// <summary>Whether <paramref name="args"/> name a command rather than the server's own arguments (<c>--urls</c>, settings).</summary>
     public static bool IsCommand(string[] args) => args.Length > 0 && s_commands.Contains(args[0], StringComparer.Ordinal);
@@ -78,6 +78,9 @@ internal static class HostCommands
             ? await StorageCopy.RunAsync(app, settings, result.GetValue(toProvider), result.GetValue(toConnection)!).ConfigureAwait(false)
             : 2);
 
+        var rewrap = new Command("rewrap", "Re-encrypt every key of the key ring in the database with the current key-ring certificate (Provisioning:DataProtection:CertificateFile), decrypting with it or one of PreviousCertificates; afterwards the previous certificates can be retired.");
+        rewrap.SetAction(async (_, _) => buildApp() is { } app ? await KeyRingCommands.RewrapAsync(app).ConfigureAwait(false) : 2);
+
         var root = new RootCommand("Sndctl.Provisioning reference host. Without a command it serves (--urls, settings as --Provisioning:Key=value).")
         {
             health,
@@ -85,6 +88,7 @@ internal static class HostCommands
             backup,
             restore,
             copyStorage,
+            new Command("keyring", "The Data Protection key ring's certificate.") { rewrap },
             new Command("ca", "The private CA.") { exportRootKey, caExport, caImport },
         };
 

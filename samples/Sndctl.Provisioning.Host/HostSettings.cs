@@ -85,6 +85,16 @@ internal sealed class ProvisioningHostOptions
         public string? CertificateFile { get; set; }
 
         public string? CertificatePassword { get; set; }
+
+        /// <summary>Certificates the key ring was encrypted with before a rotation (<c>PreviousCertificates:N:File</c>, <c>:Password</c>): they still unprotect it.</summary>
+        public List<PreviousCertificateSection> PreviousCertificates { get; set; } = [];
+    }
+
+    public sealed class PreviousCertificateSection
+    {
+        public string? File { get; set; }
+
+        public string? Password { get; set; }
     }
 
     public sealed class TelemetrySection

@@ -75,11 +75,13 @@ internal static partial class ProvisioningHost
 
         var keyRingCertificate = DataDirectory.GetOrCreateKeyRingCertificate(
             settings.DataDirectory, settings.Options.DataProtection.CertificateFile, settings.Options.DataProtection.CertificatePassword);
+        var previousKeyRingCertificates = DataDirectory.LoadPreviousKeyRingCertificates(settings.Options.DataProtection.PreviousCertificates);
+        builder.Services.AddSingleton(new KeyRingCertificates(keyRingCertificate, previousKeyRingCertificates));
         builder.Services.AddDataProtection()
             .SetApplicationName("Sndctl.Provisioning")
             .PersistKeysToDbContext<HostDbContext>()
             .ProtectKeysWithCertificate(keyRingCertificate)
-            .UnprotectKeysWithAnyCertificate(keyRingCertificate);
+            .UnprotectKeysWithAnyCertificate([keyRingCertificate, .. previousKeyRingCertificates]);
 
         // The private CSR service runs with either issuer; the private CA issues device certificates unless ACME does.
         provisioning.AddPrivateCsrService(section.GetSection("PrivateCa"));
@@ -234,6 +236,9 @@ internal static partial class ProvisioningHost
                 // Migrations run as a deployment job: an instance never serves a schema older than its code.
                 throw new HostConfigurationException([$"Provisioning:Storage:MigrateOnStart is false and the database lacks {pending.Count} migration(s) ({string.Join(", ", pending)}): run 'dotnet Sndctl.Provisioning.Host.dll migrate' with this configuration first (the migration job), then start the server."]);
             }
+
+            // Replicas that each made their own key-ring certificate would make each other's stored keys unreadable.
+            await app.Services.GetRequiredService<KeyRingCertificates>().ClaimAsync(scope.ServiceProvider.GetRequiredService<IIssuerStateStore>(), CancellationToken.None);
         }
 
         if (app.Services.GetRequiredService<IOptions<ForwardedHeadersOptions>>().Value is { } forwarded && (forwarded.KnownProxies.Count > 0 || forwarded.KnownIPNetworks.Count > 0))
