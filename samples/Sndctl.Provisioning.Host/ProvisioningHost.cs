@@ -264,6 +264,11 @@ internal static partial class ProvisioningHost
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+
+        // Here rather than where WebApplication would put them (first): the metrics listener above answers /metrics
+        // without credentials before the admin policy of the main port's /metrics could ask for a key.
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseAdminPortal();
         app.MapOpenApi();
         app.MapScalarApiReference(); // /scalar/v1: the document, interactive (a page of documentation: no credentials in it)

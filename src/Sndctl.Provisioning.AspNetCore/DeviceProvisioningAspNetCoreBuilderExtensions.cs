@@ -28,7 +28,7 @@ public static class DeviceProvisioningAspNetCoreBuilderExtensions
         services.TryAddSingleton<FailedAuthenticationThrottle>();
         services.AddMetrics();
         services.TryAddSingleton<HttpMetrics>();
-        services.TryAddSingleton<AdminApiKeyFilter>();
+        AddAdminAuthentication(services);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IExceptionHandler, BadRequestExceptionHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IExceptionHandler, StoreUnavailableExceptionHandler>());
         services.TryAddSingleton(sp => new AdminApiKeyAuthenticator(sp.GetRequiredService<IOptionsMonitor<DeviceProvisioningAspNetCoreOptions>>(), sp.GetRequiredService<FailedAuthenticationThrottle>()));
@@ -60,5 +60,37 @@ public static class DeviceProvisioningAspNetCoreBuilderExtensions
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// The admin-key scheme and the admin policies (<see cref="ProvisioningAdminDefaults"/>), once; a policy of the
+    /// same name the app defines (before or after) is the app's, and the admin endpoints then follow it.
+    /// </summary>
+    private static void AddAdminAuthentication(IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, AdminScopeAuthorizationHandler>());
+        if (services.Any(d => d.ServiceType == typeof(AdminApiKeyAuthenticationHandler)))
+        {
+            return;
+        }
+
+        services.AddAuthentication().AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AdminApiKeyAuthenticationHandler>(
+            ProvisioningAdminDefaults.AuthenticationScheme, "Sndctl.Provisioning admin API key", null);
+        services.AddAuthorization(o =>
+        {
+            Add(o, ProvisioningAdminDefaults.Policy, new AdminScopeRequirement());
+            foreach (var scope in Enum.GetValues<AdminScope>())
+            {
+                Add(o, ProvisioningAdminDefaults.PolicyFor(scope), new AdminScopeRequirement(scope));
+            }
+        });
+
+        static void Add(Microsoft.AspNetCore.Authorization.AuthorizationOptions options, string name, AdminScopeRequirement requirement)
+        {
+            if (options.GetPolicy(name) is null)
+            {
+                options.AddPolicy(name, p => p.AddAuthenticationSchemes(ProvisioningAdminDefaults.AuthenticationScheme).RequireAuthenticatedUser().AddRequirements(requirement));
+            }
+        }
     }
 }

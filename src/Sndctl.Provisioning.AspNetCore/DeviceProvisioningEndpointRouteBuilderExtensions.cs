@@ -118,7 +118,7 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
 
         var group = endpoints.MapGroup("/api/admin");
         group.WithTags("Admin");
-        group.AddEndpointFilter<AdminApiKeyFilter>();
+        group.RequireAuthorization(ProvisioningAdminDefaults.Policy);
         group.WithMetadata(AdminKeyMetadata.Instance);
         group.ProducesProblem(StatusCodes.Status401Unauthorized);
 
@@ -156,13 +156,15 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
     /// <summary>
     /// Admits only admin calls (<c>Authorization: Bearer &lt;admin API key&gt;</c>, the keys of the admin
     /// API, with the same throttling of failures) to these endpoints, e.g.
-    /// <c>app.MapPrivateCaAdmin().RequireProvisioningAdmin()</c>.
+    /// <c>app.MapPrivateCaAdmin().RequireProvisioningAdmin()</c>: the authorization policy
+    /// <see cref="ProvisioningAdminDefaults.Policy"/> (the authentication and authorization middleware must run,
+    /// as they do by default in a <c>WebApplication</c>).
     /// </summary>
     public static TBuilder RequireProvisioningAdmin<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddEndpointFilter<TBuilder, AdminApiKeyFilter>();
+        builder.RequireAuthorization(ProvisioningAdminDefaults.Policy);
         builder.WithMetadata(AdminKeyMetadata.Instance);
         builder.ProducesProblem(StatusCodes.Status401Unauthorized);
         builder.ProducesProblem(StatusCodes.Status403Forbidden);

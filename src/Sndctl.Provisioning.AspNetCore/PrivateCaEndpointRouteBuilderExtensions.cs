@@ -70,10 +70,10 @@ public static class PrivateCaEndpointRouteBuilderExtensions
     public static RouteGroupBuilder MapPrivateCaAdmin(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var filter = endpoints.ServiceProvider.GetService<AdminApiKeyFilter>()
+        _ = endpoints.ServiceProvider.GetService<AdminApiKeyAuthenticator>()
             ?? throw new InvalidOperationException("MapPrivateCaAdmin() serves admin endpoints and needs the admin API keys: call AddDeviceProvisioning(...).AddAspNetCore(o => o.AdminApiKeys.Add(...)). With authorization of your own instead, call MapPrivateCaAdminWithoutAdminKeys() and secure the group it returns.");
         var group = MapAdminGroup(endpoints);
-        group.AddEndpointFilter(filter);
+        group.RequireAuthorization(ProvisioningAdminDefaults.Policy);
         group.WithMetadata(AdminKeyMetadata.Instance);
         group.ProducesProblem(StatusCodes.Status401Unauthorized);
         return group;

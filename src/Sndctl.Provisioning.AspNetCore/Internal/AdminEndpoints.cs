@@ -23,7 +23,7 @@ internal static class AdminEndpoints
 
         try
         {
-            var created = await admin.CreateDeviceAsync(body!.DeviceId, body.Labels, AdminApiKeyFilter.ActorOf(context), context.RequestAborted).ConfigureAwait(false);
+            var created = await admin.CreateDeviceAsync(body!.DeviceId, body.Labels, AdminAuthentication.ActorOf(context), context.RequestAborted).ConfigureAwait(false);
             return TypedResults.Json(
                 new CreatedDeviceResponse(created.DeviceId, created.Secret, created.Hostname, StatusNames.Of(created.Status), created.CreatedAt),
                 ProvisioningJsonContext.Default.CreatedDeviceResponse,
@@ -55,7 +55,7 @@ internal static class AdminEndpoints
         IReadOnlyList<CreatedDevice> created;
         try
         {
-            created = await admin.CreateDevicesAsync(count, body.Labels, AdminApiKeyFilter.ActorOf(context), context.RequestAborted).ConfigureAwait(false);
+            created = await admin.CreateDevicesAsync(count, body.Labels, AdminAuthentication.ActorOf(context), context.RequestAborted).ConfigureAwait(false);
         }
         catch (DeviceValidationException ex)
         {
@@ -183,7 +183,7 @@ internal static class AdminEndpoints
 
     public static async Task<Results<JsonHttpResult<SecretResponse>, ProblemHttpResult>> RotateSecretAsync(string deviceId, HttpContext context, IDeviceAdminService admin)
     {
-        var secret = await admin.RotateSecretAsync(deviceId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted).ConfigureAwait(false);
+        var secret = await admin.RotateSecretAsync(deviceId, AdminAuthentication.ActorOf(context), context.RequestAborted).ConfigureAwait(false);
         return secret is null
             ? DeviceNotFound(deviceId)
             : TypedResults.Json(new SecretResponse(secret), ProvisioningJsonContext.Default.SecretResponse);
@@ -196,7 +196,7 @@ internal static class AdminEndpoints
         RevokeOutcome outcome;
         try
         {
-            outcome = await admin.RevokeCertificateAsync(deviceId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted).ConfigureAwait(false);
+            outcome = await admin.RevokeCertificateAsync(deviceId, AdminAuthentication.ActorOf(context), context.RequestAborted).ConfigureAwait(false);
         }
         catch (CertificateAuthorityUnavailableException ex)
         {
@@ -227,7 +227,7 @@ internal static class AdminEndpoints
         {
             // Deleting revokes the device's valid certificates at their CA first: a CA that cannot be
             // reached leaves the device in place (503) rather than a certificate nobody will revoke.
-            return await admin.DeleteDeviceAsync(deviceId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted).ConfigureAwait(false)
+            return await admin.DeleteDeviceAsync(deviceId, AdminAuthentication.ActorOf(context), context.RequestAborted).ConfigureAwait(false)
                 ? TypedResults.NoContent()
                 : DeviceNotFound(deviceId);
         }
@@ -286,7 +286,7 @@ internal static class AdminEndpoints
 
     private static async Task<Results<JsonHttpResult<DeviceStatusResponse>, ProblemHttpResult>> SetEnabledAsync(string deviceId, bool enabled, HttpContext context, IDeviceAdminService admin)
     {
-        if (!await admin.SetEnabledAsync(deviceId, enabled, AdminApiKeyFilter.ActorOf(context), context.RequestAborted).ConfigureAwait(false))
+        if (!await admin.SetEnabledAsync(deviceId, enabled, AdminAuthentication.ActorOf(context), context.RequestAborted).ConfigureAwait(false))
         {
             return DeviceNotFound(deviceId);
         }

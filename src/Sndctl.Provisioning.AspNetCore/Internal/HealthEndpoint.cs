@@ -53,7 +53,7 @@ internal static class HealthEndpoint
     }
 
     private static bool IsAdmin(HttpContext context, AdminApiKeyAuthenticator authenticator)
-        => AdminApiKeyFilter.BearerToken(context.Request) is { } token
+        => AdminAuthentication.BearerToken(context.Request) is { } token
             && authenticator.Authenticate(token, context.Connection.RemoteIpAddress).Succeeded;
 
     private static string? Describe(HealthReportEntry entry)

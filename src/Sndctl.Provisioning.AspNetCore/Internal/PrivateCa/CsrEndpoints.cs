@@ -126,7 +126,7 @@ internal static class CsrEndpoints
     }
 
     public static Task<Results<JsonHttpResult<CsrAdminItem>, ProblemHttpResult>> ApproveAsync(string requestId, ICsrService service, HttpContext context)
-        => DecideAsync(requestId, () => service.ApproveAsync(requestId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted));
+        => DecideAsync(requestId, () => service.ApproveAsync(requestId, AdminAuthentication.ActorOf(context), context.RequestAborted));
 
     public static async Task<Results<JsonHttpResult<CsrAdminItem>, ProblemHttpResult>> DenyAsync(string requestId, ICsrService service, HttpContext context, IOptionsMonitor<DeviceProvisioningAspNetCoreOptions> options)
     {
@@ -141,11 +141,11 @@ internal static class CsrEndpoints
             return Problems.BadRequest("Give the client a reason to deny: {\"reason\": \"...\"} (at most 512 characters).");
         }
 
-        return await DecideAsync(requestId, () => service.DenyAsync(requestId, body.Reason.Trim(), AdminApiKeyFilter.ActorOf(context), context.RequestAborted)).ConfigureAwait(false);
+        return await DecideAsync(requestId, () => service.DenyAsync(requestId, body.Reason.Trim(), AdminAuthentication.ActorOf(context), context.RequestAborted)).ConfigureAwait(false);
     }
 
     public static Task<Results<JsonHttpResult<CsrAdminItem>, ProblemHttpResult>> RevokeAsync(string requestId, ICsrService service, HttpContext context)
-        => DecideAsync(requestId, () => service.RevokeAsync(requestId, AdminApiKeyFilter.ActorOf(context), context.RequestAborted));
+        => DecideAsync(requestId, () => service.RevokeAsync(requestId, AdminAuthentication.ActorOf(context), context.RequestAborted));
 
     private static async Task<Results<JsonHttpResult<CsrAdminItem>, ProblemHttpResult>> DecideAsync(string requestId, Func<Task<CsrRequest?>> decide)
     {
