@@ -92,6 +92,39 @@ internal static class AdminCommands
         }
     }
 
+    /// <summary><c>ca rollover-intermediate [--root-key FILE [--passphrase-file F]]</c>: a new device issuing CA under the same root.</summary>
+    public static async Task<int> RollOverIntermediateAsync(WebApplication app, string? rootKeyFile, string? passphraseFile)
+    {
+        string? rootKey = null, passphrase = null;
+        if (rootKeyFile is not null)
+        {
+            if (!File.Exists(rootKeyFile))
+            {
+                await Console.Error.WriteLineAsync($"There is no file {rootKeyFile}.");
+                return 3;
+            }
+
+            rootKey = await File.ReadAllTextAsync(rootKeyFile);
+            if (passphraseFile is not null && (passphrase = await PassphraseAsync(passphraseFile)) is null)
+            {
+                return 3;
+            }
+        }
+
+        await MigratedAsync(app);
+        try
+        {
+            var (subject, thumbprint) = await app.Services.GetRequiredService<PrivateCaRootKey>().RollOverIssuingCaAsync(rootKey, passphrase, CancellationToken.None);
+            Console.WriteLine($"The device issuing CA is now {subject} (SHA-256 {thumbprint}). Restart every instance, one at a time, to issue under it; certificates issued before keep verifying against the same root.");
+            return 0;
+        }
+        catch (InvalidOperationException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return 3;
+        }
+    }
+
     private static async Task MigratedAsync(WebApplication app)
     {
         await using var scope = app.Services.CreateAsyncScope();

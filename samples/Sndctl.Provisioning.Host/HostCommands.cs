@@ -7,7 +7,7 @@ namespace Sndctl.Provisioning.Host;
 /// <c>backup --out FILE --passphrase-file F</c>, <c>restore --from FILE --passphrase-file F</c>,
 /// <c>copy-storage --to-provider PostgreSql --to-connection CS</c> and
 /// <c>ca export-root-key --out FILE [--remove]</c>, <c>ca export --out FILE.p12 --passphrase-file F</c>,
-/// <c>ca import --from FILE.p12 --passphrase-file F</c>, <c>keyring rewrap</c>, each with <c>--help</c>. They read the same configuration as
+/// <c>ca import --from FILE.p12 --passphrase-file F</c>, <c>ca rollover-intermediate [--root-key FILE]</c>, <c>keyring rewrap</c>, each with <c>--help</c>. They read the same configuration as
 /// the server (settings files, environment). Exit codes: 0 done, 1 the health probe failed, 2 usage,
 /// 3 refused (the message says why). Without a command, the host serves.
 /// </summary>
@@ -68,6 +68,13 @@ internal static class HostCommands
             ? await AdminCommands.ImportCaAsync(app, result.GetValue(caFrom)!, result.GetValue(caFromPassphrase)!).ConfigureAwait(false)
             : 2);
 
+        var rolloverRootKey = new Option<string>("--root-key") { Description = "The root key exported with export-root-key, when it is no longer in the database." };
+        var rolloverPassphrase = new Option<string>("--passphrase-file") { Description = "The passphrase of an encrypted --root-key." };
+        var rollover = new Command("rollover-intermediate", "Make a new device issuing CA under the same root (a new key); devices' certificates issued before keep verifying. Restart the instances afterwards.") { rolloverRootKey, rolloverPassphrase };
+        rollover.SetAction(async (result, _) => buildApp() is { } app
+            ? await AdminCommands.RollOverIntermediateAsync(app, result.GetValue(rolloverRootKey), result.GetValue(rolloverPassphrase)).ConfigureAwait(false)
+            : 2);
+
         var migrate = new Command("migrate", "Apply the database migrations of this version and exit (a deployment job; with Provisioning:Storage:MigrateOnStart=false the server does not migrate at start). Several at once are serialized.");
         migrate.SetAction(async (_, _) => buildApp() is { } app ? await AdminCommands.MigrateAsync(app).ConfigureAwait(false) : 2);
 
@@ -89,7 +96,7 @@ internal static class HostCommands
             restore,
             copyStorage,
             new Command("keyring", "The Data Protection key ring's certificate.") { rewrap },
-            new Command("ca", "The private CA.") { exportRootKey, caExport, caImport },
+            new Command("ca", "The private CA.") { exportRootKey, caExport, caImport, rollover },
         };
 
         var parsed = root.Parse(args);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.OpenApi;
 using Scalar.AspNetCore;
+using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 using OpenTelemetry.Resources;
@@ -161,7 +162,7 @@ internal static partial class ProvisioningHost
 
     /// <summary>
     /// OpenTelemetry for our meters and activity sources (<c>Sndctl.Provisioning.*</c>), ASP.NET Core,
-    /// HttpClient and the runtime. OTLP export when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is
+    /// HttpClient, PostgreSQL (Npgsql) and the runtime, and the logs (with their trace and span IDs). OTLP export when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is
     /// set (with the other <c>OTEL_*</c> variables); Prometheus on <c>/metrics</c> when asked. Nothing
     /// is collected for nobody: without an exporter there are no spans, and without one for metrics no
     /// metric pipeline (the meters still serve in-process listeners such as dotnet-counters).
@@ -191,7 +192,10 @@ internal static partial class ProvisioningHost
             });
         if (otlp)
         {
-            telemetry.WithTracing(tracing => tracing.AddSource("Sndctl.Provisioning.*").AddAspNetCoreInstrumentation().AddHttpClientInstrumentation());
+            // Spans of our sources, requests, outgoing HTTP and PostgreSQL commands (Npgsql's own instrumentation); logs go
+            // to the same endpoint, each with the trace and span it was written in.
+            telemetry.WithTracing(tracing => tracing.AddSource("Sndctl.Provisioning.*").AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddNpgsql());
+            telemetry.WithLogging();
             telemetry.UseOtlpExporter();
         }
     }

@@ -74,6 +74,7 @@ public static class DeviceProvisioningAspNetCoreBuilderExtensions
             return;
         }
 
+        services.AddRouting(); // the endpoints (and the authorization policy cache) stand on routing
         services.AddAuthentication().AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AdminApiKeyAuthenticationHandler>(
             ProvisioningAdminDefaults.AuthenticationScheme, "Sndctl.Provisioning admin API key", null);
         services.AddAuthorization(o =>

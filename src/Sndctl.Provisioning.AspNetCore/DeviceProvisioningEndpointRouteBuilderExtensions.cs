@@ -145,6 +145,9 @@ public static class DeviceProvisioningEndpointRouteBuilderExtensions
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/events", AdminEndpoints.ListEventsAsync).WithName("ListEvents")
             .Produces<PageResponse<EventItem>>().ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapGet("/events/export", AdminEndpoints.ExportEventsAsync).WithName("ExportEvents")
+            .WithSummary("Audit events after a cursor (?after=ID, ?limit=1..10000), oldest first, as JSON lines; the Sndctl-Next-Cursor header is the next call's cursor.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/x-ndjson").ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/statistics", AdminEndpoints.StatisticsAsync).WithName("GetStatistics")
             .Produces<StatisticsResponse>();
         group.MapGet("/acme/budget", AdminEndpoints.AcmeBudgetAsync).WithName("GetAcmeBudget")

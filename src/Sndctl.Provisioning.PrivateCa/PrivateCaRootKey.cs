@@ -62,6 +62,17 @@ public sealed class PrivateCaRootKey
             return plain;
         });
 
+    /// <summary>
+    /// Replaces the device issuing CA with a new intermediate under the same root (a new key; the old certificate is
+    /// kept in the history). Devices' existing certificates still verify against the root; each instance issues under
+    /// the new CA from its next start (restart them, one at a time). Needs the root key: the stored one, or
+    /// <paramref name="rootKeyPem"/> (PEM, encrypted with <paramref name="passphrase"/> or not) when it was taken offline.
+    /// </summary>
+    /// <returns>The new issuing CA's subject and SHA-256 fingerprint (hex).</returns>
+    /// <exception cref="InvalidOperationException">No root key, a key that is not the root's, or a CA loaded from files; nothing was changed.</exception>
+    public Task<(string Subject, string Thumbprint)> RollOverIssuingCaAsync(string? rootKeyPem, string? passphrase, CancellationToken cancellationToken)
+        => Translate(() => _authority.RollOverIssuerAsync(rootKeyPem, passphrase, cancellationToken));
+
     private static async Task<T> Translate<T>(Func<Task<T>> action)
     {
         try

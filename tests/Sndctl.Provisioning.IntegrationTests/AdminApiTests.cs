@@ -21,6 +21,7 @@ public sealed class AdminApiTests : IAsyncLifetime
     [InlineData("GET", "/api/admin/devices")]
     [InlineData("POST", "/api/admin/devices")]
     [InlineData("POST", "/api/admin/devices/batch")]
+    [InlineData("GET", "/api/admin/events/export")]
     [InlineData("GET", "/api/admin/devices/abc")]
     [InlineData("POST", "/api/admin/devices/abc/disable")]
     [InlineData("POST", "/api/admin/devices/abc/enable")]
@@ -92,6 +93,40 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal(2000, list.GetProperty("total").GetInt32());
         await HttpAssert.ProblemAsync(await admin.PostAsJsonAsync("/api/admin/devices/batch", new { count = 0 }), 400);
         await HttpAssert.ProblemAsync(await admin.PostAsJsonAsync("/api/admin/devices/batch", new { count = 10_001 }), 400);
+    }
+
+    [Fact]
+    public async Task Audit_events_export_as_JSON_lines_after_a_cursor_once_they_have_settled()
+    {
+        using var admin = _host.Admin();
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/admin/devices", new { deviceId = $"export-{i}" })).StatusCode);
+        }
+
+        // Written just now: not exported yet (a transaction committing late must not fall behind the cursor).
+        var fresh = await admin.GetAsync("/api/admin/events/export");
+        Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        Assert.Equal("application/x-ndjson", fresh.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(string.Empty, await fresh.Content.ReadAsStringAsync());
+        Assert.Equal("0", fresh.Headers.GetValues("Sndctl-Next-Cursor").Single());
+
+        _host.Time.Advance(TimeSpan.FromSeconds(6));
+        var first = await admin.GetAsync("/api/admin/events/export?limit=3");
+        var lines = (await first.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(3, lines.Count);
+        Assert.All(lines, l => Assert.Equal("device.created", l.GetProperty("type").GetString()));
+        var cursor = first.Headers.GetValues("Sndctl-Next-Cursor").Single();
+        Assert.Equal(lines[^1].GetProperty("id").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture), cursor);
+
+        var rest = await admin.GetAsync($"/api/admin/events/export?after={cursor}");
+        var restLines = (await rest.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(["export-3", "export-4"], restLines.Select(l => l.GetProperty("deviceId").GetString()));
+        Assert.True(restLines[0].GetProperty("id").GetInt64() > long.Parse(cursor, System.Globalization.CultureInfo.InvariantCulture));
+
+        await HttpAssert.ProblemAsync(await admin.GetAsync("/api/admin/events/export?after=-1"), 400);
+        await HttpAssert.ProblemAsync(await admin.GetAsync("/api/admin/events/export?limit=10001"), 400);
+        await HttpAssert.ProblemAsync(await admin.GetAsync("/api/admin/events/export?limit=abc"), 400);
     }
 
     [Fact]

@@ -95,6 +95,12 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
         environment["Provisioning__DataProtection__CertificateFile"] = keyring;
         WriteKeyRingCertificate(keyring, secrets["Provisioning__DataProtection__CertificatePassword"]);
 
+        // The metrics listener: on the container port the manifest names, here on loopback (tests bind nothing else).
+        var ports = ((YamlSequenceNode)container.Children[new YamlScalarNode("ports")]).Children.Cast<YamlMappingNode>().ToDictionary(p => Scalar(p, "name"), p => Scalar(p, "containerPort"));
+        Assert.Equal("http://0.0.0.0:" + ports["metrics"], environment["Provisioning__Telemetry__MetricsUrl"]);
+        var metricsPort = Ports.Free();
+        environment["Provisioning__Telemetry__MetricsUrl"] = $"http://127.0.0.1:{metricsPort}";
+
         var url = $"http://127.0.0.1:{Ports.Free()}";
         try
         {
@@ -107,6 +113,10 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
             {
                 Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(url + probe)).StatusCode);
             }
+
+            var scrape = await http.GetAsync($"http://127.0.0.1:{metricsPort}/metrics");
+            Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+            Assert.Contains("sndctl_provisioning_build_info", await scrape.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
             // The Dockerfile's HEALTHCHECK command, against the running host.
             var (exitCode, output, _) = await ProcessRunner.RunAsync("dotnet", [HostProcess.HostDll, "health", "--url", url + "/api/health/live"]);

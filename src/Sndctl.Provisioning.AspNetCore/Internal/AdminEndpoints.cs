@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -253,6 +254,41 @@ internal static class AdminEndpoints
         return TypedResults.Json(new PageResponse<EventItem>(result.Items.Select(ToItem).ToList(), result.Total, page, pageSize), ProvisioningJsonContext.Default.PageResponseEventItem);
     }
 
+    /// <summary>Events reach the export this long after they were written, so one committed late never falls behind a cursor that moved past it.</summary>
+    internal static readonly TimeSpan ExportSettling = TimeSpan.FromSeconds(5);
+
+    private static readonly ReadOnlyMemory<byte> s_newLine = "\n"u8.ToArray();
+
+    /// <summary>
+    /// <c>GET /api/admin/events/export?after=ID&amp;limit=N</c>: events with an ID above the cursor, oldest first, as
+    /// JSON lines (application/x-ndjson); <c>Sndctl-Next-Cursor</c> names the cursor of the next call (a SIEM polls
+    /// with it). Bounded: at most 10,000 per call.
+    /// </summary>
+    public static async Task<IResult> ExportEventsAsync(HttpContext context, IAuditEventStore events, TimeProvider time)
+    {
+        var query = context.Request.Query;
+        long after = 0;
+        var limit = 1000;
+        if ((query["after"].Count > 0 && (!long.TryParse(query["after"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out after)))
+            || (query["limit"].Count > 0 && (!int.TryParse(query["limit"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 10_000)))
+        {
+            return Problems.BadRequest("'after' must be an event ID (0 or more) and 'limit' a number from 1 to 10000.");
+        }
+
+        var items = await events.ListAfterAsync(after, time.GetUtcNow() - ExportSettling, limit, context.RequestAborted).ConfigureAwait(false);
+        context.Response.Headers["Sndctl-Next-Cursor"] = (items.Count > 0 ? items[^1].Id : after).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Results.Stream(
+            async stream =>
+            {
+                foreach (var item in items)
+                {
+                    await JsonSerializer.SerializeAsync(stream, ToItem(item), ProvisioningJsonContext.Default.EventItem).ConfigureAwait(false);
+                    await stream.WriteAsync(s_newLine).ConfigureAwait(false);
+                }
+            },
+            "application/x-ndjson");
+    }
+
     public static async Task<JsonHttpResult<StatisticsResponse>> StatisticsAsync(HttpContext context, IDeviceAdminService admin)
     {
         var statistics = await admin.GetStatisticsAsync(context.RequestAborted).ConfigureAwait(false);
@@ -264,7 +300,8 @@ internal static class AdminEndpoints
                 statistics.ExpiringWithin7Days,
                 statistics.ExpiringWithin30Days,
                 Enum.GetValues<DeviceNameResolution>().ToDictionary(ResolutionNames.Of, r => statistics.DevicesByNameResolution.GetValueOrDefault(r)),
-                statistics.DevicesWithFactorySecret),
+                statistics.DevicesWithFactorySecret,
+                statistics.EarliestCertificateExpiry),
             ProvisioningJsonContext.Default.StatisticsResponse);
     }
 

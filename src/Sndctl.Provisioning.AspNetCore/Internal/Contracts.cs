@@ -112,7 +112,8 @@ internal sealed record StatisticsResponse(
     int ExpiringWithin7Days,
     int ExpiringWithin30Days,
     IReadOnlyDictionary<string, int> DevicesByResolution,
-    int DevicesWithFactorySecret);
+    int DevicesWithFactorySecret,
+    DateTimeOffset? EarliestCertificateExpiry);
 
 internal sealed record HealthResponse(string Status, IReadOnlyDictionary<string, HealthEntry> Checks, double DurationMs);
 
@@ -134,6 +135,7 @@ internal sealed record HealthEntry(
 [JsonSerializable(typeof(BatchResponse))]
 [JsonSerializable(typeof(PageResponse<DeviceListItem>))]
 [JsonSerializable(typeof(PageResponse<EventItem>))]
+[JsonSerializable(typeof(EventItem))]
 [JsonSerializable(typeof(DeviceDetailsResponse))]
 [JsonSerializable(typeof(DeviceStatusResponse))]
 [JsonSerializable(typeof(BudgetResponse))]

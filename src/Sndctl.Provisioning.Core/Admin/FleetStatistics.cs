@@ -8,4 +8,7 @@ public sealed record FleetStatistics(IReadOnlyDictionary<DeviceStatus, int> Devi
 
     /// <summary>Devices that still hold their factory secret (<see cref="DeviceSecretOrigin.Factory"/>).</summary>
     public int DevicesWithFactorySecret { get; init; }
+
+    /// <summary>When the soonest-ending current, unrevoked device certificate ends (past when one has expired); null without any.</summary>
+    public DateTimeOffset? EarliestCertificateExpiry { get; init; }
 }

@@ -11,4 +11,10 @@ public interface IAuditEventStore
 
     /// <summary>A page of events, newest first, for one device or all.</summary>
     Task<Page<AuditEvent>> ListAsync(string? deviceId, int page, int pageSize, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Up to <paramref name="max"/> events with an ID above <paramref name="afterId"/> and a timestamp before
+    /// <paramref name="writtenBefore"/>, oldest (lowest ID) first: an export resumes from the last ID it received.
+    /// </summary>
+    Task<IReadOnlyList<AuditEvent>> ListAfterAsync(long afterId, DateTimeOffset writtenBefore, int max, CancellationToken cancellationToken);
 }

@@ -1,7 +1,11 @@
 namespace Sndctl.Provisioning.PrivateCa.Internal;
 
 /// <summary>The CA as kept in the issuer-state store: certificates in PEM, keys encrypted with Data Protection.</summary>
-internal sealed record CaMaterial(string RootCertificatePem, string? ProtectedRootKey, string IssuerCertificatePem, string ProtectedIssuerKey);
+internal sealed record CaMaterial(string RootCertificatePem, string? ProtectedRootKey, string IssuerCertificatePem, string ProtectedIssuerKey)
+{
+    /// <summary>The device issuing CAs replaced by a rollover, oldest first (their certificates; the keys are not kept).</summary>
+    public IReadOnlyList<string>? PreviousIssuerCertificatePems { get; init; }
+}
 
 /// <summary>A CSR intermediate as kept in the issuer-state store.</summary>
 internal sealed record CsrIssuerMaterial(string CertificatePem, string ProtectedKey);

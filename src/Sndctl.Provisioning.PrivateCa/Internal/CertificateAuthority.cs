@@ -212,6 +212,65 @@ internal sealed partial class CertificateAuthority(
     }
 
     /// <summary>
+    /// Replaces the device issuing CA with a new one under the same root (a new key, the same name constraints), the
+    /// old certificate kept in the history. Certificates issued before still chain to the root; new ones come from the
+    /// new CA once each instance loads it (at its next start). The root key is the stored one, or
+    /// <paramref name="rootKeyPem"/> when it was taken offline.
+    /// </summary>
+    /// <returns>The new issuing CA's subject and SHA-256 fingerprint.</returns>
+    public async Task<(string Subject, string Thumbprint)> RollOverIssuerAsync(string? rootKeyPem, string? passphrase, CancellationToken cancellationToken)
+    {
+        if (options.Value.RootCertificateFile is { Length: > 0 })
+        {
+            throw new CertificateAuthorityUnavailableException("This private CA is loaded from files: make the new intermediate with the root key and point IssuerCertificateFile and IssuerKeyFile at it.");
+        }
+
+        await GetAsync(cancellationToken).ConfigureAwait(false);
+        var scope = scopes.CreateAsyncScope();
+        await using var scopeDisposal = scope.ConfigureAwait(false);
+        var state = scope.ServiceProvider.GetRequiredService<IIssuerStateStore>();
+        var material = await StoredMaterialAsync(state, cancellationToken).ConfigureAwait(false);
+        using var root = X509Certificate2.CreateFromPem(material.RootCertificatePem);
+        AsymmetricAlgorithm rootKey;
+        try
+        {
+            rootKey = rootKeyPem is not null ? CaCertificates.ImportPrivateKeyPem(rootKeyPem, passphrase)
+                : material.ProtectedRootKey is { } stored ? CaCertificates.ImportPrivateKeyPem(_protector.Unprotect(stored))
+                : throw new CertificateAuthorityUnavailableException("The root key was taken offline: give the exported key (and its passphrase) to make the new intermediate.");
+        }
+        catch (CryptographicException ex)
+        {
+            throw new CertificateAuthorityUnavailableException($"The root key cannot be read ({ex.Message}); nothing was changed.");
+        }
+
+        using (rootKey)
+        {
+            if (!root.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(rootKey.ExportSubjectPublicKeyInfo()))
+            {
+                throw new CertificateAuthorityUnavailableException("The key given is not this CA's root key; nothing was changed.");
+            }
+
+            var history = material.PreviousIssuerCertificatePems ?? [];
+            var name = $"Sndctl Provisioning Device Issuing CA G{history.Count + 2}";
+            var (certificate, issuerKey) = CaCertificates.CreateIntermediate(root, rootKey, name, options.Value.KeyAlgorithm, time.GetUtcNow(), [CaCertificates.DeviceNameConstraints(provisioning.Value.BaseDomain)]);
+            using (certificate)
+            using (issuerKey)
+            {
+                var next = material with
+                {
+                    IssuerCertificatePem = certificate.ExportCertificatePem(),
+                    ProtectedIssuerKey = _protector.Protect(CaCertificates.ExportPrivateKeyPem(issuerKey)),
+                    PreviousIssuerCertificatePems = [.. history, material.IssuerCertificatePem],
+                };
+                await state.SetAsync(StateKey, JsonSerializer.Serialize(next), cancellationToken).ConfigureAwait(false);
+                var thumbprint = certificate.GetCertHashString(HashAlgorithmName.SHA256);
+                Log.RolledOver(logger, certificate.Subject, thumbprint);
+                return (certificate.Subject, thumbprint);
+            }
+        }
+    }
+
+    /// <summary>
     /// The whole CA as passphrase-encrypted PKCS#12 (<see cref="CaPkcs12"/>): root (with its key unless it was taken
     /// offline), device issuing CA, and the CSR CAs (made first when the root key allows).
     /// </summary>
@@ -382,6 +441,9 @@ internal sealed partial class CertificateAuthority(
 
         [LoggerMessage(4, LogLevel.Warning, "Imported the private CA with root {Subject} (SHA-256 {Thumbprint}) from PKCS#12.")]
         public static partial void Imported(ILogger logger, string subject, string thumbprint);
+
+        [LoggerMessage(5, LogLevel.Warning, "Rolled the device issuing CA over to {Subject} (SHA-256 {Thumbprint}); each instance issues under it from its next start.")]
+        public static partial void RolledOver(ILogger logger, string subject, string thumbprint);
 
         [LoggerMessage(2, LogLevel.Information, "Made the private-IP CSR intermediate {Subject} (name-constrained to 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16).")]
         public static partial void GeneratedCsrIssuer(ILogger logger, string subject);

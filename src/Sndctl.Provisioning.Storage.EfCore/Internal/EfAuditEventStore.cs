@@ -24,4 +24,11 @@ internal sealed class EfAuditEventStore<TContext>(TContext context) : IAuditEven
         var items = await events.OrderByDescending(e => e.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken).ConfigureAwait(false);
         return new Page<AuditEvent>(items, total, page, pageSize);
     }
+
+    public async Task<IReadOnlyList<AuditEvent>> ListAfterAsync(long afterId, DateTimeOffset writtenBefore, int max, CancellationToken cancellationToken)
+        => await context.Set<AuditEvent>().AsNoTracking()
+            .Where(e => e.Id > afterId && e.Timestamp < writtenBefore)
+            .OrderBy(e => e.Id)
+            .Take(max)
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
 }

@@ -80,6 +80,27 @@ public sealed partial class StoreContract
     }
 
     [Check(typeof(IAuditEventStore))]
+    private async Task Audit_events_export_in_ID_order_after_a_cursor_and_before_a_time(CancellationToken cancellationToken)
+    {
+        await using var context = Session();
+        var store = context.AuditEvents;
+        for (var i = 0; i < 5; i++)
+        {
+            await store.AppendAsync(new AuditEvent { Timestamp = s_now.AddSeconds(i), Actor = "system", Type = "e" + i }, default);
+        }
+
+        var first = await store.ListAfterAsync(0, s_now.AddMinutes(1), 2, default);
+        Assert.Equal(["e0", "e1"], first.Select(e => e.Type));
+        Assert.True(first[0].Id < first[1].Id);
+        var next = await store.ListAfterAsync(first[^1].Id, s_now.AddMinutes(1), 10, default);
+        Assert.Equal(["e2", "e3", "e4"], next.Select(e => e.Type));
+        Assert.Empty(await store.ListAfterAsync(next[^1].Id, s_now.AddMinutes(1), 10, default));
+
+        // Not yet settled: written at or after writtenBefore.
+        Assert.Equal(["e0", "e1", "e2"], (await store.ListAfterAsync(0, s_now.AddSeconds(3), 10, default)).Select(e => e.Type));
+    }
+
+    [Check(typeof(IAuditEventStore))]
     private async Task Audit_events_older_than_the_retention_are_purged_and_newer_ones_kept(CancellationToken cancellationToken)
     {
         await using var context = Session();

@@ -386,10 +386,26 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
     {
         lock (_gate)
         {
-            _events.Add(auditEvent);
+            AddEvent(auditEvent);
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>Appends with the next ID, as the database's identity column would (callers hold the gate).</summary>
+    private void AddEvent(AuditEvent auditEvent)
+    {
+        _events.Add(new AuditEvent { Id = ++_lastEventId, Timestamp = auditEvent.Timestamp, DeviceId = auditEvent.DeviceId, Actor = auditEvent.Actor, Type = auditEvent.Type, Details = auditEvent.Details });
+    }
+
+    private long _lastEventId;
+
+    public Task<IReadOnlyList<AuditEvent>> ListAfterAsync(long afterId, DateTimeOffset writtenBefore, int max, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<AuditEvent>>([.. _events.Where(e => e.Id > afterId && e.Timestamp < writtenBefore).OrderBy(e => e.Id).Take(max)]);
+        }
     }
 
     public Task<int> PurgeBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
@@ -507,7 +523,7 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
             device.ConcurrencyStamp = Guid.NewGuid();
             _devices[device.DeviceId] = Copy(device);
             _certificates.Add(certificate.Id, Copy(certificate));
-            _events.Add(issued);
+            AddEvent(issued);
             if (pending is not null)
             {
                 _pending.Remove(device.DeviceId);

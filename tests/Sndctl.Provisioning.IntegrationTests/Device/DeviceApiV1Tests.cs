@@ -71,6 +71,8 @@ public sealed class DeviceApiV1Tests : IAsyncLifetime
         Assert.DoesNotContain(device.DeviceId, ids);
         var statistics = await admin.GetFromJsonAsync<JsonElement>("/api/admin/statistics");
         Assert.Equal(1, statistics.GetProperty("devicesWithFactorySecret").GetInt32());
+        // The soonest end of a current device certificate (the one registered above: the private CA's lifetime ahead).
+        Assert.InRange(statistics.GetProperty("earliestCertificateExpiry").GetDateTimeOffset(), DateTimeOffset.UtcNow.AddDays(1), DateTimeOffset.UtcNow.AddYears(2));
         await HttpAssert.ProblemAsync(await admin.GetAsync("/api/admin/devices?factorySecret=maybe"), 400);
 
         // An admin rotation makes it a factory secret again and voids a pending one.

@@ -266,7 +266,13 @@ internal sealed class DeviceAdminService(
         var in30 = await certificates.CountCurrentExpiringAsync(now.AddDays(30), cancellationToken).ConfigureAwait(false);
         var byResolution = await devices.CountByNameResolutionAsync(cancellationToken).ConfigureAwait(false);
         var factorySecrets = (await devices.ListAsync(new DeviceQuery(PageSize: 1) { FactorySecret = true }, cancellationToken).ConfigureAwait(false)).Total;
-        return new FleetStatistics(byStatus, in7, in30) { DevicesByNameResolution = byResolution, DevicesWithFactorySecret = factorySecrets };
+        var earliest = await certificates.ListCurrentExpiringAsync(DateTimeOffset.UnixEpoch, now.AddYears(100), 1, cancellationToken).ConfigureAwait(false);
+        return new FleetStatistics(byStatus, in7, in30)
+        {
+            DevicesByNameResolution = byResolution,
+            DevicesWithFactorySecret = factorySecrets,
+            EarliestCertificateExpiry = earliest is [var soonest, ..] ? soonest.NotAfter : null,
+        };
     }
 
     private async Task<(Device Device, string Secret)> NewDeviceAsync(string deviceId, IReadOnlyDictionary<string, string>? labels, CancellationToken cancellationToken)

@@ -41,6 +41,20 @@ internal sealed class ProvisioningMetrics
         meter.CreateObservableGauge("sndctl.provisioning.certificates.expiring", ObserveExpiring, description: "Devices whose current certificate expires within 7 or 30 days.");
         meter.CreateObservableGauge("sndctl.provisioning.devices.name_resolution", ObserveNameResolution, description: "Devices by what they last saw resolving their own hostname on their LAN (ok, blocked, other, unknown): how much of the fleet its customers reach by name.");
         meter.CreateObservableGauge("sndctl.provisioning.devices.factory_secret", ObserveFactorySecrets, description: "Devices that still hold their factory secret.");
+        meter.CreateObservableGauge<double>(
+            "sndctl.provisioning.certificates.earliest_expiry",
+            () => Current?.EarliestCertificateExpiry is { } at ? [new Measurement<double>(at.ToUnixTimeSeconds())] : [],
+            unit: "s",
+            description: "Unix time at which the soonest-ending current device certificate ends (in the past when one has expired).");
+
+        // Which build runs where (a constant 1, the version in its tags), for dashboards and for alerts during rollouts.
+        var version = typeof(ProvisioningDiagnostics).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false) is [System.Reflection.AssemblyInformationalVersionAttribute informational, ..]
+            ? informational.InformationalVersion.Split('+')[0]
+            : "unknown";
+        meter.CreateObservableGauge<int>(
+            "sndctl.provisioning.build.info",
+            () => [new Measurement<int>(1, new KeyValuePair<string, object?>("version", version), new KeyValuePair<string, object?>("runtime", Environment.Version.ToString()))],
+            description: "Build information: 1, with the package version and .NET runtime version as tags.");
 
         // Operating it: when each periodic job last succeeded on this instance (with its interval, so one alert rule
         // covers every job), and what the health checks last said.
