@@ -8,27 +8,17 @@ namespace Sndctl.Provisioning.IntegrationTests;
 /// <c>backup</c> while the server runs, <c>restore</c> into an empty directory: the same CA, and an existing device
 /// gets its same certificate (and its server-made key, which only the restored key ring can decrypt) with its secret.
 /// </summary>
-public sealed class BackupRestoreTests : IAsyncLifetime
+public sealed class BackupRestoreTests : HostCommandTest
 {
     private const string AdminKey = "backup-test-admin-key-0123456789abcdef0123456";
-    private readonly string _work = Directory.CreateTempSubdirectory("sndctl-backup-").FullName;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public ValueTask DisposeAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_work, recursive: true);
-        return ValueTask.CompletedTask;
-    }
 
     [Fact]
     public async Task A_backup_taken_while_serving_restores_into_an_empty_directory_with_the_same_CA_and_certificates()
     {
-        var original = Path.Combine(_work, "original");
-        var restored = Path.Combine(_work, "restored");
-        await File.WriteAllTextAsync(Path.Combine(_work, "passphrase"), "a long backup passphrase\n");
-        await File.WriteAllTextAsync(Path.Combine(_work, "wrong"), "not the backup passphrase\n");
+        var original = Path.Combine(Work, "original");
+        var restored = Path.Combine(Work, "restored");
+        await File.WriteAllTextAsync(Path.Combine(Work, "passphrase"), "a long backup passphrase\n");
+        await File.WriteAllTextAsync(Path.Combine(Work, "wrong"), "not the backup passphrase\n");
 
         string root, certificate, privateKey;
         CreatedDevice device;
@@ -50,7 +40,7 @@ public sealed class BackupRestoreTests : IAsyncLifetime
             host.Kill();
         }
 
-        var bytes = await File.ReadAllBytesAsync(Path.Combine(_work, "backup.bin"));
+        var bytes = await File.ReadAllBytesAsync(Path.Combine(Work, "backup.bin"));
         Assert.DoesNotContain("BEGIN", System.Text.Encoding.ASCII.GetString(bytes), StringComparison.Ordinal); // encrypted
         Assert.Equal(-1, bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(AdminKey)));
 
@@ -80,7 +70,7 @@ public sealed class BackupRestoreTests : IAsyncLifetime
     public async Task A_database_copied_with_sqlite3_backup_in_rollback_journal_mode_starts_the_server()
     {
         // What `sqlite3 provisioning.db ".backup copy.db"` (docs/operations.md) gives: a copy not in WAL mode.
-        var data = Path.Combine(_work, "copied");
+        var data = Path.Combine(Work, "copied");
         await using (var first = HostProcess.Start(Environment(data)))
         {
             await first.WaitReadyAsync();
@@ -114,7 +104,4 @@ public sealed class BackupRestoreTests : IAsyncLifetime
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
-
-    private Task<(int ExitCode, string Output, string Error)> Host(string[] arguments, IDictionary<string, string?> environment)
-        => ProcessRunner.RunAsync("dotnet", [HostProcess.HostDll, .. arguments], _work, environment, timeout: TimeSpan.FromMinutes(2));
 }

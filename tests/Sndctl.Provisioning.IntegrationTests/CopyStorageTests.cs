@@ -9,19 +9,9 @@ namespace Sndctl.Provisioning.IntegrationTests;
 /// <c>copy-storage</c> moves a SQLite deployment into a real PostgreSQL while the server runs: every device is there
 /// afterwards, the CA is the same, and an existing device gets its same certificate and server-made key with its secret.
 /// </summary>
-public sealed class CopyStorageTests : IAsyncLifetime
+public sealed class CopyStorageTests : HostCommandTest
 {
     private const string AdminKey = "copy-storage-admin-key-0123456789abcdef012345";
-    private readonly string _work = Directory.CreateTempSubdirectory("sndctl-copy-").FullName;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public ValueTask DisposeAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_work, recursive: true);
-        return ValueTask.CompletedTask;
-    }
 
     [Fact]
     public async Task A_running_SQLite_deployment_copies_into_PostgreSQL_with_every_device_the_CA_and_the_certificates()
@@ -29,7 +19,7 @@ public sealed class CopyStorageTests : IAsyncLifetime
         var server = TestPostgres.Server();
         var database = $"sndctl_copy_{Guid.NewGuid():N}";
         var target = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
-        var original = Path.Combine(_work, "sqlite");
+        var original = Path.Combine(Work, "sqlite");
         try
         {
             string root, certificate, privateKey;
@@ -65,7 +55,7 @@ public sealed class CopyStorageTests : IAsyncLifetime
 
             var moved = new Dictionary<string, string?>
             {
-                ["Provisioning__DataDirectory"] = Path.Combine(_work, "postgres"),
+                ["Provisioning__DataDirectory"] = Path.Combine(Work, "postgres"),
                 ["Provisioning__Storage__Provider"] = "PostgreSql",
                 ["ConnectionStrings__Provisioning"] = target,
                 ["Provisioning__DataProtection__CertificateFile"] = Path.Combine(original, "keyring-protection.pfx"),
@@ -99,7 +89,7 @@ public sealed class CopyStorageTests : IAsyncLifetime
     [Fact]
     public async Task Copying_into_its_own_database_or_with_a_bad_provider_is_refused()
     {
-        var data = Path.Combine(_work, "self");
+        var data = Path.Combine(Work, "self");
         var self = await Host(["copy-storage", "--to-provider", "Sqlite", "--to-connection", $"Data Source={Path.Combine(data, "provisioning.db")}"], Sqlite(data));
         Assert.Equal(3, self.ExitCode);
         var usage = await Host(["copy-storage", "--to-provider", "Oracle", "--to-connection", "x"], Sqlite(data));
@@ -118,7 +108,4 @@ public sealed class CopyStorageTests : IAsyncLifetime
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
-
-    private Task<(int ExitCode, string Output, string Error)> Host(string[] arguments, IDictionary<string, string?> environment)
-        => ProcessRunner.RunAsync("dotnet", [HostProcess.HostDll, .. arguments], _work, environment, timeout: TimeSpan.FromMinutes(3));
 }

@@ -9,23 +9,13 @@ namespace Sndctl.Provisioning.IntegrationTests;
 /// and one issued after both verify against the root (openssl), from different intermediates; with the root key
 /// taken offline the command needs it back and refuses another key.
 /// </summary>
-public sealed class IntermediateRolloverTests : IAsyncLifetime
+public sealed class IntermediateRolloverTests : HostCommandTest
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("sndctl-rollover-").FullName;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public ValueTask DisposeAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_work, recursive: true);
-        return ValueTask.CompletedTask;
-    }
 
     [Fact]
     public async Task Devices_issued_before_and_after_an_intermediate_rollover_both_verify_against_the_root()
     {
-        var data = Path.Combine(_work, "data");
+        var data = Path.Combine(Work, "data");
         string root, before, after;
         CreatedDevice early;
         await using (var host = new ProvisioningHostFactory(data))
@@ -53,12 +43,12 @@ public sealed class IntermediateRolloverTests : IAsyncLifetime
         await VerifyAsync(root, after);
 
         // Root key offline: the command needs it, refuses a stranger's, and rolls over with the right one.
-        await File.WriteAllTextAsync(Path.Combine(_work, "passphrase"), "the root key passphrase\n");
+        await File.WriteAllTextAsync(Path.Combine(Work, "passphrase"), "the root key passphrase\n");
         Assert.Equal(0, (await Host(["ca", "export-root-key", "--out", "root.key", "--passphrase-file", "passphrase", "--remove"], data)).ExitCode);
         var without = await Host(["ca", "rollover-intermediate"], data);
         Assert.Equal(3, without.ExitCode);
         Assert.Contains("taken offline", without.Error, StringComparison.Ordinal);
-        await ProcessRunner.OpenSslAsync(_work, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "stranger.key");
+        await ProcessRunner.OpenSslAsync(Work, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "stranger.key");
         var stranger = await Host(["ca", "rollover-intermediate", "--root-key", "stranger.key"], data);
         Assert.Equal(3, stranger.ExitCode);
         Assert.Contains("not this CA's root key", stranger.Error, StringComparison.Ordinal);
@@ -84,19 +74,19 @@ public sealed class IntermediateRolloverTests : IAsyncLifetime
     private async Task<string> IssuerOfAsync(string chain)
     {
         var file = Guid.NewGuid().ToString("N") + ".pem";
-        await File.WriteAllTextAsync(Path.Combine(_work, file), chain);
-        return await ProcessRunner.OpenSslAsync(_work, "x509", "-in", file, "-noout", "-issuer");
+        await File.WriteAllTextAsync(Path.Combine(Work, file), chain);
+        return await ProcessRunner.OpenSslAsync(Work, "x509", "-in", file, "-noout", "-issuer");
     }
 
     private async Task VerifyAsync(string root, string chain)
     {
         var name = Guid.NewGuid().ToString("N");
-        await File.WriteAllTextAsync(Path.Combine(_work, name + ".root.pem"), root);
-        await File.WriteAllTextAsync(Path.Combine(_work, name + ".chain.pem"), chain);
-        var verify = await ProcessRunner.RunAsync("openssl", ["verify", "-CAfile", name + ".root.pem", "-untrusted", name + ".chain.pem", name + ".chain.pem"], _work);
+        await File.WriteAllTextAsync(Path.Combine(Work, name + ".root.pem"), root);
+        await File.WriteAllTextAsync(Path.Combine(Work, name + ".chain.pem"), chain);
+        var verify = await ProcessRunner.RunAsync("openssl", ["verify", "-CAfile", name + ".root.pem", "-untrusted", name + ".chain.pem", name + ".chain.pem"], Work);
         Assert.True(verify.ExitCode == 0, verify.Output + verify.Error);
     }
 
     private Task<(int ExitCode, string Output, string Error)> Host(string[] arguments, string data)
-        => ProcessRunner.RunAsync("dotnet", [HostProcess.HostDll, .. arguments], _work, new Dictionary<string, string?> { ["Provisioning__DataDirectory"] = data }, timeout: TimeSpan.FromMinutes(2));
+        => Host(arguments, new Dictionary<string, string?> { ["Provisioning__DataDirectory"] = data });
 }

@@ -12,26 +12,16 @@ namespace Sndctl.Provisioning.IntegrationTests;
 /// <c>keyring rewrap</c>; an instance with another certificate than the database's refuses to start, naming the
 /// setting — a restored database without its certificate, or PostgreSQL replicas that each made their own.
 /// </summary>
-public sealed class KeyRingRotationTests : IAsyncLifetime
+public sealed class KeyRingRotationTests : HostCommandTest
 {
     private const string AdminKey = "keyring-test-admin-key-0123456789abcdef01234";
-    private readonly string _work = Directory.CreateTempSubdirectory("sndctl-keyring-").FullName;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public ValueTask DisposeAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_work, recursive: true);
-        return ValueTask.CompletedTask;
-    }
 
     [Fact]
     public async Task A_rotated_certificate_keeps_every_stored_key_and_the_old_one_retires_after_rewrap()
     {
-        var data = Path.Combine(_work, "data");
+        var data = Path.Combine(Work, "data");
         var old = Path.Combine(data, "keyring-protection.pfx");
-        var next = Path.Combine(_work, "next.pfx");
+        var next = Path.Combine(Work, "next.pfx");
         await File.WriteAllBytesAsync(next, NewKeyRingCertificate("next"));
 
         CreatedDevice device;
@@ -74,7 +64,7 @@ public sealed class KeyRingRotationTests : IAsyncLifetime
         }
 
         // Retired for good: the old certificate opens nothing any more, even when listed as previous of a third.
-        var third = Path.Combine(_work, "third.pfx");
+        var third = Path.Combine(Work, "third.pfx");
         await File.WriteAllBytesAsync(third, NewKeyRingCertificate("third"));
         var fromOld = await Host(["keyring", "rewrap"], Settings(data, ("Provisioning__DataProtection__CertificateFile", third), ("Provisioning__DataProtection__PreviousCertificates__0__File", old)));
         Assert.Equal(3, fromOld.ExitCode);
@@ -89,18 +79,18 @@ public sealed class KeyRingRotationTests : IAsyncLifetime
         var connection = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
         try
         {
-            var first = Postgres(Path.Combine(_work, "replica-1"), connection);
+            var first = Postgres(Path.Combine(Work, "replica-1"), connection);
             await using var host = HostProcess.Start(first);
             await host.WaitReadyAsync();
 
-            var second = await Serve(Postgres(Path.Combine(_work, "replica-2"), connection));
+            var second = await Serve(Postgres(Path.Combine(Work, "replica-2"), connection));
             Assert.Equal(2, second.ExitCode);
             Assert.Contains("Provisioning:DataProtection:CertificateFile", second.Error, StringComparison.Ordinal);
 
             // With the first one's certificate it joins.
-            await using var joined = HostProcess.Start(new Dictionary<string, string?>(Postgres(Path.Combine(_work, "replica-3"), connection))
+            await using var joined = HostProcess.Start(new Dictionary<string, string?>(Postgres(Path.Combine(Work, "replica-3"), connection))
             {
-                ["Provisioning__DataProtection__CertificateFile"] = Path.Combine(_work, "replica-1", "keyring-protection.pfx"),
+                ["Provisioning__DataProtection__CertificateFile"] = Path.Combine(Work, "replica-1", "keyring-protection.pfx"),
             });
             await joined.WaitReadyAsync();
             using var client = joined.CreateClient();
@@ -156,7 +146,4 @@ public sealed class KeyRingRotationTests : IAsyncLifetime
     /// <summary>Starts the server and waits for it to exit (a refused configuration exits 2 at once).</summary>
     private Task<(int ExitCode, string Output, string Error)> Serve(IDictionary<string, string?> environment)
         => Host(["--urls", $"http://127.0.0.1:{Ports.Free()}"], environment, TimeSpan.FromSeconds(60));
-
-    private Task<(int ExitCode, string Output, string Error)> Host(string[] arguments, IDictionary<string, string?> environment, TimeSpan? timeout = null)
-        => ProcessRunner.RunAsync("dotnet", [HostProcess.HostDll, .. arguments], _work, environment, timeout: timeout ?? TimeSpan.FromMinutes(2));
 }

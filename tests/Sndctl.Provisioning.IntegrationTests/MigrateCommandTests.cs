@@ -7,22 +7,13 @@ namespace Sndctl.Provisioning.IntegrationTests;
 /// <c>migrate</c>, the migration job: it creates the schema on an empty database (SQLite and PostgreSQL), is a no-op
 /// the second time, and a server told not to migrate at start refuses a schema behind its code.
 /// </summary>
-public sealed class MigrateCommandTests : IAsyncLifetime
+public sealed class MigrateCommandTests : HostCommandTest
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("sndctl-migrate-").FullName;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public ValueTask DisposeAsync()
-    {
-        Directory.Delete(_work, recursive: true);
-        return ValueTask.CompletedTask;
-    }
 
     [Fact]
     public async Task On_SQLite_migrate_creates_the_schema_once_and_a_server_that_may_not_migrate_refuses_an_empty_database()
     {
-        var environment = new Dictionary<string, string?> { ["Provisioning__DataDirectory"] = Path.Combine(_work, "data") };
+        var environment = new Dictionary<string, string?> { ["Provisioning__DataDirectory"] = Path.Combine(Work, "data") };
 
         var refused = await Host(["--urls", $"http://127.0.0.1:{Ports.Free()}"], new Dictionary<string, string?>(environment) { ["Provisioning__Storage__MigrateOnStart"] = "false" });
         Assert.True(refused.ExitCode == 2, refused.Output + refused.Error);
@@ -59,7 +50,7 @@ public sealed class MigrateCommandTests : IAsyncLifetime
         {
             var environment = new Dictionary<string, string?>
             {
-                ["Provisioning__DataDirectory"] = Path.Combine(_work, "pg-data"),
+                ["Provisioning__DataDirectory"] = Path.Combine(Work, "pg-data"),
                 ["Provisioning__Storage__Provider"] = "PostgreSql",
                 ["ConnectionStrings__Provisioning"] = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString,
             };
@@ -77,7 +68,4 @@ public sealed class MigrateCommandTests : IAsyncLifetime
             await TestPostgres.DropAsync(server, database);
         }
     }
-
-    private Task<(int ExitCode, string Output, string Error)> Host(string[] arguments, IDictionary<string, string?> environment)
-        => ProcessRunner.RunAsync("dotnet", [HostProcess.HostDll, .. arguments], _work, environment, timeout: TimeSpan.FromMinutes(2));
 }
