@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test project against real peers: installs what is missing (Debian packages), starts a
-# PostgreSQL server and a Pebble ACME lab (tests/acme-lab.sh) on free loopback ports, runs `dotnet test`, stops the servers, and ends with
+# PostgreSQL server, a Pebble ACME lab (tests/acme-lab.sh) and Knot DNS and BIND with TSIG (tests/dns-lab.sh) on free loopback ports, runs `dotnet test`, stops the servers, and ends with
 # one line "N passed, N failed" summed over all test projects.
 set -euo pipefail
 
@@ -17,6 +17,7 @@ cleanup() {
   if [ -n "${pg_bin:-}" ] && [ -d "$work/pg/data" ]; then
     as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1 || true
   fi
+  dns_lab_stop
   acme_lab_stop
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   rm -rf "$work"
@@ -57,6 +58,8 @@ start_postgres() {
 
 # shellcheck source=tests/acme-lab.sh
 source "$root/tests/acme-lab.sh"
+# shellcheck source=tests/dns-lab.sh
+source "$root/tests/dns-lab.sh"
 
 command -v python3 >/dev/null || ensure_packages python3
 # Headless Chromium for the admin portal's browser tests (Playwright drives /usr/bin/chromium).
@@ -72,6 +75,8 @@ for service in caddy prometheus prometheus-node-exporter; do
 done
 start_postgres
 acme_lab_start "$work/acme"
+# Knot DNS and BIND 9 taking TSIG-signed dynamic updates, each with a Pebble validating against it (RFC 2136 provider).
+dns_lab_start "$work/dns"
 
 log "building"
 dotnet build Sndctl.Provisioning.sln -c Release -nologo -v quiet

@@ -364,6 +364,8 @@ internal enum DnsProviderKind
 {
     Cloudflare,
     Route53,
+    [Description("dynamic updates with TSIG: BIND, Knot, PowerDNS, Windows DNS")]
+    Rfc2136,
     [Description("the embedded DNS server")]
     Authoritative,
     [Description("a local Pebble only")]

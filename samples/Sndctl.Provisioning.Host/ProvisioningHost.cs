@@ -104,6 +104,7 @@ internal static partial class ProvisioningHost
             DnsProviderKind.Cloudflare => provisioning.UseCloudflareDns(dnsSection),
             DnsProviderKind.Authoritative => provisioning.UseAuthoritativeDns(dnsSection),
             DnsProviderKind.Route53 => provisioning.UseRoute53Dns(dnsSection),
+            DnsProviderKind.Rfc2136 => provisioning.UseRfc2136Dns(dnsSection),
             _ => throw new InvalidOperationException($"DNS provider {settings.Dns} is not wired."),
         };
 

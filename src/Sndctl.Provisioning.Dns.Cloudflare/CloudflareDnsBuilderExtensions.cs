@@ -48,6 +48,7 @@ public static class CloudflareDnsBuilderExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CloudflareDnsOptions>, CloudflareDnsOptionsValidator>());
+        services.TryAddSingleton<CloudflareZones>();
         var http = services.AddHttpClient<CloudflareApi>(HttpClientName)
             // No HttpClientFactory request logging: at Trace it puts the request headers in the log state unredacted
             // (the message says "Authorization: *", the state carries the token), which a structured logger ships.

@@ -15,10 +15,12 @@ internal sealed partial class CloudflareDnsProvider(CloudflareApi api, ILogger<C
     public async Task<DnsTxtRecord> CreateTxtRecordAsync(string name, string value, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        var zoneId = await api.FindZoneIdAsync(name, cancellationToken).ConfigureAwait(false);
-        var recordId = await api.CreateTxtAsync(zoneId, name.TrimEnd('.'), value, cancellationToken).ConfigureAwait(false);
-        Log.Created(logger, name, zoneId, recordId);
-        return new DnsTxtRecord(name, value, zoneId + "/" + recordId);
+        return await InZoneAsync(name, async zoneId =>
+        {
+            var recordId = await api.CreateTxtAsync(zoneId, name.TrimEnd('.'), value, cancellationToken).ConfigureAwait(false);
+            Log.Created(logger, name, zoneId, recordId);
+            return new DnsTxtRecord(name, value, zoneId + "/" + recordId);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task DeleteTxtRecordAsync(DnsTxtRecord record, CancellationToken cancellationToken)
@@ -48,6 +50,33 @@ internal sealed partial class CloudflareDnsProvider(CloudflareApi api, ILogger<C
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> in the zone of <paramref name="name"/>; when Cloudflare says that zone is unknown
+    /// (404: deleted, or added again with a new ID), the zones are listed again and the action runs once more.
+    /// </summary>
+    private async Task<T> InZoneAsync<T>(string name, Func<string, Task<T>> action, CancellationToken cancellationToken)
+    {
+        var zoneId = await api.FindZoneIdAsync(name, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await action(zoneId).ConfigureAwait(false);
+        }
+        catch (CloudflareApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound && ex.Errors.Any(e => e.Code == ZoneUnknown))
+        {
+            api.ForgetZones();
+            var again = await api.FindZoneIdAsync(name, cancellationToken).ConfigureAwait(false);
+            if (again == zoneId)
+            {
+                throw;
+            }
+
+            return await action(again).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Cloudflare's "Could not route to /zones/ID": no zone with that ID.</summary>
+    private const int ZoneUnknown = 7003;
+
     /// <summary>The TTL of address records: short, so a device's new LAN address is seen within a minute.</summary>
     public const int AddressTtl = 60;
 
@@ -55,25 +84,29 @@ internal sealed partial class CloudflareDnsProvider(CloudflareApi api, ILogger<C
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(addresses);
-        var zoneId = await api.FindZoneIdAsync(name, cancellationToken).ConfigureAwait(false);
         var owner = name.TrimEnd('.');
-        foreach (var type in (string[])["A", "AAAA"])
+        await InZoneAsync(name, async zoneId =>
         {
-            var family = type == "A" ? System.Net.Sockets.AddressFamily.InterNetwork : System.Net.Sockets.AddressFamily.InterNetworkV6;
-            var wanted = addresses.Where(a => a.AddressFamily == family).ToList();
-            var existing = await api.ListAddressRecordsAsync(zoneId, type, owner, cancellationToken).ConfigureAwait(false);
-
-            // Add first, then remove: the name never resolves to nothing while one set replaces another.
-            foreach (var address in wanted.Where(a => !existing.Any(e => SameAddress(e.Content, a))))
+            foreach (var type in (string[])["A", "AAAA"])
             {
-                await api.CreateAddressAsync(zoneId, type, owner, address.ToString(), AddressTtl, cancellationToken).ConfigureAwait(false);
+                var family = type == "A" ? System.Net.Sockets.AddressFamily.InterNetwork : System.Net.Sockets.AddressFamily.InterNetworkV6;
+                var wanted = addresses.Where(a => a.AddressFamily == family).ToList();
+                var existing = await api.ListAddressRecordsAsync(zoneId, type, owner, cancellationToken).ConfigureAwait(false);
+
+                // Add first, then remove: the name never resolves to nothing while one set replaces another.
+                foreach (var address in wanted.Where(a => !existing.Any(e => SameAddress(e.Content, a))))
+                {
+                    await api.CreateAddressAsync(zoneId, type, owner, address.ToString(), AddressTtl, cancellationToken).ConfigureAwait(false);
+                }
+
+                foreach (var (id, _) in existing.Where(e => !wanted.Any(a => SameAddress(e.Content, a))))
+                {
+                    await api.DeleteAsync(zoneId, id, cancellationToken).ConfigureAwait(false);
+                }
             }
 
-            foreach (var (id, _) in existing.Where(e => !wanted.Any(a => SameAddress(e.Content, a))))
-            {
-                await api.DeleteAsync(zoneId, id, cancellationToken).ConfigureAwait(false);
-            }
-        }
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
 
         Log.AddressesSet(logger, owner, addresses.Count);
     }

@@ -49,6 +49,11 @@ public static class Route53DnsBuilderExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Route53DnsOptions>, Route53DnsOptionsValidator>());
         services.TryAddSingleton<Route53NameLocks>();
+        services.TryAddSingleton(AwsEnvironment.Process);
+        services.TryAddSingleton<AwsCredentialChain>();
+        services.AddHttpClient(AwsCredentialChain.HttpClientName)
+            .RemoveAllLoggers() // the requests carry web identity and authorization tokens
+            .ConfigureHttpClient(client => client.Timeout = TimeSpan.FromSeconds(5));
         var http = services.AddHttpClient<Route53Api>(HttpClientName)
             // No HttpClientFactory request logging: at Trace it puts the request headers in the log state unredacted
             // (the message says "Authorization: *", the state carries the token), which a structured logger ships.

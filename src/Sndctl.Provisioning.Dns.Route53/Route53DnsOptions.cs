@@ -1,5 +1,3 @@
-using Sndctl.Provisioning.Dns.Route53.Internal;
-
 namespace Sndctl.Provisioning.Dns.Route53;
 
 /// <summary>Options of the Route53 DNS provider.</summary>
@@ -7,8 +5,11 @@ public sealed class Route53DnsOptions
 {
     /// <summary>
     /// The access key ID of an IAM identity allowed the calls in <c>docs/dns.md</c>. When this and
-    /// <see cref="SecretAccessKey"/> are empty, <c>AWS_ACCESS_KEY_ID</c>, <c>AWS_SECRET_ACCESS_KEY</c>
-    /// and <c>AWS_SESSION_TOKEN</c> are read from the environment.
+    /// <see cref="SecretAccessKey"/> are empty, the AWS credential chain is asked, in the AWS SDKs' order:
+    /// <c>AWS_ACCESS_KEY_ID</c>/<c>AWS_SECRET_ACCESS_KEY</c>/<c>AWS_SESSION_TOKEN</c>; a web identity
+    /// (<c>AWS_WEB_IDENTITY_TOKEN_FILE</c> and <c>AWS_ROLE_ARN</c>, IRSA) through STS; the container credentials
+    /// endpoint (ECS, EKS Pod Identity); the EC2 instance role through IMDSv2. Temporary credentials are refreshed
+    /// before they expire.
     /// </summary>
     public string? AccessKeyId { get; set; }
 
@@ -50,10 +51,4 @@ public sealed class Route53DnsOptions
 
     /// <summary>Check the credentials and the hosted zone at start-up and log what is wrong. Default true.</summary>
     public bool VerifyOnStart { get; set; } = true;
-
-    /// <summary>The credentials from these options, else from the environment; null when neither has them.</summary>
-    internal AwsCredentials? ResolveCredentials()
-        => !string.IsNullOrEmpty(AccessKeyId) && !string.IsNullOrEmpty(SecretAccessKey)
-            ? new AwsCredentials(AccessKeyId, SecretAccessKey, string.IsNullOrEmpty(SessionToken) ? null : SessionToken)
-            : AwsCredentials.FromEnvironment();
 }

@@ -18,6 +18,7 @@ public sealed class DnsProviderRegistrationTests
     {
         ["Cloudflare"] = b => b.UseCloudflareDns(o => o.ApiToken = "token-0123456789abcdef"),
         ["Route53"] = b => b.UseRoute53Dns(o => { o.AccessKeyId = "AKIDEXAMPLE"; o.SecretAccessKey = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"; o.HostedZoneId = "Z123"; }),
+        ["Rfc2136"] = b => b.UseRfc2136Dns(o => { o.Server = "127.0.0.1:5353"; o.TsigKeyName = "sndctl"; o.TsigSecret = Convert.ToBase64String(new byte[32]); }),
         ["Authoritative"] = b => b.UseAuthoritativeDns(o =>
         {
             o.Endpoints.Add("127.0.0.1:5353");
@@ -29,7 +30,8 @@ public sealed class DnsProviderRegistrationTests
     private static readonly Dictionary<string, Action<DeviceProvisioningBuilder>> s_invalid = new()
     {
         ["Cloudflare"] = b => b.UseCloudflareDns(o => { }),
-        ["Route53"] = b => b.UseRoute53Dns(o => { }),
+        ["Route53"] = b => b.UseRoute53Dns(o => o.AccessKeyId = "AKIDEXAMPLE"), // half a key: without both, the AWS credential chain is asked
+        ["Rfc2136"] = b => b.UseRfc2136Dns(o => { }),
         ["Authoritative"] = b => b.UseAuthoritativeDns(o => { }),
     };
 
@@ -82,6 +84,7 @@ public sealed class DnsProviderRegistrationTests
     [InlineData("Cloudflare")]
     [InlineData("Route53")]
     [InlineData("Authoritative")]
+    [InlineData("Rfc2136")]
     public void The_last_provider_s_own_validation_still_runs(string provider)
     {
         var services = new ServiceCollection();

@@ -7,7 +7,8 @@ namespace Sndctl.Provisioning.IntegrationTests;
 /// <summary>
 /// The DNS provider contract (Sndctl.Provisioning.Testing) run against every provider: Cloudflare and Route53
 /// through stand-ins that keep their published APIs (the zone read from the stand-in), the embedded authoritative
-/// server and pebble-challtestsrv (the zone read with <c>dig</c>, as a resolver sees it).
+/// server, pebble-challtestsrv, and the RFC 2136 provider on Knot DNS and BIND (the zone read with <c>dig</c>, as a
+/// resolver sees it).
 /// </summary>
 public sealed class DnsProviderContractTests
 {
@@ -102,6 +103,32 @@ public sealed class DnsProviderContractTests
         // challtestsrv answers every name without A records with its default address (-defaultIPv4, 127.0.0.1): not a record.
         await new DnsProviderContract(scope.ServiceProvider.GetRequiredService<IDnsProvider>(), async (name, type, _) =>
             [.. (await DigAsync(port, name, type)).Where(value => !(type == "A" && value == "127.0.0.1"))], Zone).RunAsync(check, Ct);
+    }
+
+    [Theory]
+    [MemberData(nameof(Checks))]
+    public Task Rfc2136_on_Knot(string check) => Rfc2136Async("knot", check);
+
+    [Theory]
+    [MemberData(nameof(Checks))]
+    public Task Rfc2136_on_Bind(string check) => Rfc2136Async("bind", check);
+
+    /// <summary>The RFC 2136 provider against a real server (tests/dns-lab.sh), the zone read with dig from that server.</summary>
+    private static async Task Rfc2136Async(string server, string check)
+    {
+        var lab = Rfc2136Lab.Require();
+        var zone = "contract." + lab.Zone;
+        var services = new ServiceCollection();
+        services.AddDeviceProvisioning(o => o.BaseDomain = zone).UseRfc2136Dns(o =>
+        {
+            o.Server = lab.Server(server);
+            o.TsigKeyName = lab.KeyName;
+            o.TsigSecret = lab.Secret;
+        });
+        await using var provider = services.BuildServiceProvider();
+        await using var scope = provider.CreateAsyncScope();
+        var port = int.Parse(lab.Server(server).Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        await new DnsProviderContract(scope.ServiceProvider.GetRequiredService<IDnsProvider>(), (name, type, _) => DigAsync(port, name, type), zone).RunAsync(check, Ct);
     }
 
     /// <summary>The records of one type in dig's answer, TXT without its quotes.</summary>

@@ -13,7 +13,7 @@ namespace Sndctl.Provisioning.Dns.Cloudflare.Internal;
 /// pagination. Retries of 429/5xx (honouring <c>Retry-After</c>) and the per-call timeout are the client's
 /// resilience handler's (<see cref="DnsProviderResilience"/>).
 /// </summary>
-internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<CloudflareDnsOptions> options, DnsZoneCache zones, ILogger<CloudflareApi> logger)
+internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<CloudflareDnsOptions> options, CloudflareZones zones, ILogger<CloudflareApi> logger)
 {
     private const int IdenticalRecordExists = 81058;
     private const int RecordDoesNotExist = 81044;
@@ -34,7 +34,7 @@ internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<Clo
         return document.RootElement.GetProperty("result").GetProperty("name").GetString()!;
     }
 
-    /// <summary>The configured zone, or the longest zone of the account that contains <paramref name="recordName"/>.</summary>
+    /// <summary>The configured zone, or the longest zone of the token that contains <paramref name="recordName"/> (the zones listed once, <see cref="CloudflareZones"/>).</summary>
     public async Task<string> FindZoneIdAsync(string recordName, CancellationToken cancellationToken)
     {
         if (options.CurrentValue.ZoneId is { Length: > 0 } configured)
@@ -42,7 +42,7 @@ internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<Clo
             return configured;
         }
 
-        var zoneId = await zones.FindAsync(recordName, LookupZoneAsync, cancellationToken).ConfigureAwait(false);
+        var zoneId = await zones.FindAsync(recordName, ListZonesAsync, cancellationToken).ConfigureAwait(false);
         if (zoneId is not null)
         {
             return zoneId;
@@ -54,17 +54,18 @@ internal sealed partial class CloudflareApi(HttpClient http, IOptionsMonitor<Clo
             []);
     }
 
-    private async Task<string?> LookupZoneAsync(string candidate, CancellationToken cancellationToken)
+    /// <summary>A zone ID Cloudflare refused as unknown (the zone was deleted and added again): the zones are listed again at the next lookup.</summary>
+    public void ForgetZones() => zones.Forget();
+
+    private async Task<IReadOnlyList<(string Name, string Id)>> ListZonesAsync(CancellationToken cancellationToken)
     {
-        await foreach (var zone in PagesAsync($"zones?name={Uri.EscapeDataString(candidate)}", "finding the zone (needs Zone:Read)", cancellationToken).ConfigureAwait(false))
+        var found = new List<(string Name, string Id)>();
+        await foreach (var zone in PagesAsync("zones?per_page=50", "listing the zones (needs Zone:Read)", cancellationToken).ConfigureAwait(false))
         {
-            if (string.Equals(zone.GetProperty("name").GetString(), candidate, StringComparison.OrdinalIgnoreCase))
-            {
-                return zone.GetProperty("id").GetString();
-            }
+            found.Add((zone.GetProperty("name").GetString()!, zone.GetProperty("id").GetString()!));
         }
 
-        return null;
+        return found;
     }
 
     /// <summary>Adds one TXT record and returns its ID; an identical record (same name and value) is reused.</summary>

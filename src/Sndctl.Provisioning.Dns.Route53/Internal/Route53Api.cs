@@ -19,7 +19,7 @@ namespace Sndctl.Provisioning.Dns.Route53.Internal;
 /// Waits, deadlines and dates run on the remote-wait clock (<see cref="RemoteTime"/>); backoff jitter
 /// comes from the <see cref="Random"/> in DI (tests register a seeded one).
 /// </summary>
-internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route53DnsOptions> options, DnsZoneCache zones, [FromKeyedServices(RemoteTime.ServiceKey)] TimeProvider time, ILogger<Route53Api> logger, Random random)
+internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route53DnsOptions> options, AwsCredentialChain credentialChain, DnsZoneCache zones, [FromKeyedServices(RemoteTime.ServiceKey)] TimeProvider time, ILogger<Route53Api> logger, Random random)
 {
     private readonly Random _random = random;
 
@@ -248,8 +248,7 @@ internal sealed partial class Route53Api(HttpClient http, IOptionsMonitor<Route5
     private async Task<XDocument> SendAsync(HttpMethod method, string relative, XDocument? body, string what, string permission, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
-        var credentials = settings.ResolveCredentials()
-            ?? throw new InvalidOperationException("No AWS credentials: set Provisioning:Dns:Route53:AccessKeyId and SecretAccessKey, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.");
+        var credentials = await credentialChain.GetAsync(cancellationToken).ConfigureAwait(false);
         var bytes = body is null ? [] : Serialize(body);
         using var request = new HttpRequestMessage(method, new Uri(BaseUrl(settings), "2013-04-01/" + relative));
         if (body is not null)

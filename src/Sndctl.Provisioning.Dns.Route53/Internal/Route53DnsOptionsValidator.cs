@@ -9,11 +9,7 @@ internal sealed class Route53DnsOptionsValidator : IValidateOptions<Route53DnsOp
         var errors = new List<string>();
         if (string.IsNullOrEmpty(options.AccessKeyId) != string.IsNullOrEmpty(options.SecretAccessKey))
         {
-            errors.Add("Route53DnsOptions: set both AccessKeyId and SecretAccessKey (Provisioning:Dns:Route53:*), or neither to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.");
-        }
-        else if (options.ResolveCredentials() is null)
-        {
-            errors.Add("Route53DnsOptions has no AWS credentials: set Provisioning:Dns:Route53:AccessKeyId and SecretAccessKey, or the environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.");
+            errors.Add("Route53DnsOptions: set both AccessKeyId and SecretAccessKey (Provisioning:Dns:Route53:*), or neither to use the AWS credential chain (environment, web identity, container endpoint, instance role).");
         }
 
         if (!string.IsNullOrEmpty(options.SessionToken) && string.IsNullOrEmpty(options.AccessKeyId))

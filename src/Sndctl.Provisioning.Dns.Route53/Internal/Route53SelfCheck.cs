@@ -37,8 +37,9 @@ internal sealed class Route53SelfCheck(
             // NoSuchChange: the call was allowed.
         }
 
-        var key = options.CurrentValue.ResolveCredentials()?.AccessKeyId ?? "?";
-        return $"Route53 credentials ({key[..Math.Min(4, key.Length)]}…) valid; hosted zone {zoneId} readable; GetChange allowed.";
+        var chain = services.GetRequiredService<AwsCredentialChain>();
+        var key = (await chain.GetAsync(cancellationToken).ConfigureAwait(false)).AccessKeyId;
+        return $"Route53 credentials ({key[..Math.Min(4, key.Length)]}…, from {chain.Source}) valid; hosted zone {zoneId} readable; GetChange allowed.";
     }
 
     protected override bool IsFinding(Exception exception) => exception is Route53ApiException;
