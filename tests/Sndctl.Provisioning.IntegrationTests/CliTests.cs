@@ -62,7 +62,7 @@ public sealed class CliTests : IAsyncLifetime
         Assert.True(code == 0, output + error);
         using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(_work, "server.crt")));
         Assert.Contains("Private Server CA", certificate.Issuer, StringComparison.Ordinal);
-        var id = output.Split(' ')[1];
+        var id = System.Text.RegularExpressions.Regex.Match(output, "Request (csr_[0-9a-f]+)").Groups[1].Value;
         var status = await CliAsync("status", "--server", server, id, "--out", "again.crt");
         Assert.Equal(0, status.ExitCode);
         Assert.Contains($"{id}: approved.", status.Output, StringComparison.Ordinal);
@@ -107,7 +107,7 @@ public sealed class CliTests : IAsyncLifetime
     {
         var (_, server) = StartHost(new() { ["Provisioning:PrivateCa:Approval"] = "Manual" });
 
-        var (code, _, error) = await CliAsync("webhooks", "--server", server, "--timeout", "00:00:01", "192.168.50.1");
+        var (code, _, error) = await CliAsync("webhooks", "--server", server, "--timeout", "1s", "192.168.50.1");
 
         Assert.Equal(4, code);
         Assert.Matches("Timed out after 1 s waiting for an administrator to approve csr_[0-9a-f]+", error);
@@ -138,6 +138,120 @@ public sealed class CliTests : IAsyncLifetime
         var unknown = await CliAsync("status", "--server", server, "csr_unknown");
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("No CSR request 'csr_unknown'", unknown.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_root_is_trusted_by_its_fingerprint_and_a_wrong_one_stops_everything()
+    {
+        var (_, server) = StartHost(new() { ["Provisioning:PrivateCa:PostsPerMinute"] = "10" });
+        var first = await CliAsync("root", "--server", server, "--out", "first.crt");
+        Assert.Equal(0, first.ExitCode);
+        var fingerprint = System.Text.RegularExpressions.Regex.Match(first.Output, "SHA-256 ([0-9A-F:]{95})").Groups[1].Value;
+        Assert.Contains("compare it with the one your CA's operator publishes", first.Output, StringComparison.Ordinal);
+        using (var root = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(_work, "first.crt"))))
+        {
+            Assert.Equal(root.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256), fingerprint.Replace(":", string.Empty, StringComparison.Ordinal));
+        }
+
+        var pinned = await CliAsync("root", "--server", server, "--fingerprint", fingerprint.ToLowerInvariant(), "--out", "pinned.crt");
+        Assert.True(pinned.ExitCode == 0, pinned.Output + pinned.Error);
+        Assert.Contains("matches the pinned fingerprint", pinned.Output, StringComparison.Ordinal);
+
+        var wrong = new string('A', 64);
+        var refused = await CliAsync("webhooks", "--server", server, "--fingerprint", wrong, "--out", "w.crt", "--keyout", "w.key", "192.168.1.30");
+        Assert.Equal(5, refused.ExitCode);
+        Assert.Contains("not the CA you meant", refused.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_work, "w.key")));
+        Assert.False(File.Exists(Path.Combine(_work, "w.crt")));
+
+        var issued = await CliAsync("webhooks", "--server", server, "--fingerprint", fingerprint, "--out", "p.crt", "--keyout", "p.key", "192.168.1.31");
+        Assert.True(issued.ExitCode == 0, issued.Output + issued.Error);
+        var withRootFile = await CliAsync("private", "--server", server, "--root", "first.crt", "--out", "r.crt", "--keyout", "r.key", "10.1.1.1");
+        Assert.True(withRootFile.ExitCode == 0, withRootFile.Output + withRootFile.Error);
+
+        // Plain HTTP to another machine without a pin is refused before anything is sent.
+        var plain = await CliAsync("webhooks", "--server", "http://192.0.2.10:5080/", "--out", "x.crt", "--keyout", "x.key", "192.168.1.32");
+        Assert.Equal(1, plain.ExitCode);
+        Assert.Contains("plain HTTP", plain.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Existing_files_are_replaced_only_with_force_and_json_output_is_one_object()
+    {
+        var (_, server) = StartHost(new() { ["Provisioning:PrivateCa:PostsPerMinute"] = "10" });
+        await File.WriteAllTextAsync(Path.Combine(_work, "server.key"), "an operator's key\n");
+
+        var refused = await CliAsync("webhooks", "--server", server, "192.168.1.40");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("server.key exists; nothing was changed. Add --force", refused.Error, StringComparison.Ordinal);
+        Assert.Equal("an operator's key\n", await File.ReadAllTextAsync(Path.Combine(_work, "server.key")));
+        Assert.False(File.Exists(Path.Combine(_work, "server.crt")));
+
+        var forced = await CliAsync("webhooks", "--server", server, "--force", "--json", "192.168.1.40");
+        Assert.True(forced.ExitCode == 0, forced.Output + forced.Error);
+        var result = JsonDocument.Parse(forced.Output).RootElement;
+        Assert.Equal("issued", result.GetProperty("status").GetString());
+        Assert.Equal("192.168.1.40", result.GetProperty("ip").GetString());
+        Assert.Equal(0, result.GetProperty("exitCode").GetInt32());
+        Assert.True(result.GetProperty("notAfter").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddDays(300));
+        using var certificate = X509Certificate2.CreateFromPemFile(Path.Combine(_work, "server.crt"), Path.Combine(_work, "server.key"));
+        Assert.True(certificate.HasPrivateKey);
+
+        var error = await CliAsync("webhooks", "--server", server, "--json", "8.8.8.8");
+        Assert.Equal(1, error.ExitCode);
+        Assert.Equal("error", JsonDocument.Parse(error.Output).RootElement.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Renew_replaces_a_certificate_due_within_before_and_runs_exec_and_does_nothing_before()
+    {
+        var (_, server) = StartHost(new() { ["Provisioning:PrivateCa:PostsPerMinute"] = "10" });
+        Assert.Equal(0, (await CliAsync("webhooks", "--server", server, "--out", "hook.crt", "--keyout", "hook.key", "192.168.1.50")).ExitCode);
+        using var before = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(_work, "hook.crt")));
+        var keyBefore = await File.ReadAllTextAsync(Path.Combine(_work, "hook.key"));
+
+        var notDue = await CliAsync("renew", "--server", server, "--cert", "hook.crt", "--key", "hook.key", "--before", "30d", "--exec", "touch not-reloaded");
+        Assert.True(notDue.ExitCode == 0, notDue.Output + notDue.Error);
+        Assert.Contains("Nothing done", notDue.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_work, "not-reloaded")));
+
+        // A year-long certificate is due "within 400 days": renewed, the new pair in place, then the command.
+        var renewed = await CliAsync("renew", "--server", server, "--cert", "hook.crt", "--key", "hook.key", "--before", "400d", "--exec", "echo \"$SNDCTL_CA_CERT\" > reloaded");
+        Assert.True(renewed.ExitCode == 0, renewed.Output + renewed.Error);
+        using var after = X509Certificate2.CreateFromPemFile(Path.Combine(_work, "hook.crt"), Path.Combine(_work, "hook.key"));
+        Assert.True(after.HasPrivateKey); // the new key is the new certificate's
+        Assert.NotEqual(before.SerialNumber, after.SerialNumber);
+        Assert.NotEqual(keyBefore, await File.ReadAllTextAsync(Path.Combine(_work, "hook.key")));
+        Assert.Equal([System.Net.IPAddress.Parse("192.168.1.50")], after.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateIPAddresses());
+        Assert.Contains("Webhook CA", after.Issuer, StringComparison.Ordinal);
+        Assert.Equal(Path.Combine(_work, "hook.crt"), (await File.ReadAllTextAsync(Path.Combine(_work, "reloaded"))).Trim());
+        Assert.Equal(UnixFileMode.UserRead, File.GetUnixFileMode(Path.Combine(_work, "hook.key")));
+        Assert.False(File.Exists(Path.Combine(_work, "hook.key.next")));
+    }
+
+    [Fact]
+    public async Task The_self_contained_binary_runs_the_seed_command_with_fingerprint_trust()
+    {
+        var binary = Environment.GetEnvironmentVariable("SNDCTL_TEST_CLI_BINARY");
+        if (string.IsNullOrEmpty(binary))
+        {
+            Assert.True(Environment.GetEnvironmentVariable("CI") != "true", "SNDCTL_TEST_CLI_BINARY is not set: tests/run.sh builds it with release.sh.");
+            Assert.Skip("SNDCTL_TEST_CLI_BINARY is not set; tests/run.sh builds the linux-x64 binary with release.sh.");
+        }
+
+        var (_, server) = StartHost(new() { ["Provisioning:PrivateCa:PostsPerMinute"] = "10" });
+        var root = await ProcessRunner.RunAsync(binary, ["root", "--server", server, "--out", "-"], _work);
+        Assert.Equal(0, root.ExitCode);
+        await File.WriteAllTextAsync(Path.Combine(_work, "root.pem"), root.Output);
+        using var rootCertificate = X509Certificate2.CreateFromPem(root.Output);
+        var fingerprint = rootCertificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256);
+
+        var seed = await ProcessRunner.RunAsync(binary, ["webhooks", "--server", server, "--fingerprint", fingerprint, "--out=server.crt", "--keyout=server.key", "192.168.1.10"], _work);
+        Assert.True(seed.ExitCode == 0, seed.Output + seed.Error);
+        Assert.Contains("hook", (await ProcessRunner.OpenSslAsync(_work, "x509", "-in", "server.crt", "-noout", "-issuer")).ToLowerInvariant(), StringComparison.Ordinal);
+        var again = await ProcessRunner.RunAsync(binary, ["webhooks", "--server", server, "--fingerprint", fingerprint, "--out=server.crt", "--keyout=server.key", "192.168.1.10"], _work);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("--force", again.Error, StringComparison.Ordinal);
     }
 
     [Fact]
