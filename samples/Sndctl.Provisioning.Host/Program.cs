@@ -7,7 +7,7 @@ if (HostCommands.IsCommand(args))
     {
         try
         {
-            return WebApplication.CreateBuilder([]).ReadSettings();
+            return WebApplication.CreateBuilder(HostPaths.Options([])).ReadSettings();
         }
         catch (HostConfigurationException ex)
         {
@@ -16,7 +16,7 @@ if (HostCommands.IsCommand(args))
         }
     }, () =>
     {
-        var commandBuilder = WebApplication.CreateBuilder([]);
+        var commandBuilder = WebApplication.CreateBuilder(HostPaths.Options([]));
         try
         {
             commandBuilder.AddProvisioningHost();
@@ -39,7 +39,7 @@ if (Environment.GetEnvironmentVariable("DOTNET_USE_POLLING_FILE_WATCHER") is nul
     Environment.SetEnvironmentVariable("DOTNET_USE_POLLING_FILE_WATCHER", "true");
 }
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(HostPaths.Options(args));
 try
 {
     builder.AddProvisioningHost();

@@ -63,6 +63,13 @@ internal static partial class ProvisioningHost
 
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
 
+        // A built (not published) host, in any environment: the portal's assets are the project's wwwroot, found through
+        // the static web assets manifest beside the assembly (a published host has them in its own wwwroot).
+        if (!builder.Environment.IsDevelopment() && File.Exists(Path.Combine(AppContext.BaseDirectory, builder.Environment.ApplicationName + ".staticwebassets.runtime.json")))
+        {
+            builder.WebHost.UseStaticWebAssets();
+        }
+
         // Each package binds (claims) its own section and refuses keys nobody claims; the host claims its own keys the same way.
         builder.Services.Configure<DeviceProvisioningOptions>(o => o.BaseDomain = DefaultBaseDomain);
         var provisioning = builder.Services.AddDeviceProvisioning(section).BindOptions<ProvisioningHostOptions>(section);
