@@ -78,12 +78,13 @@ acme_lab_start "$work/acme"
 # Knot DNS and BIND 9 taking TSIG-signed dynamic updates, each with a Pebble validating against it (RFC 2136 provider).
 dns_lab_start "$work/dns"
 
-log "building"
-dotnet build Sndctl.Provisioning.sln -c Release -nologo -v quiet
-# Every package must be releasable: a package that cannot be packed (no README, a broken nuspec) fails the build.
-log "packing"
-dotnet pack Sndctl.Provisioning.sln -c Release --no-build -nologo -v quiet -o "$work/packages"
-export SNDCTL_TEST_PACKAGES="$work/packages"
+# The release build is the test build: release.sh builds the solution, packs every package (one that cannot be
+# packed fails here) and publishes the self-contained sndctl-ca binaries; the tests use the packages and run the
+# linux-x64 binary.
+log "building the release (release.sh)"
+bash "$root/release.sh" "$work/release" >/dev/null
+export SNDCTL_TEST_PACKAGES="$work/release"
+export SNDCTL_TEST_CLI_BINARY="$work/release/sndctl-ca-linux-x64"
 log "testing"
 set +e
 timeout 3600 dotnet test Sndctl.Provisioning.sln -c Release --no-build -nologo \

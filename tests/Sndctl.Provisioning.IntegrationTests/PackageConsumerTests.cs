@@ -49,11 +49,13 @@ public sealed class PackageConsumerTests(PackageConsumerTests.ConsumerApp consum
                 Assert.True(packCode == 0, packOut + packErr);
             }
 
+            // The version the packages were packed with (from the git tag, MinVer).
+            var version = System.IO.Path.GetFileName(Directory.GetFiles(packages, "Sndctl.Provisioning.Core.*.nupkg").Single())["Sndctl.Provisioning.Core.".Length..^".nupkg".Length];
             var output = System.IO.Path.Combine(Work, "app");
             var (code, stdout, stderr) = await ProcessRunner.RunAsync(
                 "dotnet",
                 ["build", System.IO.Path.Combine(root, "tests", "PackageConsumer"), "-c", "Release", "-nologo", "-v", "quiet", "-o", output,
-                    "-p:RestoreAdditionalProjectSources=" + packages, "-p:RestorePackagesPath=" + System.IO.Path.Combine(Work, "nuget")],
+                    "-p:RestoreAdditionalProjectSources=" + packages, "-p:SndctlVersion=" + version, "-p:RestorePackagesPath=" + System.IO.Path.Combine(Work, "nuget")],
                 timeout: TimeSpan.FromMinutes(5));
             Assert.True(code == 0, stdout + stderr);
             Path = System.IO.Path.Combine(output, "PackageConsumer.dll");
