@@ -68,6 +68,8 @@ ensure_packages chromium
 ensure_packages bind9-dnsutils
 # The ACME clients devices run, against the ACME front door (and curl to check what Caddy serves).
 ensure_packages lego certbot caddy curl busybox openssl prometheus
+# kubectl renders the Kustomize overlays (kubectl kustomize) the deployment tests boot the host from.
+command -v kubectl >/dev/null || ensure_packages kubectl || ensure_packages kubernetes-client
 # Debian's caddy and prometheus packages start system services where systemd runs (prometheus on every
 # interface); the tests start their own servers, on loopback, and need only promtool of prometheus.
 for service in caddy prometheus prometheus-node-exporter; do

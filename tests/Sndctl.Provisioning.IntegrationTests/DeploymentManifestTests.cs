@@ -14,7 +14,7 @@ namespace Sndctl.Provisioning.IntegrationTests;
 /// </summary>
 public sealed class DeploymentManifestTests : IAsyncLifetime
 {
-    private static readonly string s_deploy = Path.Combine(RepositoryRoot(), "deploy", "kubernetes");
+    private static readonly string s_deploy = Path.Combine(RepositoryRoot(), "deploy", "kubernetes", "base");
     private readonly string _work = Directory.CreateTempSubdirectory("sndctl-manifest-").FullName;
     private HostProcess? _host;
 
@@ -211,6 +211,125 @@ public sealed class DeploymentManifestTests : IAsyncLifetime
         Assert.Contains("Provisioning:DataProtection:CertificateFile", error, StringComparison.Ordinal);
         Assert.Contains("is missing or empty", error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Each overlay as <c>kubectl kustomize</c> renders it: its pod's environment (ConfigMap, env list, the Secret's
+    /// items as files) boots the host to ready — after the migration Job's command where the overlay has one — with
+    /// the listeners moved to loopback ports.
+    /// </summary>
+    [Theory]
+    [InlineData("postgresql")]
+    [InlineData("sqlite")]
+    [InlineData("embedded-dns")]
+    public async Task Each_overlay_renders_and_its_pods_environment_boots_the_host(string overlay)
+    {
+        var documents = await RenderAsync(Path.Combine(RepositoryRoot(), "deploy", "kubernetes", "overlays", overlay));
+        YamlMappingNode Kind(string kind, string? name = null) => documents.Single(d => Scalar(d, "kind") == kind && (name is null || Scalar(Map(d, "metadata"), "name") == name));
+        var deployment = Kind("Deployment");
+        var configMap = Map(Kind("ConfigMap"), "data");
+        var pod = Map(Map(Map(deployment, "spec"), "template"), "spec");
+        var container = (YamlMappingNode)((YamlSequenceNode)pod.Children[new YamlScalarNode("containers")]).Children.Single();
+        Assert.Equal("true", Scalar(Map(container, "securityContext"), "readOnlyRootFilesystem"));
+
+        var database = $"sndctl_overlay_{Guid.NewGuid():N}";
+        var server = overlay == "sqlite" ? null : TestPostgres.Server();
+        var password = "keyring-password-for-the-test";
+        var secrets = new Dictionary<string, string>
+        {
+            ["Provisioning__Admin__ApiKeys__0"] = "overlay-admin-key-of-at-least-32-characters",
+            ["Provisioning__DataProtection__CertificatePassword"] = password,
+        };
+        if (server is not null)
+        {
+            secrets["ConnectionStrings__Provisioning"] = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        }
+
+        var keyring = Path.Combine(_work, "keyring.pfx");
+        WriteKeyRingCertificate(keyring, password);
+        Dictionary<string, string?> Environment(YamlMappingNode podSpec, YamlMappingNode containerSpec)
+        {
+            var environment = configMap.Children.ToDictionary(p => ((YamlScalarNode)p.Key).Value!, p => (string?)((YamlScalarNode)p.Value).Value, StringComparer.Ordinal);
+            foreach (YamlMappingNode variable in ((YamlSequenceNode)containerSpec.Children[new YamlScalarNode("env")]).Children)
+            {
+                environment[Scalar(variable, "name")] = variable.Children.TryGetValue(new YamlScalarNode("value"), out var value) ? ((YamlScalarNode)value).Value : "sndctl-provisioning-0";
+            }
+
+            // The Secret's items as the pod mounts them (an item whose key the Secret lacks would stop the pod: none may be missing).
+            var volumes = ((YamlSequenceNode)podSpec.Children[new YamlScalarNode("volumes")]).Children.Cast<YamlMappingNode>().ToDictionary(v => Scalar(v, "name"));
+            var files = Directory.CreateDirectory(Path.Combine(_work, "secrets-" + Guid.NewGuid().ToString("N"))).FullName;
+            foreach (YamlMappingNode item in (YamlSequenceNode)Map(volumes["config"], "secret").Children[new YamlScalarNode("items")])
+            {
+                Assert.True(secrets.ContainsKey(Scalar(item, "key")), $"{overlay} mounts the Secret key {Scalar(item, "key")}, which this deployment does not need");
+                File.WriteAllText(Path.Combine(files, Scalar(item, "path")), secrets[Scalar(item, "key")] + "\n");
+            }
+
+            environment["Provisioning__SecretsDirectory"] = files;
+            environment["Provisioning__DataProtection__CertificateFile"] = keyring;
+            environment["Provisioning__DataDirectory"] = Path.Combine(_work, "data");
+            return environment;
+        }
+
+        try
+        {
+            if (documents.Any(d => Scalar(d, "kind") == "Job"))
+            {
+                var jobPod = Map(Map(Map(Kind("Job"), "spec"), "template"), "spec");
+                var jobContainer = (YamlMappingNode)((YamlSequenceNode)jobPod.Children[new YamlScalarNode("containers")]).Children.Single();
+                var arguments = ((YamlSequenceNode)jobContainer.Children[new YamlScalarNode("args")]).Children.Select(a => ((YamlScalarNode)a).Value!).ToArray();
+                var migrate = await ProcessRunner.RunAsync("dotnet", [HostProcess.HostDll, .. arguments], _work, Environment(jobPod, jobContainer));
+                Assert.True(migrate.ExitCode == 0, migrate.Output + migrate.Error);
+                Assert.Equal("false", configMap.Children[new YamlScalarNode("Provisioning__Storage__MigrateOnStart")].ToString());
+            }
+
+            var environment = Environment(pod, container);
+            var metricsPort = Ports.Free();
+            environment["Provisioning__Telemetry__MetricsUrl"] = $"http://127.0.0.1:{metricsPort}"; // tests bind loopback only
+            var dnsPort = Ports.Free();
+            if (environment.TryGetValue("Provisioning__Dns__Authoritative__Endpoints__0", out var dnsEndpoint))
+            {
+                var ports = ((YamlSequenceNode)container.Children[new YamlScalarNode("ports")]).Children.Cast<YamlMappingNode>().ToList();
+                Assert.Contains(ports, p => Scalar(p, "name") == "dns-udp" && Scalar(p, "protocol") == "UDP" && dnsEndpoint!.EndsWith(":" + Scalar(p, "containerPort"), StringComparison.Ordinal));
+                var dnsService = Map(Kind("Service", "sndctl-provisioning-dns"), "spec");
+                Assert.Equal(["53/UDP", "53/TCP"], ((YamlSequenceNode)dnsService.Children[new YamlScalarNode("ports")]).Children.Cast<YamlMappingNode>().Select(p => Scalar(p, "port") + "/" + Scalar(p, "protocol")));
+                environment["Provisioning__Dns__Authoritative__Endpoints__0"] = $"127.0.0.1:{dnsPort}";
+            }
+
+            _host = HostProcess.Start(environment);
+            await _host.WaitReadyAsync("/api/health/ready", TimeSpan.FromSeconds(60));
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{metricsPort}/metrics")).StatusCode);
+            if (overlay == "embedded-dns")
+            {
+                var soa = await Dig.QueryAsync(dnsPort, configMap.Children[new YamlScalarNode("Provisioning__BaseDomain")].ToString(), "SOA");
+                Assert.Single(soa.Answer);
+            }
+
+            if (overlay == "sqlite")
+            {
+                Assert.Equal("1", Scalar(Map(deployment, "spec"), "replicas"));
+                Assert.Equal("Recreate", Scalar(Map(Map(deployment, "spec"), "strategy"), "type"));
+                Assert.Equal("PersistentVolumeClaim", Scalar(documents.Single(d => Scalar(d, "kind") == "PersistentVolumeClaim"), "kind"));
+                Assert.True(File.Exists(Path.Combine(_work, "data", "provisioning.db")));
+            }
+        }
+        finally
+        {
+            _host?.Kill();
+            if (server is not null)
+            {
+                await TestPostgres.DropAsync(server, database);
+            }
+        }
+    }
+
+    private static async Task<List<YamlMappingNode>> RenderAsync(string overlay)
+    {
+        var (code, output, error) = await ProcessRunner.RunAsync("kubectl", ["kustomize", overlay]);
+        Assert.True(code == 0, $"kubectl kustomize {overlay}: {error}");
+        var stream = new YamlStream();
+        stream.Load(new StringReader(output));
+        return [.. stream.Documents.Select(d => (YamlMappingNode)d.RootNode)];
     }
 
     private static void WriteKeyRingCertificate(string path, string password)
