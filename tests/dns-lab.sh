@@ -2,8 +2,8 @@
 # Self-hosted DNS servers that take dynamic updates (RFC 2136) signed with TSIG, on loopback, sourced by
 # tests/run.sh after tests/acme-lab.sh:
 #   dns_lab_start DIR   installs Debian's knot and bind9 if missing, starts Knot DNS and BIND 9, each
-#                       authoritative for the zone rfc2136.test with the key sndctl-test (hmac-sha256)
-#                       allowed to update it. Exports SNDCTL_TEST_RFC2136_* for tests (which start a Pebble
+#                       authoritative for the zone rfc2136.test with the keys sndctl-test (hmac-sha256)
+#                       and sndctl-test-512 (hmac-sha512) allowed to update it. Exports SNDCTL_TEST_RFC2136_* for tests (which start a Pebble
 #                       validating against either with AcmeLab.StartPebble).
 #   dns_lab_stop        stops them.
 # Run directly (bash tests/dns-lab.sh [DIR]) it starts the ACME lab and this one and runs until Ctrl+C.
@@ -35,8 +35,9 @@ dns_lab_start() {
   dnslab="$1"
   ensure_packages knot bind9 bind9-dnsutils
   mkdir -p "$dnslab/knot" "$dnslab/bind"
-  local secret knot_port bind_port
+  local secret secret512 knot_port bind_port
   secret="$(openssl rand -base64 32)"
+  secret512="$(openssl rand -base64 64 | tr -d '\n')"
   knot_port="$(free_port)"; bind_port="$(free_port)"
 
   # Knot DNS: the key may update the zone (acl), nothing else.
@@ -52,9 +53,12 @@ key:
   - id: sndctl-test
     algorithm: hmac-sha256
     secret: $secret
+  - id: sndctl-test-512
+    algorithm: hmac-sha512
+    secret: $secret512
 acl:
   - id: update
-    key: sndctl-test
+    key: [sndctl-test, sndctl-test-512]
     action: update
 database:
     storage: $dnslab/knot
@@ -83,10 +87,11 @@ options {
 };
 controls { };
 key "sndctl-test" { algorithm hmac-sha256; secret "$secret"; };
+key "sndctl-test-512" { algorithm hmac-sha512; secret "$secret512"; };
 zone "rfc2136.test" {
     type primary;
     file "$dnslab/bind/rfc2136.test.zone";
-    update-policy { grant sndctl-test subdomain rfc2136.test. ANY; };
+    update-policy { grant sndctl-test subdomain rfc2136.test. ANY; grant sndctl-test-512 subdomain rfc2136.test. ANY; };
 };
 CONF
   named -g -c "$dnslab/bind/named.conf" >"$dnslab/bind.log" 2>&1 &
@@ -98,6 +103,8 @@ CONF
   export SNDCTL_TEST_RFC2136_ZONE="rfc2136.test"
   export SNDCTL_TEST_RFC2136_TSIG_NAME="sndctl-test"
   export SNDCTL_TEST_RFC2136_TSIG_SECRET="$secret"
+  export SNDCTL_TEST_RFC2136_TSIG512_NAME="sndctl-test-512"
+  export SNDCTL_TEST_RFC2136_TSIG512_SECRET="$secret512"
   export SNDCTL_TEST_RFC2136_KNOT="127.0.0.1:$knot_port"
   export SNDCTL_TEST_RFC2136_BIND="127.0.0.1:$bind_port"
   log "Knot DNS on 127.0.0.1:$knot_port, BIND on 127.0.0.1:$bind_port (zone rfc2136.test, TSIG key sndctl-test)"

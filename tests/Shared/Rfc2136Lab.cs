@@ -12,6 +12,11 @@ public sealed class Rfc2136Lab
 
     public required string Secret { get; init; }
 
+    /// <summary>A second key, hmac-sha512.</summary>
+    public required string Sha512KeyName { get; init; }
+
+    public required string Sha512Secret { get; init; }
+
     /// <summary><c>127.0.0.1:port</c> of Knot DNS.</summary>
     public required string Knot { get; init; }
 
@@ -41,6 +46,8 @@ public sealed class Rfc2136Lab
             Zone = Get("SNDCTL_TEST_RFC2136_ZONE"),
             KeyName = Get("SNDCTL_TEST_RFC2136_TSIG_NAME"),
             Secret = Get("SNDCTL_TEST_RFC2136_TSIG_SECRET"),
+            Sha512KeyName = Get("SNDCTL_TEST_RFC2136_TSIG512_NAME"),
+            Sha512Secret = Get("SNDCTL_TEST_RFC2136_TSIG512_SECRET"),
             Knot = Get("SNDCTL_TEST_RFC2136_KNOT"),
             Bind = Get("SNDCTL_TEST_RFC2136_BIND"),
         };

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Sndctl.Provisioning.Core;
 
 namespace Sndctl.Provisioning.IntegrationTests;
 
@@ -108,6 +110,32 @@ public sealed class Rfc2136Tests : IAsyncDisposable
         {
             host.DeleteData();
         }
+    }
+
+    [Theory]
+    [InlineData("knot")]
+    [InlineData("bind")]
+    public async Task Updates_signed_with_hmac_sha512_are_taken_and_a_zone_given_explicitly_is_used(string server)
+    {
+        var dns = Rfc2136Lab.Require();
+        var services = new ServiceCollection();
+        services.AddDeviceProvisioning(o => o.BaseDomain = "sha512." + dns.Zone).UseRfc2136Dns(o =>
+        {
+            o.Server = dns.Server(server);
+            o.Zone = dns.Zone;
+            o.TsigKeyName = dns.Sha512KeyName;
+            o.TsigAlgorithm = "hmac-sha512";
+            o.TsigSecret = dns.Sha512Secret;
+        });
+        await using var provider = services.BuildServiceProvider();
+        await using var scope = provider.CreateAsyncScope();
+        var dnsProvider = scope.ServiceProvider.GetRequiredService<IDnsProvider>();
+        var name = $"_acme-challenge.{Guid.NewGuid():N}"[..28] + ".sha512." + dns.Zone;
+        var record = await dnsProvider.CreateTxtRecordAsync(name, "signed-with-sha512", TestContext.Current.CancellationToken);
+        var port = Port(dns.Server(server));
+        Assert.Equal([$"{name} TXT \"signed-with-sha512\""], (await Dig.QueryAsync(port, name, "TXT")).Answer);
+        await dnsProvider.DeleteTxtRecordAsync(record, TestContext.Current.CancellationToken);
+        Assert.Empty((await Dig.QueryAsync(port, name, "TXT")).Answer);
     }
 
     private static async Task<HttpResponseMessage> RegisterAsync(HttpClient client, CreatedDevice device, string address)
