@@ -16,7 +16,7 @@ n="${1:-1000000}"
 work="$(mktemp -d /tmp/sndctl-scale.XXXXXX)"
 host_pid=""
 log() { printf '[scale.sh] %s\n' "$*" >&2; }
-cleanup() { [ -n "$host_pid" ] && kill "$host_pid" 2>/dev/null; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
+cleanup() { { [ -n "$host_pid" ] && kill "$host_pid" 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"; } || true; }
 trap cleanup EXIT
 admin_key="scale-benchmark-admin-key-0123456789abcdef0123"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"

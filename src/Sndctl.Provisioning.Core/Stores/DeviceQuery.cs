@@ -2,7 +2,7 @@ namespace Sndctl.Provisioning.Core;
 
 /// <summary>A device listing query.</summary>
 /// <param name="Status">Only this status, if given.</param>
-/// <param name="Search">A substring of the device ID or hostname, if given.</param>
+/// <param name="Search">The beginning of the device ID (or of the hostname, which starts with it), if given: a prefix, so a store answers it from an index.</param>
 /// <param name="Page">1-based page number.</param>
 /// <param name="PageSize">Items per page.</param>
 /// <param name="Sort">What the listing is ordered by.</param>

@@ -100,7 +100,7 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
                 .Where(d => query.Status is null || d.Status == query.Status)
                 .Where(d => query.FactorySecret is null || (d.SecretOrigin == DeviceSecretOrigin.Factory) == query.FactorySecret)
                 .Where(d => query.NameResolution is null || d.NameResolution == query.NameResolution)
-                .Where(d => string.IsNullOrEmpty(search) || d.Hostname.Contains(search, StringComparison.Ordinal)), query.Sort, query.Descending)
+                .Where(d => string.IsNullOrEmpty(search) || d.Hostname.StartsWith(search, StringComparison.Ordinal)), query.Sort, query.Descending)
                 .ToList();
             return Task.FromResult(new Page<Device>([.. all.Skip((query.Page - 1) * query.PageSize).Take(query.PageSize).Select(Copy)], all.Count, query.Page, query.PageSize));
         }
