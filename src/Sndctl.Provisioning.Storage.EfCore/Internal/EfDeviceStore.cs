@@ -135,6 +135,9 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
             (DeviceSort.Status, false) => devices.OrderBy(d => d.Status).ThenBy(d => d.DeviceId),
             (DeviceSort.Status, true) => devices.OrderByDescending(d => d.Status).ThenBy(d => d.DeviceId),
             (DeviceSort.LastSeen, false) => devices.OrderBy(d => d.LastSeenAt == null).ThenBy(d => d.LastSeenAt).ThenBy(d => d.DeviceId),
+            // SQLite sorts NULL lowest, so descending already puts never-seen devices last, in the order of the index
+            // (LastSeenAt DESC, DeviceId); elsewhere (PostgreSQL sorts NULL highest) they are put last explicitly.
+            (DeviceSort.LastSeen, true) when context.Database.ProviderName == "Microsoft.EntityFrameworkCore.Sqlite" => devices.OrderByDescending(d => d.LastSeenAt).ThenBy(d => d.DeviceId),
             (DeviceSort.LastSeen, true) => devices.OrderBy(d => d.LastSeenAt == null).ThenByDescending(d => d.LastSeenAt).ThenBy(d => d.DeviceId),
             (_, false) => devices.OrderBy(d => d.CreatedAt).ThenBy(d => d.DeviceId),
             _ => devices.OrderByDescending(d => d.CreatedAt).ThenBy(d => d.DeviceId),

@@ -259,6 +259,9 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
 
                     b.HasIndex("SecretOrigin");
 
+                    b.HasIndex("LastSeenAt", "DeviceId")
+                        .IsDescending(true, false);
+
                     b.HasIndex("Status", "CreatedAt");
 
                     b.ToTable("ProvisioningDevices", (string)null);

@@ -250,6 +250,9 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
 
                     b.HasIndex("SecretOrigin");
 
+                    b.HasIndex("LastSeenAt", "DeviceId")
+                        .IsDescending(true, false);
+
                     b.HasIndex("Status", "CreatedAt");
 
                     b.ToTable("ProvisioningDevices", (string)null);
