@@ -131,7 +131,8 @@ internal static class AdminCommands
         await scope.ServiceProvider.GetRequiredService<HostDbContext>().Database.MigrateSerializedAsync();
     }
 
-    private static async Task<string?> PassphraseAsync(string passphraseFile)
+    /// <summary>The first line of <paramref name="passphraseFile"/> (12+ characters), or null after saying what is wrong.</summary>
+    internal static async Task<string?> PassphraseAsync(string passphraseFile)
     {
         var passphrase = File.Exists(passphraseFile) ? (await File.ReadAllLinesAsync(passphraseFile)).FirstOrDefault()?.Trim() : null;
         if (string.IsNullOrEmpty(passphrase) || passphrase.Length < 12)

@@ -22,7 +22,7 @@ internal static class BackupCommands
 
     public static async Task<int> BackupAsync(HostSettings settings, string output, string passphraseFile)
     {
-        if (await PassphraseAsync(passphraseFile) is not { } passphrase)
+        if (await AdminCommands.PassphraseAsync(passphraseFile) is not { } passphrase)
         {
             return 3;
         }
@@ -103,7 +103,7 @@ internal static class BackupCommands
 
     public static async Task<int> RestoreAsync(HostSettings settings, string input, string passphraseFile)
     {
-        if (await PassphraseAsync(passphraseFile) is not { } passphrase)
+        if (await AdminCommands.PassphraseAsync(passphraseFile) is not { } passphrase)
         {
             return 3;
         }
@@ -145,18 +145,6 @@ internal static class BackupCommands
     /// <summary>The SQLite file of the configuration (the data directory's provisioning.db unless ConnectionStrings:Provisioning says otherwise).</summary>
     private static string DatabaseFile(HostSettings settings)
         => Path.GetFullPath(new SqliteConnectionStringBuilder(settings.ConnectionString).DataSource);
-
-    private static async Task<string?> PassphraseAsync(string file)
-    {
-        var passphrase = File.Exists(file) ? (await File.ReadAllLinesAsync(file)).FirstOrDefault()?.Trim() : null;
-        if (string.IsNullOrEmpty(passphrase) || passphrase.Length < 12)
-        {
-            await Console.Error.WriteLineAsync($"{file} must hold a passphrase of at least 12 characters on its first line.");
-            return null;
-        }
-
-        return passphrase;
-    }
 
     /// <summary>A zip of the files and a manifest of their SHA-256 digests.</summary>
     private static byte[] Archive(Dictionary<string, byte[]> files)

@@ -36,14 +36,7 @@ public sealed class Rfc2136Tests : IAsyncDisposable
         var dns = Rfc2136Lab.Require();
         var (pebble, directory) = lab.StartPebble(dns.Server(server), validatorSleeps: false);
         _processes.Add(pebble);
-        await using var host = new ProvisioningHostFactory(null, Settings(dns, server, dns.Secret, new()
-        {
-            ["Provisioning:Issuer"] = "Acme",
-            ["Provisioning:Acme:DirectoryUrl"] = directory.AbsoluteUri,
-            ["Provisioning:Acme:AcceptTermsOfService"] = "true",
-            ["Provisioning:Acme:TrustedRootFile"] = lab.TlsRootFile,
-            ["Provisioning:Acme:PropagationNameservers:0"] = dns.Server(server),
-        }));
+        await using var host = new ProvisioningHostFactory(null, Settings(dns, server, dns.Secret, lab, directory));
         try
         {
             var device = await host.CreateDeviceAsync();
@@ -80,14 +73,7 @@ public sealed class Rfc2136Tests : IAsyncDisposable
         var (pebble, directory) = lab.StartPebble(dns.Server(server), validatorSleeps: false);
         _processes.Add(pebble);
         var port = Port(dns.Server(server));
-        await using var host = new ProvisioningHostFactory(null, Settings(dns, server, Convert.ToBase64String(new byte[32]), new()
-        {
-            ["Provisioning:Issuer"] = "Acme",
-            ["Provisioning:Acme:DirectoryUrl"] = directory.AbsoluteUri,
-            ["Provisioning:Acme:AcceptTermsOfService"] = "true",
-            ["Provisioning:Acme:TrustedRootFile"] = lab.TlsRootFile,
-            ["Provisioning:Acme:PropagationNameservers:0"] = dns.Server(server),
-        }));
+        await using var host = new ProvisioningHostFactory(null, Settings(dns, server, Convert.ToBase64String(new byte[32]), lab, directory));
         try
         {
             var device = await host.CreateDeviceAsync();
@@ -154,24 +140,21 @@ public sealed class Rfc2136Tests : IAsyncDisposable
         return response;
     }
 
-    private static Dictionary<string, string?> Settings(Rfc2136Lab dns, string server, string secret, Dictionary<string, string?> more)
+    /// <summary>The host in ACME mode against <paramref name="directory"/> (a Pebble asking the server), DNS-01 through RFC 2136 on it.</summary>
+    private static Dictionary<string, string?> Settings(Rfc2136Lab dns, string server, string secret, AcmeLab lab, Uri directory) => new()
     {
-        var settings = new Dictionary<string, string?>
-        {
-            // A zone of its own per test run under the lab's zone: the server's zone is found by SOA (rfc2136.test).
-            ["Provisioning:BaseDomain"] = $"{server}-{Guid.NewGuid():N}"[..12] + "." + dns.Zone,
-            ["Provisioning:Dns:Provider"] = "Rfc2136",
-            ["Provisioning:Dns:Rfc2136:Server"] = dns.Server(server),
-            ["Provisioning:Dns:Rfc2136:TsigKeyName"] = dns.KeyName,
-            ["Provisioning:Dns:Rfc2136:TsigSecret"] = secret,
-        };
-        foreach (var (key, value) in more)
-        {
-            settings[key] = value;
-        }
-
-        return settings;
-    }
+        // A name of its own per test under the lab's zone: the server's zone is found by SOA (rfc2136.test).
+        ["Provisioning:BaseDomain"] = $"{server}-{Guid.NewGuid():N}"[..12] + "." + dns.Zone,
+        ["Provisioning:Dns:Provider"] = "Rfc2136",
+        ["Provisioning:Dns:Rfc2136:Server"] = dns.Server(server),
+        ["Provisioning:Dns:Rfc2136:TsigKeyName"] = dns.KeyName,
+        ["Provisioning:Dns:Rfc2136:TsigSecret"] = secret,
+        ["Provisioning:Issuer"] = "Acme",
+        ["Provisioning:Acme:DirectoryUrl"] = directory.AbsoluteUri,
+        ["Provisioning:Acme:AcceptTermsOfService"] = "true",
+        ["Provisioning:Acme:TrustedRootFile"] = lab.TlsRootFile,
+        ["Provisioning:Acme:PropagationNameservers:0"] = dns.Server(server),
+    };
 
     private static int Port(string server) => int.Parse(server.Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -50,7 +50,7 @@ internal sealed class Rfc2136Client(IOptionsMonitor<Rfc2136DnsOptions> options, 
             return known;
         }
 
-        var client = await ClientAsync(cancellationToken).ConfigureAwait(false);
+        using var client = await ClientAsync(cancellationToken).ConfigureAwait(false);
         DnsMessage? answer;
         try
         {
@@ -89,7 +89,7 @@ internal sealed class Rfc2136Client(IOptionsMonitor<Rfc2136DnsOptions> options, 
             ReturnCode.NoError,
             null,
             Convert.FromBase64String(o.TsigSecret));
-        var client = await ClientAsync(cancellationToken).ConfigureAwait(false);
+        using var client = await ClientAsync(cancellationToken).ConfigureAwait(false);
         DnsUpdateMessage? response;
         try
         {
