@@ -29,12 +29,13 @@ start_host() {
   host_pid=$!
   local start; start=$(date +%s.%N)
   for _ in $(seq 1 600); do curl -fs -m 2 "$base/api/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
-  echo "$(date +%s.%N) - $start" | bc
+  # Not through $(...): the host's PID must stay in this shell, for the restart and for cleanup.
+  ready_seconds=$(echo "$(date +%s.%N) - $start" | bc)
 }
 
 log "building"
 dotnet build "$root/samples/Sndctl.Provisioning.Host" -c Release -nologo -v quiet >/dev/null
-start_host >/dev/null
+start_host
 
 log "seeding $n devices (batches of 10,000)"
 seed_start=$(date +%s.%N)
@@ -58,7 +59,7 @@ peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$(pgrep -f "Sndctl.Provisioning.Host.
 
 log "restarting with $n devices"
 kill "$host_pid"; wait "$host_pid" 2>/dev/null || true
-ready_seconds=$(start_host)
+start_host
 
 view() { # median of 5 total times, in ms
   for _ in 1 2 3 4 5; do curl -fs -m 60 -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $admin_key" "$base$1"; done \
