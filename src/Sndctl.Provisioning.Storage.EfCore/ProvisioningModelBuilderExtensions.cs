@@ -40,6 +40,8 @@ public static class ProvisioningModelBuilderExtensions
             device.HasIndex(d => d.CreatedAt);
             // "Most recently seen first" pages through this index (a million devices: the admin list, benchmarks/scale.sh).
             device.HasIndex(d => new { d.LastSeenAt, d.DeviceId }).IsDescending(true, false);
+            // Sorting and counting the fleet by certificate expiry (the admin list, the statistics) reads this index.
+            device.HasIndex(d => new { d.CurrentCertificateNotAfter, d.DeviceId });
             device.Property(d => d.Labels)
                 .HasConversion(LabelsConverter, LabelsComparer)
                 .HasMaxLength(16_384);

@@ -71,6 +71,13 @@ public sealed class Device
     /// <summary>The certificate the device currently holds, if any.</summary>
     public Guid? CurrentCertificateId { get; set; }
 
+    /// <summary>
+    /// When the current certificate ends (its <see cref="DeviceCertificate.NotAfter"/>), kept beside
+    /// <see cref="CurrentCertificateId"/> and changed with it, so that a fleet is sorted and counted by expiry
+    /// through an index instead of a join per device. Null while the device holds no certificate.
+    /// </summary>
+    public DateTimeOffset? CurrentCertificateNotAfter { get; set; }
+
     /// <summary>Optimistic concurrency token; stores change it on every update.</summary>
     public Guid ConcurrencyStamp { get; set; } = Guid.NewGuid();
 }

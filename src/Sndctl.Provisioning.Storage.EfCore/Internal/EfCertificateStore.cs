@@ -52,11 +52,13 @@ internal sealed class EfCertificateStore<TContext>(TContext context) : ICertific
         return [.. revoked.Select(r => (r.SerialNumber, r.RevokedAt!.Value))];
     }
 
+    // The current certificate's end is kept on the device (with an index): a range of that index joined to the
+    // certificates it names, not a join for every device of the fleet.
     public Task<int> CountCurrentExpiringAsync(DateTimeOffset before, CancellationToken cancellationToken)
         => context.Set<Device>()
-            .Where(d => d.CurrentCertificateId != null)
+            .Where(d => d.CurrentCertificateNotAfter < before)
             .Join(Certificates, d => d.CurrentCertificateId, c => c.Id, (d, c) => c)
-            .CountAsync(c => c.RevokedAt == null && c.NotAfter < before, cancellationToken);
+            .CountAsync(c => c.RevokedAt == null, cancellationToken);
 
     public Task<int> CountCurrentRenewalDueAsync(DateTimeOffset before, CancellationToken cancellationToken)
         => context.Set<Device>()
@@ -66,10 +68,10 @@ internal sealed class EfCertificateStore<TContext>(TContext context) : ICertific
 
     public async Task<IReadOnlyList<DeviceCertificate>> ListCurrentExpiringAsync(DateTimeOffset after, DateTimeOffset through, int max, CancellationToken cancellationToken)
         => await context.Set<Device>()
-            .Where(d => d.CurrentCertificateId != null)
+            .Where(d => d.CurrentCertificateNotAfter > after && d.CurrentCertificateNotAfter <= through)
+            .OrderBy(d => d.CurrentCertificateNotAfter)
             .Join(Certificates, d => d.CurrentCertificateId, c => c.Id, (d, c) => c)
-            .Where(c => c.RevokedAt == null && c.NotAfter > after && c.NotAfter <= through)
-            .OrderBy(c => c.NotAfter)
+            .Where(c => c.RevokedAt == null)
             .Take(max)
             .AsNoTracking()
             .ToListAsync(cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using Sndctl.Provisioning.Core;
 
@@ -106,42 +107,51 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         }
 
         var total = await devices.CountAsync(cancellationToken).ConfigureAwait(false);
-        var items = await Order(devices, query.Sort, query.Descending)
-            .Skip((query.Page - 1) * query.PageSize)
-            .Take(query.PageSize)
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        var skip = (query.Page - 1) * query.PageSize;
+        var items = query.Sort switch
+        {
+            DeviceSort.Expiry => await PageNullsLastAsync(devices, d => d.CurrentCertificateNotAfter, query.Descending, skip, query.PageSize, cancellationToken).ConfigureAwait(false),
+            DeviceSort.LastSeen => await PageNullsLastAsync(devices, d => d.LastSeenAt, query.Descending, skip, query.PageSize, cancellationToken).ConfigureAwait(false),
+            _ => await Order(devices, query.Sort, query.Descending).Skip(skip).Take(query.PageSize).ToListAsync(cancellationToken).ConfigureAwait(false),
+        };
         return new Page<Device>(items, total, query.Page, query.PageSize);
     }
 
-    private IQueryable<Device> Order(IQueryable<Device> devices, DeviceSort sort, bool descending)
+    private static IQueryable<Device> Order(IQueryable<Device> devices, DeviceSort sort, bool descending) => (sort, descending) switch
     {
-        if (sort == DeviceSort.Expiry)
+        (DeviceSort.DeviceId, false) => devices.OrderBy(d => d.DeviceId),
+        (DeviceSort.DeviceId, true) => devices.OrderByDescending(d => d.DeviceId),
+        (DeviceSort.Status, false) => devices.OrderBy(d => d.Status).ThenBy(d => d.DeviceId),
+        (DeviceSort.Status, true) => devices.OrderByDescending(d => d.Status).ThenBy(d => d.DeviceId),
+        (_, false) => devices.OrderBy(d => d.CreatedAt).ThenBy(d => d.DeviceId),
+        _ => devices.OrderByDescending(d => d.CreatedAt).ThenBy(d => d.DeviceId),
+    };
+
+    /// <summary>
+    /// A page in the order of a nullable column with the devices that have no value last, either way. Read as two
+    /// runs, the devices with a value in the column's order and then those without in device-ID order, each of which
+    /// an index (column, DeviceId) answers directly on SQLite and PostgreSQL alike (the providers put NULL at opposite
+    /// ends, and "IS NULL" in an ORDER BY would make either sort the whole fleet: docs/benchmarks.md, scale).
+    /// </summary>
+    private static async Task<List<Device>> PageNullsLastAsync(
+        IQueryable<Device> devices, Expression<Func<Device, DateTimeOffset?>> column, bool descending, int skip, int take, CancellationToken cancellationToken)
+    {
+        var hasValue = Expression.Lambda<Func<Device, bool>>(Expression.NotEqual(column.Body, Expression.Constant(null, typeof(DateTimeOffset?))), column.Parameters);
+        var noValue = Expression.Lambda<Func<Device, bool>>(Expression.Equal(column.Body, Expression.Constant(null, typeof(DateTimeOffset?))), column.Parameters);
+        var valued = devices.Where(hasValue);
+        var ordered = descending ? valued.OrderByDescending(column) : valued.OrderBy(column);
+        var items = await ordered.ThenBy(d => d.DeviceId).Skip(skip).Take(take).ToListAsync(cancellationToken).ConfigureAwait(false);
+        if (items.Count == take)
         {
-            // Devices without a certificate sort last either way.
-            var certificates = context.Set<DeviceCertificate>();
-            var withExpiry = devices.Select(d => new
-            {
-                Device = d,
-                NotAfter = certificates.Where(c => c.Id == d.CurrentCertificateId).Select(c => (DateTimeOffset?)c.NotAfter).FirstOrDefault(),
-            });
-            var ordered = withExpiry.OrderBy(x => x.NotAfter == null);
-            return (descending ? ordered.ThenByDescending(x => x.NotAfter) : ordered.ThenBy(x => x.NotAfter)).ThenBy(x => x.Device.DeviceId).Select(x => x.Device);
+            return items;
         }
 
-        return (sort, descending) switch
-        {
-            (DeviceSort.DeviceId, false) => devices.OrderBy(d => d.DeviceId),
-            (DeviceSort.DeviceId, true) => devices.OrderByDescending(d => d.DeviceId),
-            (DeviceSort.Status, false) => devices.OrderBy(d => d.Status).ThenBy(d => d.DeviceId),
-            (DeviceSort.Status, true) => devices.OrderByDescending(d => d.Status).ThenBy(d => d.DeviceId),
-            (DeviceSort.LastSeen, false) => devices.OrderBy(d => d.LastSeenAt == null).ThenBy(d => d.LastSeenAt).ThenBy(d => d.DeviceId),
-            // SQLite sorts NULL lowest, so descending already puts never-seen devices last, in the order of the index
-            // (LastSeenAt DESC, DeviceId); elsewhere (PostgreSQL sorts NULL highest) they are put last explicitly.
-            (DeviceSort.LastSeen, true) when context.Database.ProviderName == "Microsoft.EntityFrameworkCore.Sqlite" => devices.OrderByDescending(d => d.LastSeenAt).ThenBy(d => d.DeviceId),
-            (DeviceSort.LastSeen, true) => devices.OrderBy(d => d.LastSeenAt == null).ThenByDescending(d => d.LastSeenAt).ThenBy(d => d.DeviceId),
-            (_, false) => devices.OrderBy(d => d.CreatedAt).ThenBy(d => d.DeviceId),
-            _ => devices.OrderByDescending(d => d.CreatedAt).ThenBy(d => d.DeviceId),
-        };
+        // The run with values ended on this page (or before it): how many it has tells where the rest begins.
+        var valuedCount = items.Count > 0 ? skip + items.Count : await valued.CountAsync(cancellationToken).ConfigureAwait(false);
+        items.AddRange(await devices.Where(noValue).OrderBy(d => d.DeviceId)
+            .Skip(Math.Max(0, skip - valuedCount)).Take(take - items.Count)
+            .ToListAsync(cancellationToken).ConfigureAwait(false));
+        return items;
     }
 
     public async Task<IReadOnlyDictionary<DeviceNameResolution, int>> CountByNameResolutionAsync(CancellationToken cancellationToken)

@@ -23,6 +23,7 @@ public sealed partial class StoreContract
             device.Status = DeviceStatus.Active;
             device.RegisteredAt = s_now.AddMinutes(1);
             device.CurrentCertificateId = Guid.NewGuid();
+            device.CurrentCertificateNotAfter = s_now.AddDays(90);
             await store.UpdateAsync(device, default);
             await store.UpdateAsync(device, default);
         }
@@ -33,6 +34,7 @@ public sealed partial class StoreContract
             Assert.Equal(DeviceStatus.Active, device.Status);
             Assert.Equal(s_now.AddMinutes(1), device.RegisteredAt);
             Assert.NotNull(device.CurrentCertificateId);
+            Assert.Equal(s_now.AddDays(90), device.CurrentCertificateNotAfter);
             Assert.Null(await context.Devices.FindAsync("dev-2", default));
         }
     }
@@ -132,6 +134,7 @@ public sealed partial class StoreContract
             {
                 var device = (await store.FindAsync(id, default))!;
                 device.CurrentCertificateId = certificate.Id;
+                device.CurrentCertificateNotAfter = certificate.NotAfter;
                 await store.UpdateAsync(device, default);
             }
         }
@@ -148,6 +151,23 @@ public sealed partial class StoreContract
             Assert.Equal("bcad", await Order(DeviceSort.LastSeen, true)); // never-seen last
             Assert.Equal("cbad", await Order(DeviceSort.Expiry, false)); // soonest first, no certificate last
             Assert.Equal("bcad", await Order(DeviceSort.Expiry, true));
+
+            // Page by page, also where a page holds the last devices with a value and the first without.
+            foreach (var (sort, descending) in new[] { (DeviceSort.Expiry, false), (DeviceSort.Expiry, true), (DeviceSort.LastSeen, true), (DeviceSort.LastSeen, false), (DeviceSort.Status, false) })
+            {
+                foreach (var pageSize in new[] { 1, 3 })
+                {
+                    var paged = "";
+                    for (var page = 1; page <= 5; page++)
+                    {
+                        var items = await store.ListAsync(new DeviceQuery(Page: page, PageSize: pageSize, Sort: sort, Descending: descending), default);
+                        Assert.Equal(4, items.Total);
+                        paged += string.Concat(items.Items.Select(d => d.DeviceId));
+                    }
+
+                    Assert.Equal(await Order(sort, descending), paged);
+                }
+            }
         }
     }
 
@@ -175,6 +195,7 @@ public sealed partial class StoreContract
         {
             var device = (await context.Devices.FindAsync(id, default))!;
             device.CurrentCertificateId = certificate.Id;
+            device.CurrentCertificateNotAfter = certificate.NotAfter;
             await context.Devices.UpdateAsync(device, default);
         }
 
@@ -236,6 +257,7 @@ public sealed partial class StoreContract
             await certificates.AddAsync(certificate, default);
             var device = (await store.FindAsync(id, default))!;
             device.CurrentCertificateId = certificate.Id;
+            device.CurrentCertificateNotAfter = certificate.NotAfter;
             device.Status = id == "disabled" ? DeviceStatus.Disabled : DeviceStatus.Active;
             device.LastSeenAt = id == "seen-long-ago" ? s_now.AddDays(-40) : s_now.AddDays(-2);
             await store.UpdateAsync(device, default);

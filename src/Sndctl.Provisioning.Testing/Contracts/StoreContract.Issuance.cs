@@ -129,6 +129,7 @@ public sealed partial class StoreContract
         device = (await context.Devices.FindAsync("dev", default))!;
         var certificate = NewCertificate("dev", s_now.AddDays(90));
         device.CurrentCertificateId = certificate.Id;
+        device.CurrentCertificateNotAfter = certificate.NotAfter;
         await journal.CompleteAsync(certificate, device, new AuditEvent { Timestamp = s_now, DeviceId = "dev", Actor = "system", Type = "certificate.issued" }, pending, default);
 
         await using (var reader = Session())

@@ -107,7 +107,7 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
     }
 
     /// <summary>The EF store's orders: status by its stored name, devices without a value last, ties by ID.</summary>
-    private IEnumerable<Device> Order(IEnumerable<Device> devices, DeviceSort sort, bool descending)
+    private static IEnumerable<Device> Order(IEnumerable<Device> devices, DeviceSort sort, bool descending)
     {
         IOrderedEnumerable<Device> ordered = (sort, descending) switch
         {
@@ -117,14 +117,12 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
             (DeviceSort.Status, true) => devices.OrderByDescending(d => d.Status.ToString(), StringComparer.Ordinal),
             (DeviceSort.LastSeen, false) => devices.OrderBy(d => d.LastSeenAt is null).ThenBy(d => d.LastSeenAt),
             (DeviceSort.LastSeen, true) => devices.OrderBy(d => d.LastSeenAt is null).ThenByDescending(d => d.LastSeenAt),
-            (DeviceSort.Expiry, false) => devices.OrderBy(d => NotAfterOf(d) is null).ThenBy(NotAfterOf),
-            (DeviceSort.Expiry, true) => devices.OrderBy(d => NotAfterOf(d) is null).ThenByDescending(NotAfterOf),
+            (DeviceSort.Expiry, false) => devices.OrderBy(d => d.CurrentCertificateNotAfter is null).ThenBy(d => d.CurrentCertificateNotAfter),
+            (DeviceSort.Expiry, true) => devices.OrderBy(d => d.CurrentCertificateNotAfter is null).ThenByDescending(d => d.CurrentCertificateNotAfter),
             (_, false) => devices.OrderBy(d => d.CreatedAt),
             _ => devices.OrderByDescending(d => d.CreatedAt),
         };
         return ordered.ThenBy(d => d.DeviceId, StringComparer.Ordinal);
-
-        DateTimeOffset? NotAfterOf(Device d) => d.CurrentCertificateId is { } id && _certificates.TryGetValue(id, out var c) ? c.NotAfter : null;
     }
 
     public Task<IReadOnlyList<DeviceCertificate>> ListCurrentNotDueAsync(string issuer, DateTimeOffset now, int skip, int max, CancellationToken cancellationToken)
@@ -663,6 +661,7 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         RegisteredAt = d.RegisteredAt,
         LastSeenAt = d.LastSeenAt,
         CurrentCertificateId = d.CurrentCertificateId,
+        CurrentCertificateNotAfter = d.CurrentCertificateNotAfter,
         Addresses = [.. d.Addresses],
         AddressRecordsPending = d.AddressRecordsPending,
         ConcurrencyStamp = d.ConcurrencyStamp,

@@ -192,6 +192,9 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                     b.Property<Guid?>("CurrentCertificateId")
                         .HasColumnType("uuid");
 
+                    b.Property<DateTime?>("CurrentCertificateNotAfter")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Hostname")
                         .IsRequired()
                         .HasMaxLength(253)
@@ -258,6 +261,8 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                     b.HasIndex("NameResolution");
 
                     b.HasIndex("SecretOrigin");
+
+                    b.HasIndex("CurrentCertificateNotAfter", "DeviceId");
 
                     b.HasIndex("LastSeenAt", "DeviceId")
                         .IsDescending(true, false);

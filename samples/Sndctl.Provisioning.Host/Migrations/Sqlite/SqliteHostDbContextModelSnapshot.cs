@@ -183,6 +183,9 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                     b.Property<Guid?>("CurrentCertificateId")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("CurrentCertificateNotAfter")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Hostname")
                         .IsRequired()
                         .HasMaxLength(253)
@@ -249,6 +252,8 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                     b.HasIndex("NameResolution");
 
                     b.HasIndex("SecretOrigin");
+
+                    b.HasIndex("CurrentCertificateNotAfter", "DeviceId");
 
                     b.HasIndex("LastSeenAt", "DeviceId")
                         .IsDescending(true, false);

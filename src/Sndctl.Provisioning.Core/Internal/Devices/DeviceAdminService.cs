@@ -210,6 +210,7 @@ internal sealed class DeviceAdminService(
             if (d.CurrentCertificateId == certificate.Id)
             {
                 d.CurrentCertificateId = null;
+                d.CurrentCertificateNotAfter = null;
             }
 
             return Task.CompletedTask;

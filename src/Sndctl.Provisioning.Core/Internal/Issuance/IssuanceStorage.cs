@@ -119,6 +119,7 @@ internal sealed partial class IssuanceStorage(TimeProvider time, Random random, 
     {
         var now = time.GetUtcNow();
         device.CurrentCertificateId = record.Id;
+        device.CurrentCertificateNotAfter = record.NotAfter;
         device.RegisteredAt ??= now;
         device.LastSeenAt = now;
         if (device.Status == DeviceStatus.Pending)
