@@ -44,6 +44,6 @@ internal sealed class AuthoritativeDnsProvider(IZoneRecordStore store, ZoneCache
             .Select(a => new ZoneRecord { Name = owner, Type = a.AddressFamily == AddressFamily.InterNetwork ? "A" : "AAAA", Value = a.ToString(), CreatedAt = now })
             .ToList();
         var (added, removed, maxId) = await store.ReplaceAsync(owner, AddressTypes, records, cancellationToken).ConfigureAwait(false);
-        await cache.ApplyAsync(owner, added, removed, maxId, cancellationToken).ConfigureAwait(false);
+        await cache.ApplyAddressesAsync(owner, addresses, added, removed, maxId, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -79,7 +79,7 @@ internal sealed partial class AuthoritativeDnsServer(
         var stale = options.Value.RefreshInterval * 30 + TimeSpan.FromSeconds(30);
         return Task.FromResult(
             _server is null ? HealthCheckResult.Unhealthy("The authoritative DNS server is not listening.")
-            : cache.Current is not { } snapshot ? HealthCheckResult.Degraded("The zone has not been read from the database yet; queries get SERVFAIL.")
+            : cache.Current is not { } snapshot ? HealthCheckResult.Unhealthy("The zone has not been read from the database yet; queries get SERVFAIL.")
             : checkedAt is null || time.GetUtcNow() - checkedAt > stale ? HealthCheckResult.Degraded($"The zone was last read from the database at {checkedAt:O}; answers may be stale.")
             : HealthCheckResult.Healthy($"Answering {_zone!.Zone} on {string.Join(", ", Endpoints)} ({snapshot.RecordCount} records, serial {snapshot.Serial})."));
     }

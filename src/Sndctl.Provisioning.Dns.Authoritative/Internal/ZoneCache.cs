@@ -7,23 +7,43 @@ using Sndctl.Provisioning.Core;
 namespace Sndctl.Provisioning.Dns.Authoritative.Internal;
 
 /// <summary>
-/// The zone as this instance answers it: a snapshot of the database's records, re-read when this instance
-/// changes a record (at once) and when another instance did (noticed by comparing the store's version every
-/// <see cref="AuthoritativeDnsOptions.RefreshInterval"/>). While the database cannot be read, the last snapshot
-/// keeps being served: DNS answers outlive a database outage.
+/// The zone as this instance answers it (<see cref="ZoneTable"/>): read whole from the database at start (before
+/// the server listens, so that no query meets a zone still loading), changed in place by what this instance
+/// writes (at once, from what it wrote: no read back), and read whole again when another instance changed
+/// something (noticed by comparing the store's version every <see cref="AuthoritativeDnsOptions.RefreshInterval"/>).
+/// While the database cannot be read, the last table keeps being served: DNS answers outlive a database outage.
 /// </summary>
 internal sealed partial class ZoneCache(
     IServiceScopeFactory scopes,
     TimeProvider time,
     IOptions<AuthoritativeDnsOptions> options,
+    IOptions<DeviceProvisioningOptions> provisioning,
     ILogger<ZoneCache> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _reload = new(1, 1);
-    private volatile ZoneSnapshot? _current;
+    private volatile ZoneTable? _current;
     private long _checkedAtTicks;
     private bool _failing;
 
-    public ZoneSnapshot? Current => _current;
+    public ZoneTable? Current => _current;
+
+    private string Zone => provisioning.Value.BaseDomain.TrimEnd('.').ToLowerInvariant();
+
+    /// <summary>Reads the zone before the server starts listening; a database that cannot be read yet leaves it to the refresh loop.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            _failing = true;
+            Log.ReadFailed(logger, ex);
+        }
+
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>When the database was last read successfully (a version check or a reload).</summary>
     public DateTimeOffset? CheckedAt => Interlocked.Read(ref _checkedAtTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
@@ -46,14 +66,14 @@ internal sealed partial class ZoneCache(
 
                 var records = await store.ListAsync(cancellationToken).ConfigureAwait(false);
                 var previous = _current;
-                var snapshot = ZoneSnapshot.Build(records, NextSerial(previous));
-                if (previous is not null && snapshot.Version == previous.Version)
+                var version = (records.Count, records.Count == 0 ? 0 : records.Max(r => r.Id));
+                if (previous is not null && version == previous.Version)
                 {
                     MarkChecked();
                     return;
                 }
 
-                _current = snapshot;
+                _current = ZoneTable.Build(Zone, records, NextSerial(previous));
                 MarkChecked();
             }
         }
@@ -65,11 +85,33 @@ internal sealed partial class ZoneCache(
 
     /// <summary>
     /// Takes in a change this instance made at <paramref name="name"/>: re-reads that name only, and moves the
-    /// snapshot's version by the change (<paramref name="added"/>, <paramref name="removed"/>, the highest ID
+    /// table's version by the change (<paramref name="added"/>, <paramref name="removed"/>, the highest ID
     /// added). If another instance changed something meanwhile, the store's version differs from the one
     /// computed here and the next check reads the whole zone.
     /// </summary>
-    public async Task ApplyAsync(string name, int added, int removed, long maxAddedId, CancellationToken cancellationToken)
+    public Task ApplyAsync(string name, int added, int removed, long maxAddedId, CancellationToken cancellationToken)
+        => ChangeAsync(added, removed, maxAddedId, async (table, version, serial) =>
+        {
+            var scope = scopes.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                var atName = await scope.ServiceProvider.GetRequiredService<IZoneRecordStore>().ListAsync(name, cancellationToken).ConfigureAwait(false);
+                table.Replace(name, atName, version, serial);
+            }
+        }, cancellationToken);
+
+    /// <summary>
+    /// Takes in the address records this instance just wrote at <paramref name="name"/> (its TXT records stay), from
+    /// what it wrote: an in-memory change, no read of the database.
+    /// </summary>
+    public Task ApplyAddressesAsync(string name, IReadOnlyList<System.Net.IPAddress> addresses, int added, int removed, long maxAddedId, CancellationToken cancellationToken)
+        => ChangeAsync(added, removed, maxAddedId, (table, version, serial) =>
+        {
+            table.SetAddresses(name, addresses, version, serial);
+            return Task.CompletedTask;
+        }, cancellationToken);
+
+    private async Task ChangeAsync(int added, int removed, long maxAddedId, Func<ZoneTable, (int Count, long MaxId), uint, Task> change, CancellationToken cancellationToken)
     {
         if (added == 0 && removed == 0)
         {
@@ -79,24 +121,23 @@ internal sealed partial class ZoneCache(
         await _reload.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var scope = scopes.CreateAsyncScope();
-            await using (scope.ConfigureAwait(false))
+            if (_current is not { } current)
             {
-                var store = scope.ServiceProvider.GetRequiredService<IZoneRecordStore>();
-                if (_current is not { } current)
+                // Not read yet (the database was down at start): read it whole now, the change included.
+                var scope = scopes.CreateAsyncScope();
+                await using (scope.ConfigureAwait(false))
                 {
-                    var records = await store.ListAsync(cancellationToken).ConfigureAwait(false);
-                    _current = ZoneSnapshot.Build(records, NextSerial(null));
+                    var records = await scope.ServiceProvider.GetRequiredService<IZoneRecordStore>().ListAsync(cancellationToken).ConfigureAwait(false);
+                    _current = ZoneTable.Build(Zone, records, NextSerial(null));
                 }
-                else
-                {
-                    var atName = await store.ListAsync(name, cancellationToken).ConfigureAwait(false);
-                    var version = (current.Version.Count + added - removed, Math.Max(current.Version.MaxId, maxAddedId));
-                    _current = current.With(name, atName, version, NextSerial(current));
-                }
-
-                MarkChecked();
             }
+            else
+            {
+                var version = (current.Version.Count + added - removed, Math.Max(current.Version.MaxId, maxAddedId));
+                await change(current, version, NextSerial(current)).ConfigureAwait(false);
+            }
+
+            MarkChecked();
         }
         finally
         {
@@ -147,7 +188,7 @@ internal sealed partial class ZoneCache(
     private void MarkChecked() => Interlocked.Exchange(ref _checkedAtTicks, time.GetUtcNow().UtcTicks);
 
     /// <summary>Seconds since 1970 (the usual SOA serial), and always above the previous one.</summary>
-    private uint NextSerial(ZoneSnapshot? previous)
+    private uint NextSerial(ZoneTable? previous)
     {
         var now = (uint)Math.Clamp(time.GetUtcNow().ToUnixTimeSeconds(), 1, uint.MaxValue);
         return previous is null || now > previous.Serial ? now : previous.Serial + 1;

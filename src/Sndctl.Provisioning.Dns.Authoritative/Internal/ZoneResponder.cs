@@ -19,7 +19,7 @@ internal static class ZoneResponder
     private const int Retry = 600;
     private const int Expire = 604_800;
 
-    public static DnsMessage Answer(DnsMessage query, ZoneSnapshot? snapshot, ZoneSettings zone)
+    public static DnsMessage Answer(DnsMessage query, ZoneTable? snapshot, ZoneSettings zone)
     {
         var response = query.CreateResponseInstance();
         if (query.IsEDnsEnabled)
@@ -132,7 +132,7 @@ internal static class ZoneResponder
         => name.Labels.Any(label => label.Contains('.', StringComparison.Ordinal)) ? null : string.Join('.', name.Labels).ToLowerInvariant();
 
     /// <summary>The first RRset there is at the name: the SOA at the apex, else addresses (A before AAAA), else TXT.</summary>
-    private static void AnswerAny(DnsMessage response, DomainName owner, bool isApex, ZoneSettings.Nameserver? nameserver, ZoneSnapshot.NameRecords? records, ZoneSettings zone, ZoneSnapshot snapshot)
+    private static void AnswerAny(DnsMessage response, DomainName owner, bool isApex, ZoneSettings.Nameserver? nameserver, ZoneNameRecords? records, ZoneSettings zone, ZoneTable snapshot)
     {
         if (isApex)
         {
@@ -156,7 +156,7 @@ internal static class ZoneResponder
         }
     }
 
-    private static SoaRecord Soa(ZoneSettings zone, ZoneSnapshot snapshot)
+    private static SoaRecord Soa(ZoneSettings zone, ZoneTable snapshot)
         => new(zone.Apex, zone.Ttl, zone.Nameservers[0].Name, zone.Mailbox, snapshot.Serial, Refresh, Retry, Expire, zone.Ttl);
 
     private static void AddAddresses(List<DnsRecordBase> section, DomainName owner, IEnumerable<IPAddress> addresses, RecordType type, int ttl)

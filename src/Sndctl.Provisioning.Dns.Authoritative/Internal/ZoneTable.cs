@@ -1,0 +1,468 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using Sndctl.Provisioning.Core;
+
+namespace Sndctl.Provisioning.Dns.Authoritative.Internal;
+
+/// <summary>
+/// The zone's records as this instance answers them, held in a form sized to the records: names relative to the
+/// apex, spread over a fixed number of shards by hash, each shard two arrays (entries and one byte blob with the
+/// names and the records' wire-format data, A as 4 bytes, AAAA as 16, TXT as its character-string), so a million
+/// address records are a few tens of megabytes and no object per record. Queries read it without locks: a change
+/// builds the one or few shards it touches again and swaps them in (a reader sees a shard before or after, never
+/// half of one). Changes are serialized by the caller (<see cref="ZoneCache"/>).
+/// </summary>
+internal sealed class ZoneTable
+{
+    private const int ShardBits = 12;
+    private const int ShardCount = 1 << ShardBits;
+    private const int MaxTxtLength = 255;
+
+    private static readonly Shard EmptyShard = new([], []);
+
+    private readonly Shard[] _shards;
+    private readonly byte[] _suffix;
+    private readonly uint _seed;
+    private volatile State _state;
+
+    private ZoneTable(string zone, Shard[] shards, State state)
+    {
+        Zone = zone;
+        _suffix = Encoding.ASCII.GetBytes("." + zone);
+        _shards = shards;
+        _seed = (uint)System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue);
+        _state = state;
+    }
+
+    /// <summary>The apex, lower case, without the trailing dot.</summary>
+    public string Zone { get; }
+
+    /// <summary>The store version the table holds (see <see cref="IZoneRecordStore.GetVersionAsync"/>).</summary>
+    public (int Count, long MaxId) Version => _state.Version;
+
+    /// <summary>The SOA serial: grows with every change.</summary>
+    public uint Serial => _state.Serial;
+
+    public int RecordCount => _state.Version.Count;
+
+    /// <summary>Builds the table from every record of the zone (names outside it are never answered and are left out).</summary>
+    public static ZoneTable Build(string zone, IReadOnlyList<ZoneRecord> records, uint serial)
+    {
+        var shards = new Shard[ShardCount];
+        Array.Fill(shards, EmptyShard);
+        var table = new ZoneTable(zone, shards, new State((records.Count, records.Count == 0 ? 0 : records.Max(r => r.Id)), serial));
+
+        // Grouped by shard first (a list of records each), so that only one shard's names are ever held as objects.
+        var byShard = new List<ZoneRecord>?[ShardCount];
+        var deep = new List<string>();
+        foreach (var record in records)
+        {
+            if (table.Relative(record.Name.ToLowerInvariant()) is not { } relative)
+            {
+                continue;
+            }
+
+            (byShard[table.ShardOf(relative)] ??= []).Add(record);
+        }
+
+        for (var s = 0; s < ShardCount; s++)
+        {
+            if (byShard[s] is not { } list)
+            {
+                continue;
+            }
+
+            var names = new Dictionary<string, NameData>(StringComparer.Ordinal);
+            foreach (var record in list)
+            {
+                var relative = table.Relative(record.Name.ToLowerInvariant())!;
+                if (!names.TryGetValue(relative, out var data))
+                {
+                    names[relative] = data = new NameData(relative);
+                }
+
+                data.Add(record.Type, record.Value);
+            }
+
+            var held = names.Values.Where(d => d.HasRecords).ToList();
+            deep.AddRange(held.Where(d => d.Name.Contains('.', StringComparison.Ordinal)).Select(d => d.Name));
+            shards[s] = table.Encode(held);
+            byShard[s] = null;
+        }
+
+        // Names below a record's name's parent exist too (empty non-terminals): NODATA, not NXDOMAIN, for them.
+        foreach (var relative in deep)
+        {
+            table.CountDescendant(relative, +1);
+        }
+
+        return table;
+    }
+
+    /// <summary>Makes the records at <paramref name="name"/> exactly <paramref name="records"/> (read from the store after a change there).</summary>
+    public void Replace(string name, IReadOnlyList<ZoneRecord> records, (int Count, long MaxId) version, uint serial)
+    {
+        if (Relative(name) is { } relative)
+        {
+            Change(relative, data =>
+            {
+                data.Clear();
+                foreach (var record in records)
+                {
+                    data.Add(record.Type, record.Value);
+                }
+            });
+        }
+
+        _state = new State(version, serial);
+    }
+
+    /// <summary>Makes the A/AAAA records at <paramref name="name"/> exactly <paramref name="addresses"/>; its TXT records stay.</summary>
+    public void SetAddresses(string name, IReadOnlyList<IPAddress> addresses, (int Count, long MaxId) version, uint serial)
+    {
+        if (Relative(name) is { } relative)
+        {
+            Change(relative, data =>
+            {
+                data.A.Clear();
+                data.Aaaa.Clear();
+                foreach (var address in addresses)
+                {
+                    data.AddAddress(address);
+                }
+            });
+        }
+
+        _state = new State(version, serial);
+    }
+
+    /// <summary>The records at <paramref name="name"/> (lower case, fully qualified), or <see langword="null"/>: for the general answer path.</summary>
+    public ZoneNameRecords? At(string name)
+    {
+        if (Relative(name) is not { } relative || !TryFind(Encoding.UTF8.GetBytes(relative), out var found) || !found.HasRecords)
+        {
+            return null;
+        }
+
+        var records = new ZoneNameRecords();
+        for (var i = 0; i < found.ACount; i++)
+        {
+            records.Addresses.Add(new IPAddress(found.A.Slice(i * 4, 4)));
+        }
+
+        for (var i = 0; i < found.AaaaCount; i++)
+        {
+            records.Addresses.Add(new IPAddress(found.Aaaa.Slice(i * 16, 16)));
+        }
+
+        foreach (var text in found.TxtValues())
+        {
+            records.Txt.Add(text);
+        }
+
+        return records;
+    }
+
+    /// <summary>Whether some record's name is <paramref name="name"/> or lies below it (an empty non-terminal exists too).</summary>
+    public bool Covers(string name) => Relative(name) is { } relative && TryFind(Encoding.UTF8.GetBytes(relative), out _);
+
+    /// <summary>Finds a name relative to the apex (lower case, labels joined by dots): its records, or that it exists without any.</summary>
+    public bool TryFind(ReadOnlySpan<byte> relative, out Found found)
+    {
+        var hash = Hash(relative);
+        var shard = _shards[(int)(hash & (ShardCount - 1))];
+        var entries = shard.Entries;
+        for (var i = 0; i < entries.Length; i++)
+        {
+            ref readonly var entry = ref entries[i];
+            if (entry.Hash == hash && shard.Blob.AsSpan(entry.Offset, entry.NameLength).SequenceEqual(relative))
+            {
+                found = new Found(shard.Blob, entry);
+                return true;
+            }
+        }
+
+        found = default;
+        return false;
+    }
+
+    private string? Relative(string name)
+    {
+        if (name.Length <= _suffix.Length || !name.EndsWith(Zone, StringComparison.Ordinal) || name[^_suffix.Length] != '.')
+        {
+            return null;
+        }
+
+        return name[..^_suffix.Length];
+    }
+
+    private int ShardOf(string relative) => (int)(Hash(Encoding.UTF8.GetBytes(relative)) & (ShardCount - 1));
+
+    /// <summary>FNV-1a with a per-process seed and a final mix (names are chosen by admins, queries by anyone).</summary>
+    private uint Hash(ReadOnlySpan<byte> name)
+    {
+        var hash = 2166136261u ^ _seed;
+        foreach (var b in name)
+        {
+            hash = (hash ^ b) * 16777619u;
+        }
+
+        hash ^= hash >> 15;
+        hash *= 0x2c1b3c6dU;
+        hash ^= hash >> 12;
+        return hash;
+    }
+
+    private void Change(string relative, Action<NameData> change)
+    {
+        var (shardIndex, names) = Decode(relative);
+        if (!names.TryGetValue(relative, out var data))
+        {
+            data = new NameData(relative);
+        }
+
+        var had = data.HasRecords;
+        change(data);
+        if (data.HasRecords || data.Descendants > 0)
+        {
+            names[relative] = data;
+        }
+        else
+        {
+            names.Remove(relative);
+        }
+
+        _shards[shardIndex] = Encode(names.Values);
+        if (had != data.HasRecords && relative.Contains('.', StringComparison.Ordinal))
+        {
+            // A deeper name came or went: its parents' counts follow.
+            CountDescendant(relative, data.HasRecords ? +1 : -1);
+        }
+    }
+
+    /// <summary>Moves the count of names with records below each parent of <paramref name="relative"/>; a parent without records or descendants goes.</summary>
+    private void CountDescendant(string relative, int delta)
+    {
+        for (var dot = relative.IndexOf('.', StringComparison.Ordinal); dot >= 0; dot = relative.IndexOf('.', dot + 1))
+        {
+            var parent = relative[(dot + 1)..];
+            var (shardIndex, names) = Decode(parent);
+            if (!names.TryGetValue(parent, out var data))
+            {
+                names[parent] = data = new NameData(parent);
+            }
+
+            data.Descendants = Math.Max(0, data.Descendants + delta);
+            if (!data.HasRecords && data.Descendants == 0)
+            {
+                names.Remove(parent);
+            }
+
+            _shards[shardIndex] = Encode(names.Values);
+        }
+    }
+
+    /// <summary>The names of the shard that holds <paramref name="relative"/>, as objects to change.</summary>
+    private (int Shard, Dictionary<string, NameData> Names) Decode(string relative)
+    {
+        var shardIndex = ShardOf(relative);
+        var shard = _shards[shardIndex];
+        var names = new Dictionary<string, NameData>(shard.Entries.Length + 1, StringComparer.Ordinal);
+        foreach (var entry in shard.Entries)
+        {
+            var found = new Found(shard.Blob, entry);
+            var data = new NameData(Encoding.UTF8.GetString(shard.Blob, entry.Offset, entry.NameLength)) { Descendants = entry.Descendants };
+            for (var i = 0; i < found.ACount; i++)
+            {
+                data.A.Add(found.A.Slice(i * 4, 4).ToArray());
+            }
+
+            for (var i = 0; i < found.AaaaCount; i++)
+            {
+                data.Aaaa.Add(found.Aaaa.Slice(i * 16, 16).ToArray());
+            }
+
+            data.Txt.AddRange(found.TxtValues());
+            data.Complex = entry.Complex;
+            names[data.Name] = data;
+        }
+
+        return (shardIndex, names);
+    }
+
+    private Shard Encode(IEnumerable<NameData> names)
+    {
+        var list = names as ICollection<NameData> ?? names.ToList();
+        if (list.Count == 0)
+        {
+            return EmptyShard;
+        }
+
+        var entries = new Entry[list.Count];
+        var size = 0;
+        foreach (var data in list)
+        {
+            size += Encoding.UTF8.GetByteCount(data.Name) + data.DataLength;
+        }
+
+        var blob = new byte[size];
+        var offset = 0;
+        var n = 0;
+        foreach (var data in list)
+        {
+            var nameLength = Encoding.UTF8.GetBytes(data.Name, blob.AsSpan(offset));
+            var at = offset + nameLength;
+            foreach (var a in data.A)
+            {
+                a.CopyTo(blob, at);
+                at += 4;
+            }
+
+            foreach (var aaaa in data.Aaaa)
+            {
+                aaaa.CopyTo(blob, at);
+                at += 16;
+            }
+
+            foreach (var text in data.Txt)
+            {
+                var length = Encoding.UTF8.GetBytes(text, blob.AsSpan(at + 1));
+                blob[at] = (byte)length;
+                at += 1 + length;
+            }
+
+            entries[n++] = new Entry(Hash(blob.AsSpan(offset, nameLength)), offset, (byte)nameLength, (byte)data.A.Count, (byte)data.Aaaa.Count, (byte)data.Txt.Count, data.Descendants, data.Complex);
+            offset = at;
+        }
+
+        return new Shard(entries, blob);
+    }
+
+    /// <summary>A name found: spans over its records' wire-format data, valid as long as the caller holds them.</summary>
+    public readonly ref struct Found
+    {
+        private readonly ReadOnlySpan<byte> _data;
+        private readonly int _txtCount;
+
+        internal Found(byte[] blob, in Entry entry)
+        {
+            _data = blob.AsSpan(entry.Offset + entry.NameLength);
+            ACount = entry.ACount;
+            AaaaCount = entry.AaaaCount;
+            _txtCount = entry.TxtCount;
+            Complex = entry.Complex;
+        }
+
+        public int ACount { get; }
+
+        public int AaaaCount { get; }
+
+        public int TxtCount => _txtCount;
+
+        /// <summary>A TXT value the fast path does not write itself (longer than one character-string, or not plain ASCII).</summary>
+        public bool Complex { get; }
+
+        public bool HasRecords => ACount + AaaaCount + _txtCount > 0;
+
+        /// <summary>The A records' data, 4 bytes each.</summary>
+        public ReadOnlySpan<byte> A => _data[..(ACount * 4)];
+
+        /// <summary>The AAAA records' data, 16 bytes each.</summary>
+        public ReadOnlySpan<byte> Aaaa => _data.Slice(ACount * 4, AaaaCount * 16);
+
+        /// <summary>The TXT records' data: one character-string each (a length byte, then the text), back to back.</summary>
+        public ReadOnlySpan<byte> Txt => _data[((ACount * 4) + (AaaaCount * 16))..];
+
+        public List<string> TxtValues()
+        {
+            var values = new List<string>(_txtCount);
+            var txt = Txt;
+            for (var i = 0; i < _txtCount; i++)
+            {
+                var length = txt[0];
+                values.Add(Encoding.UTF8.GetString(txt.Slice(1, length)));
+                txt = txt[(1 + length)..];
+            }
+
+            return values;
+        }
+    }
+
+    [StructLayout(LayoutKind.Auto)]
+    internal readonly record struct Entry(uint Hash, int Offset, byte NameLength, byte ACount, byte AaaaCount, byte TxtCount, int Descendants, bool Complex);
+
+    private sealed record Shard(Entry[] Entries, byte[] Blob);
+
+    private sealed record State((int Count, long MaxId) Version, uint Serial);
+
+    /// <summary>One name's records while a shard is built.</summary>
+    private sealed class NameData(string name)
+    {
+        public string Name { get; } = name;
+
+        public List<byte[]> A { get; } = [];
+
+        public List<byte[]> Aaaa { get; } = [];
+
+        public List<string> Txt { get; } = [];
+
+        public int Descendants { get; set; }
+
+        public bool Complex { get; set; }
+
+        public bool HasRecords => A.Count + Aaaa.Count + Txt.Count > 0;
+
+        public int DataLength => (A.Count * 4) + (Aaaa.Count * 16) + Txt.Sum(t => 1 + Encoding.UTF8.GetByteCount(t));
+
+        public void Clear()
+        {
+            A.Clear();
+            Aaaa.Clear();
+            Txt.Clear();
+            Complex = false;
+        }
+
+        public void Add(string type, string value)
+        {
+            switch (type)
+            {
+                case "A" or "AAAA" when IPAddress.TryParse(value, out var address):
+                    AddAddress(address);
+                    break;
+                // One character-string (ACME's values are 43 characters); anything but printable ASCII is answered
+                // through the general path, as the library writes it.
+                case "TXT" when A.Count + Aaaa.Count + Txt.Count < byte.MaxValue && Encoding.UTF8.GetByteCount(value) <= MaxTxtLength:
+                    Complex |= value.Any(c => c is < ' ' or > '~' or '"' or '\\');
+                    Txt.Add(value);
+                    break;
+            }
+        }
+
+        public void AddAddress(IPAddress address)
+        {
+            if (A.Count + Aaaa.Count + Txt.Count >= byte.MaxValue)
+            {
+                return;
+            }
+
+            if (address.AddressFamily == AddressFamily.InterNetwork)
+            {
+                A.Add(address.GetAddressBytes());
+            }
+            else if (address.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                Aaaa.Add(address.GetAddressBytes());
+            }
+        }
+    }
+}
+
+/// <summary>The records at one name, as the general answer path uses them.</summary>
+internal sealed class ZoneNameRecords
+{
+    public List<IPAddress> Addresses { get; } = [];
+
+    public List<string> Txt { get; } = [];
+}
