@@ -1,43 +1,104 @@
 #!/usr/bin/env bash
-# Scale benchmark (issue "a million devices"): the reference host on its embedded defaults (SQLite) with N devices
-# (default 1,000,000) seeded through the batch API, then what an operator and the fleet feel:
-#   - seeding time and the host's peak resident memory (VmHWM) while seeding;
-#   - restart to ready with N devices;
-#   - the admin views: page 1, a search, sorted by certificate expiry, page 100 sorted by last seen
-#     (median of 5 calls each, curl's total time);
-#   - POST /api/v1/addresses from 16 devices at a time for ADDRESS_SECONDS (default 20) seconds.
-# Bounded: seeding in batches of 10,000; every request has a timeout. Prints a Markdown table.
-# Not yet measured here (see docs/benchmarks.md): PostgreSQL, the embedded DNS server with N address records
-# beside Knot (benchmarks/dns.sh measures it at smaller sizes).
-# Usage: benchmarks/scale.sh [N]
+# Scale benchmark (issue "a million devices"): the reference host with N devices (default 1,000,000), each with
+# an address record in the embedded DNS server, then what an operator, the fleet and resolvers feel:
+#   - seeding N devices through the batch API (10,000 per call): time and the host's peak RSS (VmHWM);
+#   - N address records and a fleet in use: half the devices seen lately and holding a certificate (their
+#     LastSeenAt and current certificate end written into the database while the host is stopped; the
+#     certificates themselves are not made);
+#   - restart to ready (ready = the zone is loaded and answered);
+#   - the admin views: page 1, a search, sorted by certificate expiry, page 100 sorted by last seen, the
+#     statistics (median of 5 calls each, curl's total time);
+#   - POST /api/v1/addresses from 16 connections (wrk, 2,000 devices, every request a new address) for
+#     ADDRESS_SECONDS (default 20);
+#   - the DNS server beside Knot DNS serving the same zone file: dnsperf -c 8 for DNS_SECONDS (default 20) with
+#     the same query file (A of 100,000 device names, a tenth AAAA, a tenth NXDOMAIN), SERVFAIL counted, and
+#     each server's resident memory; before that, dig asks both for 200 sampled names and types and the answers
+#     must agree.
+# STORAGE=postgresql runs the same on PostgreSQL (SNDCTL_TEST_POSTGRES: a connection string of a server where a
+# fresh database may be created; the DNS part is the same code and is measured on SQLite).
+# Bounded: seeding in batches; every request has a timeout; every load has a duration. Prints Markdown tables.
+# Usage: [STORAGE=sqlite|postgresql] benchmarks/scale.sh [N]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 n="${1:-1000000}"
+storage="${STORAGE:-sqlite}"
+zone="devices.example.test"
 work="$(mktemp -d /tmp/sndctl-scale.XXXXXX)"
-host_pid=""
+host_pid="" knot_pid=""
 log() { printf '[scale.sh] %s\n' "$*" >&2; }
-cleanup() { { [ -n "$host_pid" ] && kill "$host_pid" 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"; } || true; }
+cleanup() {
+  { [ -n "$host_pid" ] && kill "$host_pid" 2>/dev/null; [ -n "$knot_pid" ] && kill "$knot_pid" 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"; } || true
+}
 trap cleanup EXIT
 admin_key="scale-benchmark-admin-key-0123456789abcdef0123"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+free_port() {
+  python3 - <<'PY'
+import socket
+while True:
+    t = socket.socket(); t.bind(("127.0.0.1", 0)); port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port)); print(port); break
+    except OSError:
+        pass
+    finally:
+        u.close(); t.close()
+PY
+}
+port="$(free_port)"; dns_port="$(free_port)"; knot_port="$(free_port)"
 base="http://127.0.0.1:$port"
+
+for tool in wrk dnsperf knotd dig; do
+  command -v "$tool" >/dev/null && continue
+  [ "$(id -u)" -eq 0 ] && s="" || s="sudo"
+  $s apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $s apt-get install -y -qq --no-install-recommends wrk dnsperf knot bind9-dnsutils >/dev/null
+done
+
+storage_env=()
+if [ "$storage" = postgresql ]; then
+  [ -n "${SNDCTL_TEST_POSTGRES:-}" ] || { echo "STORAGE=postgresql needs SNDCTL_TEST_POSTGRES (a connection string)" >&2; exit 2; }
+  database="sndctl_scale_$$"
+  psql_url="$(python3 - "$SNDCTL_TEST_POSTGRES" <<'PY'
+import sys
+parts = dict(p.split("=", 1) for p in sys.argv[1].split(";") if p)
+get = lambda k, d="": next((v for key, v in parts.items() if key.lower() == k), d)
+print(f"postgresql://{get('username', 'postgres')}{':' + get('password') if get('password') else ''}@{get('host', '127.0.0.1')}:{get('port', '5432')}")
+PY
+)"
+  psql "$psql_url/postgres" -qc "CREATE DATABASE $database" >/dev/null
+  trap 'psql "$psql_url/postgres" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1; cleanup' EXIT
+  storage_env=(Provisioning__Storage__Provider=PostgreSql "ConnectionStrings__Provisioning=${SNDCTL_TEST_POSTGRES%;};Database=$database")
+  storage_env[1]="$(python3 -c 'import sys; print(";".join(p for p in sys.argv[1].split(";") if p and not p.lower().startswith("database=")))' "${storage_env[1]}");Database=$database"
+fi
 
 start_host() {
   (cd "$work" && exec env Logging__LogLevel__Default=Warning Provisioning__Admin__ApiKeys__0="$admin_key" \
-    Provisioning__DataDirectory="$work/data" Provisioning__Addresses__AllowPublic=false \
+    Provisioning__DataDirectory="$work/data" Provisioning__BaseDomain="$zone" Provisioning__Addresses__AllowPublic=false \
+    Provisioning__Addresses__ChangesPerHour=10000 Provisioning__Dns__Provider=Authoritative \
+    Provisioning__Dns__Authoritative__Endpoints__0="127.0.0.1:$dns_port" \
+    Provisioning__Dns__Authoritative__Nameservers__0__Name="ns1.$zone" \
+    Provisioning__Dns__Authoritative__Nameservers__0__Addresses__0=127.0.0.1 \
+    Provisioning__Dns__Authoritative__ResponsesPerSecond=0 \
+    "${storage_env[@]}" \
     dotnet "$root/samples/Sndctl.Provisioning.Host/bin/Release/net10.0/Sndctl.Provisioning.Host.dll" --urls "$base" >>"$work/host.log" 2>&1) &
   host_pid=$!
   local start; start=$(date +%s.%N)
-  for _ in $(seq 1 600); do curl -fs -m 2 "$base/api/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+  for _ in $(seq 1 1200); do curl -fs -m 2 "$base/api/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
   # Not through $(...): the host's PID must stay in this shell, for the restart and for cleanup.
   ready_seconds=$(echo "$(date +%s.%N) - $start" | bc)
+  dotnet_pid="$(pgrep -f "Sndctl.Provisioning.Host.dll --urls $base" | head -1)"
+}
+stop_host() { kill "$host_pid"; wait "$host_pid" 2>/dev/null || true; host_pid=""; }
+sql() { # runs SQL on the host's database
+  if [ "$storage" = postgresql ]; then psql "$psql_url/$database" -qAt -v ON_ERROR_STOP=1 -c "$1"; else sqlite3 "$work/data/provisioning.db" "$1"; fi
 }
 
 log "building"
 dotnet build "$root/samples/Sndctl.Provisioning.Host" -c Release -nologo -v quiet >/dev/null
 start_host
 
-log "seeding $n devices (batches of 10,000)"
+log "seeding $n devices (batches of 10,000) on $storage"
 seed_start=$(date +%s.%N)
 : > "$work/secrets"
 remaining=$n
@@ -55,11 +116,60 @@ while [ "$remaining" -gt 0 ]; do
   remaining=$(( remaining - count ))
 done
 seed_seconds=$(echo "$(date +%s.%N) - $seed_start" | bc)
-peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$(pgrep -f "Sndctl.Provisioning.Host.dll --urls $base" | head -1)/status")
+peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$dotnet_pid/status")
+stop_host
 
-log "restarting with $n devices"
-kill "$host_pid"; wait "$host_pid" 2>/dev/null || true
+log "writing $n address records, and last-seen times and certificate ends for half the fleet"
+sql "SELECT \"DeviceId\" FROM \"ProvisioningDevices\" ORDER BY \"DeviceId\"" > "$work/ids"
+python3 - "$work" "$zone" <<'PY'
+import sys
+work, zone = sys.argv[1], sys.argv[2]
+ids = [l.strip() for l in open(f"{work}/ids") if l.strip()]
+with open(f"{work}/records.csv", "w") as records, open(f"{work}/devices.csv", "w") as devices, open(f"{work}/{zone}.zone", "w") as z:
+    z.write(f"$ORIGIN {zone}.\n$TTL 60\n@ IN SOA ns1.{zone}. hostmaster.{zone}. 1 3600 600 604800 60\n@ IN NS ns1.{zone}.\nns1 IN A 127.0.0.1\n")
+    for i, d in enumerate(ids):
+        v4 = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+        records.write(f"{d}.{zone},A,{v4}\n"); z.write(f"{d} 60 IN A {v4}\n")
+        addresses = v4
+        if i % 10 == 0:
+            records.write(f"{d}.{zone},AAAA,fd00::{i:x}\n"); z.write(f"{d} 60 IN AAAA fd00::{i:x}\n")
+            addresses += f" fd00::{i:x}"
+        # Half the fleet seen within the last 30 days with a certificate ending within 90 days.
+        seen = f"2026-{11 + (i % 2):02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}" if i % 2 == 0 else ""
+        ends = f"2027-{1 + i % 3:02d}-{1 + (i * 13) % 28:02d} {(i * 5) % 24:02d}:{(i * 11) % 60:02d}:00" if i % 2 == 0 else ""
+        devices.write(f"{d},{addresses},{seen},{ends}\n")
+PY
+if [ "$storage" = postgresql ]; then
+  psql "$psql_url/$database" -q -v ON_ERROR_STOP=1 <<SQL
+\copy "ProvisioningZoneRecords" ("Name", "Type", "Value") FROM '$work/records.csv' WITH (FORMAT csv)
+CREATE TEMP TABLE marks (id text, addresses text, seen timestamptz, ends timestamptz);
+\copy marks FROM '$work/devices.csv' WITH (FORMAT csv, NULL '')
+UPDATE "ProvisioningDevices" d SET "Addresses" = m.addresses, "LastSeenAt" = m.seen, "CurrentCertificateNotAfter" = m.ends,
+  "Status" = CASE WHEN m.seen IS NULL THEN d."Status" ELSE 'Active' END FROM marks m WHERE m.id = d."DeviceId";
+ANALYZE;
+SQL
+else
+  sqlite3 "$work/data/provisioning.db" <<SQL
+.mode csv
+CREATE TEMP TABLE records (name TEXT, type TEXT, value TEXT);
+.import $work/records.csv records
+INSERT INTO ProvisioningZoneRecords (Name, Type, Value, CreatedAt) SELECT name, type, value, '2026-12-07 00:00:00' FROM records;
+CREATE TEMP TABLE marks (id TEXT PRIMARY KEY, addresses TEXT, seen TEXT, ends TEXT);
+.import $work/devices.csv marks
+UPDATE ProvisioningDevices SET Addresses = (SELECT addresses FROM marks WHERE id = DeviceId),
+  LastSeenAt = (SELECT NULLIF(seen, '') FROM marks WHERE id = DeviceId),
+  CurrentCertificateNotAfter = (SELECT NULLIF(ends, '') FROM marks WHERE id = DeviceId);
+UPDATE ProvisioningDevices SET Status = 'Active' WHERE LastSeenAt IS NOT NULL;
+ANALYZE;
+SQL
+fi
+record_count="$(sql 'SELECT COUNT(*) FROM "ProvisioningZoneRecords"')"
+
+log "restarting with $n devices and $record_count address records"
 start_host
+rss_after_start_kib=$(awk '/VmRSS/ {print $2}' "/proc/$dotnet_pid/status")
+first="$(dig +short +time=2 +tries=1 -p "$dns_port" @127.0.0.1 "$(sed -n 1p "$work/ids").$zone" A || true)"
+[ -n "$first" ] || log "WARNING: the zone did not answer right after ready"
 
 view() { # median of 5 total times, in ms
   for _ in 1 2 3 4 5; do curl -fs -m 60 -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $admin_key" "$base$1"; done \
@@ -71,34 +181,117 @@ page1=$(view "/api/admin/devices?pageSize=50")
 searched=$(view "/api/admin/devices?pageSize=50&search=$search")
 expiry=$(view "/api/admin/devices?pageSize=50&sort=expiry")
 page100=$(view "/api/admin/devices?pageSize=50&page=100&sort=-lastSeen")
+statistics=$(view "/api/admin/statistics")
 
-log "address updates, 16 devices at a time, ${ADDRESS_SECONDS:-20} s"
-updates=$(python3 - "$base" "$work/secrets" "${ADDRESS_SECONDS:-20}" <<'PY'
-import http.client, json, sys, threading, time, urllib.parse
-base, secrets, seconds = sys.argv[1], [l.split() for l in open(sys.argv[2])], float(sys.argv[3])
-url = urllib.parse.urlparse(base)
-done, failed, lock = [0], [0], threading.Lock()
-deadline = time.time() + seconds
-def worker(i):
-    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-    n = 0
-    while time.time() < deadline:
-        device, secret = secrets[(i * 125 + n) % len(secrets)]
-        n += 1
-        body = json.dumps({"deviceId": device, "addresses": [f"10.{i}.{n // 250 % 250}.{n % 250 + 1}"]})
-        connection.request("POST", "/api/v1/addresses", body, {"Content-Type": "application/json", "X-Device-Secret": secret})
-        response = connection.getresponse(); response.read()
-        with lock:
-            if response.status == 200: done[0] += 1
-            else: failed[0] += 1
-start = time.time()
-threads = [threading.Thread(target=worker, args=(i,)) for i in range(16)]
-[t.start() for t in threads]; [t.join() for t in threads]
-print(f"{done[0] / (time.time() - start):.0f} {failed[0]}")
+log "address updates, 16 connections, ${ADDRESS_SECONDS:-20} s"
+cat > "$work/addresses.lua" <<LUA
+local devices = {}
+for line in io.lines("$work/secrets") do
+  local id, secret = line:match("^(%S+) (%S+)")
+  devices[#devices + 1] = { id, secret }
+end
+local threads = 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+function init(args) n = 0 end
+function request()
+  n = n + 1
+  local d = devices[(tid * 1000 + n) % #devices + 1]
+  local address = string.format("10.%d.%d.%d", 100 + tid, math.floor(n / 250) % 250, n % 250 + 1)
+  return wrk.format("POST", "/api/v1/addresses", { ["Content-Type"] = "application/json", ["X-Device-Secret"] = d[2] },
+    '{"deviceId":"' .. d[1] .. '","addresses":["' .. address .. '"]}')
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %.0f %d %.2f\n", summary.requests / (summary.duration / 1e6), summary.errors.status, latency:percentile(99) / 1000))
+end
+LUA
+read -r updates update_errors update_p99 < <(wrk -t2 -c16 -d"${ADDRESS_SECONDS:-20}s" --latency -s "$work/addresses.lua" "$base/api/v1/addresses" | awk '/^RESULT/ {print $2, $3, $4}')
+
+echo
+echo "| storage | devices | seeding | peak RSS while seeding | restart to ready | page 1 | search | sort by expiry | page 100 by last seen | statistics | addresses/s (16 connections) |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+printf '| %s | %s | %.0f s | %d MiB | %.1f s | %s ms | %s ms | %s ms | %s ms | %s ms | %s (%s not 2xx, p99 %s ms) |\n' \
+  "$storage" "$n" "$seed_seconds" "$(( peak_kib / 1024 ))" "$ready_seconds" "$page1" "$searched" "$expiry" "$page100" "$statistics" \
+  "$updates" "$update_errors" "$update_p99"
+
+[ "$storage" = sqlite ] || exit 0
+
+log "Knot DNS with the same zone"
+mkdir -p "$work/knot"
+cp "$work/$zone.zone" "$work/knot/"
+cat > "$work/knot.conf" <<CONF
+server:
+    listen: 127.0.0.1@$knot_port
+    rundir: $work/knot
+database:
+    storage: $work/knot
+log:
+  - target: stderr
+    any: warning
+zone:
+  - domain: $zone
+    storage: $work/knot
+    file: $zone.zone
+    zonefile-sync: -1
+    journal-content: none
+CONF
+knotd -c "$work/knot.conf" >"$work/knot.log" 2>&1 &
+knot_pid=$!
+knot_start=$(date +%s.%N)
+for _ in $(seq 1 1200); do [ -n "$(dig +short +time=1 +tries=1 -p "$knot_port" @127.0.0.1 "$zone" SOA 2>/dev/null)" ] && break; sleep 0.1; done
+knot_ready=$(echo "$(date +%s.%N) - $knot_start" | bc)
+
+# The addresses the benchmark above changed are left out of the sample and the queries (Knot has the old ones).
+python3 - "$work" "$zone" <<'PY'
+import random, sys
+work, zone = sys.argv[1], sys.argv[2]
+changed = {l.split()[0] for l in open(f"{work}/secrets")}
+ids = [l.strip() for l in open(f"{work}/ids") if l.strip()]
+rng = random.Random(29)
+queries = []
+for i in rng.sample(range(len(ids)), min(100_000, len(ids))):
+    if ids[i] in changed:
+        continue
+    queries.append(f"{ids[i]}.{zone} A")
+    if i % 10 == 0:
+        queries.append(f"{ids[i]}.{zone} AAAA")
+    if i % 10 == 5:
+        queries.append(f"nosuch{i}.{zone} A")
+open(f"{work}/queries.txt", "w").write("\n".join(queries) + "\n")
+sample = []
+for i in rng.sample(range(len(ids)), min(180, len(ids))):
+    if ids[i] not in changed:
+        sample.append(f"{ids[i]}.{zone} {rng.choice(['A', 'AAAA', 'TXT', 'MX', 'ANY'])}")
+sample += [f"nosuch{i}.{zone} A" for i in range(10)] + [f"{zone} SOA", f"{zone} NS", f"ns1.{zone} A", f"_acme-challenge.{ids[0]}.{zone} TXT"]
+open(f"{work}/sample.txt", "w").write("\n".join(sample) + "\n")
 PY
-)
 
-echo "| devices | seeding | peak RSS while seeding | restart to ready | page 1 | search | sort by expiry | page 100 by last seen | addresses/s (16 at a time) |"
-echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-printf '| %s | %.0f s | %d MiB | %.1f s | %s ms | %s ms | %s ms | %s ms | %s (%s not 200) |\n' \
-  "$n" "$seed_seconds" "$(( peak_kib / 1024 ))" "$ready_seconds" "$page1" "$searched" "$expiry" "$page100" $updates
+log "dig: both servers answer the sample alike"
+disagree=0
+while read -r name type; do
+  # Status, flags that matter (aa), and the answer and authority sections without the SOA serial (ours moves with every change).
+  for p in "$dns_port" "$knot_port"; do
+    dig +norec +nocookie +noall +comments +answer +authority -p "$p" @127.0.0.1 "$name" "$type" \
+      | awk '/status:/ {print $6} /flags:/ {print ($0 ~ / aa/) ? "aa" : "-"} /^[^;]/ && NF {if ($4 == "SOA") {$7 = "serial"}; print}' > "$work/dig.$p"
+  done
+  cmp -s "$work/dig.$dns_port" "$work/dig.$knot_port" || { disagree=$((disagree + 1)); [ "$disagree" -le 3 ] && diff "$work/dig.$dns_port" "$work/dig.$knot_port" >&2 || true; }
+done < "$work/sample.txt"
+
+dnsperf_run() { # PORT -> "qps servfail lost"
+  dnsperf -s 127.0.0.1 -p "$1" -d "$work/queries.txt" -l "${DNS_SECONDS:-20}" -c 8 -T 2 -q 500 2>&1 \
+    | awk '/Queries per second:/ {q=$4} /Queries lost:/ {lost=$3} /SERVFAIL/ {sf=$2} END {printf "%.0f %d %s\n", q, sf, lost}'
+}
+log "dnsperf: ours"
+read -r our_qps our_servfail our_lost < <(dnsperf_run "$dns_port")
+our_rss=$(awk '/VmRSS/ {print $2}' "/proc/$dotnet_pid/status")
+log "dnsperf: Knot"
+read -r knot_qps knot_servfail knot_lost < <(dnsperf_run "$knot_port")
+knot_rss=$(awk '/VmRSS/ {print $2}' "/proc/$knot_pid/status")
+
+echo
+echo "| DNS at $record_count records | queries/s | SERVFAIL | lost | resident memory | ready |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+printf '| embedded (whole host: HTTP, database, jobs) | %s | %s | %s | %d MiB (after start %d MiB) | %.1f s (host) |\n' "$our_qps" "$our_servfail" "$our_lost" "$(( our_rss / 1024 ))" "$(( rss_after_start_kib / 1024 ))" "$ready_seconds"
+printf '| Knot DNS %s | %s | %s | %s | %d MiB | %.1f s |\n' "$(knotd --version | grep -o '[0-9][0-9.]*$')" "$knot_qps" "$knot_servfail" "$knot_lost" "$(( knot_rss / 1024 ))" "$knot_ready"
+printf '\nRatio embedded / Knot: %s. dig: %d of %d sampled questions answered alike. dnsperf -c 8 -T 2 -q 500 -l %s, %s queries; %s cores.\n' \
+  "$(python3 -c "print(f'{$our_qps / max($knot_qps, 1):.2f}')")" "$(( $(wc -l < "$work/sample.txt") - disagree ))" "$(wc -l < "$work/sample.txt")" \
+  "${DNS_SECONDS:-20}" "$(wc -l < "$work/queries.txt")" "$(nproc)"

@@ -19,8 +19,12 @@ internal sealed class AuthoritativeDnsProvider(IZoneRecordStore store, ZoneCache
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(value);
         var owner = name.TrimEnd('.').ToLowerInvariant();
-        var id = await store.AddAsync(new ZoneRecord { Name = owner, Type = "TXT", Value = value, CreatedAt = time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
-        await cache.ApplyAsync(owner, added: 1, removed: 0, id, cancellationToken).ConfigureAwait(false);
+        var id = 0L;
+        await cache.WriteAsync(owner, async () =>
+        {
+            id = await store.AddAsync(new ZoneRecord { Name = owner, Type = "TXT", Value = value, CreatedAt = time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
+            return (1, 0, id);
+        }, cancellationToken).ConfigureAwait(false);
         return new DnsTxtRecord(owner, value, id.ToString(CultureInfo.InvariantCulture));
     }
 
@@ -28,10 +32,13 @@ internal sealed class AuthoritativeDnsProvider(IZoneRecordStore store, ZoneCache
     {
         ArgumentNullException.ThrowIfNull(record);
         var owner = record.Name.TrimEnd('.').ToLowerInvariant();
-        var removed = long.TryParse(record.ProviderId, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-            ? await store.RemoveAsync(id, cancellationToken).ConfigureAwait(false) ? 1 : 0
-            : await store.RemoveAsync(owner, "TXT", record.Value, cancellationToken).ConfigureAwait(false); // its ID was never written down: by exact name and value
-        await cache.ApplyAsync(owner, added: 0, removed, 0, cancellationToken).ConfigureAwait(false);
+        await cache.WriteAsync(owner, async () =>
+        {
+            var removed = long.TryParse(record.ProviderId, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                ? await store.RemoveAsync(id, cancellationToken).ConfigureAwait(false) ? 1 : 0
+                : await store.RemoveAsync(owner, "TXT", record.Value, cancellationToken).ConfigureAwait(false); // its ID was never written down: by exact name and value
+            return (0, removed, 0L);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task SetAddressRecordsAsync(string name, IReadOnlyList<IPAddress> addresses, CancellationToken cancellationToken)
@@ -43,7 +50,6 @@ internal sealed class AuthoritativeDnsProvider(IZoneRecordStore store, ZoneCache
         var records = addresses
             .Select(a => new ZoneRecord { Name = owner, Type = a.AddressFamily == AddressFamily.InterNetwork ? "A" : "AAAA", Value = a.ToString(), CreatedAt = now })
             .ToList();
-        var (added, removed, maxId) = await store.ReplaceAsync(owner, AddressTypes, records, cancellationToken).ConfigureAwait(false);
-        await cache.ApplyAddressesAsync(owner, addresses, added, removed, maxId, cancellationToken).ConfigureAwait(false);
+        await cache.WriteAddressesAsync(owner, addresses, () => store.ReplaceAsync(owner, AddressTypes, records, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 }

@@ -84,13 +84,14 @@ internal sealed partial class ZoneCache(
     }
 
     /// <summary>
-    /// Takes in a change this instance made at <paramref name="name"/>: re-reads that name only, and moves the
-    /// table's version by the change (<paramref name="added"/>, <paramref name="removed"/>, the highest ID
-    /// added). If another instance changed something meanwhile, the store's version differs from the one
-    /// computed here and the next check reads the whole zone.
+    /// Writes a change at <paramref name="name"/> (<paramref name="write"/>: added, removed, the highest ID added)
+    /// and takes it in, re-reading that name only. The write and the version check never overlap, so the check
+    /// never sees this instance's own change before the table holds it (which would read the whole zone again);
+    /// a change by another instance moves the store's version away from the table's, and the next check reads the
+    /// whole zone.
     /// </summary>
-    public Task ApplyAsync(string name, int added, int removed, long maxAddedId, CancellationToken cancellationToken)
-        => ChangeAsync(added, removed, maxAddedId, async (table, version, serial) =>
+    public Task WriteAsync(string name, Func<Task<(int Added, int Removed, long MaxAddedId)>> write, CancellationToken cancellationToken)
+        => ChangeAsync(write, async (table, version, serial) =>
         {
             var scope = scopes.CreateAsyncScope();
             await using (scope.ConfigureAwait(false))
@@ -101,40 +102,42 @@ internal sealed partial class ZoneCache(
         }, cancellationToken);
 
     /// <summary>
-    /// Takes in the address records this instance just wrote at <paramref name="name"/> (its TXT records stay), from
-    /// what it wrote: an in-memory change, no read of the database.
+    /// Writes the address records at <paramref name="name"/> and takes in what was written (its TXT records stay):
+    /// an in-memory change, no read of the database.
     /// </summary>
-    public Task ApplyAddressesAsync(string name, IReadOnlyList<System.Net.IPAddress> addresses, int added, int removed, long maxAddedId, CancellationToken cancellationToken)
-        => ChangeAsync(added, removed, maxAddedId, (table, version, serial) =>
+    public Task WriteAddressesAsync(string name, IReadOnlyList<System.Net.IPAddress> addresses, Func<Task<(int Added, int Removed, long MaxAddedId)>> write, CancellationToken cancellationToken)
+        => ChangeAsync(write, (table, version, serial) =>
         {
             table.SetAddresses(name, addresses, version, serial);
             return Task.CompletedTask;
         }, cancellationToken);
 
-    private async Task ChangeAsync(int added, int removed, long maxAddedId, Func<ZoneTable, (int Count, long MaxId), uint, Task> change, CancellationToken cancellationToken)
+    private async Task ChangeAsync(Func<Task<(int Added, int Removed, long MaxAddedId)>> write, Func<ZoneTable, (int Count, long MaxId), uint, Task> apply, CancellationToken cancellationToken)
     {
-        if (added == 0 && removed == 0)
-        {
-            return;
-        }
-
         await _reload.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            var (added, removed, maxAddedId) = await write().ConfigureAwait(false);
+            if (added == 0 && removed == 0)
+            {
+                return;
+            }
+
+            // Taken in even if the caller gives up now: the database holds the change.
             if (_current is not { } current)
             {
                 // Not read yet (the database was down at start): read it whole now, the change included.
                 var scope = scopes.CreateAsyncScope();
                 await using (scope.ConfigureAwait(false))
                 {
-                    var records = await scope.ServiceProvider.GetRequiredService<IZoneRecordStore>().ListAsync(cancellationToken).ConfigureAwait(false);
+                    var records = await scope.ServiceProvider.GetRequiredService<IZoneRecordStore>().ListAsync(CancellationToken.None).ConfigureAwait(false);
                     _current = ZoneTable.Build(Zone, records, NextSerial(null));
                 }
             }
             else
             {
                 var version = (current.Version.Count + added - removed, Math.Max(current.Version.MaxId, maxAddedId));
-                await change(current, version, NextSerial(current)).ConfigureAwait(false);
+                await apply(current, version, NextSerial(current)).ConfigureAwait(false);
             }
 
             MarkChecked();
