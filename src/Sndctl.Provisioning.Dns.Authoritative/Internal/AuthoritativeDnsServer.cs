@@ -9,9 +9,10 @@ using Sndctl.Provisioning.Core;
 namespace Sndctl.Provisioning.Dns.Authoritative.Internal;
 
 /// <summary>
-/// Listens on the configured endpoints (UDP and TCP each) and answers from <see cref="ZoneCache"/> through
-/// <see cref="ZoneResponder"/>. ARSoft.Tools.Net reads and writes the wire format, drops packets it cannot
-/// parse and truncates UDP answers that do not fit (TC bit: the client asks again over TCP).
+/// Listens on the configured endpoints (UDP and TCP each) and answers from <see cref="ZoneCache"/>: over UDP the
+/// common queries on our own receive loop (<see cref="UdpTransport"/>, <see cref="FastAnswer"/>), everything else
+/// through <see cref="ZoneResponder"/>, with ARSoft.Tools.Net reading and writing the wire format, dropping
+/// packets it cannot parse and truncating UDP answers that do not fit (TC bit: the client asks again over TCP).
 /// </summary>
 internal sealed partial class AuthoritativeDnsServer(
     ZoneCache cache,
@@ -33,10 +34,11 @@ internal sealed partial class AuthoritativeDnsServer(
         _zone = new ZoneSettings(provisioning.Value.BaseDomain, settings);
         Endpoints = (settings.Endpoints.Count > 0 ? [.. settings.Endpoints] : AuthoritativeDnsOptions.DefaultEndpoints).Select(IPEndPoint.Parse).ToList();
         var limiter = new ResponseRateLimiter(settings.ResponsesPerSecond, settings.RateLimitSlip, settings.RateLimitTableSize, time);
+        var fast = new FastAnswer(_zone);
         var transports = Endpoints
             .SelectMany(e => new IServerTransport[]
             {
-                new UdpTransport(e, metrics.Dropped, limiter, metrics.Limited),
+                new UdpTransport(e, () => cache.Current, fast, limiter, metrics),
                 new TcpTransport(e, settings.MaxTcpConnections, settings.MaxTcpConnectionsPerClient, settings.TcpIdleTimeout, metrics.Limited),
             })
             .ToArray();

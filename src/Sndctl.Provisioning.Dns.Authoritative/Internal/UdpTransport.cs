@@ -1,34 +1,46 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Channels;
 using ARSoft.Tools.Net.Dns;
 
 namespace Sndctl.Provisioning.Dns.Authoritative.Internal;
 
 /// <summary>
-/// The UDP transport for ARSoft's <see cref="DnsServer"/>: like the library's own, but packets that cannot
-/// be a query (shorter than a header, or with the response bit set: answering those would let two servers
-/// bounce packets at each other) are dropped and counted before they are parsed, and queries up to the
-/// EDNS(0) payload size we advertise are read whole (the library's reads 512 bytes). Answers pass the
-/// response rate limiter (<see cref="ResponseRateLimiter"/>) on the way out.
+/// The UDP side of the server: a receive loop of our own on dedicated threads (one per core, at most four, all on
+/// one socket) that answers the common queries itself (<see cref="FastAnswer"/>: no thread-pool hop, no object per
+/// packet) and hands the rest, parsed by nobody yet, to ARSoft's <see cref="DnsServer"/> through this class, which
+/// is that server's UDP transport: rare queries (ANY, NS, EDNS options, what does not fit) get the library's
+/// parsing, answers and truncation as before. Packets that cannot be a query (shorter than a header, or with the
+/// response bit set: answering those would let two servers bounce packets at each other) are dropped and counted
+/// before anything else; queries up to the EDNS(0) payload size we advertise are read whole. Every answer, from
+/// either path, passes the response rate limiter (<see cref="ResponseRateLimiter"/>) on the way out. The queue to
+/// the library is bounded: when it is full, further odd queries are dropped and counted.
 /// </summary>
 internal sealed class UdpTransport : IServerTransport
 {
     /// <summary>The largest query read: the UDP payload size we advertise (a query is far smaller).</summary>
     private const int MaxQuerySize = ZoneResponder.MaxUdpPayload;
     private const int HeaderSize = 12;
+    private const int SlowQueueLength = 512;
 
     private readonly IPEndPoint _endpoint;
     private readonly Socket _socket;
-    private readonly Action _dropped;
+    private readonly Func<ZoneTable?> _zone;
+    private readonly FastAnswer _fast;
+    private readonly DnsServerMetrics _metrics;
     private readonly ResponseRateLimiter _limiter;
-    private readonly Action<string> _limited;
+    private readonly Channel<DnsReceivedRawPackage> _slow = Channel.CreateBounded<DnsReceivedRawPackage>(
+        new BoundedChannelOptions(SlowQueueLength) { FullMode = BoundedChannelFullMode.DropWrite, SingleWriter = false });
 
-    public UdpTransport(IPEndPoint endpoint, Action dropped, ResponseRateLimiter limiter, Action<string> limited)
+    private Thread[] _threads = [];
+
+    public UdpTransport(IPEndPoint endpoint, Func<ZoneTable?> zone, FastAnswer fast, ResponseRateLimiter limiter, DnsServerMetrics metrics)
     {
         _endpoint = endpoint;
-        _dropped = dropped;
+        _zone = zone;
+        _fast = fast;
         _limiter = limiter;
-        _limited = limited;
+        _metrics = metrics;
         _socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         if (endpoint.Address.Equals(IPAddress.IPv6Any))
         {
@@ -44,38 +56,133 @@ internal sealed class UdpTransport : IServerTransport
 
     public TransportProtocol TransportProtocol => TransportProtocol.Udp;
 
-    public void Bind() => _socket.Bind(_endpoint);
+    /// <summary>Binds the socket and starts the receive loops (the library calls it when it starts).</summary>
+    public void Bind()
+    {
+        _socket.Bind(_endpoint);
+        _threads = [.. Enumerable.Range(0, Math.Clamp(Environment.ProcessorCount, 1, 4)).Select(i => new Thread(Receive) { IsBackground = true, Name = $"sndctl-dns-udp-{i}" })];
+        foreach (var thread in _threads)
+        {
+            thread.Start();
+        }
+    }
 
-    public void Close() => _socket.Close();
+    public void Close()
+    {
+        _socket.Close();
+        _slow.Writer.TryComplete();
+    }
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose()
+    {
+        _socket.Dispose();
+        _slow.Writer.TryComplete();
+    }
 
+    /// <summary>The next query the fast path left to the library.</summary>
     public async Task<IServerConnection?> AcceptConnectionAsync(CancellationToken token = default)
     {
         try
         {
-            var buffer = new byte[MaxQuerySize + DnsRawPackage.LENGTH_HEADER_LENGTH];
-            var received = await _socket.ReceiveFromAsync(
-                new ArraySegment<byte>(buffer, DnsRawPackage.LENGTH_HEADER_LENGTH, MaxQuerySize),
-                SocketFlags.None,
-                _endpoint.AddressFamily == AddressFamily.InterNetwork ? new IPEndPoint(IPAddress.Any, 0) : new IPEndPoint(IPAddress.IPv6Any, 0),
-                token).ConfigureAwait(false);
-            if (received.ReceivedBytes < HeaderSize || (buffer[DnsRawPackage.LENGTH_HEADER_LENGTH + 2] & 0x80) != 0)
+            return new Connection(this, await _slow.Reader.ReadAsync(token).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is ChannelClosedException or OperationCanceledException)
+        {
+            // Stopped. Nothing may escape: the library's accept loop would end with an error.
+            await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return null;
+        }
+    }
+
+    private void Receive()
+    {
+        var buffer = new byte[MaxQuerySize];
+        var response = new byte[ZoneResponder.MaxUdpPayload];
+        var remote = new SocketAddress(_endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork);
+        while (true)
+        {
+            int received;
+            try
             {
-                _dropped();
-                return null;
+                received = _socket.ReceiveFrom(buffer, SocketFlags.None, remote);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize or SocketError.HostUnreachable or SocketError.NetworkUnreachable)
+            {
+                _metrics.Dropped(); // an ICMP error from an earlier send, or a datagram larger than any query
+                continue;
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                return; // closed
             }
 
-            buffer[0] = (byte)(received.ReceivedBytes >> 8);
-            buffer[1] = (byte)received.ReceivedBytes;
-            return new Connection(this, new DnsReceivedRawPackage(buffer, (IPEndPoint)received.RemoteEndPoint, _endpoint));
+            if (received < HeaderSize || (buffer[2] & 0x80) != 0)
+            {
+                _metrics.Dropped();
+                continue;
+            }
+
+            var length = _fast.TryWrite(buffer.AsSpan(0, received), response, _zone(), out var returnCode);
+            if (length == 0)
+            {
+                HandOff(buffer.AsSpan(0, received), remote);
+                continue;
+            }
+
+            _metrics.AnsweredUdp(returnCode);
+            Send(response.AsSpan(0, length), remote);
+        }
+    }
+
+    private void Send(Span<byte> data, SocketAddress remote)
+    {
+        try
+        {
+            if (_limiter.Enabled)
+            {
+                switch (_limiter.Decide(((IPEndPoint)_endpoint.Create(remote)).Address, data))
+                {
+                    case RateLimitAction.Drop:
+                        _metrics.Limited("dropped");
+                        return;
+                    case RateLimitAction.Slip:
+                        _metrics.Limited("slipped");
+                        data = data[..ResponseRateLimiter.Truncate(data)];
+                        if (data.Length == 0)
+                        {
+                            return;
+                        }
+
+                        break;
+                }
+            }
+
+            _socket.SendTo(data, SocketFlags.None, remote);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            _metrics.Dropped();
+        }
+    }
+
+    private void HandOff(ReadOnlySpan<byte> query, SocketAddress remote)
+    {
+        // The library's raw package: a two-byte length, then the message.
+        var copy = new byte[query.Length + DnsRawPackage.LENGTH_HEADER_LENGTH];
+        copy[0] = (byte)(query.Length >> 8);
+        copy[1] = (byte)query.Length;
+        query.CopyTo(copy.AsSpan(DnsRawPackage.LENGTH_HEADER_LENGTH));
+        try
+        {
+            if (!_slow.Writer.TryWrite(new DnsReceivedRawPackage(copy, (IPEndPoint)_endpoint.Create(remote), _endpoint)))
+            {
+                _metrics.Dropped();
+            }
         }
         catch (Exception)
         {
-            // Closed, cancelled, an ICMP error from an earlier send, or a packet the library cannot read (it
-            // throws what its parser meets). Nothing may escape: the library's receive loop would end.
-            _dropped();
-            return null;
+            // A packet the library cannot read (it throws what its parser meets): dropped.
+            _metrics.Dropped();
         }
     }
 
@@ -107,10 +214,10 @@ internal sealed class UdpTransport : IServerTransport
                 switch (owner._limiter.Decide(package.RemoteEndpoint.Address, data))
                 {
                     case RateLimitAction.Drop:
-                        owner._limited("dropped");
+                        owner._metrics.Limited("dropped");
                         return true;
                     case RateLimitAction.Slip:
-                        owner._limited("slipped");
+                        owner._metrics.Limited("slipped");
                         var truncated = data.ToArray();
                         var length = ResponseRateLimiter.Truncate(truncated);
                         return length > 0 && await owner._socket.SendToAsync(truncated.AsMemory(0, length), SocketFlags.None, package.RemoteEndpoint, token).ConfigureAwait(false) == length;

@@ -33,6 +33,9 @@ internal sealed class ZoneSettings
 
     public string Zone { get; }
 
+    /// <summary>The in-zone name servers' names and the names between them and the apex.</summary>
+    public IReadOnlyCollection<string> NameserverNames => _nameserverNames;
+
     /// <summary>Whether <paramref name="name"/> is an in-zone name server's name or a name above one (below the apex).</summary>
     public bool HoldsNameserver(string name) => _nameserverNames.Contains(name);
 

@@ -169,7 +169,7 @@ internal sealed class ZoneTable
     public bool Covers(string name) => Relative(name) is { } relative && TryFind(Encoding.UTF8.GetBytes(relative), out _);
 
     /// <summary>Finds a name relative to the apex (lower case, labels joined by dots): its records, or that it exists without any.</summary>
-    public bool TryFind(ReadOnlySpan<byte> relative, out Found found)
+    public bool TryFind(scoped ReadOnlySpan<byte> relative, out Found found)
     {
         var hash = Hash(relative);
         var shard = _shards[(int)(hash & (ShardCount - 1))];
