@@ -33,6 +33,7 @@ internal sealed class UdpTransport : IServerTransport
         new BoundedChannelOptions(SlowQueueLength) { FullMode = BoundedChannelFullMode.DropWrite, SingleWriter = false });
 
     private Thread[] _threads = [];
+    private volatile bool _closed;
 
     public UdpTransport(IPEndPoint endpoint, Func<ZoneTable?> zone, FastAnswer fast, ResponseRateLimiter limiter, DnsServerMetrics metrics)
     {
@@ -60,7 +61,15 @@ internal sealed class UdpTransport : IServerTransport
     public void Bind()
     {
         _socket.Bind(_endpoint);
-        _threads = [.. Enumerable.Range(0, Math.Clamp(Environment.ProcessorCount, 1, 4)).Select(i => new Thread(Receive) { IsBackground = true, Name = $"sndctl-dns-udp-{i}" })];
+        ThreadStart loop = Receive;
+        if (BatchedUdp.Supported)
+        {
+            // Blocking calls with a timeout: a loop sees the socket closed within a second.
+            _socket.ReceiveTimeout = 1000;
+            loop = ReceiveBatches;
+        }
+
+        _threads = [.. Enumerable.Range(0, Math.Clamp(Environment.ProcessorCount, 1, 4)).Select(i => new Thread(loop) { IsBackground = true, Name = $"sndctl-dns-udp-{i}" })];
         foreach (var thread in _threads)
         {
             thread.Start();
@@ -69,6 +78,7 @@ internal sealed class UdpTransport : IServerTransport
 
     public void Close()
     {
+        _closed = true;
         _socket.Close();
         _slow.Writer.TryComplete();
     }
@@ -125,12 +135,73 @@ internal sealed class UdpTransport : IServerTransport
             var length = _fast.TryWrite(buffer.AsSpan(0, received), response, _zone(), out var returnCode);
             if (length == 0)
             {
-                HandOff(buffer.AsSpan(0, received), remote);
+                HandOff(buffer.AsSpan(0, received), (IPEndPoint)_endpoint.Create(remote));
                 continue;
             }
 
             _metrics.AnsweredUdp(returnCode);
             Send(response.AsSpan(0, length), remote);
+        }
+    }
+
+    /// <summary>The receive loop on Linux: datagrams read and answered in batches (<see cref="BatchedUdp"/>).</summary>
+    private void ReceiveBatches()
+    {
+        using var batch = new BatchedUdp(MaxQuerySize, ZoneResponder.MaxUdpPayload);
+        while (!_closed)
+        {
+            var received = batch.Receive(_socket.SafeHandle);
+            if (received < 0)
+            {
+                return; // closed
+            }
+
+            var zone = _zone();
+            var answers = 0;
+            for (var i = 0; i < received; i++)
+            {
+                var query = batch.Query(i);
+                if (query.Length < HeaderSize || (query[2] & 0x80) != 0)
+                {
+                    _metrics.Dropped();
+                    continue;
+                }
+
+                var response = batch.Response(answers);
+                var length = _fast.TryWrite(query, response, zone, out var returnCode);
+                if (length == 0)
+                {
+                    HandOff(query, batch.Sender(i, _endpoint));
+                    continue;
+                }
+
+                _metrics.AnsweredUdp(returnCode);
+                if (_limiter.Enabled)
+                {
+                    switch (_limiter.Decide(batch.Sender(i, _endpoint).Address, response[..length]))
+                    {
+                        case RateLimitAction.Drop:
+                            _metrics.Limited("dropped");
+                            continue;
+                        case RateLimitAction.Slip:
+                            _metrics.Limited("slipped");
+                            length = ResponseRateLimiter.Truncate(response[..length]);
+                            if (length == 0)
+                            {
+                                continue;
+                            }
+
+                            break;
+                    }
+                }
+
+                batch.Answer(answers++, i, length);
+            }
+
+            for (var failed = answers > 0 ? batch.Send(_socket.SafeHandle, answers) : 0; failed > 0; failed--)
+            {
+                _metrics.Dropped();
+            }
         }
     }
 
@@ -165,7 +236,7 @@ internal sealed class UdpTransport : IServerTransport
         }
     }
 
-    private void HandOff(ReadOnlySpan<byte> query, SocketAddress remote)
+    private void HandOff(ReadOnlySpan<byte> query, IPEndPoint remote)
     {
         // The library's raw package: a two-byte length, then the message.
         var copy = new byte[query.Length + DnsRawPackage.LENGTH_HEADER_LENGTH];
@@ -174,7 +245,7 @@ internal sealed class UdpTransport : IServerTransport
         query.CopyTo(copy.AsSpan(DnsRawPackage.LENGTH_HEADER_LENGTH));
         try
         {
-            if (!_slow.Writer.TryWrite(new DnsReceivedRawPackage(copy, (IPEndPoint)_endpoint.Create(remote), _endpoint)))
+            if (!_slow.Writer.TryWrite(new DnsReceivedRawPackage(copy, remote, _endpoint)))
             {
                 _metrics.Dropped();
             }
@@ -206,7 +277,9 @@ internal sealed class UdpTransport : IServerTransport
             return Task.FromResult<DnsReceivedRawPackage?>(package);
         }
 
-        public async Task<bool> SendAsync(DnsRawPackage response, CancellationToken token)
+        public Task<bool> SendAsync(DnsRawPackage response, CancellationToken token) => Task.FromResult(Send(response));
+
+        private bool Send(DnsRawPackage response)
         {
             try
             {
@@ -220,12 +293,14 @@ internal sealed class UdpTransport : IServerTransport
                         owner._metrics.Limited("slipped");
                         var truncated = data.ToArray();
                         var length = ResponseRateLimiter.Truncate(truncated);
-                        return length > 0 && await owner._socket.SendToAsync(truncated.AsMemory(0, length), SocketFlags.None, package.RemoteEndpoint, token).ConfigureAwait(false) == length;
+                        return length > 0 && owner._socket.SendTo(truncated.AsSpan(0, length), SocketFlags.None, package.RemoteEndpoint) == length;
                 }
 
-                return await owner._socket.SendToAsync(data, SocketFlags.None, package.RemoteEndpoint, token).ConfigureAwait(false) == response.Length;
+                // Synchronously (a datagram does not wait): an asynchronous call would turn the socket non-blocking
+                // under the receive loops, whose blocking reads would then spin.
+                return owner._socket.SendTo(data, SocketFlags.None, package.RemoteEndpoint) == response.Length;
             }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
                 return false;
             }

@@ -152,6 +152,19 @@ internal sealed partial class ZoneCache(
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            // Read at start already (StartAsync): the first check comes one interval later, unless that read failed.
+            if (_current is not null || _failing)
+            {
+                try
+                {
+                    await Task.Delay(options.Value.RefreshInterval, time, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
             try
             {
                 await RefreshAsync(stoppingToken).ConfigureAwait(false);
@@ -169,15 +182,6 @@ internal sealed partial class ZoneCache(
                     _failing = true;
                     Log.ReadFailed(logger, ex);
                 }
-            }
-
-            try
-            {
-                await Task.Delay(options.Value.RefreshInterval, time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
             }
         }
     }
