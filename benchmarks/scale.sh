@@ -84,7 +84,7 @@ start_host() {
     dotnet "$root/samples/Sndctl.Provisioning.Host/bin/Release/net10.0/Sndctl.Provisioning.Host.dll" --urls "$base" >>"$work/host.log" 2>&1) &
   host_pid=$!
   local start; start=$(date +%s.%N)
-  for _ in $(seq 1 1200); do curl -fs -m 2 "$base/api/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+  for _ in $(seq 1 3000); do curl -fs -m 2 "$base/api/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
   # Not through $(...): the host's PID must stay in this shell, for the restart and for cleanup.
   ready_seconds=$(echo "$(date +%s.%N) - $start" | bc)
   dotnet_pid="$(pgrep -f "Sndctl.Provisioning.Host.dll --urls $base" | head -1)"
@@ -132,8 +132,9 @@ with open(f"{work}/records.csv", "w") as records, open(f"{work}/devices.csv", "w
         records.write(f"{d}.{zone},A,{v4}\n"); z.write(f"{d} 60 IN A {v4}\n")
         addresses = v4
         if i % 10 == 0:
-            records.write(f"{d}.{zone},AAAA,fd00::{i:x}\n"); z.write(f"{d} 60 IN AAAA fd00::{i:x}\n")
-            addresses += f" fd00::{i:x}"
+            v6 = f"fd00::{i >> 16:x}:{i & 0xffff:x}"
+            records.write(f"{d}.{zone},AAAA,{v6}\n"); z.write(f"{d} 60 IN AAAA {v6}\n")
+            addresses += f" {v6}"
         # Half the fleet seen within the last 30 days with a certificate ending within 90 days.
         seen = f"2026-{11 + (i % 2):02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}" if i % 2 == 0 else ""
         ends = f"2027-{1 + i % 3:02d}-{1 + (i * 13) % 28:02d} {(i * 5) % 24:02d}:{(i * 11) % 60:02d}:00" if i % 2 == 0 else ""
@@ -167,13 +168,17 @@ record_count="$(sql 'SELECT COUNT(*) FROM "ProvisioningZoneRecords"')"
 
 log "restarting with $n devices and $record_count address records"
 start_host
+log "ready after ${ready_seconds} s"
 rss_after_start_kib=$(awk '/VmRSS/ {print $2}' "/proc/$dotnet_pid/status")
 first="$(dig +short +time=2 +tries=1 -p "$dns_port" @127.0.0.1 "$(sed -n 1p "$work/ids").$zone" A || true)"
 [ -n "$first" ] || log "WARNING: the zone did not answer right after ready"
 
-view() { # median of 5 total times, in ms
-  for _ in 1 2 3 4 5; do curl -fs -m 60 -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $admin_key" "$base$1"; done \
-    | sort -n | sed -n 3p | awk '{printf "%.0f", $1 * 1000}'
+view() { # median of 5 total times, in ms; "failed (HTTP n)" when a call fails
+  local times code
+  times="$(for _ in 1 2 3 4 5; do curl -s -m 60 -o /dev/null -w '%{http_code} %{time_total}\n' -H "Authorization: Bearer $admin_key" "$base$1"; done)"
+  code="$(awk '$1 != 200 {print $1; exit}' <<<"$times")"
+  if [ -n "$code" ]; then echo "failed (HTTP $code)"; log "$1 failed: HTTP $code"; tail -5 "$work/host.log" >&2; return; fi
+  awk '{print $2}' <<<"$times" | sort -n | sed -n 3p | awk '{printf "%.0f", $1 * 1000}'
 }
 search="$(head -1 "$work/secrets" | cut -c1-6)"
 log "admin views"

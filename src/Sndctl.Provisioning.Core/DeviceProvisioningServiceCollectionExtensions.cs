@@ -66,6 +66,7 @@ public static class DeviceProvisioningServiceCollectionExtensions
         services.TryAddScoped<DeviceSecretRotation>();
         services.TryAddScoped<IDeviceProvisioningService, DeviceProvisioningService>();
         services.TryAddScoped<IDeviceAdminService, DeviceAdminService>();
+        services.TryAddSingleton<FleetStatisticsCache>();
         services.TryAddScoped<IDeviceAuthenticator, DeviceAuthenticator>();
         services.AddHealthChecks();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheckPublisher, HealthMetricsPublisher>());

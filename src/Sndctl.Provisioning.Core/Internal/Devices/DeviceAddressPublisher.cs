@@ -17,7 +17,7 @@ internal sealed partial class DeviceAddressPublisher(
     IRateLimitStore limits,
     IServiceProvider services,
     TimeProvider time,
-    IOptionsSnapshot<DeviceProvisioningOptions> options,
+    IOptionsMonitor<DeviceProvisioningOptions> options,
     ProvisioningMetrics metrics,
     ILogger<DeviceAddressPublisher> logger)
 {
@@ -38,7 +38,7 @@ internal sealed partial class DeviceAddressPublisher(
             return (device, null);
         }
 
-        var limit = options.Value.Addresses.ChangesPerHour;
+        var limit = options.CurrentValue.Addresses.ChangesPerHour;
         if (await limits.TryAcquireAsync($"addresses:{device.DeviceId}", limit, ChangeWindow, time.GetUtcNow(), cancellationToken).ConfigureAwait(false) is { } wait)
         {
             return (device, wait);

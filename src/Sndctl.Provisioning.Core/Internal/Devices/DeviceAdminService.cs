@@ -12,7 +12,8 @@ internal sealed class DeviceAdminService(
     DeviceSecretHasher hasher,
     IDataProtectionProvider dataProtection,
     TimeProvider time,
-    IOptionsSnapshot<DeviceProvisioningOptions> options) : IDeviceAdminService
+    FleetStatisticsCache statisticsCache,
+    IOptionsMonitor<DeviceProvisioningOptions> options) : IDeviceAdminService
 {
     internal const int MaxLabels = 32;
     internal const int MaxLabelKeyLength = 64;
@@ -20,7 +21,7 @@ internal sealed class DeviceAdminService(
     internal const int MaxLabelsJsonLength = 16_384;
     private const int RecentEventCount = 50;
 
-    private readonly DeviceProvisioningOptions _options = options.Value;
+    private readonly DeviceProvisioningOptions _options = options.CurrentValue;
 
     public async Task<CreatedDevice> CreateDeviceAsync(string? deviceId, IReadOnlyDictionary<string, string>? labels, string actor, CancellationToken cancellationToken)
     {
@@ -259,7 +260,9 @@ internal sealed class DeviceAdminService(
     public Task<Page<AuditEvent>> ListEventsAsync(string? deviceId, int page, int pageSize, CancellationToken cancellationToken)
         => events.ListAsync(deviceId, page, pageSize, cancellationToken);
 
-    public async Task<FleetStatistics> GetStatisticsAsync(CancellationToken cancellationToken)
+    public Task<FleetStatistics> GetStatisticsAsync(CancellationToken cancellationToken) => statisticsCache.GetAsync(ComputeStatisticsAsync, cancellationToken);
+
+    private async Task<FleetStatistics> ComputeStatisticsAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var byStatus = await devices.CountByStatusAsync(cancellationToken).ConfigureAwait(false);

@@ -27,7 +27,7 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
         IssuanceCoordinator coordinator,
         IDataProtectionProvider dataProtection,
         TimeProvider time,
-        IOptionsSnapshot<DeviceProvisioningOptions> options,
+        IOptionsMonitor<DeviceProvisioningOptions> options,
         ProvisioningMetrics metrics,
         ILogger<DeviceProvisioningService> logger)
     {
@@ -39,7 +39,7 @@ internal sealed partial class DeviceProvisioningService : IDeviceProvisioningSer
         _coordinator = coordinator;
         _keyProtector = dataProtection.CreateProtector(ProtectionPurposes.DevicePrivateKey);
         _time = time;
-        _options = options.Value;
+        _options = options.CurrentValue;
         _metrics = metrics;
         _logger = logger;
     }
