@@ -31,4 +31,23 @@ public interface IZoneRecordStore
     /// </summary>
     /// <returns>How many records were added and removed, and the highest ID added (0 when none).</returns>
     Task<(int Added, int Removed, long MaxAddedId)> ReplaceAsync(string name, IReadOnlyCollection<string> types, IReadOnlyList<ZoneRecord> records, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see cref="ReplaceAsync"/> for several names (each at most once) in one transaction: what the embedded DNS
+    /// server does with the address changes that arrive together. This default replaces them one by one; a store
+    /// that can should write them at once.
+    /// </summary>
+    /// <returns>How many records were added and removed in all, and the highest ID added (0 when none).</returns>
+    async Task<(int Added, int Removed, long MaxAddedId)> ReplaceManyAsync(IReadOnlyList<(string Name, IReadOnlyList<ZoneRecord> Records)> changes, IReadOnlyCollection<string> types, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        var (added, removed, maxId) = (0, 0, 0L);
+        foreach (var (name, records) in changes)
+        {
+            var (a, r, m) = await ReplaceAsync(name, types, records, cancellationToken).ConfigureAwait(false);
+            (added, removed, maxId) = (added + a, removed + r, Math.Max(maxId, m));
+        }
+
+        return (added, removed, maxId);
+    }
 }

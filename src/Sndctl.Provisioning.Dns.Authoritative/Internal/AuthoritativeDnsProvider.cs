@@ -12,8 +12,6 @@ namespace Sndctl.Provisioning.Dns.Authoritative.Internal;
 /// </summary>
 internal sealed class AuthoritativeDnsProvider(IZoneRecordStore store, ZoneCache cache, TimeProvider time) : IDnsProvider
 {
-    private static readonly string[] AddressTypes = ["A", "AAAA"];
-
     public async Task<DnsTxtRecord> CreateTxtRecordAsync(string name, string value, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -50,6 +48,6 @@ internal sealed class AuthoritativeDnsProvider(IZoneRecordStore store, ZoneCache
         var records = addresses
             .Select(a => new ZoneRecord { Name = owner, Type = a.AddressFamily == AddressFamily.InterNetwork ? "A" : "AAAA", Value = a.ToString(), CreatedAt = now })
             .ToList();
-        await cache.WriteAddressesAsync(owner, addresses, () => store.ReplaceAsync(owner, AddressTypes, records, cancellationToken), cancellationToken).ConfigureAwait(false);
+        await cache.WriteAddressesAsync(owner, addresses, records, cancellationToken).ConfigureAwait(false);
     }
 }

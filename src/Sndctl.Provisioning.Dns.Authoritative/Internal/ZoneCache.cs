@@ -103,14 +103,141 @@ internal sealed partial class ZoneCache(
 
     /// <summary>
     /// Writes the address records at <paramref name="name"/> and takes in what was written (its TXT records stay):
-    /// an in-memory change, no read of the database.
+    /// no read of the database. Changes that arrive while one is written are written together after it, in one
+    /// transaction (a group commit: the first caller writes for all who queued meanwhile), so the cost of a
+    /// commit is shared by a fleet's concurrent updates.
     /// </summary>
-    public Task WriteAddressesAsync(string name, IReadOnlyList<System.Net.IPAddress> addresses, Func<Task<(int Added, int Removed, long MaxAddedId)>> write, CancellationToken cancellationToken)
-        => ChangeAsync(write, (table, version, serial) =>
+    public async Task WriteAddressesAsync(string name, IReadOnlyList<System.Net.IPAddress> addresses, IReadOnlyList<ZoneRecord> records, CancellationToken cancellationToken)
+    {
+        var write = new AddressWrite(name, addresses, records);
+        bool lead;
+        lock (_queueLock)
         {
-            table.SetAddresses(name, addresses, version, serial);
-            return Task.CompletedTask;
-        }, cancellationToken);
+            _queue.Add(write);
+            lead = !_flushing;
+            _flushing = true;
+        }
+
+        if (lead)
+        {
+            while (true)
+            {
+                List<AddressWrite> batch;
+                lock (_queueLock)
+                {
+                    if (_queue.Count == 0)
+                    {
+                        _flushing = false;
+                        break;
+                    }
+
+                    (batch, _queue) = (_queue, []);
+                }
+
+                // For everyone in the batch: not the leader's cancellation.
+                await FlushAsync(batch).ConfigureAwait(false);
+            }
+        }
+
+        await write.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task FlushAsync(List<AddressWrite> batch)
+    {
+        // The last change of a name wins; the earlier ones are done when it is.
+        var last = new Dictionary<string, AddressWrite>(StringComparer.Ordinal);
+        foreach (var write in batch)
+        {
+            last[write.Name] = write;
+        }
+
+        try
+        {
+            await ChangeAsync(
+                async () =>
+                {
+                    var scope = scopes.CreateAsyncScope();
+                    await using (scope.ConfigureAwait(false))
+                    {
+                        var store = scope.ServiceProvider.GetRequiredService<IZoneRecordStore>();
+                        try
+                        {
+                            return await store.ReplaceManyAsync([.. last.Values.Select(w => (w.Name, w.Records))], AddressTypes, CancellationToken.None).ConfigureAwait(false);
+                        }
+                        catch (ConcurrencyConflictException) when (last.Count > 1)
+                        {
+                            // Another instance changed one of them: each on its own, so that one conflict fails one caller.
+                            var (added, removed, maxId) = (0, 0, 0L);
+                            foreach (var write in last.Values)
+                            {
+                                try
+                                {
+                                    var (a, r, m) = await store.ReplaceAsync(write.Name, AddressTypes, write.Records, CancellationToken.None).ConfigureAwait(false);
+                                    (added, removed, maxId) = (added + a, removed + r, Math.Max(maxId, m));
+                                }
+                                catch (ConcurrencyConflictException ex)
+                                {
+                                    write.Failed = ex;
+                                }
+                            }
+
+                            return (added, removed, maxId);
+                        }
+                    }
+                },
+                (table, version, serial) =>
+                {
+                    foreach (var write in last.Values.Where(w => w.Failed is null))
+                    {
+                        table.SetAddresses(write.Name, write.Addresses, version, serial);
+                    }
+
+                    return Task.CompletedTask;
+                },
+                CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            foreach (var write in batch)
+            {
+                write.Done.TrySetException(ex);
+            }
+
+            return;
+        }
+
+        foreach (var write in batch)
+        {
+            var failed = last[write.Name].Failed;
+            if (failed is null)
+            {
+                write.Done.TrySetResult();
+            }
+            else
+            {
+                write.Done.TrySetException(failed);
+            }
+        }
+    }
+
+    private static readonly string[] AddressTypes = ["A", "AAAA"];
+
+    private readonly Lock _queueLock = new();
+    private List<AddressWrite> _queue = [];
+    private bool _flushing;
+
+    private sealed class AddressWrite(string name, IReadOnlyList<System.Net.IPAddress> addresses, IReadOnlyList<ZoneRecord> records)
+    {
+        public string Name { get; } = name;
+
+        public IReadOnlyList<System.Net.IPAddress> Addresses { get; } = addresses;
+
+        public IReadOnlyList<ZoneRecord> Records { get; } = records;
+
+        public Exception? Failed { get; set; }
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     private async Task ChangeAsync(Func<Task<(int Added, int Removed, long MaxAddedId)>> write, Func<ZoneTable, (int Count, long MaxId), uint, Task> apply, CancellationToken cancellationToken)
     {

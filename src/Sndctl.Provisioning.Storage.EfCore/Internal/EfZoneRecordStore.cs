@@ -71,6 +71,47 @@ internal sealed class EfZoneRecordStore<TContext>(TContext context) : IZoneRecor
         return (add.Count, remove.Count, add.Count == 0 ? 0 : add.Max(r => r.Id));
     }
 
+    public async Task<(int Added, int Removed, long MaxAddedId)> ReplaceManyAsync(IReadOnlyList<(string Name, IReadOnlyList<ZoneRecord> Records)> changes, IReadOnlyCollection<string> types, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        var names = changes.Select(c => c.Name).ToList();
+        var existing = await Records.Where(r => names.Contains(r.Name) && types.Contains(r.Type)).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var byName = existing.ToLookup(r => r.Name, StringComparer.Ordinal);
+        var remove = new List<ZoneRecord>();
+        var add = new List<ZoneRecord>();
+        foreach (var (name, records) in changes)
+        {
+            var there = byName[name].ToList();
+            remove.AddRange(there.Where(e => !records.Any(r => r.Type == e.Type && r.Value == e.Value)));
+            add.AddRange(records.Where(r => !there.Any(e => e.Type == r.Type && e.Value == r.Value)));
+        }
+
+        if (remove.Count == 0 && add.Count == 0)
+        {
+            Detach(existing);
+            return (0, 0, 0);
+        }
+
+        // One SaveChanges for all of them: one transaction, one commit.
+        Records.RemoveRange(remove);
+        Records.AddRange(add);
+        try
+        {
+            await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw new ConcurrencyConflictException("Address records changed while they were replaced.");
+        }
+        finally
+        {
+            Detach(existing);
+            Detach(add);
+        }
+
+        return (add.Count, remove.Count, add.Count == 0 ? 0 : add.Max(r => r.Id));
+    }
+
     private void Detach(IEnumerable<ZoneRecord> records)
     {
         foreach (var record in records)

@@ -185,6 +185,22 @@ public sealed partial class StoreContract
         // IDs are never reused, so a version seen once never comes back with other records.
         var again = await zone.AddAsync(Record("dev-1.devices.example.com", "A", "10.0.0.9"), default);
         Assert.True(again > v2.MaxId);
+
+        // Several names at once: each name's set replaced, the others' records untouched, the counts summed.
+        await zone.AddAsync(Record("_acme-challenge.dev-3.devices.example.com", "TXT", "token-3"), default);
+        var (added, removed, maxId) = await zone.ReplaceManyAsync(
+            [
+                ("dev-1.devices.example.com", [Record("dev-1.devices.example.com", "A", "10.0.0.10")]),
+                ("dev-3.devices.example.com", [Record("dev-3.devices.example.com", "A", "10.0.0.30"), Record("dev-3.devices.example.com", "AAAA", "fd00::30")]),
+            ],
+            addressTypes,
+            default);
+        Assert.Equal((3, 1), (added, removed));
+        Assert.Equal((await zone.GetVersionAsync(default)).MaxId, maxId);
+        Assert.Equal(
+            ["A 10.0.0.10", "A 10.0.0.30", "AAAA fd00::30", "TXT token-3"],
+            (await zone.ListAsync(default)).Select(r => r.Type + " " + r.Value).Order(StringComparer.Ordinal));
+        Assert.Equal((0, 0, 0L), await zone.ReplaceManyAsync([("dev-1.devices.example.com", [Record("dev-1.devices.example.com", "A", "10.0.0.10")])], addressTypes, default));
     }
 
     [Check(typeof(ICsrRequestStore))]
