@@ -2,9 +2,9 @@
 # Scale benchmark (issue "a million devices"): the reference host with N devices (default 1,000,000), each with
 # an address record in the embedded DNS server, then what an operator, the fleet and resolvers feel:
 #   - seeding N devices through the batch API (10,000 per call): time and the host's peak RSS (VmHWM);
-#   - N address records and a fleet in use: half the devices seen lately and holding a certificate (their
-#     LastSeenAt and current certificate end written into the database while the host is stopped; the
-#     certificates themselves are not made);
+#   - N address records and a fleet in use: half the devices seen lately and holding a certificate (written into
+#     the database while the host is stopped: LastSeenAt, and a certificate row, 90 days, renewal 30 days before
+#     its end, with a placeholder PEM, as the device's current one);
 #   - restart to ready (ready = the zone is loaded and answered);
 #   - the admin views: page 1, a search, sorted by certificate expiry, page 100 sorted by last seen, the
 #     statistics (median of 5 calls each, curl's total time);
@@ -73,7 +73,8 @@ PY
 fi
 
 start_host() {
-  (cd "$work" && exec env Logging__LogLevel__Default=Warning Provisioning__Admin__ApiKeys__0="$admin_key" \
+  (cd "$work" && exec env Logging__LogLevel__Default=Warning Logging__LogLevel__Sndctl.Provisioning.Core.Internal.JobRunner=Debug \
+    Provisioning__Admin__ApiKeys__0="$admin_key" \
     Provisioning__DataDirectory="$work/data" Provisioning__BaseDomain="$zone" Provisioning__Addresses__AllowPublic=false \
     Provisioning__Addresses__ChangesPerHour=10000 Provisioning__Dns__Provider=Authoritative \
     Provisioning__Dns__Authoritative__Endpoints__0="127.0.0.1:$dns_port" \
@@ -122,10 +123,11 @@ stop_host
 log "writing $n address records, and last-seen times and certificate ends for half the fleet"
 sql "SELECT \"DeviceId\" FROM \"ProvisioningDevices\" ORDER BY \"DeviceId\"" > "$work/ids"
 python3 - "$work" "$zone" <<'PY'
-import sys
+import datetime, sys, uuid
 work, zone = sys.argv[1], sys.argv[2]
 ids = [l.strip() for l in open(f"{work}/ids") if l.strip()]
-with open(f"{work}/records.csv", "w") as records, open(f"{work}/devices.csv", "w") as devices, open(f"{work}/{zone}.zone", "w") as z:
+fmt = lambda t: t.strftime("%Y-%m-%d %H:%M:%S")
+with open(f"{work}/records.csv", "w") as records, open(f"{work}/devices.csv", "w") as devices, open(f"{work}/certificates.csv", "w") as certificates, open(f"{work}/{zone}.zone", "w") as z:
     z.write(f"$ORIGIN {zone}.\n$TTL 60\n@ IN SOA ns1.{zone}. hostmaster.{zone}. 1 3600 600 604800 60\n@ IN NS ns1.{zone}.\nns1 IN A 127.0.0.1\n")
     for i, d in enumerate(ids):
         v4 = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
@@ -138,15 +140,21 @@ with open(f"{work}/records.csv", "w") as records, open(f"{work}/devices.csv", "w
         # Half the fleet seen within the last 30 days with a certificate ending within 90 days.
         seen = f"2026-{11 + (i % 2):02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}" if i % 2 == 0 else ""
         ends = f"2027-{1 + i % 3:02d}-{1 + (i * 13) % 28:02d} {(i * 5) % 24:02d}:{(i * 11) % 60:02d}:00" if i % 2 == 0 else ""
-        devices.write(f"{d},{addresses},{seen},{ends}\n")
+        certificate = ""
+        if ends:
+            certificate = str(uuid.UUID(int=i + 1)).upper()
+            end = datetime.datetime.strptime(ends, "%Y-%m-%d %H:%M:%S")
+            certificates.write(f"{certificate},{d},Scale,{i:016X},{i:040X},-----BEGIN CERTIFICATE-----,protected,{fmt(end - datetime.timedelta(days=90))},{ends},{fmt(end - datetime.timedelta(days=30))},{fmt(end - datetime.timedelta(days=90))},{str(uuid.UUID(int=i + 7)).upper()}\n")
+        devices.write(f"{d},{addresses},{seen},{ends},{certificate}\n")
 PY
 if [ "$storage" = postgresql ]; then
   psql "$psql_url/$database" -q -v ON_ERROR_STOP=1 <<SQL
 \copy "ProvisioningZoneRecords" ("Name", "Type", "Value") FROM '$work/records.csv' WITH (FORMAT csv)
-CREATE TEMP TABLE marks (id text, addresses text, seen timestamptz, ends timestamptz);
+\copy "ProvisioningCertificates" ("Id", "DeviceId", "Issuer", "SerialNumber", "Thumbprint", "CertificatePem", "ProtectedPrivateKey", "NotBefore", "NotAfter", "RenewAfter", "IssuedAt", "ConcurrencyStamp") FROM '$work/certificates.csv' WITH (FORMAT csv)
+CREATE TEMP TABLE marks (id text, addresses text, seen timestamptz, ends timestamptz, certificate uuid);
 \copy marks FROM '$work/devices.csv' WITH (FORMAT csv, NULL '')
 UPDATE "ProvisioningDevices" d SET "Addresses" = m.addresses, "LastSeenAt" = m.seen, "CurrentCertificateNotAfter" = m.ends,
-  "Status" = CASE WHEN m.seen IS NULL THEN d."Status" ELSE 'Active' END FROM marks m WHERE m.id = d."DeviceId";
+  "CurrentCertificateId" = m.certificate, "Status" = CASE WHEN m.seen IS NULL THEN d."Status" ELSE 'Active' END FROM marks m WHERE m.id = d."DeviceId";
 ANALYZE;
 SQL
 else
@@ -155,11 +163,16 @@ else
 CREATE TEMP TABLE records (name TEXT, type TEXT, value TEXT);
 .import $work/records.csv records
 INSERT INTO ProvisioningZoneRecords (Name, Type, Value, CreatedAt) SELECT name, type, value, '2026-12-07 00:00:00' FROM records;
-CREATE TEMP TABLE marks (id TEXT PRIMARY KEY, addresses TEXT, seen TEXT, ends TEXT);
+CREATE TEMP TABLE certificates (id TEXT, device TEXT, issuer TEXT, serial TEXT, thumbprint TEXT, pem TEXT, key TEXT, notbefore TEXT, notafter TEXT, renewafter TEXT, issuedat TEXT, stamp TEXT);
+.import $work/certificates.csv certificates
+INSERT INTO ProvisioningCertificates (Id, DeviceId, Issuer, SerialNumber, Thumbprint, CertificatePem, ProtectedPrivateKey, NotBefore, NotAfter, RenewAfter, IssuedAt, ConcurrencyStamp)
+  SELECT id, device, issuer, serial, thumbprint, pem, key, notbefore, notafter, renewafter, issuedat, stamp FROM certificates;
+CREATE TEMP TABLE marks (id TEXT PRIMARY KEY, addresses TEXT, seen TEXT, ends TEXT, certificate TEXT);
 .import $work/devices.csv marks
 UPDATE ProvisioningDevices SET Addresses = (SELECT addresses FROM marks WHERE id = DeviceId),
   LastSeenAt = (SELECT NULLIF(seen, '') FROM marks WHERE id = DeviceId),
-  CurrentCertificateNotAfter = (SELECT NULLIF(ends, '') FROM marks WHERE id = DeviceId);
+  CurrentCertificateNotAfter = (SELECT NULLIF(ends, '') FROM marks WHERE id = DeviceId),
+  CurrentCertificateId = (SELECT NULLIF(certificate, '') FROM marks WHERE id = DeviceId);
 UPDATE ProvisioningDevices SET Status = 'Active' WHERE LastSeenAt IS NOT NULL;
 ANALYZE;
 SQL
@@ -167,6 +180,7 @@ fi
 record_count="$(sql 'SELECT COUNT(*) FROM "ProvisioningZoneRecords"')"
 
 log "restarting with $n devices and $record_count address records"
+echo "=== restart" >> "$work/host.log"
 start_host
 log "ready after ${ready_seconds} s"
 rss_after_start_kib=$(awk '/VmRSS/ {print $2}' "/proc/$dotnet_pid/status")
@@ -217,6 +231,13 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---
 printf '| %s | %s | %.0f s | %d MiB | %.1f s | %s ms | %s ms | %s ms | %s ms | %s ms | %s (%s not 2xx, p99 %s ms) |\n' \
   "$storage" "$n" "$seed_seconds" "$(( peak_kib / 1024 ))" "$ready_seconds" "$page1" "$searched" "$expiry" "$page100" "$statistics" \
   "$updates" "$update_errors" "$update_p99"
+
+# Each periodic job's first run on the restarted host (they start 1-15 s after it).
+sleep 5
+echo
+echo "| job (first run after the restart, $storage, $n devices) | time |"
+echo "| --- | ---: |"
+sed -n '/^=== restart/,$p' "$work/host.log" | grep -o 'Job [a-z-]* ran in [0-9]* ms' | sort -u -k2,2 | awk '{printf "| %s | %s ms |\n", $2, $5}'
 
 [ "$storage" = sqlite ] || exit 0
 

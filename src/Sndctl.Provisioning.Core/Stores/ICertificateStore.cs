@@ -53,9 +53,11 @@ public interface ICertificateStore
 
     /// <summary>
     /// Current, unrevoked certificates of <paramref name="issuer"/> whose renewal time is after <paramref name="now"/>,
-    /// in ID order, skipping <paramref name="skip"/>, at most <paramref name="max"/>.
+    /// soonest-ending first (then by device ID), after the position <paramref name="after"/> (a certificate's end and
+    /// device ID; <see langword="null"/> from the start), at most <paramref name="max"/>: pages that cost the same at
+    /// any depth of a large fleet (the device's <see cref="Device.CurrentCertificateNotAfter"/> index).
     /// </summary>
-    Task<IReadOnlyList<DeviceCertificate>> ListCurrentNotDueAsync(string issuer, DateTimeOffset now, int skip, int max, CancellationToken cancellationToken);
+    Task<IReadOnlyList<DeviceCertificate>> ListCurrentNotDueAsync(string issuer, DateTimeOffset now, (DateTimeOffset NotAfter, string DeviceId)? after, int max, CancellationToken cancellationToken);
 
     /// <summary>Moves a certificate's renewal time (the CA suggested another).</summary>
     Task SetRenewAfterAsync(Guid id, DateTimeOffset renewAfter, CancellationToken cancellationToken);

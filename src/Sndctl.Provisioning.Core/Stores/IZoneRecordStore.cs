@@ -10,6 +10,19 @@ public interface IZoneRecordStore
     /// <summary>Every record of the zone, ordered by ID.</summary>
     Task<IReadOnlyList<ZoneRecord>> ListAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Every record of the zone, ordered by name (then ID), one at a time: how the embedded DNS server reads a large
+    /// zone without holding every record as an object at once. This default sorts <see cref="ListAsync(CancellationToken)"/>;
+    /// a store that can should stream them.
+    /// </summary>
+    async IAsyncEnumerable<ZoneRecord> StreamByNameAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var record in (await ListAsync(cancellationToken).ConfigureAwait(false)).OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Id))
+        {
+            yield return record;
+        }
+    }
+
     /// <summary>The records at one name (lower case), ordered by ID.</summary>
     Task<IReadOnlyList<ZoneRecord>> ListAsync(string name, CancellationToken cancellationToken);
 

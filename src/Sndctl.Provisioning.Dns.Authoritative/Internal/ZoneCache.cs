@@ -64,16 +64,13 @@ internal sealed partial class ZoneCache(
                     return;
                 }
 
-                var records = await store.ListAsync(cancellationToken).ConfigureAwait(false);
                 var previous = _current;
-                var version = (records.Count, records.Count == 0 ? 0 : records.Max(r => r.Id));
-                if (previous is not null && version == previous.Version)
+                var table = await LoadAsync(store, NextSerial(previous), cancellationToken).ConfigureAwait(false);
+                if (previous is null || table.Version != previous.Version)
                 {
-                    MarkChecked();
-                    return;
+                    _current = table;
                 }
 
-                _current = ZoneTable.Build(Zone, records, NextSerial(previous));
                 MarkChecked();
             }
         }
@@ -257,8 +254,7 @@ internal sealed partial class ZoneCache(
                 var scope = scopes.CreateAsyncScope();
                 await using (scope.ConfigureAwait(false))
                 {
-                    var records = await scope.ServiceProvider.GetRequiredService<IZoneRecordStore>().ListAsync(CancellationToken.None).ConfigureAwait(false);
-                    _current = ZoneTable.Build(Zone, records, NextSerial(null));
+                    _current = await LoadAsync(scope.ServiceProvider.GetRequiredService<IZoneRecordStore>(), NextSerial(null), CancellationToken.None).ConfigureAwait(false);
                 }
             }
             else
@@ -318,6 +314,24 @@ internal sealed partial class ZoneCache(
         _reload.Dispose();
         base.Dispose();
     }
+
+    /// <summary>
+    /// Reads the whole zone, one record at a time. A large one leaves a heap grown by the records read (a million
+    /// EF objects, short-lived): it is compacted and given back to the system at once, so that the instance's memory
+    /// is the table's, not the load's.
+    /// </summary>
+    private async Task<ZoneTable> LoadAsync(IZoneRecordStore store, uint serial, CancellationToken cancellationToken)
+    {
+        var table = await ZoneTable.BuildAsync(Zone, store.StreamByNameAsync(cancellationToken), serial, cancellationToken).ConfigureAwait(false);
+        if (table.RecordCount >= LargeZone)
+        {
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
+
+        return table;
+    }
+
+    private const int LargeZone = 100_000;
 
     private void MarkChecked() => Interlocked.Exchange(ref _checkedAtTicks, time.GetUtcNow().UtcTicks);
 

@@ -50,55 +50,132 @@ internal sealed class ZoneTable
     /// <summary>Builds the table from every record of the zone (names outside it are never answered and are left out).</summary>
     public static ZoneTable Build(string zone, IReadOnlyList<ZoneRecord> records, uint serial)
     {
-        var shards = new Shard[ShardCount];
-        Array.Fill(shards, EmptyShard);
-        var table = new ZoneTable(zone, shards, new State((records.Count, records.Count == 0 ? 0 : records.Max(r => r.Id)), serial));
-
-        // Grouped by shard first (a list of records each), so that only one shard's names are ever held as objects.
-        var byShard = new List<ZoneRecord>?[ShardCount];
-        var deep = new List<string>();
-        foreach (var record in records)
+        var builder = new Builder(zone, serial);
+        foreach (var record in records.OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Id))
         {
-            if (table.Relative(record.Name.ToLowerInvariant()) is not { } relative)
-            {
-                continue;
-            }
-
-            (byShard[table.ShardOf(relative)] ??= []).Add(record);
+            builder.Add(record);
         }
 
-        for (var s = 0; s < ShardCount; s++)
+        return builder.Finish();
+    }
+
+    /// <summary>Builds the table from the zone's records ordered by name, one at a time: only one name's records are ever objects.</summary>
+    public static async Task<ZoneTable> BuildAsync(string zone, IAsyncEnumerable<ZoneRecord> recordsByName, uint serial, CancellationToken cancellationToken)
+    {
+        var builder = new Builder(zone, serial);
+        await foreach (var record in recordsByName.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            if (byShard[s] is not { } list)
+            builder.Add(record);
+        }
+
+        return builder.Finish();
+    }
+
+    /// <summary>Takes records ordered by name and writes each name's straight into its shard's arrays.</summary>
+    private sealed class Builder(string zone, uint serial)
+    {
+        private readonly ZoneTable _table = new(zone, [.. Enumerable.Repeat(EmptyShard, ShardCount)], new State((0, 0), serial));
+        private readonly ShardWriter?[] _writers = new ShardWriter?[ShardCount];
+        private readonly List<string> _deep = [];
+        private string? _name;
+        private NameData? _data;
+        private int _count;
+        private long _maxId;
+
+        public void Add(ZoneRecord record)
+        {
+            _count++;
+            _maxId = Math.Max(_maxId, record.Id);
+            if (!string.Equals(record.Name, _name, StringComparison.Ordinal))
             {
-                continue;
+                Flush();
+                _name = record.Name;
+                _data = _table.Relative(record.Name.ToLowerInvariant()) is { } relative ? new NameData(relative) : null;
             }
 
-            var names = new Dictionary<string, NameData>(StringComparer.Ordinal);
-            foreach (var record in list)
+            _data?.Add(record.Type, record.Value);
+        }
+
+        public ZoneTable Finish()
+        {
+            Flush();
+            for (var s = 0; s < ShardCount; s++)
             {
-                var relative = table.Relative(record.Name.ToLowerInvariant())!;
-                if (!names.TryGetValue(relative, out var data))
+                if (_writers[s] is { } writer)
                 {
-                    names[relative] = data = new NameData(relative);
+                    _table._shards[s] = writer.ToShard();
                 }
-
-                data.Add(record.Type, record.Value);
             }
 
-            var held = names.Values.Where(d => d.HasRecords).ToList();
-            deep.AddRange(held.Where(d => d.Name.Contains('.', StringComparison.Ordinal)).Select(d => d.Name));
-            shards[s] = table.Encode(held);
-            byShard[s] = null;
+            _table._state = new State((_count, _maxId), serial);
+
+            // Names between a deeper name and the apex exist too (empty non-terminals): NODATA, not NXDOMAIN, for them.
+            foreach (var relative in _deep)
+            {
+                _table.CountDescendant(relative, +1);
+            }
+
+            return _table;
         }
 
-        // Names below a record's name's parent exist too (empty non-terminals): NODATA, not NXDOMAIN, for them.
-        foreach (var relative in deep)
+        private void Flush()
         {
-            table.CountDescendant(relative, +1);
+            if (_data is not { HasRecords: true } data)
+            {
+                return;
+            }
+
+            if (data.Name.Contains('.', StringComparison.Ordinal))
+            {
+                _deep.Add(data.Name);
+            }
+
+            (_writers[_table.ShardOf(data.Name)] ??= new ShardWriter()).Append(_table, data);
+        }
+    }
+
+    /// <summary>A shard's arrays while they are written.</summary>
+    private sealed class ShardWriter
+    {
+        private readonly List<Entry> _entries = [];
+        private byte[] _blob = new byte[64];
+        private int _length;
+
+        public void Append(ZoneTable table, NameData data)
+        {
+            var size = Encoding.UTF8.GetByteCount(data.Name) + data.DataLength;
+            if (_length + size > _blob.Length)
+            {
+                Array.Resize(ref _blob, Math.Max(_blob.Length * 2, _length + size));
+            }
+
+            var offset = _length;
+            var nameLength = Encoding.UTF8.GetBytes(data.Name, _blob.AsSpan(offset));
+            var at = offset + nameLength;
+            foreach (var a in data.A)
+            {
+                a.CopyTo(_blob, at);
+                at += 4;
+            }
+
+            foreach (var aaaa in data.Aaaa)
+            {
+                aaaa.CopyTo(_blob, at);
+                at += 16;
+            }
+
+            foreach (var text in data.Txt)
+            {
+                var length = Encoding.UTF8.GetBytes(text, _blob.AsSpan(at + 1));
+                _blob[at] = (byte)length;
+                at += 1 + length;
+            }
+
+            _entries.Add(new Entry(table.Hash(_blob.AsSpan(offset, nameLength)), offset, (byte)nameLength, (byte)data.A.Count, (byte)data.Aaaa.Count, (byte)data.Txt.Count, data.Descendants, data.Complex));
+            _length = at;
         }
 
-        return table;
+        public Shard ToShard() => _entries.Count == 0 ? EmptyShard : new Shard([.. _entries], _blob.AsSpan(0, _length).ToArray());
     }
 
     /// <summary>Makes the records at <paramref name="name"/> exactly <paramref name="records"/> (read from the store after a change there).</summary>
@@ -294,50 +371,13 @@ internal sealed class ZoneTable
 
     private Shard Encode(IEnumerable<NameData> names)
     {
-        var list = names as ICollection<NameData> ?? names.ToList();
-        if (list.Count == 0)
+        var writer = new ShardWriter();
+        foreach (var data in names)
         {
-            return EmptyShard;
+            writer.Append(this, data);
         }
 
-        var entries = new Entry[list.Count];
-        var size = 0;
-        foreach (var data in list)
-        {
-            size += Encoding.UTF8.GetByteCount(data.Name) + data.DataLength;
-        }
-
-        var blob = new byte[size];
-        var offset = 0;
-        var n = 0;
-        foreach (var data in list)
-        {
-            var nameLength = Encoding.UTF8.GetBytes(data.Name, blob.AsSpan(offset));
-            var at = offset + nameLength;
-            foreach (var a in data.A)
-            {
-                a.CopyTo(blob, at);
-                at += 4;
-            }
-
-            foreach (var aaaa in data.Aaaa)
-            {
-                aaaa.CopyTo(blob, at);
-                at += 16;
-            }
-
-            foreach (var text in data.Txt)
-            {
-                var length = Encoding.UTF8.GetBytes(text, blob.AsSpan(at + 1));
-                blob[at] = (byte)length;
-                at += 1 + length;
-            }
-
-            entries[n++] = new Entry(Hash(blob.AsSpan(offset, nameLength)), offset, (byte)nameLength, (byte)data.A.Count, (byte)data.Aaaa.Count, (byte)data.Txt.Count, data.Descendants, data.Complex);
-            offset = at;
-        }
-
-        return new Shard(entries, blob);
+        return writer.ToShard();
     }
 
     /// <summary>A name found: spans over its records' wire-format data, valid as long as the caller holds them.</summary>

@@ -86,13 +86,20 @@ internal sealed class EfCertificateStore<TContext>(TContext context) : ICertific
             .AsNoTracking()
             .ToListAsync(cancellationToken).ConfigureAwait(false);
 
-    public async Task<IReadOnlyList<DeviceCertificate>> ListCurrentNotDueAsync(string issuer, DateTimeOffset now, int skip, int max, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<DeviceCertificate>> ListCurrentNotDueAsync(string issuer, DateTimeOffset now, (DateTimeOffset NotAfter, string DeviceId)? after, int max, CancellationToken cancellationToken)
     {
-        var current = context.Set<Device>()
-            .Where(d => d.CurrentCertificateId != null)
-            .Join(Certificates, d => d.CurrentCertificateId, c => c.Id, (d, c) => c)
-            .Where(c => c.Issuer == issuer && c.RevokedAt == null && c.RenewAfter > now && c.NotAfter > now);
-        return await current.OrderBy(c => c.Id).Skip(skip).Take(max).AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
+        var devices = context.Set<Device>().Where(d => d.CurrentCertificateNotAfter > now);
+        if (after is var (notAfter, deviceId))
+        {
+            devices = devices.Where(d => d.CurrentCertificateNotAfter > notAfter || (d.CurrentCertificateNotAfter == notAfter && string.Compare(d.DeviceId, deviceId) > 0));
+        }
+
+        var current = from d in devices
+                      join c in Certificates on d.CurrentCertificateId equals c.Id
+                      where c.Issuer == issuer && c.RevokedAt == null && c.RenewAfter > now
+                      orderby d.CurrentCertificateNotAfter, d.DeviceId
+                      select c;
+        return await current.Take(max).AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public Task SetRenewAfterAsync(Guid id, DateTimeOffset renewAfter, CancellationToken cancellationToken)

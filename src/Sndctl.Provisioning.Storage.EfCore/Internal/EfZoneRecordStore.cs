@@ -11,6 +11,10 @@ internal sealed class EfZoneRecordStore<TContext>(TContext context) : IZoneRecor
     public async Task<IReadOnlyList<ZoneRecord>> ListAsync(CancellationToken cancellationToken)
         => await Records.AsNoTracking().OrderBy(r => r.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
 
+    // Through the name's index, one row at a time (a million records are never all objects at once).
+    public IAsyncEnumerable<ZoneRecord> StreamByNameAsync(CancellationToken cancellationToken)
+        => Records.AsNoTracking().OrderBy(r => r.Name).ThenBy(r => r.Id).AsAsyncEnumerable();
+
     public async Task<IReadOnlyList<ZoneRecord>> ListAsync(string name, CancellationToken cancellationToken)
         => await Records.AsNoTracking().Where(r => r.Name == name).OrderBy(r => r.Id).ToListAsync(cancellationToken).ConfigureAwait(false);
 

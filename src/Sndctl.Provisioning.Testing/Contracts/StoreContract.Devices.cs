@@ -267,13 +267,15 @@ public sealed partial class StoreContract
         Assert.Equal(["due"], due.Select(c => c.DeviceId));
 
         // Not yet due: the one the CA may move earlier (ARI); moving it makes it due.
-        var notDue = Assert.Single(await certificates.ListCurrentNotDueAsync("Test", s_now, 0, 10, default));
+        var notDue = Assert.Single(await certificates.ListCurrentNotDueAsync("Test", s_now, null, 10, default));
         Assert.Equal("not-yet", notDue.DeviceId);
-        Assert.Empty(await certificates.ListCurrentNotDueAsync("Test", s_now, 1, 10, default));
-        Assert.Empty(await certificates.ListCurrentNotDueAsync("Other", s_now, 0, 10, default));
+        Assert.Empty(await certificates.ListCurrentNotDueAsync("Test", s_now, (notDue.NotAfter, notDue.DeviceId), 10, default));
+        Assert.Single(await certificates.ListCurrentNotDueAsync("Test", s_now, (notDue.NotAfter, "a"), 10, default)); // same end, a device ID before it
+        Assert.Single(await certificates.ListCurrentNotDueAsync("Test", s_now, (notDue.NotAfter.AddSeconds(-1), "zzz"), 10, default));
+        Assert.Empty(await certificates.ListCurrentNotDueAsync("Other", s_now, null, 10, default));
         await certificates.SetRenewAfterAsync(notDue.Id, s_now.AddHours(-1), default);
         Assert.Equal(s_now.AddHours(-1), (await certificates.FindAsync(notDue.Id, default))!.RenewAfter);
-        Assert.Empty(await certificates.ListCurrentNotDueAsync("Test", s_now, 0, 10, default));
+        Assert.Empty(await certificates.ListCurrentNotDueAsync("Test", s_now, null, 10, default));
     }
 
     [Check(typeof(IDeviceStore))]

@@ -125,16 +125,16 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         return ordered.ThenBy(d => d.DeviceId, StringComparer.Ordinal);
     }
 
-    public Task<IReadOnlyList<DeviceCertificate>> ListCurrentNotDueAsync(string issuer, DateTimeOffset now, int skip, int max, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<DeviceCertificate>> ListCurrentNotDueAsync(string issuer, DateTimeOffset now, (DateTimeOffset NotAfter, string DeviceId)? after, int max, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             return Task.FromResult<IReadOnlyList<DeviceCertificate>>([.. _devices.Values
-                .Where(d => d.CurrentCertificateId is not null)
+                .Where(d => d.CurrentCertificateId is not null && d.CurrentCertificateNotAfter > now)
+                .Where(d => after is not var (a, id) || d.CurrentCertificateNotAfter > a || (d.CurrentCertificateNotAfter == a && string.CompareOrdinal(d.DeviceId, id) > 0))
+                .OrderBy(d => d.CurrentCertificateNotAfter).ThenBy(d => d.DeviceId, StringComparer.Ordinal)
                 .Select(d => _certificates[d.CurrentCertificateId!.Value])
-                .Where(c => c.Issuer == issuer && c.RevokedAt is null && c.RenewAfter > now && c.NotAfter > now)
-                .OrderBy(c => c.Id)
-                .Skip(skip)
+                .Where(c => c.Issuer == issuer && c.RevokedAt is null && c.RenewAfter > now)
                 .Take(max)
                 .Select(Copy)]);
         }

@@ -8,11 +8,15 @@ namespace Sndctl.Provisioning.Core.Internal;
 /// (ACME Renewal Information, when the issuer offers it: <see cref="IRenewalInfoSource"/>), and brings the renewal
 /// time forward when the CA moved it earlier, e.g. before a mass revocation. The device is then renewed at its
 /// next call, or ahead of it by the <c>renewals</c> job. A later suggestion is not taken: devices keep renewing on time.
+/// Soonest-ending first, in pages read through an index, at most <see cref="MaxPerRun"/> a run: a larger fleet is
+/// gone through over several runs, each resuming where the last one stopped.
 /// </summary>
 internal sealed partial class RenewalInfoRefreshJob(TimeProvider time, ILogger<RenewalInfoRefreshJob> logger) : IProvisioningJob
 {
     private const int Page = 500;
     private const int MaxPerRun = 20_000;
+
+    private (DateTimeOffset NotAfter, string DeviceId)? _resumeAfter;
 
     public string Name => "ari-refresh";
 
@@ -29,9 +33,10 @@ internal sealed partial class RenewalInfoRefreshJob(TimeProvider time, ILogger<R
         var certificates = services.GetRequiredService<ICertificateStore>();
         var now = time.GetUtcNow();
         var moved = 0;
-        for (var skip = 0; skip < MaxPerRun; skip += Page)
+        var after = _resumeAfter;
+        for (var read = 0; read < MaxPerRun; read += Page)
         {
-            var batch = await certificates.ListCurrentNotDueAsync(issuer, now, skip, Page, cancellationToken).ConfigureAwait(false);
+            var batch = await certificates.ListCurrentNotDueAsync(issuer, now, after, Page, cancellationToken).ConfigureAwait(false);
             foreach (var certificate in batch)
             {
                 if (await source.GetRenewalTimeAsync(certificate, cancellationToken).ConfigureAwait(false) is { } suggested && suggested < certificate.RenewAfter)
@@ -40,14 +45,18 @@ internal sealed partial class RenewalInfoRefreshJob(TimeProvider time, ILogger<R
                     Log.Moved(logger, certificate.DeviceId, certificate.SerialNumber, certificate.RenewAfter, suggested);
                     moved++;
                 }
+
+                after = (certificate.NotAfter, certificate.DeviceId);
             }
 
             if (batch.Count < Page)
             {
+                after = null; // the whole fleet: the next run starts over
                 break;
             }
         }
 
+        _resumeAfter = after;
         if (moved > 0)
         {
             Log.Summary(logger, moved);
