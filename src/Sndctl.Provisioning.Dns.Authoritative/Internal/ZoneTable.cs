@@ -20,7 +20,7 @@ internal sealed class ZoneTable
     private const int ShardCount = 1 << ShardBits;
     private const int MaxTxtLength = 255;
 
-    private static readonly Shard EmptyShard = new([], []);
+    private static readonly Shard EmptyShard = new([], [], []);
 
     private readonly Shard[] _shards;
     private readonly byte[] _suffix;
@@ -175,7 +175,19 @@ internal sealed class ZoneTable
             _length = at;
         }
 
-        public Shard ToShard() => _entries.Count == 0 ? EmptyShard : new Shard([.. _entries], _blob.AsSpan(0, _length).ToArray());
+        /// <summary>The entries in the order of their hashes, which a lookup searches by halves (a few hundred entries a shard at a million names).</summary>
+        public Shard ToShard()
+        {
+            if (_entries.Count == 0)
+            {
+                return EmptyShard;
+            }
+
+            var entries = _entries.ToArray();
+            var hashes = entries.Select(e => e.Hash).ToArray();
+            Array.Sort(hashes, entries);
+            return new Shard(hashes, entries, _blob.AsSpan(0, _length).ToArray());
+        }
     }
 
     /// <summary>Makes the records at <paramref name="name"/> exactly <paramref name="records"/> (read from the store after a change there).</summary>
@@ -250,14 +262,24 @@ internal sealed class ZoneTable
     {
         var hash = Hash(relative);
         var shard = _shards[(int)(hash & (ShardCount - 1))];
-        var entries = shard.Entries;
-        for (var i = 0; i < entries.Length; i++)
+        var hashes = shard.Hashes;
+        var i = Array.BinarySearch(hashes, hash);
+        if (i >= 0)
         {
-            ref readonly var entry = ref entries[i];
-            if (entry.Hash == hash && shard.Blob.AsSpan(entry.Offset, entry.NameLength).SequenceEqual(relative))
+            // Equal hashes sit together: back to the first, then forward.
+            while (i > 0 && hashes[i - 1] == hash)
             {
-                found = new Found(shard.Blob, entry);
-                return true;
+                i--;
+            }
+
+            for (; i < hashes.Length && hashes[i] == hash; i++)
+            {
+                ref readonly var entry = ref shard.Entries[i];
+                if (shard.Blob.AsSpan(entry.Offset, entry.NameLength).SequenceEqual(relative))
+                {
+                    found = new Found(shard.Blob, entry);
+                    return true;
+                }
             }
         }
 
@@ -433,7 +455,7 @@ internal sealed class ZoneTable
     [StructLayout(LayoutKind.Auto)]
     internal readonly record struct Entry(uint Hash, int Offset, byte NameLength, byte ACount, byte AaaaCount, byte TxtCount, int Descendants, bool Complex);
 
-    private sealed record Shard(Entry[] Entries, byte[] Blob);
+    private sealed record Shard(uint[] Hashes, Entry[] Entries, byte[] Blob);
 
     private sealed record State((int Count, long MaxId) Version, uint Serial);
 
