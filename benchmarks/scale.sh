@@ -131,11 +131,11 @@ with open(f"{work}/records.csv", "w") as records, open(f"{work}/devices.csv", "w
     z.write(f"$ORIGIN {zone}.\n$TTL 60\n@ IN SOA ns1.{zone}. hostmaster.{zone}. 1 3600 600 604800 60\n@ IN NS ns1.{zone}.\nns1 IN A 127.0.0.1\n")
     for i, d in enumerate(ids):
         v4 = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
-        records.write(f"{d}.{zone},A,{v4}\n"); z.write(f"{d} 60 IN A {v4}\n")
+        records.write(f"{d}.{zone},A,{v4},2026-12-07 00:00:00\n"); z.write(f"{d} 60 IN A {v4}\n")
         addresses = v4
         if i % 10 == 0:
             v6 = f"fd00::{i >> 16:x}:{i & 0xffff:x}"
-            records.write(f"{d}.{zone},AAAA,{v6}\n"); z.write(f"{d} 60 IN AAAA {v6}\n")
+            records.write(f"{d}.{zone},AAAA,{v6},2026-12-07 00:00:00\n"); z.write(f"{d} 60 IN AAAA {v6}\n")
             addresses += f" {v6}"
         # Half the fleet seen within the last 30 days with a certificate ending within 90 days.
         seen = f"2026-{11 + (i % 2):02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}" if i % 2 == 0 else ""
@@ -149,7 +149,7 @@ with open(f"{work}/records.csv", "w") as records, open(f"{work}/devices.csv", "w
 PY
 if [ "$storage" = postgresql ]; then
   psql "$psql_url/$database" -q -v ON_ERROR_STOP=1 <<SQL
-\copy "ProvisioningZoneRecords" ("Name", "Type", "Value") FROM '$work/records.csv' WITH (FORMAT csv)
+\copy "ProvisioningZoneRecords" ("Name", "Type", "Value", "CreatedAt") FROM '$work/records.csv' WITH (FORMAT csv)
 \copy "ProvisioningCertificates" ("Id", "DeviceId", "Issuer", "SerialNumber", "Thumbprint", "CertificatePem", "ProtectedPrivateKey", "NotBefore", "NotAfter", "RenewAfter", "IssuedAt", "ConcurrencyStamp") FROM '$work/certificates.csv' WITH (FORMAT csv)
 CREATE TEMP TABLE marks (id text, addresses text, seen timestamptz, ends timestamptz, certificate uuid);
 \copy marks FROM '$work/devices.csv' WITH (FORMAT csv, NULL '')
@@ -160,9 +160,9 @@ SQL
 else
   sqlite3 "$work/data/provisioning.db" <<SQL
 .mode csv
-CREATE TEMP TABLE records (name TEXT, type TEXT, value TEXT);
+CREATE TEMP TABLE records (name TEXT, type TEXT, value TEXT, created TEXT);
 .import $work/records.csv records
-INSERT INTO ProvisioningZoneRecords (Name, Type, Value, CreatedAt) SELECT name, type, value, '2026-12-07 00:00:00' FROM records;
+INSERT INTO ProvisioningZoneRecords (Name, Type, Value, CreatedAt) SELECT name, type, value, created FROM records;
 CREATE TEMP TABLE certificates (id TEXT, device TEXT, issuer TEXT, serial TEXT, thumbprint TEXT, pem TEXT, key TEXT, notbefore TEXT, notafter TEXT, renewafter TEXT, issuedat TEXT, stamp TEXT);
 .import $work/certificates.csv certificates
 INSERT INTO ProvisioningCertificates (Id, DeviceId, Issuer, SerialNumber, Thumbprint, CertificatePem, ProtectedPrivateKey, NotBefore, NotAfter, RenewAfter, IssuedAt, ConcurrencyStamp)
@@ -174,7 +174,6 @@ UPDATE ProvisioningDevices SET Addresses = (SELECT addresses FROM marks WHERE id
   CurrentCertificateNotAfter = (SELECT NULLIF(ends, '') FROM marks WHERE id = DeviceId),
   CurrentCertificateId = (SELECT NULLIF(certificate, '') FROM marks WHERE id = DeviceId);
 UPDATE ProvisioningDevices SET Status = 'Active' WHERE LastSeenAt IS NOT NULL;
-ANALYZE;
 SQL
 fi
 record_count="$(sql 'SELECT COUNT(*) FROM "ProvisioningZoneRecords"')"

@@ -6,11 +6,15 @@ using Microsoft.Extensions.Options;
 namespace Sndctl.Provisioning.Core.Internal;
 
 /// <summary>
-/// Keeps a device's A/AAAA records in the DNS provider in step with the device row: the row is the truth
-/// (written first, with <see cref="Device.AddressRecordsPending"/> set), the provider follows (the device's
-/// addresses, or none while it is disabled), and the flag is cleared only once the provider took the set.
-/// A publication that fails leaves the flag for <see cref="AddressRecordSyncJob"/>, so no change is lost to
-/// an unreachable DNS API or a crash. Without a DNS provider addresses are stored and shown, not published.
+/// Keeps a device's A/AAAA records in the DNS provider in step with the device row. A device's new set is published
+/// first and the row then written once, with <see cref="Device.AddressRecordsPending"/> set only when the
+/// publication failed (<see cref="AddressRecordSyncJob"/> then publishes it again), so a change costs one row write
+/// (docs/benchmarks.md, scale). A crash between the two leaves the provider ahead of the row until the device's next
+/// report writes it (a device's first set, published just before a crash, stays published if the device is then
+/// disabled before it reports again); a device disabled or changed meanwhile is found by the row write's
+/// concurrency check, and the provider gets what the row then says.
+/// Status changes (disable, enable) mark the row pending and publish after it. Without a DNS provider addresses are
+/// stored and shown, not published.
 /// </summary>
 internal sealed partial class DeviceAddressPublisher(
     IDeviceStore devices,
@@ -44,29 +48,52 @@ internal sealed partial class DeviceAddressPublisher(
             return (device, wait);
         }
 
-        var publish = Dns is not null;
+        var published = await TryPublishAsync(device.Hostname, addresses, cancellationToken).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
         {
             device.Addresses = addresses;
-            device.AddressRecordsPending = publish;
+            device.AddressRecordsPending = Dns is not null && !published;
             try
             {
                 await devices.UpdateAsync(device, cancellationToken).ConfigureAwait(false);
-                break;
+                return (device, null);
             }
             catch (ConcurrencyConflictException) when (attempt < 5)
             {
                 if (await devices.FindAsync(device.DeviceId, cancellationToken).ConfigureAwait(false) is not { } fresh)
                 {
-                    return (null, null); // deleted meanwhile
+                    return (null, null); // deleted meanwhile (its records were removed before the row)
                 }
 
+                // Changed meanwhile (disabled, or another report): the provider gets what this row write will say
+                // (nothing while disabled), so that the last row written and the provider agree.
+                published = await TryPublishAsync(fresh.Hostname, fresh.Status == DeviceStatus.Disabled ? [] : addresses, cancellationToken).ConfigureAwait(false);
                 device = fresh;
             }
         }
+    }
 
-        await PublishAsync(device, cancellationToken).ConfigureAwait(false);
-        return (device, null);
+    /// <summary>Sets the records of <paramref name="hostname"/>; <see langword="false"/> when there is no provider or it failed (logged and counted).</summary>
+    private async Task<bool> TryPublishAsync(string hostname, IReadOnlyList<IPAddress> set, CancellationToken cancellationToken)
+    {
+        if (Dns is not { } dns)
+        {
+            return false;
+        }
+
+        try
+        {
+            await dns.SetAddressRecordsAsync(hostname, set, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            metrics.AddressPublication(published: false);
+            Log.PublicationFailed(logger, hostname, ex);
+            return false;
+        }
+
+        metrics.AddressPublication(published: true);
+        return true;
     }
 
     /// <summary>
