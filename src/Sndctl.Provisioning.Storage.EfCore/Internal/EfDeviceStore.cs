@@ -102,7 +102,11 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
             }
             else
             {
-                devices = devices.Where(d => d.Hostname.StartsWith(search));
+                // LIKE 'p%' reads the index only under the "C" collation; a range bounds the index scan under any
+                // collation (strings that begin with p sort from p to p with its last character raised), and the
+                // prefix test keeps exactly those that begin with it.
+                var upper = search[..^1] + (char)(search[^1] + 1);
+                devices = devices.Where(d => string.Compare(d.Hostname, search) >= 0 && string.Compare(d.Hostname, upper) < 0 && d.Hostname.StartsWith(search));
             }
         }
 
