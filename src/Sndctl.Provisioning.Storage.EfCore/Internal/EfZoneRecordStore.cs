@@ -41,38 +41,10 @@ internal sealed class EfZoneRecordStore<TContext>(TContext context) : IZoneRecor
     public Task<int> RemoveAsync(string name, string type, string value, CancellationToken cancellationToken)
         => Records.Where(r => r.Name == name && r.Type == type && r.Value == value).ExecuteDeleteAsync(cancellationToken);
 
-    public async Task<(int Added, int Removed, long MaxAddedId)> ReplaceAsync(string name, IReadOnlyCollection<string> types, IReadOnlyList<ZoneRecord> records, CancellationToken cancellationToken)
+    public Task<(int Added, int Removed, long MaxAddedId)> ReplaceAsync(string name, IReadOnlyCollection<string> types, IReadOnlyList<ZoneRecord> records, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(records);
-        var existing = await Records.Where(r => r.Name == name && types.Contains(r.Type)).ToListAsync(cancellationToken).ConfigureAwait(false);
-        var keep = existing.Where(e => records.Any(r => r.Type == e.Type && r.Value == e.Value)).ToList();
-        var remove = existing.Except(keep).ToList();
-        var add = records.Where(r => !existing.Any(e => e.Type == r.Type && e.Value == r.Value)).ToList();
-        if (remove.Count == 0 && add.Count == 0)
-        {
-            Detach(existing);
-            return (0, 0, 0);
-        }
-
-        // One SaveChanges: the set changes in one transaction, so a reader never sees half of it.
-        Records.RemoveRange(remove);
-        Records.AddRange(add);
-        try
-        {
-            await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // Another instance removed one of them first: what is left is replaced on the next publication.
-            throw new ConcurrencyConflictException($"The address records of {name} changed while they were replaced.");
-        }
-        finally
-        {
-            Detach(existing);
-            Detach(add);
-        }
-
-        return (add.Count, remove.Count, add.Count == 0 ? 0 : add.Max(r => r.Id));
+        return ReplaceManyAsync([(name, records)], types, cancellationToken);
     }
 
     public async Task<(int Added, int Removed, long MaxAddedId)> ReplaceManyAsync(IReadOnlyList<(string Name, IReadOnlyList<ZoneRecord> Records)> changes, IReadOnlyCollection<string> types, CancellationToken cancellationToken)
@@ -96,7 +68,7 @@ internal sealed class EfZoneRecordStore<TContext>(TContext context) : IZoneRecor
             return (0, 0, 0);
         }
 
-        // One SaveChanges for all of them: one transaction, one commit.
+        // One SaveChanges for all of them: one transaction (a reader never sees half a set), one commit.
         Records.RemoveRange(remove);
         Records.AddRange(add);
         try
@@ -105,7 +77,8 @@ internal sealed class EfZoneRecordStore<TContext>(TContext context) : IZoneRecor
         }
         catch (DbUpdateConcurrencyException)
         {
-            throw new ConcurrencyConflictException("Address records changed while they were replaced.");
+            // Another instance removed one of them first: what is left is replaced on the next publication.
+            throw new ConcurrencyConflictException($"The address records of {string.Join(", ", names)} changed while they were replaced.");
         }
         finally
         {
