@@ -251,8 +251,6 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
 
                     b.HasKey("DeviceId");
 
-                    b.HasIndex("AddressRecordsPending");
-
                     b.HasIndex("CreatedAt");
 
                     b.HasIndex("Hostname")
@@ -268,6 +266,9 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                         .IsDescending(true, false);
 
                     b.HasIndex("Status", "CreatedAt");
+
+                    b.HasIndex(new[] { "DeviceId" }, "IX_ProvisioningDevices_AddressRecordsPending")
+                        .HasFilter("\"AddressRecordsPending\"");
 
                     b.ToTable("ProvisioningDevices", (string)null);
                 });

@@ -242,8 +242,6 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
 
                     b.HasKey("DeviceId");
 
-                    b.HasIndex("AddressRecordsPending");
-
                     b.HasIndex("CreatedAt");
 
                     b.HasIndex("Hostname")
@@ -259,6 +257,9 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                         .IsDescending(true, false);
 
                     b.HasIndex("Status", "CreatedAt");
+
+                    b.HasIndex(new[] { "DeviceId" }, "IX_ProvisioningDevices_AddressRecordsPending")
+                        .HasFilter("\"AddressRecordsPending\"");
 
                     b.ToTable("ProvisioningDevices", (string)null);
                 });
