@@ -128,7 +128,9 @@ internal sealed partial class ZoneCache(
                         break;
                     }
 
-                    (batch, _queue) = (_queue, []);
+                    // At most MaxBatch a transaction: the rest go in the next one.
+                    batch = _queue[..Math.Min(_queue.Count, MaxBatch)];
+                    _queue.RemoveRange(0, batch.Count);
                 }
 
                 // For everyone in the batch: not the leader's cancellation.
@@ -219,8 +221,10 @@ internal sealed partial class ZoneCache(
 
     private static readonly string[] AddressTypes = ["A", "AAAA"];
 
+    private const int MaxBatch = 256;
+
     private readonly Lock _queueLock = new();
-    private List<AddressWrite> _queue = [];
+    private readonly List<AddressWrite> _queue = [];
     private bool _flushing;
 
     private sealed class AddressWrite(string name, IReadOnlyList<System.Net.IPAddress> addresses, IReadOnlyList<ZoneRecord> records)

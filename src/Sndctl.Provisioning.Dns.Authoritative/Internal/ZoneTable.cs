@@ -8,8 +8,9 @@ namespace Sndctl.Provisioning.Dns.Authoritative.Internal;
 
 /// <summary>
 /// The zone's records as this instance answers them, held in a form sized to the records: names relative to the
-/// apex, spread over a fixed number of shards by hash, each shard two arrays (entries and one byte blob with the
-/// names and the records' wire-format data, A as 4 bytes, AAAA as 16, TXT as its character-string), so a million
+/// apex, spread over a fixed number of shards by hash, each shard three arrays (the entries' hashes in order, the
+/// entries, and one byte blob with the names and the records' wire-format data, A as 4 bytes, AAAA as 16, TXT as its
+/// character-string), so a million
 /// address records are a few tens of megabytes and no object per record. Queries read it without locks: a change
 /// builds the one or few shards it touches again and swaps them in (a reader sees a shard before or after, never
 /// half of one). Changes are serialized by the caller (<see cref="ZoneCache"/>).
@@ -175,6 +176,29 @@ internal sealed class ZoneTable
             _length = at;
         }
 
+        /// <summary>Copies another shard's entry as it is (name and data bytes).</summary>
+        public void AppendRaw(Shard shard, int index)
+        {
+            var entry = shard.Entries[index];
+            var found = new Found(shard.Blob, entry);
+            var txt = found.Txt;
+            var txtLength = 0;
+            for (var i = 0; i < entry.TxtCount; i++)
+            {
+                txtLength += 1 + txt[txtLength];
+            }
+
+            var size = entry.NameLength + (entry.ACount * 4) + (entry.AaaaCount * 16) + txtLength;
+            if (_length + size > _blob.Length)
+            {
+                Array.Resize(ref _blob, Math.Max(_blob.Length * 2, _length + size));
+            }
+
+            shard.Blob.AsSpan(entry.Offset, size).CopyTo(_blob.AsSpan(_length));
+            _entries.Add(entry with { Offset = _length });
+            _length += size;
+        }
+
         /// <summary>The entries in the order of their hashes, which a lookup searches by halves (a few hundred entries a shard at a million names).</summary>
         public Shard ToShard()
         {
@@ -314,26 +338,18 @@ internal sealed class ZoneTable
         return hash;
     }
 
+    /// <summary>
+    /// Changes one name's records and builds its shard again: the other names' bytes are copied as they are (no
+    /// object per name), so a change costs a copy of one shard (a few hundred names at a million), not a decoding of it.
+    /// </summary>
     private void Change(string relative, Action<NameData> change)
     {
-        var (shardIndex, names) = Decode(relative);
-        if (!names.TryGetValue(relative, out var data))
-        {
-            data = new NameData(relative);
-        }
-
+        var (shardIndex, index) = Locate(relative);
+        var shard = _shards[shardIndex];
+        var data = index >= 0 ? Decode(shard, index) : new NameData(relative);
         var had = data.HasRecords;
         change(data);
-        if (data.HasRecords || data.Descendants > 0)
-        {
-            names[relative] = data;
-        }
-        else
-        {
-            names.Remove(relative);
-        }
-
-        _shards[shardIndex] = Encode(names.Values);
+        _shards[shardIndex] = Rebuild(shard, index, data.HasRecords || data.Descendants > 0 ? data : null);
         if (had != data.HasRecords && relative.Contains('.', StringComparison.Ordinal))
         {
             // A deeper name came or went: its parents' counts follow.
@@ -347,56 +363,68 @@ internal sealed class ZoneTable
         for (var dot = relative.IndexOf('.', StringComparison.Ordinal); dot >= 0; dot = relative.IndexOf('.', dot + 1))
         {
             var parent = relative[(dot + 1)..];
-            var (shardIndex, names) = Decode(parent);
-            if (!names.TryGetValue(parent, out var data))
-            {
-                names[parent] = data = new NameData(parent);
-            }
-
+            var (shardIndex, index) = Locate(parent);
+            var shard = _shards[shardIndex];
+            var data = index >= 0 ? Decode(shard, index) : new NameData(parent);
             data.Descendants = Math.Max(0, data.Descendants + delta);
-            if (!data.HasRecords && data.Descendants == 0)
-            {
-                names.Remove(parent);
-            }
-
-            _shards[shardIndex] = Encode(names.Values);
+            _shards[shardIndex] = Rebuild(shard, index, data.HasRecords || data.Descendants > 0 ? data : null);
         }
     }
 
-    /// <summary>The names of the shard that holds <paramref name="relative"/>, as objects to change.</summary>
-    private (int Shard, Dictionary<string, NameData> Names) Decode(string relative)
+    /// <summary>The shard that holds <paramref name="relative"/> and the name's index in it (-1 when it is not there).</summary>
+    private (int Shard, int Index) Locate(string relative)
     {
-        var shardIndex = ShardOf(relative);
+        var name = Encoding.UTF8.GetBytes(relative);
+        var hash = Hash(name);
+        var shardIndex = (int)(hash & (ShardCount - 1));
         var shard = _shards[shardIndex];
-        var names = new Dictionary<string, NameData>(shard.Entries.Length + 1, StringComparer.Ordinal);
-        foreach (var entry in shard.Entries)
+        for (var i = 0; i < shard.Entries.Length; i++)
         {
-            var found = new Found(shard.Blob, entry);
-            var data = new NameData(Encoding.UTF8.GetString(shard.Blob, entry.Offset, entry.NameLength)) { Descendants = entry.Descendants };
-            for (var i = 0; i < found.ACount; i++)
+            var entry = shard.Entries[i];
+            if (entry.Hash == hash && shard.Blob.AsSpan(entry.Offset, entry.NameLength).SequenceEqual(name))
             {
-                data.A.Add(found.A.Slice(i * 4, 4).ToArray());
+                return (shardIndex, i);
             }
-
-            for (var i = 0; i < found.AaaaCount; i++)
-            {
-                data.Aaaa.Add(found.Aaaa.Slice(i * 16, 16).ToArray());
-            }
-
-            data.Txt.AddRange(found.TxtValues());
-            data.Complex = entry.Complex;
-            names[data.Name] = data;
         }
 
-        return (shardIndex, names);
+        return (shardIndex, -1);
     }
 
-    private Shard Encode(IEnumerable<NameData> names)
+    /// <summary>One name of a shard, as an object to change.</summary>
+    private static NameData Decode(Shard shard, int index)
+    {
+        var entry = shard.Entries[index];
+        var found = new Found(shard.Blob, entry);
+        var data = new NameData(Encoding.UTF8.GetString(shard.Blob, entry.Offset, entry.NameLength)) { Descendants = entry.Descendants, Complex = entry.Complex };
+        for (var i = 0; i < found.ACount; i++)
+        {
+            data.A.Add(found.A.Slice(i * 4, 4).ToArray());
+        }
+
+        for (var i = 0; i < found.AaaaCount; i++)
+        {
+            data.Aaaa.Add(found.Aaaa.Slice(i * 16, 16).ToArray());
+        }
+
+        data.Txt.AddRange(found.TxtValues());
+        return data;
+    }
+
+    /// <summary>The shard with the name at <paramref name="index"/> (if any) replaced by <paramref name="replacement"/> (or left out).</summary>
+    private Shard Rebuild(Shard shard, int index, NameData? replacement)
     {
         var writer = new ShardWriter();
-        foreach (var data in names)
+        for (var i = 0; i < shard.Entries.Length; i++)
         {
-            writer.Append(this, data);
+            if (i != index)
+            {
+                writer.AppendRaw(shard, i);
+            }
+        }
+
+        if (replacement is not null)
+        {
+            writer.Append(this, replacement);
         }
 
         return writer.ToShard();

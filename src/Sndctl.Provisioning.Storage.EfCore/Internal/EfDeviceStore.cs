@@ -92,21 +92,16 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             // A prefix of the hostname, which starts with the device ID: one column covers both, through its unique
-            // index. On SQLite as a range (LIKE cannot use a case-sensitive index there): a million devices are
-            // searched in milliseconds instead of a scan per keystroke (docs/benchmarks.md, scale).
+            // index, so a million devices are searched in milliseconds, not a scan per keystroke (docs/benchmarks.md,
+            // scale). The names that begin with the search sort from it up to it with its last character raised: a range on
+            // the index under any collation (LIKE cannot use a case-sensitive index on SQLite, nor one outside the
+            // "C" collation on PostgreSQL, whose linguistic collations keep the prefix test below exact).
             var search = query.Search.Trim().ToLowerInvariant();
-            if (context.Database.ProviderName == "Microsoft.EntityFrameworkCore.Sqlite")
+            var upper = search[..^1] + (char)(search[^1] + 1);
+            devices = devices.Where(d => string.Compare(d.Hostname, search) >= 0 && string.Compare(d.Hostname, upper) < 0);
+            if (context.Database.ProviderName != "Microsoft.EntityFrameworkCore.Sqlite")
             {
-                var upper = search + char.MaxValue;
-                devices = devices.Where(d => string.Compare(d.Hostname, search) >= 0 && string.Compare(d.Hostname, upper) < 0);
-            }
-            else
-            {
-                // LIKE 'p%' reads the index only under the "C" collation; a range bounds the index scan under any
-                // collation (strings that begin with p sort from p to p with its last character raised), and the
-                // prefix test keeps exactly those that begin with it.
-                var upper = search[..^1] + (char)(search[^1] + 1);
-                devices = devices.Where(d => string.Compare(d.Hostname, search) >= 0 && string.Compare(d.Hostname, upper) < 0 && d.Hostname.StartsWith(search));
+                devices = devices.Where(d => d.Hostname.StartsWith(search));
             }
         }
 
