@@ -132,15 +132,22 @@ internal sealed class UdpTransport : IServerTransport
                 continue;
             }
 
-            var length = _fast.TryWrite(buffer.AsSpan(0, received), response, _zone(), out var returnCode);
-            if (length == 0)
+            try
             {
-                HandOff(buffer.AsSpan(0, received), (IPEndPoint)_endpoint.Create(remote));
-                continue;
-            }
+                var length = _fast.TryWrite(buffer.AsSpan(0, received), response, _zone(), out var returnCode);
+                if (length == 0)
+                {
+                    HandOff(buffer.AsSpan(0, received), (IPEndPoint)_endpoint.Create(remote));
+                    continue;
+                }
 
-            _metrics.AnsweredUdp(returnCode);
-            Send(response.AsSpan(0, length), remote);
+                _metrics.AnsweredUdp(returnCode);
+                Send(response.AsSpan(0, length), remote);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _metrics.Dropped(); // as above: one datagram's fault ends with it
+            }
         }
     }
 
@@ -160,42 +167,51 @@ internal sealed class UdpTransport : IServerTransport
             var answers = 0;
             for (var i = 0; i < received; i++)
             {
-                var query = batch.Query(i);
-                if (query.Length < HeaderSize || (query[2] & 0x80) != 0)
+                // Whatever a datagram does to us, it costs that datagram only: an exception on these threads would end
+                // the process.
+                try
+                {
+                    var query = batch.Query(i);
+                    if (query.Length < HeaderSize || (query[2] & 0x80) != 0)
+                    {
+                        _metrics.Dropped();
+                        continue;
+                    }
+
+                    var response = batch.Response(answers);
+                    var length = _fast.TryWrite(query, response, zone, out var returnCode);
+                    if (length == 0)
+                    {
+                        HandOff(query, batch.Sender(i, _endpoint));
+                        continue;
+                    }
+
+                    _metrics.AnsweredUdp(returnCode);
+                    if (_limiter.Enabled)
+                    {
+                        switch (_limiter.Decide(batch.Sender(i, _endpoint).Address, response[..length]))
+                        {
+                            case RateLimitAction.Drop:
+                                _metrics.Limited("dropped");
+                                continue;
+                            case RateLimitAction.Slip:
+                                _metrics.Limited("slipped");
+                                length = ResponseRateLimiter.Truncate(response[..length]);
+                                if (length == 0)
+                                {
+                                    continue;
+                                }
+
+                                break;
+                        }
+                    }
+
+                    batch.Answer(answers++, i, length);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
                     _metrics.Dropped();
-                    continue;
                 }
-
-                var response = batch.Response(answers);
-                var length = _fast.TryWrite(query, response, zone, out var returnCode);
-                if (length == 0)
-                {
-                    HandOff(query, batch.Sender(i, _endpoint));
-                    continue;
-                }
-
-                _metrics.AnsweredUdp(returnCode);
-                if (_limiter.Enabled)
-                {
-                    switch (_limiter.Decide(batch.Sender(i, _endpoint).Address, response[..length]))
-                    {
-                        case RateLimitAction.Drop:
-                            _metrics.Limited("dropped");
-                            continue;
-                        case RateLimitAction.Slip:
-                            _metrics.Limited("slipped");
-                            length = ResponseRateLimiter.Truncate(response[..length]);
-                            if (length == 0)
-                            {
-                                continue;
-                            }
-
-                            break;
-                    }
-                }
-
-                batch.Answer(answers++, i, length);
             }
 
             for (var failed = answers > 0 ? batch.Send(_socket.SafeHandle, answers) : 0; failed > 0; failed--)
