@@ -11,7 +11,7 @@ public sealed class AddressOptions
 
     /// <summary>
     /// Changes of its address set one device may make per hour (<c>Provisioning:Addresses:ChangesPerHour</c>, default 12),
-    /// counted in the database across instances; sending the set it already has never counts.
+    /// counted on the device's row (one write with the new set) across instances; sending the set it already has never counts.
     /// </summary>
     public int ChangesPerHour { get; set; } = 12;
 }

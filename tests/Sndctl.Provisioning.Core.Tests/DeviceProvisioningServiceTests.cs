@@ -618,12 +618,36 @@ public sealed class DeviceProvisioningServiceTests : IAsyncDisposable
 
         var limited = await service.UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.0.0.99"], null, default);
         Assert.Equal(ProvisioningOutcome.AddressChangesLimited, limited.Outcome);
-        Assert.InRange(limited.RetryAfter!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
+        Assert.Equal(TimeSpan.FromMinutes(5), limited.RetryAfter); // one change comes back every hour / 12
         Assert.Equal(["10.0.0.12"], _dns.AddressesAt(device.Hostname));
+        Assert.Equal(["10.0.0.12"], (await StoredAsync(device.DeviceId))!.Addresses.Select(a => a.ToString()));
         Assert.Equal(ProvisioningOutcome.Current, (await service.UpdateAddressesAsync(other.DeviceId, other.Secret, ["10.0.0.99"], null, default)).Outcome);
 
         _time.Advance(TimeSpan.FromHours(1));
         Assert.Equal(ProvisioningOutcome.Current, (await service.UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.0.0.99"], null, default)).Outcome);
+    }
+
+    [Fact]
+    public async Task A_change_written_meanwhile_counts_against_the_allowance_and_a_change_refused_then_leaves_the_row_and_the_zone_as_the_row_says()
+    {
+        var device = await CreateDeviceAsync();
+        for (var i = 1; i <= 11; i++)
+        {
+            Assert.Equal(ProvisioningOutcome.Current, (await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, [$"10.0.0.{i}"], null, default)).Outcome);
+        }
+
+        // The twelfth change is published, and before its row write another call (another instance) writes the twelfth.
+        _dns.BeforeNextAddresses = async () => Assert.Equal(
+            ProvisioningOutcome.Current,
+            (await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.0.1.1"], null, default)).Outcome);
+        var late = await Scoped<IDeviceProvisioningService>().UpdateAddressesAsync(device.DeviceId, device.Secret, ["10.0.2.2"], null, default);
+
+        Assert.Equal(ProvisioningOutcome.AddressChangesLimited, late.Outcome);
+        Assert.Equal(TimeSpan.FromMinutes(5), late.RetryAfter);
+        var stored = (await StoredAsync(device.DeviceId))!;
+        Assert.Equal(["10.0.1.1"], stored.Addresses.Select(a => a.ToString()));
+        Assert.False(stored.AddressRecordsPending);
+        Assert.Equal(["10.0.1.1"], _dns.AddressesAt(device.Hostname));
     }
 
     [Fact]

@@ -68,6 +68,14 @@ public sealed class Device
     /// </summary>
     public bool AddressRecordsPending { get; set; }
 
+    /// <summary>
+    /// When the device's allowance of address changes (<see cref="AddressOptions.ChangesPerHour"/>) is whole again: each
+    /// change moves it one share of the hour on, from now or from where it was; a change that would move it more than an
+    /// hour ahead is refused (a generic cell-rate limit). Kept on the row, so a change costs one row write. Null before
+    /// the first change.
+    /// </summary>
+    public DateTimeOffset? AddressChangesRestoredAt { get; set; }
+
     /// <summary>The certificate the device currently holds, if any.</summary>
     public Guid? CurrentCertificateId { get; set; }
 

@@ -15,6 +15,15 @@ public interface IDeviceStore
     Task UpdateAsync(Device device, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Saves a device's <see cref="Device.Addresses"/>, <see cref="Device.AddressRecordsPending"/> and
+    /// <see cref="Device.AddressChangesRestoredAt"/>, and changes its <see cref="Device.ConcurrencyStamp"/>, if the row is
+    /// still as read (callers change nothing else on the device before this call). The write of every address change: a
+    /// store may make it one small statement. The default saves the whole device (<see cref="UpdateAsync"/>).
+    /// </summary>
+    /// <exception cref="ConcurrencyConflictException">Someone else changed it first; read it again and retry.</exception>
+    Task UpdateAddressesAsync(Device device, CancellationToken cancellationToken) => UpdateAsync(device, cancellationToken);
+
+    /// <summary>
     /// Deletes a device with its unrevoked certificates, its lease and its ACME accounts and orders; false when it did not exist.
     /// Revoked certificates are kept (they are listed on their CA's revocation list until they expire).
     /// </summary>

@@ -48,6 +48,28 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
     public Task UpdateAsync(Device device, CancellationToken cancellationToken)
         => context.UpdateStampedAsync(device, d => d.ConcurrencyStamp, $"Device '{device.DeviceId}' was changed or deleted by someone else.", cancellationToken);
 
+    // One UPDATE of four columns (no change tracking, no whole-row write): the address path's only write.
+    public async Task UpdateAddressesAsync(Device device, CancellationToken cancellationToken)
+    {
+        var (deviceId, expected, next) = (device.DeviceId, device.ConcurrencyStamp, Guid.NewGuid());
+        var (addresses, pending, restored) = (device.Addresses, device.AddressRecordsPending, device.AddressChangesRestoredAt);
+        var updated = await Devices
+            .Where(d => d.DeviceId == deviceId && d.ConcurrencyStamp == expected)
+            .ExecuteUpdateAsync(
+                s => s.SetProperty(d => d.Addresses, addresses)
+                    .SetProperty(d => d.AddressRecordsPending, pending)
+                    .SetProperty(d => d.AddressChangesRestoredAt, restored)
+                    .SetProperty(d => d.ConcurrencyStamp, next),
+                cancellationToken)
+            .ConfigureAwait(false);
+        if (updated == 0)
+        {
+            throw new ConcurrencyConflictException($"Device '{deviceId}' was changed or deleted by someone else.");
+        }
+
+        device.ConcurrencyStamp = next;
+    }
+
     public async Task<bool> DeleteAsync(string deviceId, CancellationToken cancellationToken)
     {
         var transaction = context.Database.CurrentTransaction is null

@@ -306,6 +306,47 @@ public sealed partial class StoreContract
     }
 
     [Check(typeof(IDeviceStore))]
+    private async Task Device_address_update_writes_the_set_its_flag_and_allowance_and_refuses_a_stale_row(CancellationToken cancellationToken)
+    {
+        await using (var context = Session())
+        {
+            await context.Devices.CreateAsync([NewDevice("dev-a")], default);
+        }
+
+        await using (var context = Session())
+        {
+            var store = context.Devices;
+            var device = (await store.FindAsync("dev-a", default))!;
+            var stale = (await store.FindAsync("dev-a", default))!;
+            var read = device.ConcurrencyStamp;
+            device.Addresses = [System.Net.IPAddress.Parse("10.0.0.7"), System.Net.IPAddress.Parse("fd00::7")];
+            device.AddressRecordsPending = true;
+            device.AddressChangesRestoredAt = s_now.AddMinutes(5);
+            await store.UpdateAddressesAsync(device, default);
+            Assert.True(read != device.ConcurrencyStamp);
+
+            // The stamp it returned is the row's: a second address write with it succeeds, one with the old stamp does not.
+            device.AddressRecordsPending = false;
+            await store.UpdateAddressesAsync(device, default);
+            stale.Addresses = [System.Net.IPAddress.Parse("10.0.0.8")];
+            await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.UpdateAddressesAsync(stale, default));
+            await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.UpdateAsync(stale, default));
+        }
+
+        await using (var context = Session())
+        {
+            var device = (await context.Devices.FindAsync("dev-a", default))!;
+            Assert.Equal(["10.0.0.7", "fd00::7"], device.Addresses.Select(a => a.ToString()));
+            Assert.False(device.AddressRecordsPending);
+            Assert.Equal(s_now.AddMinutes(5), device.AddressChangesRestoredAt);
+            Assert.Equal("berlin", device.Labels["site"]);
+            Assert.Empty(await context.Devices.ListAddressRecordsPendingAsync(10, default));
+            device.Status = DeviceStatus.Active;
+            await context.Devices.UpdateAsync(device, default); // the whole-row write takes the stamp the address write left
+        }
+    }
+
+    [Check(typeof(IDeviceStore))]
     private async Task Devices_keep_a_pending_secret_its_origin_and_name_resolution_and_are_listed_and_counted_by_them(CancellationToken cancellationToken)
     {
         await using (var context = Session())

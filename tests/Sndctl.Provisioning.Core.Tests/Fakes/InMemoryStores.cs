@@ -664,6 +664,7 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         CurrentCertificateNotAfter = d.CurrentCertificateNotAfter,
         Addresses = [.. d.Addresses],
         AddressRecordsPending = d.AddressRecordsPending,
+        AddressChangesRestoredAt = d.AddressChangesRestoredAt,
         ConcurrencyStamp = d.ConcurrencyStamp,
     };
 

@@ -17,6 +17,9 @@ internal sealed class RecordingDnsProvider : IDnsProvider
 
     public int AddressCalls;
 
+    /// <summary>Runs once, at the next address publication, before it (to change a device meanwhile).</summary>
+    public Func<Task>? BeforeNextAddresses { get; set; }
+
     /// <summary>The address records at <paramref name="name"/> as the zone holds them (empty when none).</summary>
     public IReadOnlyList<string> AddressesAt(string name) => _addresses.TryGetValue(name, out var set) ? [.. set.Select(a => a.ToString())] : [];
 
@@ -37,8 +40,14 @@ internal sealed class RecordingDnsProvider : IDnsProvider
         return Task.CompletedTask;
     }
 
-    public Task SetAddressRecordsAsync(string name, IReadOnlyList<System.Net.IPAddress> addresses, CancellationToken cancellationToken)
+    public async Task SetAddressRecordsAsync(string name, IReadOnlyList<System.Net.IPAddress> addresses, CancellationToken cancellationToken)
     {
+        if (BeforeNextAddresses is { } before)
+        {
+            BeforeNextAddresses = null;
+            await before();
+        }
+
         Interlocked.Increment(ref AddressCalls);
         if (FailAddresses)
         {
@@ -53,7 +62,5 @@ internal sealed class RecordingDnsProvider : IDnsProvider
         {
             _addresses[name] = [.. addresses];
         }
-
-        return Task.CompletedTask;
     }
 }

@@ -74,6 +74,7 @@ public sealed class AcmeBudgetTests : AcmeHostTestBase
                 ["Provisioning:Acme:RateLimits:CertificatesPerRegisteredDomain"] = "50",
                 ["Provisioning:Acme:RateLimits:RegisteredDomainWindow"] = "7.00:00:00",
             },
+            WithoutJobRunner,
             directory: proxy.Directory);
         var devices = new List<CreatedDevice>();
         for (var i = 0; i < 200; i++)
@@ -155,6 +156,7 @@ public sealed class AcmeBudgetTests : AcmeHostTestBase
                 ["Provisioning:Acme:RateLimits:CertificatesPerRegisteredDomain"] = "1",
                 ["Provisioning:Acme:RateLimits:RegisteredDomainWindow"] = "7.00:00:00",
             },
+            WithoutJobRunner,
             directory: proxy.Directory);
         using var client = host.Device();
         var job = host.Services.GetServices<IProvisioningJob>().Single(j => j.Name == "queued-issuance");
@@ -300,7 +302,7 @@ public sealed class AcmeBudgetTests : AcmeHostTestBase
         // queued-issuance job, one instance, every minute) and each queued device's next call is the fast path.
         await host.DisposeAsync();
         Hosts.Remove(host);
-        var raised = StartHost(Budget(10), directory: proxy.Directory, dataDirectory: data);
+        var raised = StartHost(Budget(10), WithoutJobRunner, directory: proxy.Directory, dataDirectory: data);
         using var after = raised.Device();
         var ordersAtRestart = proxy.NewOrders.Count;
         var drain = raised.Services.GetServices<IProvisioningJob>().Single(j => j.Name == "queued-issuance");
@@ -365,5 +367,17 @@ public sealed class AcmeBudgetTests : AcmeHostTestBase
         Hosts.Add(privateCa);
         using var admin = privateCa.Admin();
         await HttpAssert.ProblemAsync(await admin.GetAsync("/api/admin/acme/budget"), 404);
+    }
+
+    /// <summary>
+    /// For tests that run a job by hand after moving the clock: the host's own job runner (on the same fake clock)
+    /// would run it at the same moment, and the hand-run one would find its slot taken and stop early.
+    /// </summary>
+    private static void WithoutJobRunner(IServiceCollection services)
+    {
+        foreach (var runner in services.Where(d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService) && d.ImplementationType?.Name == "JobRunner").ToList())
+        {
+            services.Remove(runner);
+        }
     }
 }

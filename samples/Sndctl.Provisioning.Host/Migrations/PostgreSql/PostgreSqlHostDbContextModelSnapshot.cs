@@ -174,6 +174,9 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
+                    b.Property<DateTime?>("AddressChangesRestoredAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<bool>("AddressRecordsPending")
                         .HasColumnType("boolean");
 

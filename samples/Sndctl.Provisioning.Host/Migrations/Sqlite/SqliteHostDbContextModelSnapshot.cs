@@ -165,6 +165,9 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                         .HasMaxLength(63)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("AddressChangesRestoredAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("AddressRecordsPending")
                         .HasColumnType("INTEGER");
 

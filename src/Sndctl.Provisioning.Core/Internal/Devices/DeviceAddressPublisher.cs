@@ -18,7 +18,6 @@ namespace Sndctl.Provisioning.Core.Internal;
 /// </summary>
 internal sealed partial class DeviceAddressPublisher(
     IDeviceStore devices,
-    IRateLimitStore limits,
     IServiceProvider services,
     TimeProvider time,
     IOptionsMonitor<DeviceProvisioningOptions> options,
@@ -32,7 +31,8 @@ internal sealed partial class DeviceAddressPublisher(
     /// <summary>
     /// Stores a new address set for an authenticated device and publishes it. Sending the set the device
     /// already has changes nothing and costs nothing; a change beyond <see cref="AddressOptions.ChangesPerHour"/>
-    /// is refused with the time to wait.
+    /// is refused with the time to wait. The allowance is kept on the row (<see cref="Device.AddressChangesRestoredAt"/>)
+    /// and taken by the same write as the new set.
     /// </summary>
     /// <returns>The device as stored (<see langword="null"/> when it was deleted meanwhile), and the wait when the change was refused.</returns>
     public async Task<(Device? Device, TimeSpan? RetryAfter)> ChangeAsync(Device device, IReadOnlyList<IPAddress> addresses, CancellationToken cancellationToken)
@@ -42,21 +42,22 @@ internal sealed partial class DeviceAddressPublisher(
             return (device, null);
         }
 
-        var limit = options.CurrentValue.Addresses.ChangesPerHour;
-        if (await limits.TryAcquireAsync($"addresses:{device.DeviceId}", limit, ChangeWindow, time.GetUtcNow(), cancellationToken).ConfigureAwait(false) is { } wait)
+        var now = time.GetUtcNow();
+        if (TakeChange(device, now) is { } wait)
         {
             return (device, wait);
         }
 
         var published = await TryPublishAsync(device.Hostname, addresses, cancellationToken).ConfigureAwait(false);
+        TimeSpan? refused = null;
         for (var attempt = 1; ; attempt++)
         {
             device.Addresses = addresses;
             device.AddressRecordsPending = Dns is not null && !published;
             try
             {
-                await devices.UpdateAsync(device, cancellationToken).ConfigureAwait(false);
-                return (device, null);
+                await devices.UpdateAddressesAsync(device, cancellationToken).ConfigureAwait(false);
+                return (device, refused);
             }
             catch (ConcurrencyConflictException) when (attempt < 5)
             {
@@ -65,12 +66,40 @@ internal sealed partial class DeviceAddressPublisher(
                     return (null, null); // deleted meanwhile (its records were removed before the row)
                 }
 
-                // Changed meanwhile (disabled, or another report): the provider gets what this row write will say
-                // (nothing while disabled), so that the last row written and the provider agree.
-                published = await TryPublishAsync(fresh.Hostname, fresh.Status == DeviceStatus.Disabled ? [] : addresses, cancellationToken).ConfigureAwait(false);
+                // Changed meanwhile (disabled, another report): the changes written meanwhile count against this one, and
+                // a refused change keeps the row's set. The provider gets what this row write will say (nothing while
+                // disabled), so that the last row written and the provider agree.
                 device = fresh;
+                if (refused is null && !DeviceAddresses.SameSet(fresh.Addresses, addresses))
+                {
+                    refused = TakeChange(fresh, now);
+                }
+
+                if (refused is not null)
+                {
+                    addresses = fresh.Addresses;
+                }
+
+                published = await TryPublishAsync(fresh.Hostname, fresh.Status == DeviceStatus.Disabled ? [] : addresses, cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Takes one change from <paramref name="device"/>'s hourly allowance (a generic cell-rate limit on
+    /// <see cref="Device.AddressChangesRestoredAt"/>), or says how long to wait; the caller writes the row.
+    /// </summary>
+    private TimeSpan? TakeChange(Device device, DateTimeOffset now)
+    {
+        var interval = ChangeWindow / Math.Max(1, options.CurrentValue.Addresses.ChangesPerHour);
+        var restored = (device.AddressChangesRestoredAt is { } at && at > now ? at : now) + interval;
+        if (restored - now > ChangeWindow)
+        {
+            return restored - ChangeWindow - now;
+        }
+
+        device.AddressChangesRestoredAt = restored;
+        return null;
     }
 
     /// <summary>Sets the records of <paramref name="hostname"/>; <see langword="false"/> when there is no provider or it failed (logged and counted).</summary>
@@ -124,7 +153,7 @@ internal sealed partial class DeviceAddressPublisher(
         device.AddressRecordsPending = false;
         try
         {
-            await devices.UpdateAsync(device, cancellationToken).ConfigureAwait(false);
+            await devices.UpdateAddressesAsync(device, cancellationToken).ConfigureAwait(false);
         }
         catch (ConcurrencyConflictException)
         {

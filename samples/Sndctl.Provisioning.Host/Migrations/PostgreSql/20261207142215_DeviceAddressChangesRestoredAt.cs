@@ -1,0 +1,29 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
+{
+    /// <inheritdoc />
+    public partial class DeviceAddressChangesRestoredAt : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<DateTime>(
+                name: "AddressChangesRestoredAt",
+                table: "ProvisioningDevices",
+                type: "timestamp with time zone",
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "AddressChangesRestoredAt",
+                table: "ProvisioningDevices");
+        }
+    }
+}
