@@ -24,10 +24,39 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
             throw new DuplicateDeviceException(DuplicateMessage(devices.Count));
         }
 
-        Devices.AddRange(devices);
         try
         {
-            await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
+            // In one transaction, a thousand at a time: the change tracker holds one chunk's entries and commands, not a
+            // whole batch's (10,000 devices a call when a fleet is seeded).
+            await SqliteWriteGate.WriteGatedAsync(
+                context,
+                async () =>
+                {
+                    var own = context.Database.CurrentTransaction is null ? await context.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false) : null;
+                    await using ((own ?? (IAsyncDisposable)NoTransaction.Instance).ConfigureAwait(false))
+                    {
+                        foreach (var chunk in devices.Chunk(CreateChunk))
+                        {
+                            Devices.AddRange(chunk);
+                            try
+                            {
+                                await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                            }
+                            finally
+                            {
+                                context.Detach(chunk);
+                            }
+                        }
+
+                        if (own is not null)
+                        {
+                            await own.CommitAsync(cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+
+                    return devices.Count;
+                },
+                cancellationToken).ConfigureAwait(false);
         }
         catch (DbUpdateException ex)
         {
@@ -39,11 +68,9 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
 
             throw;
         }
-        finally
-        {
-            context.Detach(devices);
-        }
     }
+
+    private const int CreateChunk = 1000;
 
     public Task UpdateAsync(Device device, CancellationToken cancellationToken)
         => context.UpdateStampedAsync(device, d => d.ConcurrencyStamp, $"Device '{device.DeviceId}' was changed or deleted by someone else.", cancellationToken);
@@ -256,7 +283,7 @@ internal static class DbContextExtensions
 }
 
 /// <summary>Stands in for the transaction when the caller's own is in progress: nothing to dispose.</summary>
-file sealed class NoTransaction : IAsyncDisposable
+internal sealed class NoTransaction : IAsyncDisposable
 {
     public static readonly NoTransaction Instance = new();
 

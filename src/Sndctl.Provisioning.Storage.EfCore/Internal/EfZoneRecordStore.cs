@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Sndctl.Provisioning.Core;
 
 namespace Sndctl.Provisioning.Storage.EfCore.Internal;
@@ -51,7 +52,7 @@ internal sealed class EfZoneRecordStore<TContext>(TContext context) : IZoneRecor
     {
         ArgumentNullException.ThrowIfNull(changes);
         var names = changes.Select(c => c.Name).ToList();
-        var existing = await Records.Where(r => names.Contains(r.Name) && types.Contains(r.Type)).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var existing = await Records.AsNoTracking().Where(r => names.Contains(r.Name) && types.Contains(r.Type)).ToListAsync(cancellationToken).ConfigureAwait(false);
         var byName = existing.ToLookup(r => r.Name, StringComparer.Ordinal);
         var remove = new List<ZoneRecord>();
         var add = new List<ZoneRecord>();
@@ -64,36 +65,86 @@ internal sealed class EfZoneRecordStore<TContext>(TContext context) : IZoneRecor
 
         if (remove.Count == 0 && add.Count == 0)
         {
-            Detach(existing);
             return (0, 0, 0);
         }
 
-        // One SaveChanges for all of them: one transaction (a reader never sees half a set), one commit.
-        Records.RemoveRange(remove);
-        Records.AddRange(add);
-        try
-        {
-            await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // Another instance removed one of them first: what is left is replaced on the next publication.
-            throw new ConcurrencyConflictException($"The address records of {string.Join(", ", names)} changed while they were replaced.");
-        }
-        finally
-        {
-            Detach(existing);
-            Detach(add);
-        }
+        // One transaction for all of them (a reader never sees half a set), holding the file's write gate: the records
+        // that go by ID, the new ones in one INSERT that returns their IDs. Two statements per batch, not the change
+        // tracker's pipeline: this is every address change's write.
+        return await SqliteWriteGate.WriteGatedAsync(
+            context,
+            async () =>
+            {
+                await context.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    // The caller's transaction when it has one (it commits), else one of its own.
+                    var own = context.Database.CurrentTransaction is null ? await context.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false) : null;
+                    var transaction = own ?? context.Database.CurrentTransaction!;
+                    await using ((own ?? (IAsyncDisposable)NoTransaction.Instance).ConfigureAwait(false))
+                    {
+                        var (table, column) = SqlNames.Of<ZoneRecord>(context);
+                        var connection = context.Database.GetDbConnection();
+                        var dbTransaction = transaction.GetDbTransaction();
+                        if (remove.Count > 0)
+                        {
+                            var delete = connection.CreateCommand();
+                            await using (delete.ConfigureAwait(false))
+                            {
+                                delete.Transaction = dbTransaction;
+                                delete.CommandText = $"DELETE FROM {table} WHERE {column(nameof(ZoneRecord.Id))} IN ({string.Join(", ", remove.Select((r, i) => Parameter(delete, "r" + i, r.Id)))})";
+                                if (await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != remove.Count)
+                                {
+                                    // Another instance removed one of them first: what is left is replaced on the next publication.
+                                    throw new ConcurrencyConflictException($"The address records of {string.Join(", ", names)} changed while they were replaced.");
+                                }
+                            }
+                        }
 
-        return (add.Count, remove.Count, add.Count == 0 ? 0 : add.Max(r => r.Id));
+                        var maxId = 0L;
+                        if (add.Count > 0)
+                        {
+                            var insert = connection.CreateCommand();
+                            await using (insert.ConfigureAwait(false))
+                            {
+                                insert.Transaction = dbTransaction;
+                                var columns = string.Join(", ", new[] { nameof(ZoneRecord.Name), nameof(ZoneRecord.Type), nameof(ZoneRecord.Value), nameof(ZoneRecord.CreatedAt) }.Select(column));
+                                var rows = add.Select((r, i) => $"({Parameter(insert, "n" + i, r.Name)}, {Parameter(insert, "t" + i, r.Type)}, {Parameter(insert, "v" + i, r.Value)}, {Parameter(insert, "c" + i, r.CreatedAt.UtcDateTime)})");
+                                insert.CommandText = $"INSERT INTO {table} ({columns}) VALUES {string.Join(", ", rows)} RETURNING {column(nameof(ZoneRecord.Id))}";
+                                var reader = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                                await using (reader.ConfigureAwait(false))
+                                {
+                                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                                    {
+                                        maxId = Math.Max(maxId, reader.GetInt64(0));
+                                    }
+                                }
+                            }
+                        }
+
+                        if (own is not null)
+                        {
+                            await own.CommitAsync(cancellationToken).ConfigureAwait(false);
+                        }
+
+                        return (add.Count, remove.Count, maxId);
+                    }
+                }
+                finally
+                {
+                    await context.Database.CloseConnectionAsync().ConfigureAwait(false);
+                }
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
-    private void Detach(IEnumerable<ZoneRecord> records)
+    /// <summary>Adds a parameter to <paramref name="command"/> and returns its placeholder (both databases take <c>@name</c>).</summary>
+    private static string Parameter(System.Data.Common.DbCommand command, string name, object value)
     {
-        foreach (var record in records)
-        {
-            context.Entry(record).State = EntityState.Detached;
-        }
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@" + name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+        return parameter.ParameterName;
     }
 }

@@ -111,18 +111,25 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbCommandInter
     /// Saves <paramref name="context"/>'s changes holding its file's gate when it has one (the gate's
     /// release is in a <c>finally</c>: no failure, cancellation or conflict can leave it held).
     /// </summary>
-    public static async Task<int> SaveChangesGatedAsync(DbContext context, CancellationToken cancellationToken)
+    public static Task<int> SaveChangesGatedAsync(DbContext context, CancellationToken cancellationToken)
+        => WriteGatedAsync(context, () => context.SaveChangesAsync(cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="write"/> (statements of <paramref name="context"/>, in a transaction of its own if it likes)
+    /// holding its file's gate when it has one; its statements do not take the gate again.
+    /// </summary>
+    public static async Task<T> WriteGatedAsync<T>(DbContext context, Func<Task<T>> write, CancellationToken cancellationToken)
     {
         if (Of(context) is not { } gate)
         {
-            return await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            return await write().ConfigureAwait(false);
         }
 
         await gate._gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         gate._saving.AddOrUpdate(context, gate);
         try
         {
-            return await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            return await write().ConfigureAwait(false);
         }
         finally
         {
