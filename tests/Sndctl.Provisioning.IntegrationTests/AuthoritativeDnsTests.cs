@@ -468,6 +468,22 @@ public sealed class AuthoritativeDnsTests : IAsyncLifetime
         }
 
         Assert.Equal([$"{device.Hostname} A 192.168.50.5"], (await Dig.QueryAsync(secondPort, device.Hostname, "A")).Answer);
+
+        // A removal alone (the device disabled on the first instance) moves no ID up: the second notices it at its next
+        // count of the records, every interval while the zone is small.
+        using (var admin = first.Admin())
+        {
+            (await admin.PostAsync($"/api/admin/devices/{device.DeviceId}/disable", null)).EnsureSuccessStatusCode();
+        }
+
+        Assert.Empty((await Dig.QueryAsync(firstPort, device.Hostname, "A")).Answer);
+        second.Time.Advance(TimeSpan.FromSeconds(1));
+        for (var i = 0; i < 100 && (await Dig.QueryAsync(secondPort, device.Hostname, "A")).Answer.Count > 0; i++)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Empty((await Dig.QueryAsync(secondPort, device.Hostname, "A")).Answer);
     }
 
     [Fact]

@@ -29,6 +29,13 @@ public interface IZoneRecordStore
     /// <summary>The number of records and the highest ID: changes whenever the set of records does.</summary>
     Task<(int Count, long MaxId)> GetVersionAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The highest ID (0 when there is none): one step down an index, where <see cref="GetVersionAsync"/> counts every
+    /// record. It moves with every addition (a challenge's TXT record, a device's new addresses), not with a removal
+    /// alone. The default reads <see cref="GetVersionAsync"/>.
+    /// </summary>
+    async Task<long> GetMaxIdAsync(CancellationToken cancellationToken) => (await GetVersionAsync(cancellationToken).ConfigureAwait(false)).MaxId;
+
     /// <summary>Adds a record and returns its ID.</summary>
     Task<long> AddAsync(ZoneRecord record, CancellationToken cancellationToken);
 

@@ -10,7 +10,8 @@ namespace Sndctl.Provisioning.Dns.Authoritative.Internal;
 /// The zone as this instance answers it (<see cref="ZoneTable"/>): read whole from the database at start (before
 /// the server listens, so that no query meets a zone still loading), changed in place by what this instance
 /// writes (at once, from what it wrote: no read back), and read whole again when another instance changed
-/// something (noticed by comparing the store's version every <see cref="AuthoritativeDnsOptions.RefreshInterval"/>).
+/// something (noticed by comparing the store's version every <see cref="AuthoritativeDnsOptions.RefreshInterval"/>:
+/// an addition at once, a removal alone at the next count, see <see cref="UnchangedAsync"/>).
 /// While the database cannot be read, the last table keeps being served: DNS answers outlive a database outage.
 /// </summary>
 internal sealed partial class ZoneCache(
@@ -23,6 +24,9 @@ internal sealed partial class ZoneCache(
     private readonly SemaphoreSlim _reload = new(1, 1);
     private volatile ZoneTable? _current;
     private long _checkedAtTicks;
+    private DateTimeOffset _countDueAt;
+    private const int CountCostFactor = 100;
+    private static readonly TimeSpan MaxCountInterval = TimeSpan.FromMinutes(1);
     private bool _failing;
 
     public ZoneTable? Current => _current;
@@ -58,7 +62,7 @@ internal sealed partial class ZoneCache(
             await using (scope.ConfigureAwait(false))
             {
                 var store = scope.ServiceProvider.GetRequiredService<IZoneRecordStore>();
-                if (_current is { } current && await store.GetVersionAsync(cancellationToken).ConfigureAwait(false) == current.Version)
+                if (_current is { } current && await UnchangedAsync(store, current, cancellationToken).ConfigureAwait(false))
                 {
                     MarkChecked();
                     return;
@@ -78,6 +82,26 @@ internal sealed partial class ZoneCache(
         {
             _reload.Release();
         }
+    }
+
+    /// <summary>
+    /// Whether the store still holds what <paramref name="current"/> holds. Between counts, the highest ID (one index
+    /// step) notices every addition by another instance; the count, which notices a removal alone, is read every
+    /// interval while it is cheap and, in a large zone, every 100 times what it cost, at most once a minute (a count of
+    /// a million records under write load costs the store a core for a large part of a second, and holds the writes).
+    /// </summary>
+    private async Task<bool> UnchangedAsync(IZoneRecordStore store, ZoneTable current, CancellationToken cancellationToken)
+    {
+        if (time.GetUtcNow() < _countDueAt)
+        {
+            return await store.GetMaxIdAsync(cancellationToken).ConfigureAwait(false) == current.Version.MaxId;
+        }
+
+        var started = time.GetTimestamp();
+        var version = await store.GetVersionAsync(cancellationToken).ConfigureAwait(false);
+        var cost = time.GetElapsedTime(started) * CountCostFactor;
+        _countDueAt = time.GetUtcNow() + (cost < options.Value.RefreshInterval ? TimeSpan.Zero : cost > MaxCountInterval ? MaxCountInterval : cost);
+        return version == current.Version;
     }
 
     /// <summary>

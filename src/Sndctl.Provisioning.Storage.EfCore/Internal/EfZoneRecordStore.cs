@@ -29,6 +29,9 @@ internal sealed class EfZoneRecordStore<TContext>(TContext context) : IZoneRecor
         return (count, maxId);
     }
 
+    public async Task<long> GetMaxIdAsync(CancellationToken cancellationToken)
+        => await Records.MaxAsync(r => (long?)r.Id, cancellationToken).ConfigureAwait(false) ?? 0;
+
     public async Task<long> AddAsync(ZoneRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
