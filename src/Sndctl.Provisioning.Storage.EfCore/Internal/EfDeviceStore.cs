@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Sndctl.Provisioning.Core;
 
 namespace Sndctl.Provisioning.Storage.EfCore.Internal;
@@ -75,26 +76,73 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
     public Task UpdateAsync(Device device, CancellationToken cancellationToken)
         => context.UpdateStampedAsync(device, d => d.ConcurrencyStamp, $"Device '{device.DeviceId}' was changed or deleted by someone else.", cancellationToken);
 
-    // One UPDATE of four columns (no change tracking, no whole-row write): the address path's only write.
+    // One UPDATE of four columns as a command of its own (no change tracking, no LINQ to translate each time): the
+    // address path's only write. Its text and parameter mappings are made once per model.
     public async Task UpdateAddressesAsync(Device device, CancellationToken cancellationToken)
     {
-        var (deviceId, expected, next) = (device.DeviceId, device.ConcurrencyStamp, Guid.NewGuid());
-        var (addresses, pending, restored) = (device.Addresses, device.AddressRecordsPending, device.AddressChangesRestoredAt);
-        var updated = await Devices
-            .Where(d => d.DeviceId == deviceId && d.ConcurrencyStamp == expected)
-            .ExecuteUpdateAsync(
-                s => s.SetProperty(d => d.Addresses, addresses)
-                    .SetProperty(d => d.AddressRecordsPending, pending)
-                    .SetProperty(d => d.AddressChangesRestoredAt, restored)
-                    .SetProperty(d => d.ConcurrencyStamp, next),
-                cancellationToken)
-            .ConfigureAwait(false);
+        var statement = AddressUpdate.For(context);
+        var next = Guid.NewGuid();
+        var updated = await SqliteWriteGate.WriteGatedAsync(
+            context,
+            async () =>
+            {
+                await context.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    var command = context.Database.GetDbConnection().CreateCommand();
+                    await using (command.ConfigureAwait(false))
+                    {
+                        command.Transaction = context.Database.CurrentTransaction?.GetDbTransaction();
+                        command.CommandText = statement.Sql;
+                        statement.Bind(command, device.Addresses, device.AddressRecordsPending, device.AddressChangesRestoredAt, next, device.DeviceId, device.ConcurrencyStamp);
+                        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    await context.Database.CloseConnectionAsync().ConfigureAwait(false);
+                }
+            },
+            cancellationToken).ConfigureAwait(false);
         if (updated == 0)
         {
-            throw new ConcurrencyConflictException($"Device '{deviceId}' was changed or deleted by someone else.");
+            throw new ConcurrencyConflictException($"Device '{device.DeviceId}' was changed or deleted by someone else.");
         }
 
         device.ConcurrencyStamp = next;
+    }
+
+    /// <summary>The address update's text and its parameters' mappings (converters, provider types), for one model.</summary>
+    private sealed class AddressUpdate
+    {
+        private static AddressUpdate? s_last;
+        private readonly (string Name, Microsoft.EntityFrameworkCore.Storage.RelationalTypeMapping Mapping, bool Nullable)[] _parameters;
+
+        private AddressUpdate(DbContext context)
+        {
+            Model = context.Model;
+            var entity = Model.FindEntityType(typeof(Device))!;
+            string[] properties = [nameof(Device.Addresses), nameof(Device.AddressRecordsPending), nameof(Device.AddressChangesRestoredAt), nameof(Device.ConcurrencyStamp), nameof(Device.DeviceId), nameof(Device.ConcurrencyStamp)];
+            _parameters = [.. properties.Select((name, i) => ("@p" + i, entity.FindProperty(name)!.GetRelationalTypeMapping(), entity.FindProperty(name)!.IsNullable))];
+            var (table, column) = SqlNames.Of<Device>(context);
+            Sql = $"UPDATE {table} SET {string.Join(", ", properties[..4].Select((name, i) => $"{column(name)} = @p{i}"))}"
+                + $" WHERE {column(nameof(Device.DeviceId))} = @p4 AND {column(nameof(Device.ConcurrencyStamp))} = @p5";
+        }
+
+        public Microsoft.EntityFrameworkCore.Metadata.IModel Model { get; }
+
+        public string Sql { get; }
+
+        public static AddressUpdate For(DbContext context)
+            => s_last is { } last && ReferenceEquals(last.Model, context.Model) ? last : s_last = new AddressUpdate(context);
+
+        public void Bind(System.Data.Common.DbCommand command, params object?[] values)
+        {
+            for (var i = 0; i < _parameters.Length; i++)
+            {
+                command.Parameters.Add(_parameters[i].Mapping.CreateParameter(command, _parameters[i].Name, values[i], _parameters[i].Nullable));
+            }
+        }
     }
 
     public async Task<bool> DeleteAsync(string deviceId, CancellationToken cancellationToken)
