@@ -67,6 +67,7 @@ public static class DeviceProvisioningServiceCollectionExtensions
         services.TryAddScoped<IDeviceProvisioningService, DeviceProvisioningService>();
         services.TryAddScoped<IDeviceAdminService, DeviceAdminService>();
         services.TryAddSingleton<FleetStatisticsCache>();
+        services.TryAddSingleton<DeviceCountCache>();
         services.TryAddScoped<IDeviceAuthenticator, DeviceAuthenticator>();
         services.AddHealthChecks();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheckPublisher, HealthMetricsPublisher>());

@@ -3,7 +3,7 @@ using Sndctl.Provisioning.Core.Internal;
 
 namespace Sndctl.Provisioning.Core.Tests;
 
-/// <summary>The fleet's figures: fresh while cheap, kept in proportion to their cost when they are not, computed by one caller at a time.</summary>
+/// <summary>The fleet's figures and the device listings' counts: fresh while cheap, kept in proportion to their cost when they are not, computed by one caller at a time.</summary>
 public sealed class FleetStatisticsCacheTests
 {
     private readonly FakeTimeProvider _time = new();
@@ -49,6 +49,42 @@ public sealed class FleetStatisticsCacheTests
         _time.Advance(TimeSpan.FromSeconds(61));
         await cache.GetAsync(slow, TestContext.Current.CancellationToken);
         Assert.Equal(4, computed);
+    }
+
+    [Fact]
+    public async Task Device_counts_are_kept_per_filter_at_most_sixty_four_and_forgotten_when_this_instance_changes_the_fleet()
+    {
+        using var cache = new DeviceCountCache(_time);
+        var counted = 0;
+        Func<CancellationToken, Task<int>> Count(int result) => async _ =>
+        {
+            await Task.Yield();
+            counted++;
+            _time.Advance(TimeSpan.FromMilliseconds(250)); // a million rows on PostgreSQL
+            return result;
+        };
+
+        var all = ((DeviceStatus?)null, (string?)null, (bool?)null, (DeviceNameResolution?)null);
+        var active = ((DeviceStatus?)DeviceStatus.Active, (string?)null, (bool?)null, (DeviceNameResolution?)null);
+        Assert.Equal(1_000_000, await cache.GetAsync(all, Count(1_000_000), TestContext.Current.CancellationToken));
+        Assert.Equal(600_000, await cache.GetAsync(active, Count(600_000), TestContext.Current.CancellationToken));
+        Assert.Equal(1_000_000, await cache.GetAsync(all, Count(-1), TestContext.Current.CancellationToken)); // kept: 30 x 250 ms
+        Assert.Equal(2, counted);
+
+        cache.Clear();
+        Assert.Equal(1_000_001, await cache.GetAsync(all, Count(1_000_001), TestContext.Current.CancellationToken));
+        Assert.Equal(3, counted);
+
+        // Searches typed by admins cannot grow it without bound: the oldest goes.
+        for (var i = 0; i < 2 * DeviceCountCache.MaxEntries; i++)
+        {
+            await cache.GetAsync(((DeviceStatus?)null, $"s{i}", (bool?)null, (DeviceNameResolution?)null), Count(i), TestContext.Current.CancellationToken);
+            Assert.InRange(cache.KeptCount, 1, DeviceCountCache.MaxEntries);
+        }
+
+        counted = 0;
+        Assert.Equal(2 * DeviceCountCache.MaxEntries - 1, await cache.GetAsync(((DeviceStatus?)null, $"s{(2 * DeviceCountCache.MaxEntries) - 1}", (bool?)null, (DeviceNameResolution?)null), Count(-1), TestContext.Current.CancellationToken));
+        Assert.Equal(0, counted); // the newest is kept
     }
 
     /// <summary>Figures whose computation takes <paramref name="cost"/> on the fake clock.</summary>

@@ -14,4 +14,11 @@ public sealed record DeviceQuery(DeviceStatus? Status = null, string? Search = n
 
     /// <summary>Only devices that last reported this <see cref="Device.NameResolution"/>, if given.</summary>
     public DeviceNameResolution? NameResolution { get; init; }
+
+    /// <summary>
+    /// Whether <see cref="IDeviceStore.ListAsync"/> counts the matching devices (<see cref="Page{T}.Total"/>); false when
+    /// the caller has the count (<see cref="IDeviceStore.CountAsync"/>, kept for a while on a large fleet), and a store
+    /// may then leave the total at -1.
+    /// </summary>
+    public bool CountTotal { get; init; } = true;
 }

@@ -32,6 +32,13 @@ public interface IDeviceStore
     /// <summary>A page of devices, newest first.</summary>
     Task<Page<Device>> ListAsync(DeviceQuery query, CancellationToken cancellationToken);
 
+    /// <summary>How many devices match <paramref name="query"/>'s filters (its page and order aside). The default lists a page of one.</summary>
+    async Task<int> CountAsync(DeviceQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return (await ListAsync(query with { Page = 1, PageSize = 1, CountTotal = true }, cancellationToken).ConfigureAwait(false)).Total;
+    }
+
     /// <summary>How many devices are in each status.</summary>
     Task<IReadOnlyDictionary<DeviceStatus, int>> CountByStatusAsync(CancellationToken cancellationToken);
 

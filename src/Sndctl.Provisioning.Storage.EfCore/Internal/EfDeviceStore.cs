@@ -168,7 +168,24 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         return deleted > 0;
     }
 
+    public Task<int> CountAsync(DeviceQuery query, CancellationToken cancellationToken)
+        => Filtered(query).CountAsync(cancellationToken);
+
     public async Task<Page<Device>> ListAsync(DeviceQuery query, CancellationToken cancellationToken)
+    {
+        var devices = Filtered(query);
+        var total = query.CountTotal ? await devices.CountAsync(cancellationToken).ConfigureAwait(false) : -1;
+        var skip = (query.Page - 1) * query.PageSize;
+        var items = query.Sort switch
+        {
+            DeviceSort.Expiry => await PageNullsLastAsync(devices, d => d.CurrentCertificateNotAfter, query.Descending, skip, query.PageSize, cancellationToken).ConfigureAwait(false),
+            DeviceSort.LastSeen => await PageNullsLastAsync(devices, d => d.LastSeenAt, query.Descending, skip, query.PageSize, cancellationToken).ConfigureAwait(false),
+            _ => await Order(devices, query.Sort, query.Descending).Skip(skip).Take(query.PageSize).ToListAsync(cancellationToken).ConfigureAwait(false),
+        };
+        return new Page<Device>(items, total, query.Page, query.PageSize);
+    }
+
+    private IQueryable<Device> Filtered(DeviceQuery query)
     {
         var devices = Devices.AsNoTracking();
         if (query.Status is { } status)
@@ -202,15 +219,7 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
             }
         }
 
-        var total = await devices.CountAsync(cancellationToken).ConfigureAwait(false);
-        var skip = (query.Page - 1) * query.PageSize;
-        var items = query.Sort switch
-        {
-            DeviceSort.Expiry => await PageNullsLastAsync(devices, d => d.CurrentCertificateNotAfter, query.Descending, skip, query.PageSize, cancellationToken).ConfigureAwait(false),
-            DeviceSort.LastSeen => await PageNullsLastAsync(devices, d => d.LastSeenAt, query.Descending, skip, query.PageSize, cancellationToken).ConfigureAwait(false),
-            _ => await Order(devices, query.Sort, query.Descending).Skip(skip).Take(query.PageSize).ToListAsync(cancellationToken).ConfigureAwait(false),
-        };
-        return new Page<Device>(items, total, query.Page, query.PageSize);
+        return devices;
     }
 
     private static IQueryable<Device> Order(IQueryable<Device> devices, DeviceSort sort, bool descending) => (sort, descending) switch

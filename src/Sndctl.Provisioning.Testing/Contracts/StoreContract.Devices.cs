@@ -103,6 +103,14 @@ public sealed partial class StoreContract
         Assert.Equal("d03", Assert.Single((await store.ListAsync(new DeviceQuery(DeviceStatus.Disabled), default)).Items).DeviceId);
         Assert.Equal(10, (await store.ListAsync(new DeviceQuery(Search: "D1"), default)).Total);
 
+        // Counted apart (the admin listing keeps a large fleet's count for a while): the same figures, whatever page.
+        Assert.Equal(25, await store.CountAsync(new DeviceQuery(Page: 3, PageSize: 10), default));
+        Assert.Equal(1, await store.CountAsync(new DeviceQuery(DeviceStatus.Disabled), default));
+        Assert.Equal(10, await store.CountAsync(new DeviceQuery(Search: "D1"), default));
+        var uncounted = await store.ListAsync(new DeviceQuery(Page: 3, PageSize: 10) { CountTotal = false }, default);
+        Assert.Equal(["d04", "d03", "d02", "d01", "d00"], uncounted.Items.Select(d => d.DeviceId));
+        Assert.True(uncounted.Total is -1 or 25, "a listing without its count has the total -1 (or the count)");
+
         var counts = await store.CountByStatusAsync(default);
         Assert.Equal(23, counts[DeviceStatus.Pending]);
         Assert.Equal(1, counts[DeviceStatus.Active]);
