@@ -88,7 +88,8 @@ internal sealed partial class ZoneCache(
     /// Whether the store still holds what <paramref name="current"/> holds. Between counts, the highest ID (one index
     /// step) notices every addition by another instance; the count, which notices a removal alone, is read every
     /// interval while it is cheap and, in a large zone, every 100 times what it cost, at most once a minute (a count of
-    /// a million records under write load costs the store a core for a large part of a second, and holds the writes).
+    /// 1.1 million records took 40–90 ms while holding the zone's writes; once a second it cost a quarter of the address
+    /// path's throughput: docs/benchmarks.md, scale).
     /// </summary>
     private async Task<bool> UnchangedAsync(IZoneRecordStore store, ZoneTable current, CancellationToken cancellationToken)
     {

@@ -31,10 +31,8 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
             // whole batch's (10,000 devices a call when a fleet is seeded).
             await SqliteWriteGate.WriteGatedAsync(
                 context,
-                async () =>
-                {
-                    var own = context.Database.CurrentTransaction is null ? await context.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false) : null;
-                    await using ((own ?? (IAsyncDisposable)NoTransaction.Instance).ConfigureAwait(false))
+                () => context.InTransactionAsync(
+                    async () =>
                     {
                         foreach (var chunk in devices.Chunk(CreateChunk))
                         {
@@ -49,14 +47,9 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
                             }
                         }
 
-                        if (own is not null)
-                        {
-                            await own.CommitAsync(cancellationToken).ConfigureAwait(false);
-                        }
-                    }
-
-                    return devices.Count;
-                },
+                        return devices.Count;
+                    },
+                    cancellationToken),
                 cancellationToken).ConfigureAwait(false);
         }
         catch (DbUpdateException ex)
@@ -89,10 +82,9 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
                 await context.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    var command = context.Database.GetDbConnection().CreateCommand();
+                    var command = context.CreateCommand();
                     await using (command.ConfigureAwait(false))
                     {
-                        command.Transaction = context.Database.CurrentTransaction?.GetDbTransaction();
                         command.CommandText = statement.Sql;
                         statement.Bind(command, device.Addresses, device.AddressRecordsPending, device.AddressChangesRestoredAt, next, device.DeviceId, device.ConcurrencyStamp);
                         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -145,28 +137,21 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         }
     }
 
-    public async Task<bool> DeleteAsync(string deviceId, CancellationToken cancellationToken)
-    {
-        var transaction = context.Database.CurrentTransaction is null
-            ? await context.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false)
-            : null;
-        await using var transactionDisposal = (transaction ?? (IAsyncDisposable)NoTransaction.Instance).ConfigureAwait(false);
-        // Revoked certificates stay: their CA's revocation list is made from them.
-        await context.Set<DeviceCertificate>().Where(c => c.DeviceId == deviceId && c.RevokedAt == null).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
-        await context.Set<IssuanceLease>().Where(l => l.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
-        // Its journalled DNS records stay: the janitor removes them from the zone (their lease is gone with the device).
-        await context.Set<PendingIssuance>().Where(p => p.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
-        // Its ACME front-door accounts and orders go with it: a deleted device's account key orders nothing.
-        await context.Set<DeviceAcmeOrder>().Where(o => o.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
-        await context.Set<DeviceAcmeAccount>().Where(a => a.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
-        var deleted = await Devices.Where(d => d.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        return deleted > 0;
-    }
+    public Task<bool> DeleteAsync(string deviceId, CancellationToken cancellationToken)
+        => context.InTransactionAsync(
+            async () =>
+            {
+                // Revoked certificates stay: their CA's revocation list is made from them.
+                await context.Set<DeviceCertificate>().Where(c => c.DeviceId == deviceId && c.RevokedAt == null).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+                await context.Set<IssuanceLease>().Where(l => l.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+                // Its journalled DNS records stay: the janitor removes them from the zone (their lease is gone with the device).
+                await context.Set<PendingIssuance>().Where(p => p.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+                // Its ACME front-door accounts and orders go with it: a deleted device's account key orders nothing.
+                await context.Set<DeviceAcmeOrder>().Where(o => o.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+                await context.Set<DeviceAcmeAccount>().Where(a => a.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+                return await Devices.Where(d => d.DeviceId == deviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false) > 0;
+            },
+            cancellationToken);
 
     public Task<int> CountAsync(DeviceQuery query, CancellationToken cancellationToken)
         => Filtered(query).CountAsync(cancellationToken);
@@ -328,6 +313,34 @@ internal static class DbContextExtensions
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in the caller's transaction when it has one (the caller commits), else in one of its
+    /// own, committed when <paramref name="work"/> returns (rolled back if it throws).
+    /// </summary>
+    public static async Task<T> InTransactionAsync<T>(this DbContext context, Func<Task<T>> work, CancellationToken cancellationToken)
+    {
+        if (context.Database.CurrentTransaction is not null)
+        {
+            return await work().ConfigureAwait(false);
+        }
+
+        var transaction = await context.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            var result = await work().ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+    }
+
+    /// <summary>A command of its own on the context's connection, in its transaction if one is open (for the hot writes EF's pipeline would slow).</summary>
+    public static System.Data.Common.DbCommand CreateCommand(this DbContext context)
+    {
+        var command = context.Database.GetDbConnection().CreateCommand();
+        command.Transaction = context.Database.CurrentTransaction?.GetDbTransaction();
+        return command;
+    }
+
     /// <summary>Stops tracking entities this store added, so a host's shared context stays clean.</summary>
     public static void Detach<T>(this DbContext context, IEnumerable<T> entities)
         where T : class
@@ -337,12 +350,4 @@ internal static class DbContextExtensions
             context.Entry(entity).State = EntityState.Detached;
         }
     }
-}
-
-/// <summary>Stands in for the transaction when the caller's own is in progress: nothing to dispose.</summary>
-internal sealed class NoTransaction : IAsyncDisposable
-{
-    public static readonly NoTransaction Instance = new();
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Sndctl.Provisioning.Core;
 
 namespace Sndctl.Provisioning.Storage.EfCore.Internal;
@@ -76,72 +75,54 @@ internal sealed class EfZoneRecordStore<TContext>(TContext context) : IZoneRecor
         // tracker's pipeline: this is every address change's write.
         return await SqliteWriteGate.WriteGatedAsync(
             context,
-            async () =>
-            {
-                await context.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-                try
+            () => context.InTransactionAsync(
+                async () =>
                 {
-                    // The caller's transaction when it has one (it commits), else one of its own.
-                    var own = context.Database.CurrentTransaction is null ? await context.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false) : null;
-                    var transaction = own ?? context.Database.CurrentTransaction!;
-                    await using ((own ?? (IAsyncDisposable)NoTransaction.Instance).ConfigureAwait(false))
+                    var (table, column) = SqlNames.Of<ZoneRecord>(context);
+                    if (remove.Count > 0)
                     {
-                        var (table, column) = SqlNames.Of<ZoneRecord>(context);
-                        var connection = context.Database.GetDbConnection();
-                        var dbTransaction = transaction.GetDbTransaction();
-                        if (remove.Count > 0)
+                        var delete = context.CreateCommand();
+                        await using (delete.ConfigureAwait(false))
                         {
-                            var delete = connection.CreateCommand();
-                            await using (delete.ConfigureAwait(false))
+                            delete.CommandText = $"DELETE FROM {table} WHERE {column(nameof(ZoneRecord.Id))} IN ({string.Join(", ", remove.Select((r, i) => Parameter(delete, "r" + i, r.Id)))})";
+                            if (await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != remove.Count)
                             {
-                                delete.Transaction = dbTransaction;
-                                delete.CommandText = $"DELETE FROM {table} WHERE {column(nameof(ZoneRecord.Id))} IN ({string.Join(", ", remove.Select((r, i) => Parameter(delete, "r" + i, r.Id)))})";
-                                if (await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != remove.Count)
-                                {
-                                    // Another instance removed one of them first: what is left is replaced on the next publication.
-                                    throw new ConcurrencyConflictException($"The address records of {string.Join(", ", names)} changed while they were replaced.");
-                                }
+                                // Another instance removed one of them first: what is left is replaced on the next publication.
+                                throw new ConcurrencyConflictException($"The address records of {string.Join(", ", names)} changed while they were replaced.");
                             }
                         }
-
-                        var maxId = 0L;
-                        if (add.Count > 0)
-                        {
-                            var insert = connection.CreateCommand();
-                            await using (insert.ConfigureAwait(false))
-                            {
-                                insert.Transaction = dbTransaction;
-                                var columns = string.Join(", ", new[] { nameof(ZoneRecord.Name), nameof(ZoneRecord.Type), nameof(ZoneRecord.Value), nameof(ZoneRecord.CreatedAt) }.Select(column));
-                                var rows = add.Select((r, i) => $"({Parameter(insert, "n" + i, r.Name)}, {Parameter(insert, "t" + i, r.Type)}, {Parameter(insert, "v" + i, r.Value)}, {Parameter(insert, "c" + i, r.CreatedAt.UtcDateTime)})");
-                                insert.CommandText = $"INSERT INTO {table} ({columns}) VALUES {string.Join(", ", rows)} RETURNING {column(nameof(ZoneRecord.Id))}";
-                                var reader = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                                await using (reader.ConfigureAwait(false))
-                                {
-                                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                                    {
-                                        maxId = Math.Max(maxId, reader.GetInt64(0));
-                                    }
-                                }
-                            }
-                        }
-
-                        if (own is not null)
-                        {
-                            await own.CommitAsync(cancellationToken).ConfigureAwait(false);
-                        }
-
-                        return (add.Count, remove.Count, maxId);
                     }
-                }
-                finally
-                {
-                    await context.Database.CloseConnectionAsync().ConfigureAwait(false);
-                }
-            },
+
+                    var maxId = 0L;
+                    if (add.Count > 0)
+                    {
+                        var insert = context.CreateCommand();
+                        await using (insert.ConfigureAwait(false))
+                        {
+                            var columns = string.Join(", ", new[] { nameof(ZoneRecord.Name), nameof(ZoneRecord.Type), nameof(ZoneRecord.Value), nameof(ZoneRecord.CreatedAt) }.Select(column));
+                            var rows = add.Select((r, i) => $"({Parameter(insert, "n" + i, r.Name)}, {Parameter(insert, "t" + i, r.Type)}, {Parameter(insert, "v" + i, r.Value)}, {Parameter(insert, "c" + i, r.CreatedAt.UtcDateTime)})");
+                            insert.CommandText = $"INSERT INTO {table} ({columns}) VALUES {string.Join(", ", rows)} RETURNING {column(nameof(ZoneRecord.Id))}";
+                            var reader = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                            await using (reader.ConfigureAwait(false))
+                            {
+                                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                                {
+                                    maxId = Math.Max(maxId, reader.GetInt64(0));
+                                }
+                            }
+                        }
+                    }
+
+                    return (add.Count, remove.Count, maxId);
+                },
+                cancellationToken),
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Adds a parameter to <paramref name="command"/> and returns its placeholder (both databases take <c>@name</c>).</summary>
+    /// <summary>
+    /// Adds a parameter to <paramref name="command"/> and returns its placeholder (both databases take <c>@name</c>). The
+    /// values are strings, IDs and a UTC time, which both clients bind as EF does for these columns.
+    /// </summary>
     private static string Parameter(System.Data.Common.DbCommand command, string name, object value)
     {
         var parameter = command.CreateParameter();

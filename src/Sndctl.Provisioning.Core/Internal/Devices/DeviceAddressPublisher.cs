@@ -132,24 +132,16 @@ internal sealed partial class DeviceAddressPublisher(
     /// <returns><see langword="true"/> when the provider holds the device's set now.</returns>
     public async Task<bool> PublishAsync(Device device, CancellationToken cancellationToken)
     {
-        if (!device.AddressRecordsPending || Dns is not { } dns)
+        if (!device.AddressRecordsPending || Dns is null)
         {
             return true;
         }
 
-        IReadOnlyList<IPAddress> set = device.Status == DeviceStatus.Disabled ? [] : device.Addresses;
-        try
+        if (!await TryPublishAsync(device.Hostname, device.Status == DeviceStatus.Disabled ? [] : device.Addresses, cancellationToken).ConfigureAwait(false))
         {
-            await dns.SetAddressRecordsAsync(device.Hostname, set, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            metrics.AddressPublication(published: false);
-            Log.PublicationFailed(logger, device.Hostname, ex);
             return false;
         }
 
-        metrics.AddressPublication(published: true);
         device.AddressRecordsPending = false;
         try
         {
