@@ -8,6 +8,18 @@ namespace Sndctl.Provisioning.Storage.EfCore.Internal;
 internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
     where TContext : DbContext
 {
+    // The address path's one write (a device's addresses, their publication state and its change allowance), run for
+    // every address report: a statement of our own with the model's mappings for its values.
+    private static readonly OwnStatement s_addressUpdate = new(context =>
+    {
+        var entity = context.Model.FindEntityType(typeof(Device))!;
+        string[] set = [nameof(Device.Addresses), nameof(Device.AddressRecordsPending), nameof(Device.AddressChangesRestoredAt), nameof(Device.ConcurrencyStamp)];
+        var (table, column) = SqlNames.Of<Device>(context);
+        var sql = $"UPDATE {table} SET {string.Join(", ", set.Select((name, i) => $"{column(name)} = @p{i}"))}"
+            + $" WHERE {column(nameof(Device.DeviceId))} = @p4 AND {column(nameof(Device.ConcurrencyStamp))} = @p5";
+        return (sql, [.. set.Append(nameof(Device.DeviceId)).Append(nameof(Device.ConcurrencyStamp)).Select(name => entity.FindProperty(name))]);
+    });
+
     // Compiled: read on every device call, and EF would otherwise re-examine the expression tree each time.
     private static readonly CompiledQuery<TContext, string, Device?> s_find = new(
         (db, deviceId, _) => db.Set<Device>().AsNoTracking().FirstOrDefault(d => d.DeviceId == deviceId));
@@ -73,68 +85,15 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
     // address path's only write. Its text and parameter mappings are made once per model.
     public async Task UpdateAddressesAsync(Device device, CancellationToken cancellationToken)
     {
-        var statement = AddressUpdate.For(context);
         var next = Guid.NewGuid();
-        var updated = await SqliteWriteGate.WriteGatedAsync(
-            context,
-            async () =>
-            {
-                await context.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    var command = context.CreateCommand();
-                    await using (command.ConfigureAwait(false))
-                    {
-                        command.CommandText = statement.Sql;
-                        statement.Bind(command, device.Addresses, device.AddressRecordsPending, device.AddressChangesRestoredAt, next, device.DeviceId, device.ConcurrencyStamp);
-                        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                }
-                finally
-                {
-                    await context.Database.CloseConnectionAsync().ConfigureAwait(false);
-                }
-            },
-            cancellationToken).ConfigureAwait(false);
+        var updated = await s_addressUpdate.ExecuteAsync(
+            context, cancellationToken, device.Addresses, device.AddressRecordsPending, device.AddressChangesRestoredAt, next, device.DeviceId, device.ConcurrencyStamp).ConfigureAwait(false);
         if (updated == 0)
         {
             throw new ConcurrencyConflictException($"Device '{device.DeviceId}' was changed or deleted by someone else.");
         }
 
         device.ConcurrencyStamp = next;
-    }
-
-    /// <summary>The address update's text and its parameters' mappings (converters, provider types), for one model.</summary>
-    private sealed class AddressUpdate
-    {
-        private static AddressUpdate? s_last;
-        private readonly (string Name, Microsoft.EntityFrameworkCore.Storage.RelationalTypeMapping Mapping, bool Nullable)[] _parameters;
-
-        private AddressUpdate(DbContext context)
-        {
-            Model = context.Model;
-            var entity = Model.FindEntityType(typeof(Device))!;
-            string[] properties = [nameof(Device.Addresses), nameof(Device.AddressRecordsPending), nameof(Device.AddressChangesRestoredAt), nameof(Device.ConcurrencyStamp), nameof(Device.DeviceId), nameof(Device.ConcurrencyStamp)];
-            _parameters = [.. properties.Select((name, i) => ("@p" + i, entity.FindProperty(name)!.GetRelationalTypeMapping(), entity.FindProperty(name)!.IsNullable))];
-            var (table, column) = SqlNames.Of<Device>(context);
-            Sql = $"UPDATE {table} SET {string.Join(", ", properties[..4].Select((name, i) => $"{column(name)} = @p{i}"))}"
-                + $" WHERE {column(nameof(Device.DeviceId))} = @p4 AND {column(nameof(Device.ConcurrencyStamp))} = @p5";
-        }
-
-        public Microsoft.EntityFrameworkCore.Metadata.IModel Model { get; }
-
-        public string Sql { get; }
-
-        public static AddressUpdate For(DbContext context)
-            => s_last is { } last && ReferenceEquals(last.Model, context.Model) ? last : s_last = new AddressUpdate(context);
-
-        public void Bind(System.Data.Common.DbCommand command, params object?[] values)
-        {
-            for (var i = 0; i < _parameters.Length; i++)
-            {
-                command.Parameters.Add(_parameters[i].Mapping.CreateParameter(command, _parameters[i].Name, values[i], _parameters[i].Nullable));
-            }
-        }
     }
 
     public Task<bool> DeleteAsync(string deviceId, CancellationToken cancellationToken)

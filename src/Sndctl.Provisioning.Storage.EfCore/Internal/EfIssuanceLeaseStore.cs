@@ -14,43 +14,53 @@ namespace Sndctl.Provisioning.Storage.EfCore.Internal;
 internal sealed class EfIssuanceLeaseStore<TContext>(TContext context) : IIssuanceLeaseStore
     where TContext : DbContext
 {
-    private DbSet<IssuanceLease> Leases => context.Set<IssuanceLease>();
+    // Run at the start and end of every issuance: statements of our own, made once per model.
+    private static readonly OwnStatement s_acquire = new(context =>
+    {
+        var (table, column) = SqlNames.Of<IssuanceLease>(context);
+        var (id, holder, expires) = (column(nameof(IssuanceLease.DeviceId)), column(nameof(IssuanceLease.Holder)), column(nameof(IssuanceLease.ExpiresAt)));
+        // @p0 device, @p1 holder, @p2 duration, @p3 the holder's instance prefix ("" for none).
+        var sql = context.Database.ProviderName switch
+        {
+            SqlNames.PostgreSqlProvider => $"""
+                INSERT INTO {table} ({id}, {holder}, {expires}) VALUES (@p0, @p1, now() + @p2)
+                ON CONFLICT ({id}) DO UPDATE SET {holder} = excluded.{holder}, {expires} = excluded.{expires}
+                WHERE {table}.{holder} = excluded.{holder} OR {table}.{expires} <= now()
+                   OR (@p3 <> '' AND substr({table}.{holder}, 1, length(@p3)) = @p3)
+                """,
+            // EF keeps SQLite date-times as 'yyyy-MM-dd HH:mm:ss.FFFFFFF' text, which strftime matches and which orders
+            // correctly as text.
+            SqlNames.SqliteProvider => $"""
+                INSERT INTO {table} ({id}, {holder}, {expires}) VALUES (@p0, @p1, strftime('%Y-%m-%d %H:%M:%f', 'now', @p2))
+                ON CONFLICT ({id}) DO UPDATE SET {holder} = excluded.{holder}, {expires} = excluded.{expires}
+                WHERE {table}.{holder} = excluded.{holder} OR {table}.{expires} <= strftime('%Y-%m-%d %H:%M:%f', 'now')
+                   OR (@p3 <> '' AND substr({table}.{holder}, 1, length(@p3)) = @p3)
+                """,
+            var other => throw new NotSupportedException($"Issuance leases support SQLite and PostgreSQL, not '{other}'."),
+        };
+        return (sql, [null, null, null, null]);
+    });
+
+    private static readonly OwnStatement s_release = new(context =>
+    {
+        var (table, column) = SqlNames.Of<IssuanceLease>(context);
+        return ($"DELETE FROM {table} WHERE {column(nameof(IssuanceLease.DeviceId))} = @p0 AND {column(nameof(IssuanceLease.Holder))} = @p1", [null, null]);
+    });
 
     public async Task<bool> TryAcquireAsync(string deviceId, string holder, TimeSpan duration, CancellationToken cancellationToken)
     {
-        var (table, column) = SqlNames.Of<IssuanceLease>(context);
-        var (id, holderColumn, expires) = (column(nameof(IssuanceLease.DeviceId)), column(nameof(IssuanceLease.Holder)), column(nameof(IssuanceLease.ExpiresAt)));
         // Identifiers come from the EF model (quoted); every value is a parameter.
-        var (sql, interval) = context.Database.ProviderName switch
-        {
-            SqlNames.PostgreSqlProvider => (
-                $$"""
-                INSERT INTO {{table}} ({{id}}, {{holderColumn}}, {{expires}}) VALUES ({0}, {1}, now() + {2})
-                ON CONFLICT ({{id}}) DO UPDATE SET {{holderColumn}} = excluded.{{holderColumn}}, {{expires}} = excluded.{{expires}}
-                WHERE {{table}}.{{holderColumn}} = excluded.{{holderColumn}} OR {{table}}.{{expires}} <= now()
-                   OR ({3} <> '' AND substr({{table}}.{{holderColumn}}, 1, length({3})) = {3})
-                """,
-                (object)duration),
-            SqlNames.SqliteProvider => (
-                // EF keeps SQLite date-times as 'yyyy-MM-dd HH:mm:ss.FFFFFFF' text, which strftime matches
-                // and which orders correctly as text.
-                $$"""
-                INSERT INTO {{table}} ({{id}}, {{holderColumn}}, {{expires}}) VALUES ({0}, {1}, strftime('%Y-%m-%d %H:%M:%f', 'now', {2}))
-                ON CONFLICT ({{id}}) DO UPDATE SET {{holderColumn}} = excluded.{{holderColumn}}, {{expires}} = excluded.{{expires}}
-                WHERE {{table}}.{{holderColumn}} = excluded.{{holderColumn}} OR {{table}}.{{expires}} <= strftime('%Y-%m-%d %H:%M:%f', 'now')
-                   OR ({3} <> '' AND substr({{table}}.{{holderColumn}}, 1, length({3})) = {3})
-                """,
-                "+" + duration.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " seconds"),
-            var other => throw new NotSupportedException($"Issuance leases support SQLite and PostgreSQL, not '{other}'."),
-        };
+        object interval = context.Database.ProviderName == SqlNames.SqliteProvider
+            ? "+" + duration.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " seconds"
+            : duration;
         // "instance#incarnation": the same instance under another incarnation is this one restarted.
         var instance = holder.LastIndexOf('#') is > 0 and var hash ? holder[..(hash + 1)] : string.Empty;
-        var taken = await context.Database.ExecuteSqlRawAsync(sql, [deviceId, holder, interval, instance], cancellationToken).ConfigureAwait(false);
+        var taken = await s_acquire.ExecuteAsync(context, cancellationToken, deviceId, holder, interval, instance).ConfigureAwait(false);
         return taken == 1;
     }
 
     public Task ReleaseAsync(string deviceId, string holder, CancellationToken cancellationToken)
-        => Leases.Where(l => l.DeviceId == deviceId && l.Holder == holder).ExecuteDeleteAsync(cancellationToken);
+        => s_release.ExecuteAsync(context, cancellationToken, deviceId, holder);
 
     public async Task<int> PurgeExpiredAsync(TimeSpan expiredFor, CancellationToken cancellationToken)
     {

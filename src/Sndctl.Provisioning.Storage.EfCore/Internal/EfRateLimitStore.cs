@@ -11,6 +11,10 @@ namespace Sndctl.Provisioning.Storage.EfCore.Internal;
 internal sealed class EfRateLimitStore<TContext>(TContext context) : IRateLimitStore
     where TContext : DbContext
 {
+    // Compiled: every issuance peeks at its device's refusals.
+    private static readonly CompiledQuery<TContext, string, long?> s_peek = new(
+        (db, key, _) => db.Set<RateLimitCounter>().AsNoTracking().Where(c => c.Key == key).Select(c => (long?)c.TheoreticalArrival).FirstOrDefault());
+
     public async Task<TimeSpan?> TryAcquireAsync(string key, int limit, TimeSpan window, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
@@ -69,9 +73,7 @@ internal sealed class EfRateLimitStore<TContext>(TContext context) : IRateLimitS
     {
         var interval = Interval(limit, window);
         var nowMs = now.ToUnixTimeMilliseconds();
-        var tat = await context.Set<RateLimitCounter>().AsNoTracking()
-            .Where(c => c.Key == key).Select(c => (long?)c.TheoreticalArrival)
-            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        var tat = await s_peek.ExecuteAsync(context, key, cancellationToken).ConfigureAwait(false);
         if (tat is not { } taken || taken <= nowMs)
         {
             return (0, now);
