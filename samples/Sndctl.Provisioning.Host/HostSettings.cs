@@ -36,6 +36,14 @@ internal sealed class ProvisioningHostOptions
 
     public AcmeServerSection AcmeServer { get; set; } = new();
 
+    public MemorySection Memory { get; set; } = new();
+
+    public sealed class MemorySection
+    {
+        /// <summary>Give back the memory the GC keeps after a burst of requests once the process is quiet (<see cref="IdleMemoryTrim"/>).</summary>
+        public bool TrimWhenIdle { get; set; } = true;
+    }
+
     public sealed class AcmeServerSection
     {
         /// <summary>Serve the ACME front door under <c>/acme</c> (the rest of the section is the package's options).</summary>

@@ -165,6 +165,11 @@ internal static partial class ProvisioningHost
         builder.Services.AddOpenApi(o => o.AddDeviceProvisioningSecuritySchemes());
         builder.Services.AddAdminPortal();
         builder.Services.AddSingleton(new HostStartupInfo(settings, newAdminKey));
+        if (settings.Options.Memory.TrimWhenIdle)
+        {
+            builder.Services.AddHostedService<IdleMemoryTrim>();
+        }
+
         return settings;
     }
 
