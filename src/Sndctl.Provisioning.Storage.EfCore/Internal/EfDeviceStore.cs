@@ -17,7 +17,7 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         var (table, column) = SqlNames.Of<Device>(context);
         var sql = $"UPDATE {table} SET {string.Join(", ", set.Select((name, i) => $"{column(name)} = @p{i}"))}"
             + $" WHERE {column(nameof(Device.DeviceId))} = @p4 AND {column(nameof(Device.ConcurrencyStamp))} = @p5";
-        return (sql, [.. set.Append(nameof(Device.DeviceId)).Append(nameof(Device.ConcurrencyStamp)).Select(name => entity.FindProperty(name))]);
+        return new OwnStatement.Text(sql, [.. set.Append(nameof(Device.DeviceId)).Append(nameof(Device.ConcurrencyStamp)).Select(name => new OwnStatement.Parameter(entity.FindProperty(name)))]);
     });
 
     // Compiled: read on every device call, and EF would otherwise re-examine the expression tree each time.

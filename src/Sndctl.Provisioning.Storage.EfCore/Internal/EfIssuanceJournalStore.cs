@@ -14,6 +14,16 @@ internal sealed class EfIssuanceJournalStore<TContext>(TContext context) : IIssu
     private static readonly CompiledQuery<TContext, string, PendingIssuance?> s_findPending = new(
         (db, deviceId, _) => db.Set<PendingIssuance>().FirstOrDefault(p => p.DeviceId == deviceId));
 
+    // The completing transaction's statements (every issuance runs them).
+    private static readonly OwnStatement s_updateDevice = OwnStatement.UpdateGuarded<Device>();
+    private static readonly OwnStatement s_insertCertificate = OwnStatement.Insert<DeviceCertificate>();
+    private static readonly OwnStatement s_insertEvent = OwnStatement.Insert<AuditEvent>(generated: nameof(AuditEvent.Id));
+    private static readonly OwnStatement s_deletePending = new(context =>
+    {
+        var (table, column) = SqlNames.Of<PendingIssuance>(context);
+        return new OwnStatement.Text($"DELETE FROM {table} WHERE {column(nameof(PendingIssuance.DeviceId))} = @p0", [default]);
+    });
+
     private DbSet<PendingIssuance> Pending => context.Set<PendingIssuance>();
 
     private DbSet<DnsRecordJournalEntry> Records => context.Set<DnsRecordJournalEntry>();
@@ -58,45 +68,52 @@ internal sealed class EfIssuanceJournalStore<TContext>(TContext context) : IIssu
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(issued);
 
-        // One SaveChanges, one transaction: the certificate, the device pointing at it, the event, and
-        // the unfinished issuance gone (when it was ever written).
-        var pendingEntry = pending is null ? null
-            : context.ChangeTracker.Entries<PendingIssuance>().FirstOrDefault(e => e.Entity.DeviceId == device.DeviceId);
-        var pendingState = pendingEntry?.State;
-        pendingEntry?.State = EntityState.Deleted;
-        context.Add(certificate);
-        context.Add(issued);
-        var deviceEntry = context.Update(device);
-        var stamp = deviceEntry.Property(d => d.ConcurrencyStamp);
-        var previousStamp = stamp.CurrentValue;
-        stamp.OriginalValue = previousStamp;
-        stamp.CurrentValue = Guid.NewGuid();
+        // One transaction: the device pointing at the certificate (only while it is the row the caller read), the
+        // certificate, the event, and the unfinished issuance gone (when it was ever written). Statements of our own:
+        // this is every issuance's write, and SaveChanges' change tracking cost more than the statements.
+        var previousStamp = device.ConcurrencyStamp;
+        device.ConcurrencyStamp = Guid.NewGuid();
         var saved = false;
         try
         {
-            await SqliteWriteGate.SaveChangesGatedAsync(context, cancellationToken).ConfigureAwait(false);
+            await SqliteWriteGate.WriteGatedAsync(
+                context,
+                () => context.InTransactionAsync(
+                    async () =>
+                    {
+                        if (await s_updateDevice.RunAsync(context, device, cancellationToken, previousStamp).ConfigureAwait(false) == 0)
+                        {
+                            throw new ConcurrencyConflictException($"Device '{device.DeviceId}' was changed or deleted by someone else.");
+                        }
+
+                        await s_insertCertificate.RunAsync(context, certificate, cancellationToken).ConfigureAwait(false);
+                        await s_insertEvent.RunAsync(context, issued, cancellationToken).ConfigureAwait(false);
+                        if (pending is not null)
+                        {
+                            await s_deletePending.RunAsync(context, null, cancellationToken, device.DeviceId).ConfigureAwait(false);
+                        }
+
+                        return true;
+                    },
+                    cancellationToken),
+                cancellationToken).ConfigureAwait(false);
             saved = true;
-        }
-        catch (DbUpdateConcurrencyException ex)
-        {
-            throw new ConcurrencyConflictException($"Device '{device.DeviceId}' was changed or deleted by someone else.", ex);
         }
         finally
         {
-            context.Entry(certificate).State = EntityState.Detached;
-            context.Entry(issued).State = EntityState.Detached;
-            deviceEntry.State = EntityState.Detached;
             if (!saved)
             {
                 device.ConcurrencyStamp = previousStamp;
-                pendingEntry?.State = pendingState!.Value;
             }
         }
 
-        if (pending is not null && pendingEntry is null)
+        if (pending is not null)
         {
-            // Not loaded by this context (another scope began it): remove it by key.
-            await Pending.Where(p => p.DeviceId == device.DeviceId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+            // Gone from the table: a copy this context tracks (it began the issuance) must not be saved again.
+            foreach (var tracked in context.ChangeTracker.Entries<PendingIssuance>().Where(e => e.Entity.DeviceId == device.DeviceId).ToList())
+            {
+                tracked.State = EntityState.Detached;
+            }
         }
     }
 

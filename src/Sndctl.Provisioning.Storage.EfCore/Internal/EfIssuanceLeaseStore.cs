@@ -38,13 +38,13 @@ internal sealed class EfIssuanceLeaseStore<TContext>(TContext context) : IIssuan
                 """,
             var other => throw new NotSupportedException($"Issuance leases support SQLite and PostgreSQL, not '{other}'."),
         };
-        return (sql, [null, null, null, null]);
+        return new OwnStatement.Text(sql, [default, default, default, default]);
     });
 
     private static readonly OwnStatement s_release = new(context =>
     {
         var (table, column) = SqlNames.Of<IssuanceLease>(context);
-        return ($"DELETE FROM {table} WHERE {column(nameof(IssuanceLease.DeviceId))} = @p0 AND {column(nameof(IssuanceLease.Holder))} = @p1", [null, null]);
+        return new OwnStatement.Text($"DELETE FROM {table} WHERE {column(nameof(IssuanceLease.DeviceId))} = @p0 AND {column(nameof(IssuanceLease.Holder))} = @p1", [default, default]);
     });
 
     public async Task<bool> TryAcquireAsync(string deviceId, string holder, TimeSpan duration, CancellationToken cancellationToken)

@@ -2,82 +2,136 @@ using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Sndctl.Provisioning.Storage.EfCore.Internal;
 
 /// <summary>
 /// A write statement of our own for a hot path: its text (names from the EF model, values as parameters
 /// <c>@p0</c>, <c>@p1</c>, ...) and its parameters' type mappings made once per model, then run as one command on the
-/// context's connection (in its transaction when one is open) holding the SQLite write gate. On those paths EF's own
-/// pipeline (expression funcletizing and the query cache for <c>ExecuteUpdate</c>/<c>ExecuteDelete</c>, the change
-/// tracker for <c>SaveChanges</c>) cost more than the statement.
+/// context's connection. On those paths EF's own pipeline (expression funcletizing and the query cache for
+/// <c>ExecuteUpdate</c>/<c>ExecuteDelete</c>, the change tracker for <c>SaveChanges</c>) cost more than the statement.
+/// A parameter is either read from the entity the statement is run for (a model property, through its mapping: value
+/// converter, provider type) or the next of the values the caller passes (plain, or through the mapping of the
+/// property it names).
 /// </summary>
-internal sealed class OwnStatement(Func<DbContext, (string Sql, IReadOnlyList<IProperty?> Parameters)> build)
+internal sealed class OwnStatement(Func<DbContext, OwnStatement.Text> build)
 {
-    private readonly ConditionalWeakTable<IModel, Made> _made = [];
+    private readonly ConditionalWeakTable<IModel, Text> _made = [];
+
+    /// <summary>A parameter: <paramref name="Property"/> gives its mapping; <paramref name="FromEntity"/> reads its value from the entity.</summary>
+    public readonly record struct Parameter(IProperty? Property, bool FromEntity = false);
+
+    /// <summary>The statement's text and its parameters <c>@p0</c>, <c>@p1</c>, ... in order; <paramref name="Returns"/>: a single value it returns into the entity.</summary>
+    public sealed record Text(string Sql, IReadOnlyList<Parameter> Parameters, IProperty? Returns = null);
 
     /// <summary>
-    /// Runs the statement with <paramref name="values"/> for its parameters in order: a parameter made for a model
-    /// property goes through that property's mapping (value converter, provider type), any other as the value itself.
-    /// Returns the rows affected.
+    /// INSERT of a <typeparamref name="TEntity"/> row, every mapped column from the entity but <paramref name="generated"/>,
+    /// the store-generated key, which it returns into the entity (as <c>SaveChanges</c> does).
     /// </summary>
-    public async Task<int> ExecuteAsync(DbContext context, CancellationToken cancellationToken, params object?[] values)
+    public static OwnStatement Insert<TEntity>(string? generated = null) => new(context =>
     {
-        var made = _made.GetValue(context.Model, _ => Make(context));
-        return await SqliteWriteGate.WriteGatedAsync(
+        var entity = EntityType<TEntity>(context);
+        var (table, column) = SqlNames.Of<TEntity>(context);
+        var properties = entity.GetProperties().Where(p => p.Name != generated).ToList();
+        var sql = $"INSERT INTO {table} ({string.Join(", ", properties.Select(p => column(p.Name)))}) VALUES ({string.Join(", ", properties.Select((_, i) => "@p" + i))})";
+        var returns = generated is null ? null : entity.FindProperty(generated)!;
+        return new Text(returns is null ? sql : sql + " RETURNING " + column(returns.Name), [.. properties.Select(p => new Parameter(p, FromEntity: true))], returns);
+    });
+
+    /// <summary>
+    /// UPDATE of every column of a <typeparamref name="TEntity"/> row from the entity, found by its key, only while its
+    /// concurrency token is still the one value the caller passes (the entity holds the new one). Returns 0 rows otherwise.
+    /// </summary>
+    public static OwnStatement UpdateGuarded<TEntity>() => new(context =>
+    {
+        var entity = EntityType<TEntity>(context);
+        var (table, column) = SqlNames.Of<TEntity>(context);
+        var key = entity.FindPrimaryKey()!.Properties;
+        var token = entity.GetProperties().Single(p => p.IsConcurrencyToken);
+        var set = entity.GetProperties().Where(p => !p.IsPrimaryKey()).ToList();
+        var where = key.Select((p, i) => $"{column(p.Name)} = @p{set.Count + i}").Append($"{column(token.Name)} = @p{set.Count + key.Count}");
+        var sql = $"UPDATE {table} SET {string.Join(", ", set.Select((p, i) => $"{column(p.Name)} = @p{i}"))} WHERE {string.Join(" AND ", where)}";
+        return new Text(sql, [.. set.Concat(key).Select(p => new Parameter(p, FromEntity: true)), new Parameter(token)]);
+    });
+
+    /// <summary>
+    /// Runs the statement with <paramref name="values"/> for its parameters in order, in a transaction of its own on
+    /// SQLite's write gate (open, run, close). Returns the rows affected.
+    /// </summary>
+    public Task<int> ExecuteAsync(DbContext context, CancellationToken cancellationToken, params object?[] values)
+        => SqliteWriteGate.WriteGatedAsync(
             context,
             async () =>
             {
                 await context.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    var command = context.CreateCommand();
-                    await using (command.ConfigureAwait(false))
-                    {
-                        command.CommandText = made.Sql;
-                        made.Bind(command, values);
-                        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    }
+                    return await RunAsync(context, null, cancellationToken, values).ConfigureAwait(false);
                 }
                 finally
                 {
                     await context.Database.CloseConnectionAsync().ConfigureAwait(false);
                 }
             },
-            cancellationToken).ConfigureAwait(false);
-    }
+            cancellationToken);
 
-    private Made Make(DbContext context)
+    /// <summary>
+    /// Runs the statement for <paramref name="entity"/> (and <paramref name="values"/> for the parameters not read from it) on
+    /// the context's open connection, in its transaction: for a caller that holds the gate and a transaction.
+    /// Returns the rows affected.
+    /// </summary>
+    public async Task<int> RunAsync(DbContext context, object? entity, CancellationToken cancellationToken, params object?[] values)
     {
-        var (sql, parameters) = build(context);
-        return new Made(sql, [.. parameters.Select(p => p is null ? ((RelationalTypeMapping?)null, false) : (p.GetRelationalTypeMapping(), p.IsNullable))]);
-    }
-
-    private sealed record Made(string Sql, (RelationalTypeMapping? Mapping, bool Nullable)[] Parameters)
-    {
-        public void Bind(DbCommand command, object?[] values)
+        var made = _made.GetValue(context.Model, _ => build(context));
+        var command = context.CreateCommand();
+        await using (command.ConfigureAwait(false))
         {
-            if (values.Length != Parameters.Length)
+            command.CommandText = made.Sql;
+            Bind(command, made.Parameters, entity, values);
+            if (made.Returns is not { } returns)
             {
-                throw new ArgumentException($"The statement takes {Parameters.Length} values, not {values.Length}.", nameof(values));
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            for (var i = 0; i < Parameters.Length; i++)
-            {
-                var name = "@p" + i;
-                if (Parameters[i].Mapping is { } mapping)
-                {
-                    command.Parameters.Add(mapping.CreateParameter(command, name, values[i], Parameters[i].Nullable));
-                }
-                else
-                {
-                    var parameter = command.CreateParameter();
-                    parameter.ParameterName = name;
-                    parameter.Value = values[i] ?? DBNull.Value;
-                    command.Parameters.Add(parameter);
-                }
-            }
+            var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            returns.PropertyInfo!.SetValue(entity, Convert.ChangeType(value, returns.ClrType, System.Globalization.CultureInfo.InvariantCulture));
+            return 1;
         }
     }
+
+    private static void Bind(DbCommand command, IReadOnlyList<Parameter> parameters, object? entity, object?[] values)
+    {
+        var next = 0;
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            var (property, fromEntity) = parameters[i];
+            if (!fromEntity && next == values.Length)
+            {
+                throw new ArgumentException($"The statement takes more than {values.Length} values.", nameof(values));
+            }
+
+            var value = fromEntity ? property!.GetGetter().GetClrValueUsingContainingEntity(entity!) : values[next++];
+            var name = "@p" + i;
+            if (property is not null)
+            {
+                command.Parameters.Add(property.GetRelationalTypeMapping().CreateParameter(command, name, value, property.IsNullable));
+            }
+            else
+            {
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = name;
+                parameter.Value = value ?? DBNull.Value;
+                command.Parameters.Add(parameter);
+            }
+        }
+
+        if (next != values.Length)
+        {
+            throw new ArgumentException($"The statement takes {next} values, not {values.Length}.", nameof(values));
+        }
+    }
+
+    private static IEntityType EntityType<TEntity>(DbContext context)
+        => context.Model.FindEntityType(typeof(TEntity))
+            ?? throw new InvalidOperationException($"{typeof(TEntity).Name} is not in the model: call modelBuilder.UseDeviceProvisioning() in OnModelCreating.");
 }
