@@ -32,4 +32,6 @@ public static class StoreChecks
 
 public sealed class SqliteStoreTests : StoreTests<SqliteFileDatabase>;
 
+public sealed class SqliteGatedStoreTests : StoreTests<SqliteGatedFileDatabase>;
+
 public sealed class PostgreSqlStoreTests : StoreTests<PostgreSqlDatabase>;

@@ -30,19 +30,31 @@ internal static class TestDatabase
     }
 }
 
-public sealed class SqliteFileDatabase : ITestDatabase
+public class SqliteFileDatabase : ITestDatabase
 {
     private readonly string _path = Path.Combine(Path.GetTempPath(), $"sndctl-store-{Guid.NewGuid():N}.db");
+    private readonly bool _gated;
 
     public SqliteFileDatabase()
+        : this(gated: false)
     {
+    }
+
+    protected SqliteFileDatabase(bool gated)
+    {
+        _gated = gated;
         using var context = CreateContext();
         context.Database.EnsureCreated();
     }
 
-    public TestDbContext CreateContext() => new(new DbContextOptionsBuilder<TestDbContext>().UseSqlite($"Data Source={_path}").Options);
+    public TestDbContext CreateContext()
+    {
+        var options = new DbContextOptionsBuilder<TestDbContext>();
+        Configure(options);
+        return new(options.Options);
+    }
 
-    public ServiceProvider Services() => TestDatabase.Services(o => o.UseSqlite($"Data Source={_path}"));
+    public ServiceProvider Services() => TestDatabase.Services(Configure);
 
     public ValueTask DisposeAsync()
     {
@@ -50,7 +62,20 @@ public sealed class SqliteFileDatabase : ITestDatabase
         File.Delete(_path);
         return ValueTask.CompletedTask;
     }
+
+    private void Configure(DbContextOptionsBuilder options)
+    {
+        var connectionString = $"Data Source={_path}";
+        options.UseSqlite(connectionString);
+        if (_gated)
+        {
+            options.UseSqliteWriteGate(connectionString);
+        }
+    }
 }
+
+/// <summary>A SQLite file behind the write gate, as the reference host runs it (its own statements on the file's writer connection).</summary>
+public sealed class SqliteGatedFileDatabase() : SqliteFileDatabase(gated: true);
 
 /// <summary>A database of its own on the test PostgreSQL server (<see cref="TestPostgres"/>), dropped after.</summary>
 public sealed class PostgreSqlDatabase : ITestDatabase

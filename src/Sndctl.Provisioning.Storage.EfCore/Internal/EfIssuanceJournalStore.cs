@@ -76,26 +76,25 @@ internal sealed class EfIssuanceJournalStore<TContext>(TContext context) : IIssu
         var saved = false;
         try
         {
-            await SqliteWriteGate.WriteGatedAsync(
+            await OwnStatement.WriteAsync(
                 context,
-                () => context.InTransactionAsync(
-                    async () =>
+                transaction: true,
+                async runner =>
+                {
+                    if (await runner.RunAsync(s_updateDevice, device, cancellationToken, previousStamp).ConfigureAwait(false) == 0)
                     {
-                        if (await s_updateDevice.RunAsync(context, device, cancellationToken, previousStamp).ConfigureAwait(false) == 0)
-                        {
-                            throw new ConcurrencyConflictException($"Device '{device.DeviceId}' was changed or deleted by someone else.");
-                        }
+                        throw new ConcurrencyConflictException($"Device '{device.DeviceId}' was changed or deleted by someone else.");
+                    }
 
-                        await s_insertCertificate.RunAsync(context, certificate, cancellationToken).ConfigureAwait(false);
-                        await s_insertEvent.RunAsync(context, issued, cancellationToken).ConfigureAwait(false);
-                        if (pending is not null)
-                        {
-                            await s_deletePending.RunAsync(context, null, cancellationToken, device.DeviceId).ConfigureAwait(false);
-                        }
+                    await runner.RunAsync(s_insertCertificate, certificate, cancellationToken).ConfigureAwait(false);
+                    await runner.RunAsync(s_insertEvent, issued, cancellationToken).ConfigureAwait(false);
+                    if (pending is not null)
+                    {
+                        await runner.RunAsync(s_deletePending, null, cancellationToken, device.DeviceId).ConfigureAwait(false);
+                    }
 
-                        return true;
-                    },
-                    cancellationToken),
+                    return true;
+                },
                 cancellationToken).ConfigureAwait(false);
             saved = true;
         }

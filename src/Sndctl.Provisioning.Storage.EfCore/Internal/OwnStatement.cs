@@ -16,6 +16,7 @@ namespace Sndctl.Provisioning.Storage.EfCore.Internal;
 /// </summary>
 internal sealed class OwnStatement(Func<DbContext, OwnStatement.Text> build)
 {
+    private readonly Func<DbContext, Text> _build = build;
     private readonly ConditionalWeakTable<IModel, Text> _made = [];
 
     /// <summary>A parameter: <paramref name="Property"/> gives its mapping; <paramref name="FromEntity"/> reads its value from the entity.</summary>
@@ -55,18 +56,64 @@ internal sealed class OwnStatement(Func<DbContext, OwnStatement.Text> build)
     });
 
     /// <summary>
-    /// Runs the statement with <paramref name="values"/> for its parameters in order, in a transaction of its own on
-    /// SQLite's write gate (open, run, close). Returns the rows affected.
+    /// Runs the statement with <paramref name="values"/> for its parameters in order, as a write of its own
+    /// (<see cref="WriteAsync{T}"/>). Returns the rows affected.
     /// </summary>
     public Task<int> ExecuteAsync(DbContext context, CancellationToken cancellationToken, params object?[] values)
-        => SqliteWriteGate.WriteGatedAsync(
+        => WriteAsync(context, transaction: false, runner => runner.RunAsync(this, null, cancellationToken, values), cancellationToken);
+
+    /// <summary>
+    /// Runs statements of our own as one write, in one transaction when <paramref name="transaction"/> (rolled back if
+    /// <paramref name="work"/> throws), holding SQLite's write gate. On SQLite, outside any transaction of the caller's,
+    /// they run on the file's own writer connection, each prepared once (<see cref="SqliteWriteGate.OnWriterAsync{T}"/>);
+    /// else on the context's connection, in the caller's transaction when it has one.
+    /// </summary>
+    public static Task<T> WriteAsync<T>(DbContext context, bool transaction, Func<Runner, Task<T>> work, CancellationToken cancellationToken)
+    {
+        if (SqliteWriteGate.WriterFor(context) is { } gate)
+        {
+            var runner = new Runner(context, gate);
+            return gate.OnWriterAsync(
+                context,
+                async () =>
+                {
+                    if (!transaction)
+                    {
+                        return await work(runner).ConfigureAwait(false);
+                    }
+
+                    await runner.ExecuteAsync(s_begin, cancellationToken).ConfigureAwait(false);
+                    T result;
+                    try
+                    {
+                        result = await work(runner).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        await runner.ExecuteAsync(s_rollback, CancellationToken.None).ConfigureAwait(false);
+                        throw;
+                    }
+
+                    await runner.ExecuteAsync(s_commit, cancellationToken).ConfigureAwait(false);
+                    return result;
+                },
+                cancellationToken);
+        }
+
+        return SqliteWriteGate.WriteGatedAsync(
             context,
             async () =>
             {
+                var runner = new Runner(context, null);
+                if (transaction)
+                {
+                    return await context.InTransactionAsync(() => work(runner), cancellationToken).ConfigureAwait(false);
+                }
+
                 await context.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    return await RunAsync(context, null, cancellationToken, values).ConfigureAwait(false);
+                    return await work(runner).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -74,29 +121,56 @@ internal sealed class OwnStatement(Func<DbContext, OwnStatement.Text> build)
                 }
             },
             cancellationToken);
+    }
 
-    /// <summary>
-    /// Runs the statement for <paramref name="entity"/> (and <paramref name="values"/> for the parameters not read from it) on
-    /// the context's open connection, in its transaction: for a caller that holds the gate and a transaction.
-    /// Returns the rows affected.
-    /// </summary>
-    public async Task<int> RunAsync(DbContext context, object? entity, CancellationToken cancellationToken, params object?[] values)
+    private static readonly Text s_begin = new("BEGIN IMMEDIATE", []);
+    private static readonly Text s_commit = new("COMMIT", []);
+    private static readonly Text s_rollback = new("ROLLBACK", []);
+
+    /// <summary>Runs statements of one write (<see cref="WriteAsync{T}"/>): on the file's writer connection, or the context's.</summary>
+    public sealed class Runner
     {
-        var made = _made.GetValue(context.Model, _ => build(context));
-        var command = context.CreateCommand();
-        await using (command.ConfigureAwait(false))
-        {
-            command.CommandText = made.Sql;
-            Bind(command, made.Parameters, entity, values);
-            if (made.Returns is not { } returns)
-            {
-                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+        private readonly DbContext _context;
+        private readonly SqliteWriteGate? _writer;
 
-            var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-            returns.PropertyInfo!.SetValue(entity, Convert.ChangeType(value, returns.ClrType, System.Globalization.CultureInfo.InvariantCulture));
-            return 1;
+        internal Runner(DbContext context, SqliteWriteGate? writer) => (_context, _writer) = (context, writer);
+
+        /// <summary>
+        /// Runs <paramref name="statement"/> for <paramref name="entity"/> (and <paramref name="values"/> for the parameters not
+        /// read from it). Returns the rows affected.
+        /// </summary>
+        public async Task<int> RunAsync(OwnStatement statement, object? entity, CancellationToken cancellationToken, params object?[] values)
+        {
+            var text = statement._made.GetValue(_context.Model, _ => statement._build(_context));
+            var command = _writer?.Command(text, text.Sql) ?? _context.CreateCommand();
+            try
+            {
+                if (_writer is null)
+                {
+                    command.CommandText = text.Sql;
+                }
+
+                Bind(command, text.Parameters, entity, values);
+                if (text.Returns is not { } returns)
+                {
+                    return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                returns.PropertyInfo!.SetValue(entity, Convert.ChangeType(value, returns.ClrType, System.Globalization.CultureInfo.InvariantCulture));
+                return 1;
+            }
+            finally
+            {
+                if (_writer is null)
+                {
+                    await command.DisposeAsync().ConfigureAwait(false);
+                }
+            }
         }
+
+        internal Task<int> ExecuteAsync(Text text, CancellationToken cancellationToken)
+            => _writer!.Command(text, text.Sql).ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static void Bind(DbCommand command, IReadOnlyList<Parameter> parameters, object? entity, object?[] values)

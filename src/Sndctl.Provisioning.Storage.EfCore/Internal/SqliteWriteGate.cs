@@ -25,14 +25,26 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbCommandInter
     private readonly ConditionalWeakTable<DbCommand, object> _holding = [];
     private readonly ConditionalWeakTable<object, object> _configured = [];
     private static (Type Type, System.Reflection.PropertyInfo? Property)? s_handle;
+    private readonly Dictionary<object, DbCommand> _commands = new(ReferenceEqualityComparer.Instance);
+    private readonly bool _file;
+    private DbConnection? _writer;
     private int _walSet;
 
-    private SqliteWriteGate()
-    {
-    }
+    private SqliteWriteGate(bool file) => _file = file;
 
     /// <summary>The gate of one database file (by connection string), shared by every context that opens it.</summary>
-    public static SqliteWriteGate For(string connectionString) => s_gates.GetOrAdd(connectionString, _ => new SqliteWriteGate());
+    public static SqliteWriteGate For(string connectionString) => s_gates.GetOrAdd(connectionString, _ => new SqliteWriteGate(IsFile(connectionString)));
+
+    /// <summary>A database in a file (a second connection opens the same one): not <c>:memory:</c>, not <c>Mode=Memory</c>, not read-only.</summary>
+    private static bool IsFile(string connectionString)
+    {
+        var builder = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        string? Value(params string[] keys) => keys.Select(k => builder.TryGetValue(k, out var v) ? v?.ToString() : null).FirstOrDefault(v => v is not null);
+        var source = Value("Data Source", "DataSource", "Filename");
+        var mode = Value("Mode");
+        return !string.IsNullOrEmpty(source) && source != ":memory:"
+            && !string.Equals(mode, "Memory", StringComparison.OrdinalIgnoreCase) && !string.Equals(mode, "ReadOnly", StringComparison.OrdinalIgnoreCase);
+    }
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
@@ -140,6 +152,86 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbCommandInter
 
     private static SqliteWriteGate? Of(DbContext context)
         => context.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.Interceptors?.OfType<SqliteWriteGate>().FirstOrDefault();
+
+    /// <summary>
+    /// The gate of <paramref name="context"/>'s file when statements of our own may run on the file's writer connection
+    /// (<see cref="OnWriterAsync{T}"/>): a SQLite file, and no transaction of the caller's on the context.
+    /// </summary>
+    public static SqliteWriteGate? WriterFor(DbContext context)
+        => context.Database.CurrentTransaction is null && Of(context) is { _file: true } gate ? gate : null;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> holding the gate, with the file's own writer connection: opened on first use and kept
+    /// open, used only by the gate's holder, its commands (<see cref="Command"/>) prepared once and kept: Microsoft.Data.Sqlite
+    /// keeps no statement cache, and every open of a pooled connection through EF registers EF's SQL functions again.
+    /// A failure that may have left the connection unusable closes it (the next write opens another).
+    /// </summary>
+    public async Task<T> OnWriterAsync<T>(DbContext context, Func<Task<T>> work, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_writer is null)
+            {
+                var connection = (DbConnection)Activator.CreateInstance(context.Database.GetDbConnection().GetType())!;
+                connection.ConnectionString = context.Database.GetConnectionString();
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                var pragma = connection.CreateCommand();
+                await using (pragma.ConfigureAwait(false))
+                {
+                    pragma.CommandText = "PRAGMA synchronous=NORMAL;";
+                    await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                _writer = connection;
+            }
+
+            try
+            {
+                return await work().ConfigureAwait(false);
+            }
+            catch (DbException)
+            {
+                await CloseWriterAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The writer connection's command for <paramref name="key"/> (made with <paramref name="sql"/> and prepared the first time), its parameters cleared: only inside <see cref="OnWriterAsync{T}"/>.</summary>
+    public DbCommand Command(object key, string sql)
+    {
+        var writer = _writer ?? throw new InvalidOperationException("The writer connection is used inside OnWriterAsync only.");
+        if (!_commands.TryGetValue(key, out var command))
+        {
+            command = writer.CreateCommand();
+            command.CommandText = sql;
+            command.Prepare();
+            _commands.Add(key, command);
+        }
+
+        command.Parameters.Clear();
+        return command;
+    }
+
+    private async Task CloseWriterAsync()
+    {
+        foreach (var command in _commands.Values)
+        {
+            await command.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _commands.Clear();
+        if (_writer is { } writer)
+        {
+            _writer = null;
+            await writer.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 
     // Write statements outside SaveChanges (queries are readers; in WAL they never wait for the writer).
 
