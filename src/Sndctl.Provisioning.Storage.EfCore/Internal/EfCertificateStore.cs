@@ -53,12 +53,21 @@ internal sealed class EfCertificateStore<TContext>(TContext context) : ICertific
     }
 
     // The current certificate's end is kept on the device (with an index): a range of that index joined to the
-    // certificates it names, not a join for every device of the fleet.
-    public Task<int> CountCurrentExpiringAsync(DateTimeOffset before, CancellationToken cancellationToken)
-        => context.Set<Device>()
-            .Where(d => d.CurrentCertificateNotAfter < before)
-            .Join(Certificates, d => d.CurrentCertificateId, c => c.Id, (d, c) => c)
-            .CountAsync(c => c.RevokedAt == null, cancellationToken);
+    // certificates it names, not a join for every device of the fleet: the devices in range counted from that index
+    // alone, less those whose current certificate was revoked (a crash between a revocation and the device's update
+    // can leave one), found from the few revoked certificates (a partial index) through the device's key. Joining the
+    // range to the certificates read every device row and certificate in it: 0.6-0.8 s a count at a million devices
+    // on PostgreSQL (docs/benchmarks.md, scale).
+    public async Task<int> CountCurrentExpiringAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var devices = context.Set<Device>();
+        var inRange = await devices.CountAsync(d => d.CurrentCertificateNotAfter < before, cancellationToken).ConfigureAwait(false);
+        var revoked = await Certificates
+            .Where(c => c.RevokedAt != null)
+            .Join(devices, c => new { c.DeviceId, Id = (Guid?)c.Id }, d => new { d.DeviceId, Id = d.CurrentCertificateId }, (c, d) => d)
+            .CountAsync(d => d.CurrentCertificateNotAfter < before, cancellationToken).ConfigureAwait(false);
+        return inRange - revoked;
+    }
 
     public Task<int> CountCurrentRenewalDueAsync(DateTimeOffset before, CancellationToken cancellationToken)
         => context.Set<Device>()

@@ -225,6 +225,13 @@ public sealed partial class StoreContract
         await store.UpdateAsync(loaded, default);
         Assert.Equal(s_now, (await store.FindAsync(other.Id, default))!.RevokedAt);
         Assert.Equal(1, await store.CountCurrentExpiringAsync(s_now.AddDays(30), default));
+
+        // A revoked certificate that is no device's current one takes nothing away.
+        var replaced = (await store.FindAsync(old.Id, default))!;
+        replaced.RevokedAt = s_now;
+        await store.UpdateAsync(replaced, default);
+        Assert.Equal(0, await store.CountCurrentExpiringAsync(s_now.AddDays(7), default));
+        Assert.Equal(1, await store.CountCurrentExpiringAsync(s_now.AddDays(30), default));
     }
 
     [Check(typeof(IDeviceStore), typeof(ICertificateStore))]

@@ -453,6 +453,9 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
 
                     b.HasIndex("Issuer", "RevokedAt");
 
+                    b.HasIndex(new[] { "RevokedAt" }, "IX_ProvisioningCertificates_Revoked")
+                        .HasFilter("\"RevokedAt\" IS NOT NULL");
+
                     b.ToTable("ProvisioningCertificates", (string)null);
                 });
 

@@ -444,6 +444,9 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
 
                     b.HasIndex("Issuer", "RevokedAt");
 
+                    b.HasIndex(new[] { "RevokedAt" }, "IX_ProvisioningCertificates_Revoked")
+                        .HasFilter("\"RevokedAt\" IS NOT NULL");
+
                     b.ToTable("ProvisioningCertificates", (string)null);
                 });
 
