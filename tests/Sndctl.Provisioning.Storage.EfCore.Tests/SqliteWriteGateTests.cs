@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Sndctl.Provisioning.Storage.EfCore.Internal;
 
 namespace Sndctl.Provisioning.Storage.EfCore.Tests;
 
@@ -44,6 +45,56 @@ public sealed class SqliteWriteGateTests : IDisposable
             {
                 SqliteConnection.ClearAllPools(); // new native connections next round
             }
+        }
+    }
+
+    [Fact]
+    public async Task Writes_of_our_own_commit_once_done_and_roll_back_on_failure_leaving_the_file_writable()
+    {
+        await using (var context = Context())
+        {
+            await context.Database.EnsureCreatedAsync(TestContext.Current.CancellationToken);
+        }
+
+        var insert = new OwnStatement(context => new OwnStatement.Text(
+            "INSERT INTO \"ProvisioningRateLimits\" (\"Key\", \"TheoreticalArrival\") VALUES (@p0, 1)", [default]));
+
+        // Cancelled after its statements ran (the caller gave up at the last moment): committed all the same.
+        using var cancel = new CancellationTokenSource();
+        await using (var context = Context())
+        {
+            await OwnStatement.WriteAsync(
+                context,
+                transaction: true,
+                async runner =>
+                {
+                    await runner.RunAsync(insert, null, cancel.Token, "kept");
+                    await cancel.CancelAsync();
+                    return 0;
+                },
+                cancel.Token);
+        }
+
+        // Failed half-way: nothing of it stays.
+        await using (var context = Context())
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(() => OwnStatement.WriteAsync<int>(
+                context,
+                transaction: true,
+                async runner =>
+                {
+                    await runner.RunAsync(insert, null, TestContext.Current.CancellationToken, "dropped");
+                    throw new InvalidOperationException("fails after its first statement");
+                },
+                TestContext.Current.CancellationToken));
+        }
+
+        // Another connection writes at once (no transaction left open on the writer connection) and reads what stayed.
+        await using (var other = new TestDbContext(new DbContextOptionsBuilder<TestDbContext>().UseSqlite($"Data Source={_path};Default Timeout=1").Options))
+        {
+            await other.Database.ExecuteSqlRawAsync("INSERT INTO \"ProvisioningRateLimits\" (\"Key\", \"TheoreticalArrival\") VALUES ('other', 1)", TestContext.Current.CancellationToken);
+            var keys = await other.Database.SqlQueryRaw<string>("SELECT \"Key\" AS \"Value\" FROM \"ProvisioningRateLimits\" ORDER BY \"Key\"").ToListAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(["kept", "other"], keys);
         }
     }
 

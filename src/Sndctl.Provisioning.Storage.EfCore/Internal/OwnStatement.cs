@@ -83,19 +83,29 @@ internal sealed class OwnStatement(Func<DbContext, OwnStatement.Text> build)
                     }
 
                     await runner.ExecuteAsync(s_begin, cancellationToken).ConfigureAwait(false);
-                    T result;
                     try
                     {
-                        result = await work(runner).ConfigureAwait(false);
+                        var result = await work(runner).ConfigureAwait(false);
+                        // Not cancellable once the work is done: a commit skipped would leave the writer connection in
+                        // a transaction holding the file's write lock.
+                        await runner.ExecuteAsync(s_commit, CancellationToken.None).ConfigureAwait(false);
+                        return result;
                     }
                     catch
                     {
-                        await runner.ExecuteAsync(s_rollback, CancellationToken.None).ConfigureAwait(false);
+                        try
+                        {
+                            await runner.ExecuteAsync(s_rollback, CancellationToken.None).ConfigureAwait(false);
+                        }
+                        catch (DbException)
+                        {
+                            // SQLite may have rolled back already (some errors end the transaction themselves); in any
+                            // other state the connection is closed rather than reused. The first failure is the one told.
+                            await gate.DiscardWriterAsync().ConfigureAwait(false);
+                        }
+
                         throw;
                     }
-
-                    await runner.ExecuteAsync(s_commit, cancellationToken).ConfigureAwait(false);
-                    return result;
                 },
                 cancellationToken);
         }

@@ -192,7 +192,7 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbCommandInter
             }
             catch (DbException)
             {
-                await CloseWriterAsync().ConfigureAwait(false);
+                await DiscardWriterAsync().ConfigureAwait(false);
                 throw;
             }
         }
@@ -218,7 +218,8 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbCommandInter
         return command;
     }
 
-    private async Task CloseWriterAsync()
+    /// <summary>Closes the writer connection and its commands (the next write opens another): only inside <see cref="OnWriterAsync{T}"/>.</summary>
+    public async Task DiscardWriterAsync()
     {
         foreach (var command in _commands.Values)
         {
