@@ -29,9 +29,11 @@ public sealed class AuthoritativeDnsOptions
 
     /// <summary>
     /// How often each instance checks the database for records another instance changed (<c>:RefreshInterval</c>, default
-    /// 1 s): an addition (a challenge's TXT record, new addresses) is noticed within one interval; a removal alone at the
-    /// next count of the records, every interval while counting is cheap, in a large zone every 100 times what a count
-    /// costs (at most a minute).
+    /// 1 s, at most 5 minutes). With the Entity Framework stores every change is noticed within one interval, and only the
+    /// names changed are read again (from the zone's change log). A store without a change log is compared by its version:
+    /// an addition (a challenge's TXT record, new addresses) is noticed within one interval, a removal alone at the next
+    /// count of the records, every interval while counting is cheap, in a large zone every 100 times what a count costs (at
+    /// most a minute), and each change reads the whole zone again.
     /// </summary>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -26,6 +26,8 @@ public static class EntityFrameworkStoresBuilderExtensions
                 services.AddScoped(store, implementation);
             }
 
+            services.TryAddSingleton<ZoneChangeSource>();
+
             // EF Core's own check (CanConnectAsync in a scope of its own). Its registration step is the framework's
             // and outlives a replaced seam: of several "database" checks, the last registered is the one.
             services.AddHealthChecks().AddDbContextCheck<TContext>(ProvisioningHealthChecks.Database, tags: [ProvisioningHealthChecks.ReadyTag]);

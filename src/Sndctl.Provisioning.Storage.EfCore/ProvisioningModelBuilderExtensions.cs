@@ -66,6 +66,17 @@ public static class ProvisioningModelBuilderExtensions
             record.HasIndex(r => r.Name);
         });
 
+        modelBuilder.Entity<ZoneChange>(change =>
+        {
+            change.ToTable(tablePrefix + "ZoneChanges");
+            change.HasKey(c => c.Id);
+            change.Property(c => c.Id).ValueGeneratedOnAdd();
+            change.Property(c => c.Source).HasMaxLength(32).IsRequired();
+            change.Property(c => c.Names).IsRequired();
+            // Entries older than ZoneChanges.Retention go by this index.
+            change.HasIndex(c => c.ChangedAt);
+        });
+
         modelBuilder.Entity<DeviceCertificate>(certificate =>
         {
             certificate.ToTable(tablePrefix + "Certificates");
@@ -188,7 +199,7 @@ public static class ProvisioningModelBuilderExtensions
 
         // Timestamps are stored as UTC date-times: SQLite can then compare and order them, and
         // PostgreSQL stores them as timestamptz.
-        foreach (var entity in new[] { typeof(Device), typeof(DeviceCertificate), typeof(AuditEvent), typeof(IssuerStateEntry), typeof(IssuanceLease), typeof(CsrRequest), typeof(PendingIssuance), typeof(DnsRecordJournalEntry), typeof(ZoneRecord), typeof(IssuanceQueueEntry), typeof(DeviceAcmeAccount), typeof(DeviceAcmeOrder) })
+        foreach (var entity in new[] { typeof(Device), typeof(DeviceCertificate), typeof(AuditEvent), typeof(IssuerStateEntry), typeof(IssuanceLease), typeof(CsrRequest), typeof(PendingIssuance), typeof(DnsRecordJournalEntry), typeof(ZoneRecord), typeof(ZoneChange), typeof(IssuanceQueueEntry), typeof(DeviceAcmeAccount), typeof(DeviceAcmeOrder) })
         {
             foreach (var property in modelBuilder.Entity(entity).Metadata.GetProperties())
             {

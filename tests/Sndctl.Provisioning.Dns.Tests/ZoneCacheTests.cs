@@ -84,7 +84,80 @@ public sealed class ZoneCacheTests
         Assert.Equal(2, store.Counts);
     }
 
-    private ZoneCache Cache(CountingZoneStore store)
+    [Fact]
+    public async Task With_a_change_log_the_names_another_instance_changed_are_read_again_and_nothing_else()
+    {
+        var store = new LoggingZoneStore(_time);
+        store.Replace("gone", "10.0.0.1");
+        store.Replace("kept", "10.0.0.2");
+        var cache = Cache(store);
+        await cache.RefreshAsync(TestContext.Current.CancellationToken); // the first read (what StartAsync does, without the loop)
+        var serial = cache.Current!.Serial;
+        Assert.Equal((1, 2), (cache.FullReads, cache.Current.RecordCount));
+
+        // Nothing changed: one read of the log, no records.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await cache.RefreshAsync(TestContext.Current.CancellationToken);
+        Assert.Empty(store.NamesRead);
+        Assert.Equal(serial, cache.Current.Serial);
+
+        // Another instance removes one name's record, replaces another's and adds a third: those three are read, once.
+        store.Replace("gone");
+        store.Replace("kept", "10.0.0.3");
+        store.Replace("new", "10.0.0.4", "fd00::4");
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await cache.RefreshAsync(TestContext.Current.CancellationToken);
+
+        Assert.Null(cache.Current.At("gone." + Zone));
+        Assert.Equal(["10.0.0.3"], cache.Current.At("kept." + Zone)!.Addresses.Select(a => a.ToString()));
+        Assert.Equal(["10.0.0.4", "fd00::4"], cache.Current.At("new." + Zone)!.Addresses.Select(a => a.ToString()));
+        Assert.Equal(["gone." + Zone, "kept." + Zone, "new." + Zone], store.NamesRead.Order(StringComparer.Ordinal));
+        Assert.Equal((1, 1, 3), (cache.FullReads, store.FullReads, cache.Current.RecordCount));
+        Assert.True(cache.Current.Serial > serial);
+    }
+
+    [Fact]
+    public async Task An_instance_that_could_not_read_the_log_for_most_of_its_retention_or_fell_far_behind_reads_the_whole_zone()
+    {
+        var store = new LoggingZoneStore(_time);
+        var cache = Cache(store);
+        await cache.RefreshAsync(TestContext.Current.CancellationToken);
+
+        // The database is unreachable for eight minutes (the log keeps ten): entries may be gone, so the zone is read whole.
+        store.Failing = true;
+        store.Replace("during", "10.0.0.1");
+        _time.Advance(TimeSpan.FromMinutes(8));
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => cache.RefreshAsync(TestContext.Current.CancellationToken));
+        store.Failing = false;
+        await cache.RefreshAsync(TestContext.Current.CancellationToken);
+        Assert.Equal((2, 2), (cache.FullReads, store.FullReads));
+        Assert.NotNull(cache.Current!.At("during." + Zone));
+
+        // A backlog of more than 100,000 names is cheaper to read as a whole zone.
+        store.Log([.. Enumerable.Range(0, 100_001).Select(i => $"d{i}.{Zone}")]);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await cache.RefreshAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(3, cache.FullReads);
+        Assert.Empty(store.NamesRead);
+    }
+
+    [Fact]
+    public async Task The_change_log_s_entries_older_than_its_retention_are_removed_once_a_minute()
+    {
+        var store = new LoggingZoneStore(_time);
+        var cache = Cache(store);
+        await cache.RefreshAsync(TestContext.Current.CancellationToken);
+        for (var second = 0; second < 61; second++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await cache.RefreshAsync(TestContext.Current.CancellationToken);
+        }
+
+        var start = new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
+        Assert.Equal([start.AddSeconds(1) - ZoneChanges.Retention, start.AddSeconds(61) - ZoneChanges.Retention], store.RemovedBefore);
+    }
+
+    private ZoneCache Cache(IZoneRecordStore store)
     {
         var services = new ServiceCollection().AddSingleton<IZoneRecordStore>(store).BuildServiceProvider();
         return new ZoneCache(
@@ -132,5 +205,95 @@ public sealed class ZoneCacheTests
 
         public Task<(int Added, int Removed, long MaxAddedId)> ReplaceAsync(string name, IReadOnlyCollection<string> types, IReadOnlyList<ZoneRecord> records, CancellationToken cancellationToken)
             => throw new NotSupportedException();
+    }
+
+    /// <summary>
+    /// Records in memory with a change log, as another instance writes them (<see cref="Replace"/>): what the cache reads
+    /// is counted (whole-zone reads, names read again).
+    /// </summary>
+    private sealed class LoggingZoneStore(FakeTimeProvider time) : IZoneRecordStore
+    {
+        private readonly List<ZoneRecord> _records = [];
+        private readonly List<(long Id, DateTimeOffset At, string[] Names)> _log = [];
+        private long _lastId;
+        private long _lastChange;
+
+        public bool Failing { get; set; }
+
+        public int FullReads { get; private set; }
+
+        public List<string> NamesRead { get; } = [];
+
+        public List<DateTimeOffset> RemovedBefore { get; } = [];
+
+        /// <summary>Another instance makes the A/AAAA records at <paramref name="label"/> exactly <paramref name="addresses"/>.</summary>
+        public void Replace(string label, params string[] addresses)
+        {
+            var name = label + "." + Zone;
+            _records.RemoveAll(r => r.Name == name);
+            foreach (var address in addresses)
+            {
+                _records.Add(new ZoneRecord { Id = ++_lastId, Name = name, Type = address.Contains(':', StringComparison.Ordinal) ? "AAAA" : "A", Value = address, CreatedAt = time.GetUtcNow() });
+            }
+
+            Log([name]);
+        }
+
+        public void Log(string[] names) => _log.Add((++_lastChange, time.GetUtcNow(), names));
+
+        public Task<IReadOnlyList<ZoneRecord>> ListAsync(CancellationToken cancellationToken)
+        {
+            Check();
+            FullReads++;
+            return Task.FromResult<IReadOnlyList<ZoneRecord>>([.. _records]);
+        }
+
+        public Task<IReadOnlyList<ZoneRecord>> ListAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<ZoneRecord>> ListAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken)
+        {
+            Check();
+            NamesRead.AddRange(names);
+            return Task.FromResult<IReadOnlyList<ZoneRecord>>([.. _records.Where(r => names.Contains(r.Name)).OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Id)]);
+        }
+
+        public Task<long?> GetLastChangeAsync(CancellationToken cancellationToken)
+        {
+            Check();
+            return Task.FromResult<long?>(_lastChange);
+        }
+
+        public Task<ZoneChanges> ListChangesAsync(long after, int limit, CancellationToken cancellationToken)
+        {
+            Check();
+            NamesRead.Clear();
+            var entries = _log.Where(e => e.Id > after).Take(limit).ToList();
+            return Task.FromResult(new ZoneChanges([.. entries.SelectMany(e => e.Names).Distinct()], entries.Count == 0 ? after : entries[^1].Id, entries.Count == limit));
+        }
+
+        public Task<int> RemoveChangesAsync(DateTimeOffset before, CancellationToken cancellationToken)
+        {
+            RemovedBefore.Add(before);
+            return Task.FromResult(_log.RemoveAll(e => e.At < before));
+        }
+
+        public Task<(int Count, long MaxId)> GetVersionAsync(CancellationToken cancellationToken) => throw new NotSupportedException("The log is read instead.");
+
+        public Task<long> AddAsync(ZoneRecord record, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> RemoveAsync(long id, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<int> RemoveAsync(string name, string type, string value, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<(int Added, int Removed, long MaxAddedId)> ReplaceAsync(string name, IReadOnlyCollection<string> types, IReadOnlyList<ZoneRecord> records, CancellationToken cancellationToken)
+            => throw new NotSupportedException();
+
+        private void Check()
+        {
+            if (Failing)
+            {
+                throw new InvalidOperationException("The database cannot be reached.");
+            }
+        }
     }
 }

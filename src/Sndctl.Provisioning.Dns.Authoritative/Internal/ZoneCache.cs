@@ -9,10 +9,12 @@ namespace Sndctl.Provisioning.Dns.Authoritative.Internal;
 /// <summary>
 /// The zone as this instance answers it (<see cref="ZoneTable"/>): read whole from the database at start (before
 /// the server listens, so that no query meets a zone still loading), changed in place by what this instance
-/// writes (at once, from what it wrote: no read back), and read whole again when another instance changed
-/// something (noticed by comparing the store's version every <see cref="AuthoritativeDnsOptions.RefreshInterval"/>:
-/// an addition at once, a removal alone at the next count, see <see cref="UnchangedAsync"/>).
-/// While the database cannot be read, the last table keeps being served: DNS answers outlive a database outage.
+/// writes (at once, from what it wrote: no read back), and kept up with what other instances write every
+/// <see cref="AuthoritativeDnsOptions.RefreshInterval"/>: from the store's change log when it keeps one (the names they
+/// changed are read again, nothing else: see <see cref="TakeChangesAsync"/>), else by comparing the store's version
+/// and reading the whole zone when it moved (an addition at once, a removal alone at the next count, see
+/// <see cref="UnchangedAsync"/>). While the database cannot be read, the last table keeps being served: DNS answers
+/// outlive a database outage.
 /// </summary>
 internal sealed partial class ZoneCache(
     IServiceScopeFactory scopes,
@@ -28,8 +30,23 @@ internal sealed partial class ZoneCache(
     private const int CountCostFactor = 100;
     private static readonly TimeSpan MaxCountInterval = TimeSpan.FromMinutes(1);
     private bool _failing;
+    private long? _changes;
+    private DateTimeOffset _changesReadAt;
+    private DateTimeOffset _pruneDueAt;
+    private int _fullReads;
+
+    /// <summary>Change log entries read at a time.</summary>
+    private const int ChangesPerRead = 1_000;
+
+    /// <summary>Beyond this many names changed since the last read (a long outage of this instance), the whole zone is read instead.</summary>
+    private const int MaxNamesToReread = 100_000;
+
+    private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(1);
 
     public ZoneTable? Current => _current;
+
+    /// <summary>How many times the whole zone was read (at start, and after falling behind the change log or without one).</summary>
+    public int FullReads => Volatile.Read(ref _fullReads);
 
     private string Zone => provisioning.Value.BaseDomain.TrimEnd('.').ToLowerInvariant();
 
@@ -52,7 +69,7 @@ internal sealed partial class ZoneCache(
     /// <summary>When the database was last read successfully (a version check or a reload).</summary>
     public DateTimeOffset? CheckedAt => Interlocked.Read(ref _checkedAtTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
-    /// <summary>Re-reads the zone if the database's records differ from the snapshot.</summary>
+    /// <summary>Takes in what other instances changed since the last read (or reads the whole zone: see the class).</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
         await _reload.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -62,15 +79,28 @@ internal sealed partial class ZoneCache(
             await using (scope.ConfigureAwait(false))
             {
                 var store = scope.ServiceProvider.GetRequiredService<IZoneRecordStore>();
-                if (_current is { } current && await UnchangedAsync(store, current, cancellationToken).ConfigureAwait(false))
+                if (_current is { } current)
                 {
-                    MarkChecked();
-                    return;
+                    if (_changes is { } after)
+                    {
+                        // Fallen behind for three quarters of the log's retention (a long database outage): entries may be gone, read it all.
+                        if (time.GetUtcNow() - _changesReadAt < ZoneChanges.Retention * 0.75 && await TakeChangesAsync(store, current, after, cancellationToken).ConfigureAwait(false))
+                        {
+                            MarkChecked();
+                            await PruneAsync(store, cancellationToken).ConfigureAwait(false);
+                            return;
+                        }
+                    }
+                    else if (await UnchangedAsync(store, current, cancellationToken).ConfigureAwait(false))
+                    {
+                        MarkChecked();
+                        return;
+                    }
                 }
 
                 var previous = _current;
-                var table = await LoadAsync(store, NextSerial(previous), cancellationToken).ConfigureAwait(false);
-                if (previous is null || table.Version != previous.Version)
+                var (table, last) = await LoadAsync(store, NextSerial(previous), cancellationToken).ConfigureAwait(false);
+                if (previous is null || last is not null || table.Version != previous.Version)
                 {
                     _current = table;
                 }
@@ -81,6 +111,65 @@ internal sealed partial class ZoneCache(
         finally
         {
             _reload.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reads the change log after <paramref name="after"/> and reads again the names other instances changed, taking each
+    /// in as it is now (a name changed again meanwhile is read in its newest state, and once more at the next read:
+    /// the same records again). False when they are too many (the whole zone is cheaper to read).
+    /// </summary>
+    private async Task<bool> TakeChangesAsync(IZoneRecordStore store, ZoneTable table, long after, CancellationToken cancellationToken)
+    {
+        var readAt = time.GetUtcNow();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        ZoneChanges changes;
+        do
+        {
+            changes = await store.ListChangesAsync(after, ChangesPerRead, cancellationToken).ConfigureAwait(false);
+            names.UnionWith(changes.Names);
+            after = changes.Last;
+            if (names.Count > MaxNamesToReread)
+            {
+                return false;
+            }
+        }
+        while (changes.More);
+
+        if (names.Count > 0)
+        {
+            var records = (await store.ListAsync(names, cancellationToken).ConfigureAwait(false)).ToLookup(r => r.Name, StringComparer.Ordinal);
+            var serial = NextSerial(table);
+            foreach (var name in names)
+            {
+                table.Replace(name, [.. records[name]], serial);
+            }
+
+            Log.ChangesTaken(logger, names.Count, after);
+        }
+
+        (_changes, _changesReadAt) = (after, readAt);
+        return true;
+    }
+
+    /// <summary>Removes the change log's entries older than its retention, once a minute (every instance does; the later ones find nothing).</summary>
+    private async Task PruneAsync(IZoneRecordStore store, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (now < _pruneDueAt)
+        {
+            return;
+        }
+
+        _pruneDueAt = now + PruneInterval;
+        try
+        {
+            await store.RemoveChangesAsync(now - ZoneChanges.Retention, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The log only grows until the next try; answers are not affected.
+            Log.PruneFailed(logger, ex);
         }
     }
 
@@ -283,7 +372,7 @@ internal sealed partial class ZoneCache(
                 var scope = scopes.CreateAsyncScope();
                 await using (scope.ConfigureAwait(false))
                 {
-                    _current = await LoadAsync(scope.ServiceProvider.GetRequiredService<IZoneRecordStore>(), NextSerial(null), CancellationToken.None).ConfigureAwait(false);
+                    (_current, _) = await LoadAsync(scope.ServiceProvider.GetRequiredService<IZoneRecordStore>(), NextSerial(null), CancellationToken.None).ConfigureAwait(false);
                 }
             }
             else
@@ -345,19 +434,24 @@ internal sealed partial class ZoneCache(
     }
 
     /// <summary>
-    /// Reads the whole zone, one record at a time. A large one leaves a heap grown by the records read (a million
-    /// EF objects, short-lived): it is compacted and given back to the system at once, so that the instance's memory
-    /// is the table's, not the load's.
+    /// Reads the whole zone, one record at a time, and the change log's position before it (the changes after it are
+    /// taken in from the log, those before are in what was read; null without a log). A large zone leaves a heap grown
+    /// by the records read (a million EF objects, short-lived): it is compacted and given back to the system at once,
+    /// so that the instance's memory is the table's, not the load's.
     /// </summary>
-    private async Task<ZoneTable> LoadAsync(IZoneRecordStore store, uint serial, CancellationToken cancellationToken)
+    private async Task<(ZoneTable Table, long? LastChange)> LoadAsync(IZoneRecordStore store, uint serial, CancellationToken cancellationToken)
     {
+        var readAt = time.GetUtcNow();
+        var last = await store.GetLastChangeAsync(cancellationToken).ConfigureAwait(false);
         var table = await ZoneTable.BuildAsync(Zone, store.StreamByNameAsync(cancellationToken), serial, cancellationToken).ConfigureAwait(false);
+        (_changes, _changesReadAt) = (last, readAt);
+        Interlocked.Increment(ref _fullReads);
         if (table.RecordCount >= LargeZone)
         {
             GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }
 
-        return table;
+        return (table, last);
     }
 
     private const int LargeZone = 100_000;
@@ -378,5 +472,11 @@ internal sealed partial class ZoneCache(
 
         [LoggerMessage(2, LogLevel.Information, "Reading the zone's records from the database works again.")]
         public static partial void Recovered(ILogger logger);
+
+        [LoggerMessage(3, LogLevel.Debug, "Took in {Count} names other instances changed (change log read up to {Last}).")]
+        public static partial void ChangesTaken(ILogger logger, int count, long last);
+
+        [LoggerMessage(4, LogLevel.Warning, "Removing old entries of the zone's change log failed; the next try is in a minute.")]
+        public static partial void PruneFailed(ILogger logger, Exception exception);
     }
 }

@@ -232,6 +232,31 @@ internal sealed class ZoneTable
         _state = new State(version, serial);
     }
 
+    /// <summary>
+    /// Makes the records at <paramref name="name"/> exactly <paramref name="records"/>, read from the store after another
+    /// instance changed them: the count moves by the difference with what was there (a name outside the zone, never
+    /// held, leaves it as it is), the highest ID takes theirs.
+    /// </summary>
+    public void Replace(string name, IReadOnlyList<ZoneRecord> records, uint serial)
+    {
+        var delta = 0;
+        if (Relative(name) is { } relative)
+        {
+            Change(relative, data =>
+            {
+                delta = records.Count - (data.A.Count + data.Aaaa.Count + data.Txt.Count);
+                data.Clear();
+                foreach (var record in records)
+                {
+                    data.Add(record.Type, record.Value);
+                }
+            });
+        }
+
+        var (count, maxId) = _state.Version;
+        _state = new State((count + delta, records.Count == 0 ? maxId : Math.Max(maxId, records.Max(r => r.Id))), serial);
+    }
+
     /// <summary>Makes the A/AAAA records at <paramref name="name"/> exactly <paramref name="addresses"/>; its TXT records stay.</summary>
     public void SetAddresses(string name, IReadOnlyList<IPAddress> addresses, (int Count, long MaxId) version, uint serial)
     {

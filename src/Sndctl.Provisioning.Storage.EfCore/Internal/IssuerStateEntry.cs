@@ -22,6 +22,22 @@ internal sealed class RateLimitCounter
     public long TheoreticalArrival { get; set; }
 }
 
+/// <summary>
+/// One entry of the zone's change log: the names one transaction changed (joined by line feeds), and which instance
+/// (<see cref="ZoneChangeSource"/>) wrote it, so that the others re-read those names (<see cref="EfZoneRecordStore{TContext}"/>).
+/// </summary>
+internal sealed class ZoneChange
+{
+    /// <summary>Grows with every entry; on PostgreSQL entries commit in this order (the writers take a lock first).</summary>
+    public long Id { get; set; }
+
+    public required string Source { get; init; }
+
+    public DateTimeOffset ChangedAt { get; init; }
+
+    public required string Names { get; init; }
+}
+
 internal sealed class IssuanceQueueEntry
 {
     /// <summary>Grows with every entry and is never reused: the queue's order (first come, first served).</summary>

@@ -203,6 +203,61 @@ public sealed partial class StoreContract
         Assert.Equal((0, 0, 0L), await zone.ReplaceManyAsync([("dev-1.devices.example.com", [Record("dev-1.devices.example.com", "A", "10.0.0.10")])], addressTypes, default));
     }
 
+    [Check(typeof(IZoneRecordStore))]
+    private async Task Zone_changes_are_logged_in_order_an_instance_reads_past_its_own_and_old_entries_go(CancellationToken cancellationToken)
+    {
+        await using var context = Session();
+        var zone = context.ZoneRecords;
+        ZoneRecord Record(string name, string type, string value) => new() { Name = name, Type = type, Value = value, CreatedAt = s_now };
+        string[] addressTypes = ["A", "AAAA"];
+
+        // Several names read at once, by name then ID (with or without a change log).
+        await zone.ReplaceAsync("b.devices.example.com", addressTypes, [Record("b.devices.example.com", "A", "10.0.0.2")], cancellationToken);
+        await zone.ReplaceAsync("a.devices.example.com", addressTypes, [Record("a.devices.example.com", "A", "10.0.0.1"), Record("a.devices.example.com", "AAAA", "fd00::1")], cancellationToken);
+        await zone.ReplaceAsync("c.devices.example.com", addressTypes, [Record("c.devices.example.com", "A", "10.0.0.3")], cancellationToken);
+        Assert.Equal(
+            ["a.devices.example.com A 10.0.0.1", "a.devices.example.com AAAA fd00::1", "b.devices.example.com A 10.0.0.2"],
+            (await zone.ListAsync(["b.devices.example.com", "a.devices.example.com", "none.devices.example.com"], cancellationToken)).Select(r => $"{r.Name} {r.Type} {r.Value}"));
+
+        if (await zone.GetLastChangeAsync(cancellationToken) is not { } start)
+        {
+            return; // a store without a change log: instances compare versions instead
+        }
+
+        // Every change moves the log's position; a replacement that changes nothing writes no entry.
+        await zone.ReplaceAsync("a.devices.example.com", addressTypes, [Record("a.devices.example.com", "A", "10.0.0.9")], cancellationToken);
+        var afterReplace = await zone.GetLastChangeAsync(cancellationToken);
+        Assert.True(afterReplace > start);
+        await zone.ReplaceAsync("a.devices.example.com", addressTypes, [Record("a.devices.example.com", "A", "10.0.0.9")], cancellationToken);
+        Assert.Equal(afterReplace, await zone.GetLastChangeAsync(cancellationToken));
+        var txt = await zone.AddAsync(Record("_acme-challenge.a.devices.example.com", "TXT", "token"), cancellationToken);
+        var afterAdd = await zone.GetLastChangeAsync(cancellationToken);
+        Assert.True(afterAdd > afterReplace);
+        Assert.True(await zone.RemoveAsync(txt, cancellationToken));
+        var afterRemove = (await zone.GetLastChangeAsync(cancellationToken))!.Value;
+        Assert.True(afterRemove > afterAdd);
+        Assert.False(await zone.RemoveAsync(txt, cancellationToken));
+        Assert.Equal(0, await zone.RemoveAsync("_acme-challenge.a.devices.example.com", "TXT", "token", cancellationToken));
+        Assert.Equal(afterRemove, await zone.GetLastChangeAsync(cancellationToken));
+
+        // This instance's own changes are not handed back, but the position read moves past them, in limited steps.
+        var all = await zone.ListChangesAsync(start, 100, cancellationToken);
+        Assert.Empty(all.Names);
+        Assert.Equal(afterRemove, all.Last);
+        Assert.False(all.More);
+        var first = await zone.ListChangesAsync(start, 1, cancellationToken);
+        Assert.True(first.More);
+        Assert.Equal(afterReplace, first.Last);
+        var none = await zone.ListChangesAsync(afterRemove, 100, cancellationToken);
+        Assert.Equal((afterRemove, false), (none.Last, none.More));
+
+        // Entries go once they are older than asked; younger ones stay.
+        var now = context.Time.GetUtcNow();
+        Assert.Equal(0, await zone.RemoveChangesAsync(now.AddMinutes(-5), cancellationToken));
+        Assert.True(await zone.RemoveChangesAsync(now.AddMinutes(5), cancellationToken) >= 3);
+        Assert.Equal((long?)0, await zone.GetLastChangeAsync(cancellationToken));
+    }
+
     [Check(typeof(ICsrRequestStore))]
     private async Task CSR_requests_are_found_by_their_CSR_pending_ones_expire_and_expired_certificates_are_purged(CancellationToken cancellationToken)
     {

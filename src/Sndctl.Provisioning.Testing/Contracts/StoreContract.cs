@@ -84,6 +84,9 @@ public sealed partial class StoreContract(Func<AsyncServiceScope> createScope)
 
         public IAcmeNonceStore AcmeNonces => Get<IAcmeNonceStore>();
 
+        /// <summary>The clock the stores write with (the system's when none is registered).</summary>
+        public TimeProvider Time => scope.ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
+
         public ValueTask DisposeAsync() => scope.DisposeAsync();
 
         private T Get<T>()

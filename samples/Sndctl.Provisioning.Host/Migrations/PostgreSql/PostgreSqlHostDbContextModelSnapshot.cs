@@ -686,6 +686,33 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
 
                     b.ToTable("ProvisioningRateLimits", (string)null);
                 });
+
+            modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.ZoneChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Names")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChangedAt");
+
+                    b.ToTable("ProvisioningZoneChanges", (string)null);
+                });
 #pragma warning restore 612, 618
         }
     }

@@ -673,6 +673,31 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
 
                     b.ToTable("ProvisioningRateLimits", (string)null);
                 });
+
+            modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.ZoneChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Names")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChangedAt");
+
+                    b.ToTable("ProvisioningZoneChanges", (string)null);
+                });
 #pragma warning restore 612, 618
         }
     }
