@@ -15,7 +15,9 @@
 #     each server's resident memory; before that, dig asks both for 200 sampled names and types and the answers
 #     must agree.
 # STORAGE=postgresql runs the same on PostgreSQL (SNDCTL_TEST_POSTGRES: a connection string of a server where a
-# fresh database may be created; the DNS part is the same code and is measured on SQLite).
+# fresh database may be created; the DNS part is the same code and is measured on SQLite), with a second instance
+# on the same database during the address updates: its CPU while it takes in the first one's changes, and how long
+# one more change on the first takes to be answered by the second.
 # Bounded: seeding in batches; every request has a timeout; every load has a duration. Prints Markdown tables.
 # Usage: [STORAGE=sqlite|postgresql] benchmarks/scale.sh [N]
 set -euo pipefail
@@ -24,10 +26,10 @@ n="${1:-1000000}"
 storage="${STORAGE:-sqlite}"
 zone="devices.example.test"
 work="$(mktemp -d /tmp/sndctl-scale.XXXXXX)"
-host_pid="" knot_pid=""
+host_pid="" knot_pid="" second_pid=""
 log() { printf '[scale.sh] %s\n' "$*" >&2; }
 cleanup() {
-  { [ -n "$host_pid" ] && kill "$host_pid" 2>/dev/null; [ -n "$knot_pid" ] && kill "$knot_pid" 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"; } || true
+  { [ -n "$host_pid" ] && kill "$host_pid" 2>/dev/null; [ -n "$knot_pid" ] && kill "$knot_pid" 2>/dev/null; [ -n "$second_pid" ] && kill "$second_pid" 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"; } || true
 }
 trap cleanup EXIT
 admin_key="scale-benchmark-admin-key-0123456789abcdef0123"
@@ -47,6 +49,7 @@ PY
 }
 port="$(free_port)"; dns_port="$(free_port)"; knot_port="$(free_port)"
 base="http://127.0.0.1:$port"
+second_port="$(free_port)"; second_dns_port="$(free_port)"
 
 for tool in wrk dnsperf knotd dig; do
   command -v "$tool" >/dev/null && continue
@@ -72,20 +75,22 @@ PY
   storage_env[1]="$(python3 -c 'import sys; print(";".join(p for p in sys.argv[1].split(";") if p and not p.lower().startswith("database=")))' "${storage_env[1]}");Database=$database"
 fi
 
-start_host() {
+start_host() { # [PORT DNS_PORT LOG]: another instance on the same database and data directory
+  local url="http://127.0.0.1:${1:-$port}"
   (cd "$work" && exec env Logging__LogLevel__Default=Warning Logging__LogLevel__Sndctl.Provisioning.Core.Internal.JobRunner=Debug \
     Provisioning__Admin__ApiKeys__0="$admin_key" \
     Provisioning__DataDirectory="$work/data" Provisioning__BaseDomain="$zone" Provisioning__Addresses__AllowPublic=false \
     Provisioning__Addresses__ChangesPerHour=10000 Provisioning__Dns__Provider=Authoritative \
-    Provisioning__Dns__Authoritative__Endpoints__0="127.0.0.1:$dns_port" \
+    Provisioning__Dns__Authoritative__Endpoints__0="127.0.0.1:${2:-$dns_port}" \
     Provisioning__Dns__Authoritative__Nameservers__0__Name="ns1.$zone" \
     Provisioning__Dns__Authoritative__Nameservers__0__Addresses__0=127.0.0.1 \
     Provisioning__Dns__Authoritative__ResponsesPerSecond=0 \
     "${storage_env[@]}" \
-    dotnet "$root/samples/Sndctl.Provisioning.Host/bin/Release/net10.0/Sndctl.Provisioning.Host.dll" --urls "$base" >>"$work/host.log" 2>&1) &
-  host_pid=$!
+    dotnet "$root/samples/Sndctl.Provisioning.Host/bin/Release/net10.0/Sndctl.Provisioning.Host.dll" --urls "$url" >>"$work/${3:-host.log}" 2>&1) &
+  if [ -n "${1:-}" ]; then second_pid=$!; else host_pid=$!; fi
   local start; start=$(date +%s.%N)
-  for _ in $(seq 1 3000); do curl -fs -m 2 "$base/api/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+  for _ in $(seq 1 3000); do curl -fs -m 2 "$url/api/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+  if [ -n "${1:-}" ]; then second_dotnet_pid="$(pgrep -f "Sndctl.Provisioning.Host.dll --urls $url" | head -1)"; return; fi
   # Not through $(...): the host's PID must stay in this shell, for the restart and for cleanup.
   ready_seconds=$(echo "$(date +%s.%N) - $start" | bc)
   dotnet_pid="$(pgrep -f "Sndctl.Provisioning.Host.dll --urls $base" | head -1)"
@@ -222,7 +227,28 @@ done = function(summary, latency, requests)
   io.write(string.format("RESULT %.0f %d %.2f\n", summary.requests / (summary.duration / 1e6), summary.errors.status, latency:percentile(99) / 1000))
 end
 LUA
+if [ "$storage" = postgresql ]; then
+  log "a second instance on the same database"
+  start_host "$second_port" "$second_dns_port" second.log
+  sleep 5 # past its first jobs
+  second_ticks=$(awk '{print $14 + $15}' "/proc/$second_dotnet_pid/stat")
+fi
 read -r updates update_errors update_p99 < <(wrk -t2 -c16 -d"${ADDRESS_SECONDS:-20}s" --latency -s "$work/addresses.lua" "$base/api/v1/addresses" | awk '/^RESULT/ {print $2, $3, $4}')
+if [ "$storage" = postgresql ]; then
+  second_cpu=$(( $(awk '{print $14 + $15}' "/proc/$second_dotnet_pid/stat") - second_ticks ))
+  # One more change on the first instance: how long until the second answers it (polled every 20 ms, at most 60 s).
+  sleep 3
+  read -r probe_id probe_secret < "$work/secrets"
+  curl -fs -m 10 -o /dev/null -H "X-Device-Secret: $probe_secret" -H 'Content-Type: application/json' \
+    -d "{\"deviceId\":\"$probe_id\",\"addresses\":[\"10.250.250.250\"]}" "$base/api/v1/addresses"
+  probe_start=$(date +%s.%N)
+  for _ in $(seq 1 3000); do
+    [ "$(dig +short +time=1 +tries=1 -p "$second_dns_port" @127.0.0.1 "$probe_id.$zone" A)" = 10.250.250.250 ] && break
+    sleep 0.02
+  done
+  probe_seconds=$(echo "$(date +%s.%N) - $probe_start" | bc)
+  second_rss=$(awk '/VmRSS/ {print $2}' "/proc/$second_dotnet_pid/status")
+fi
 
 echo
 echo "| storage | devices | seeding | peak RSS while seeding | restart to ready | page 1 | search | sort by expiry | page 100 by last seen | statistics | addresses/s (16 connections) |"
@@ -237,6 +263,14 @@ echo
 echo "| job (first run after the restart, $storage, $n devices) | time |"
 echo "| --- | ---: |"
 sed -n '/^=== restart/,$p' "$work/host.log" | grep -o 'Job [a-z-]* ran in [0-9]* ms' | sort -u -k2,2 | awk '{printf "| %s | %s ms |\n", $2, $5}'
+
+if [ "$storage" = postgresql ]; then
+  echo
+  echo "| second instance (same database, $record_count records) | CPU while the first took ${ADDRESS_SECONDS:-20} s of address updates | one more change answered by it after | resident memory |"
+  echo "| --- | ---: | ---: | ---: |"
+  printf '| %s | %.0f ms per second | %.2f s | %d MiB |\n' "$(git -C "$root" log -1 --format=%h 2>/dev/null || echo '?')" \
+    "$(echo "$second_cpu * 1000 / $(getconf CLK_TCK) / ${ADDRESS_SECONDS:-20}" | bc -l)" "$probe_seconds" "$(( second_rss / 1024 ))"
+fi
 
 [ "$storage" = sqlite ] || exit 0
 

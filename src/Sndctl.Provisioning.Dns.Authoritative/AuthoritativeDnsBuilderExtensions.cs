@@ -52,6 +52,7 @@ public static class AuthoritativeDnsBuilderExtensions
         services.TryAddSingleton<AuthoritativeDnsServer>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ZoneCache>(sp => sp.GetRequiredService<ZoneCache>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AuthoritativeDnsServer>(sp => sp.GetRequiredService<AuthoritativeDnsServer>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, ZoneChangeRetentionJob>());
         services.RemoveAll<IDnsProvider>();
         services.AddScoped<IDnsProvider, AuthoritativeDnsProvider>();
         services.Configure<HealthCheckServiceOptions>(o =>

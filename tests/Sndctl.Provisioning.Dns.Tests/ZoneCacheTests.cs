@@ -142,19 +142,45 @@ public sealed class ZoneCacheTests
     }
 
     [Fact]
-    public async Task The_change_log_s_entries_older_than_its_retention_are_removed_once_a_minute()
+    public async Task An_own_change_the_table_could_not_take_in_is_read_again_at_the_next_refresh()
     {
         var store = new LoggingZoneStore(_time);
         var cache = Cache(store);
         await cache.RefreshAsync(TestContext.Current.CancellationToken);
-        for (var second = 0; second < 61; second++)
-        {
-            _time.Advance(TimeSpan.FromSeconds(1));
-            await cache.RefreshAsync(TestContext.Current.CancellationToken);
-        }
 
-        var start = new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
-        Assert.Equal([start.AddSeconds(1) - ZoneChanges.Retention, start.AddSeconds(61) - ZoneChanges.Retention], store.RemovedBefore);
+        // This instance writes a record, and reading it back fails: its own log entry is never handed back to it.
+        store.FailNameReads = true;
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => cache.WriteAsync(
+            "own." + Zone,
+            () =>
+            {
+                store.ReplaceOwn("own", "10.0.0.7");
+                return Task.FromResult((1, 0, 1L));
+            },
+            TestContext.Current.CancellationToken));
+        Assert.Null(cache.Current!.At("own." + Zone));
+
+        store.FailNameReads = false;
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await cache.RefreshAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(["10.0.0.7"], cache.Current.At("own." + Zone)!.Addresses.Select(a => a.ToString()));
+        Assert.Equal(1, cache.FullReads);
+    }
+
+    [Fact]
+    public async Task The_retention_job_removes_the_change_log_s_entries_older_than_ten_minutes()
+    {
+        var store = new LoggingZoneStore(_time);
+        store.Replace("old", "10.0.0.1");
+        _time.Advance(TimeSpan.FromMinutes(9));
+        store.Replace("recent", "10.0.0.2");
+        _time.Advance(TimeSpan.FromMinutes(2));
+        var job = new ZoneChangeRetentionJob(_time, NullLogger<ZoneChangeRetentionJob>.Instance);
+        await job.RunAsync(new ServiceCollection().AddSingleton<IZoneRecordStore>(store).BuildServiceProvider(), TestContext.Current.CancellationToken);
+
+        Assert.Equal([_time.GetUtcNow() - TimeSpan.FromMinutes(10)], store.RemovedBefore);
+        Assert.Equal(1, store.LogLength);
+        Assert.Equal(("zone-change-retention", TimeSpan.FromMinutes(1)), (job.Name, job.Interval));
     }
 
     private ZoneCache Cache(IZoneRecordStore store)
@@ -229,17 +255,24 @@ public sealed class ZoneCacheTests
         /// <summary>Another instance makes the A/AAAA records at <paramref name="label"/> exactly <paramref name="addresses"/>.</summary>
         public void Replace(string label, params string[] addresses)
         {
+            ReplaceOwn(label, addresses);
+            Log([label + "." + Zone]);
+        }
+
+        /// <summary>The cache's own instance does (its log entries are not handed back to it).</summary>
+        public void ReplaceOwn(string label, params string[] addresses)
+        {
             var name = label + "." + Zone;
             _records.RemoveAll(r => r.Name == name);
             foreach (var address in addresses)
             {
                 _records.Add(new ZoneRecord { Id = ++_lastId, Name = name, Type = address.Contains(':', StringComparison.Ordinal) ? "AAAA" : "A", Value = address, CreatedAt = time.GetUtcNow() });
             }
-
-            Log([name]);
         }
 
         public void Log(string[] names) => _log.Add((++_lastChange, time.GetUtcNow(), names));
+
+        public int LogLength => _log.Count;
 
         public Task<IReadOnlyList<ZoneRecord>> ListAsync(CancellationToken cancellationToken)
         {
@@ -248,7 +281,10 @@ public sealed class ZoneCacheTests
             return Task.FromResult<IReadOnlyList<ZoneRecord>>([.. _records]);
         }
 
-        public Task<IReadOnlyList<ZoneRecord>> ListAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public bool FailNameReads { get; set; }
+
+        public Task<IReadOnlyList<ZoneRecord>> ListAsync(string name, CancellationToken cancellationToken)
+            => FailNameReads ? throw new InvalidOperationException("The read failed.") : Task.FromResult<IReadOnlyList<ZoneRecord>>([.. _records.Where(r => r.Name == name)]);
 
         public Task<IReadOnlyList<ZoneRecord>> ListAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken)
         {

@@ -32,16 +32,14 @@ internal sealed partial class ZoneCache(
     private bool _failing;
     private long? _changes;
     private DateTimeOffset _changesReadAt;
-    private DateTimeOffset _pruneDueAt;
     private int _fullReads;
+    private readonly HashSet<string> _reread = new(StringComparer.Ordinal);
 
     /// <summary>Change log entries read at a time.</summary>
     private const int ChangesPerRead = 1_000;
 
     /// <summary>Beyond this many names changed since the last read (a long outage of this instance), the whole zone is read instead.</summary>
     private const int MaxNamesToReread = 100_000;
-
-    private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(1);
 
     public ZoneTable? Current => _current;
 
@@ -87,7 +85,6 @@ internal sealed partial class ZoneCache(
                         if (time.GetUtcNow() - _changesReadAt < ZoneChanges.Retention * 0.75 && await TakeChangesAsync(store, current, after, cancellationToken).ConfigureAwait(false))
                         {
                             MarkChecked();
-                            await PruneAsync(store, cancellationToken).ConfigureAwait(false);
                             return;
                         }
                     }
@@ -122,7 +119,7 @@ internal sealed partial class ZoneCache(
     private async Task<bool> TakeChangesAsync(IZoneRecordStore store, ZoneTable table, long after, CancellationToken cancellationToken)
     {
         var readAt = time.GetUtcNow();
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        var names = new HashSet<string>(_reread, StringComparer.Ordinal);
         ZoneChanges changes;
         do
         {
@@ -149,28 +146,8 @@ internal sealed partial class ZoneCache(
         }
 
         (_changes, _changesReadAt) = (after, readAt);
+        _reread.Clear();
         return true;
-    }
-
-    /// <summary>Removes the change log's entries older than its retention, once a minute (every instance does; the later ones find nothing).</summary>
-    private async Task PruneAsync(IZoneRecordStore store, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        if (now < _pruneDueAt)
-        {
-            return;
-        }
-
-        _pruneDueAt = now + PruneInterval;
-        try
-        {
-            await store.RemoveChangesAsync(now - ZoneChanges.Retention, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // The log only grows until the next try; answers are not affected.
-            Log.PruneFailed(logger, ex);
-        }
     }
 
     /// <summary>
@@ -202,12 +179,12 @@ internal sealed partial class ZoneCache(
     /// whole zone.
     /// </summary>
     public Task WriteAsync(string name, Func<Task<(int Added, int Removed, long MaxAddedId)>> write, CancellationToken cancellationToken)
-        => ChangeAsync(write, async (table, version, serial) =>
+        => ChangeAsync([name], write, async (table, version, serial) =>
         {
             var scope = scopes.CreateAsyncScope();
             await using (scope.ConfigureAwait(false))
             {
-                var atName = await scope.ServiceProvider.GetRequiredService<IZoneRecordStore>().ListAsync(name, cancellationToken).ConfigureAwait(false);
+                var atName = await scope.ServiceProvider.GetRequiredService<IZoneRecordStore>().ListAsync(name, CancellationToken.None).ConfigureAwait(false);
                 table.Replace(name, atName, version, serial);
             }
         }, cancellationToken);
@@ -267,6 +244,7 @@ internal sealed partial class ZoneCache(
         try
         {
             await ChangeAsync(
+                last.Keys,
                 async () =>
                 {
                     var scope = scopes.CreateAsyncScope();
@@ -354,7 +332,13 @@ internal sealed partial class ZoneCache(
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private async Task ChangeAsync(Func<Task<(int Added, int Removed, long MaxAddedId)>> write, Func<ZoneTable, (int Count, long MaxId), uint, Task> apply, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes a change of this instance at <paramref name="names"/> and takes it in (<paramref name="apply"/>). When that
+    /// fails half-way (a commit whose answer was lost, the read after it), the database may hold a change the table does
+    /// not, and the change log hands this instance's own entries to the others only: the names are read again at the next
+    /// refresh.
+    /// </summary>
+    private async Task ChangeAsync(IEnumerable<string> names, Func<Task<(int Added, int Removed, long MaxAddedId)>> write, Func<ZoneTable, (int Count, long MaxId), uint, Task> apply, CancellationToken cancellationToken)
     {
         await _reload.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -382,6 +366,11 @@ internal sealed partial class ZoneCache(
             }
 
             MarkChecked();
+        }
+        catch when (_changes is not null)
+        {
+            _reread.UnionWith(names);
+            throw;
         }
         finally
         {
@@ -445,6 +434,7 @@ internal sealed partial class ZoneCache(
         var last = await store.GetLastChangeAsync(cancellationToken).ConfigureAwait(false);
         var table = await ZoneTable.BuildAsync(Zone, store.StreamByNameAsync(cancellationToken), serial, cancellationToken).ConfigureAwait(false);
         (_changes, _changesReadAt) = (last, readAt);
+        _reread.Clear();
         Interlocked.Increment(ref _fullReads);
         if (table.RecordCount >= LargeZone)
         {
@@ -475,8 +465,5 @@ internal sealed partial class ZoneCache(
 
         [LoggerMessage(3, LogLevel.Debug, "Took in {Count} names other instances changed (change log read up to {Last}).")]
         public static partial void ChangesTaken(ILogger logger, int count, long last);
-
-        [LoggerMessage(4, LogLevel.Warning, "Removing old entries of the zone's change log failed; the next try is in a minute.")]
-        public static partial void PruneFailed(ILogger logger, Exception exception);
     }
 }
