@@ -114,6 +114,81 @@ public abstract class StoreTests<TDatabase>
     }
 
     [Fact]
+    public async Task A_filter_without_an_index_in_the_sort_s_order_pages_the_same_whether_it_matches_few_or_many_devices()
+    {
+        await using var database = new TDatabase();
+        await using var services = database.Services();
+        var ct = TestContext.Current.CancellationToken;
+        var created = new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
+
+        // 2,100 devices with the factory secret (more than the store reads through a filter's own index), 3 that
+        // resolved their name fine; statuses in turn.
+        var devices = Enumerable.Range(0, 2_100).Select(i => new Device
+        {
+            DeviceId = $"d{i:0000}",
+            Hostname = $"d{i:0000}.devices.example.com",
+            SecretHash = new byte[32],
+            CreatedAt = created.AddSeconds(i),
+            Status = (DeviceStatus)(i % 3),
+            NameResolution = i % 700 == 0 ? DeviceNameResolution.Ok : DeviceNameResolution.Unknown,
+            LastSeenAt = i % 2 == 0 ? created.AddMinutes(i) : null,
+            CurrentCertificateNotAfter = i % 4 == 0 ? created.AddDays(90).AddMinutes(-i) : null,
+        }).ToList();
+        await using (var scope = services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<IDeviceStore>().CreateAsync(devices, ct);
+        }
+
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var store = scope.ServiceProvider.GetRequiredService<IDeviceStore>();
+            async Task<string[]> Page(DeviceQuery query) => [.. (await store.ListAsync(query with { PageSize = 4 }, ct)).Items.Select(d => d.DeviceId)];
+            IEnumerable<Device> Expected(Func<Device, bool> filter, Func<IEnumerable<Device>, IEnumerable<Device>> order) => order(devices.Where(filter)).Take(4);
+
+            // Many: read in the sort's order and tested one by one.
+            Assert.Equal(
+                Expected(d => true, all => all.OrderByDescending(d => d.DeviceId, StringComparer.Ordinal)).Select(d => d.DeviceId),
+                await Page(new DeviceQuery(Sort: DeviceSort.DeviceId, Descending: true) { FactorySecret = true }));
+            Assert.Equal(
+                Expected(d => d.NameResolution == DeviceNameResolution.Unknown, all => all.Where(d => d.LastSeenAt is not null).OrderByDescending(d => d.LastSeenAt)).Select(d => d.DeviceId),
+                await Page(new DeviceQuery(Sort: DeviceSort.LastSeen, Descending: true) { NameResolution = DeviceNameResolution.Unknown }));
+            Assert.Equal(
+                Expected(d => d.NameResolution == DeviceNameResolution.Unknown, all => all.OrderBy(d => d.Status.ToString(), StringComparer.Ordinal).ThenBy(d => d.DeviceId, StringComparer.Ordinal)).Select(d => d.DeviceId),
+                await Page(new DeviceQuery(Sort: DeviceSort.Status, Descending: false) { NameResolution = DeviceNameResolution.Unknown }));
+
+            // One status by last seen or expiry, devices without a value last (the active ones read in the sort's index,
+            // the others through the partial indexes of devices that are not active), page after page.
+            foreach (var status in Enum.GetValues<DeviceStatus>())
+            {
+                foreach (var (sort, key) in new (DeviceSort, Func<Device, DateTimeOffset?>)[] { (DeviceSort.LastSeen, d => d.LastSeenAt), (DeviceSort.Expiry, d => d.CurrentCertificateNotAfter) })
+                {
+                    foreach (var descending in new[] { true, false })
+                    {
+                        var matching = devices.Where(d => d.Status == status).ToList();
+                        var valued = matching.Where(d => key(d) is not null);
+                        var expected = (descending ? valued.OrderByDescending(key) : valued.OrderBy(key)).ThenBy(d => d.DeviceId, StringComparer.Ordinal)
+                            .Concat(matching.Where(d => key(d) is null).OrderBy(d => d.DeviceId, StringComparer.Ordinal))
+                            .Select(d => d.DeviceId).ToList();
+                        foreach (var page in new[] { 1, 2, 88, 89, 176 })
+                        {
+                            Assert.Equal(
+                                expected.Skip((page - 1) * 4).Take(4),
+                                (await store.ListAsync(new DeviceQuery(status, Page: page, PageSize: 4, Sort: sort, Descending: descending), ct)).Items.Select(d => d.DeviceId));
+                        }
+                    }
+                }
+            }
+
+            // Few: found through the filter's index, then ordered.
+            Assert.Equal(["d1400", "d0700", "d0000"], await Page(new DeviceQuery(Sort: DeviceSort.DeviceId, Descending: true) { NameResolution = DeviceNameResolution.Ok }));
+            Assert.Equal(["d1400", "d0700", "d0000"], await Page(new DeviceQuery(Sort: DeviceSort.LastSeen, Descending: true) { NameResolution = DeviceNameResolution.Ok }));
+            Assert.Equal(["d0700", "d1400", "d0000"], await Page(new DeviceQuery(Sort: DeviceSort.Status, Descending: false) { NameResolution = DeviceNameResolution.Ok }));
+            Assert.Empty(await Page(new DeviceQuery(Sort: DeviceSort.Status) { FactorySecret = false }));
+            Assert.Equal(3, (await store.ListAsync(new DeviceQuery(Sort: DeviceSort.Expiry) { NameResolution = DeviceNameResolution.Ok }, ct)).Total);
+        }
+    }
+
+    [Fact]
     public void Every_store_is_checked()
     {
         var checkedStores = StoreContract.Checks.SelectMany(StoreContract.StoresOf).ToHashSet();

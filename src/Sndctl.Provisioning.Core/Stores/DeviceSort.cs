@@ -9,7 +9,7 @@ public enum DeviceSort
     /// <summary>The device ID.</summary>
     DeviceId = 1,
 
-    /// <summary>Status, by name: active, disabled, pending.</summary>
+    /// <summary>Status, by name: active, disabled, pending (ties by device ID in the same direction).</summary>
     Status = 2,
 
     /// <summary>When the device last called.</summary>

@@ -14,8 +14,10 @@ public interface IIssuanceJournalStore
 
     /// <summary>
     /// Ends the device's issuance in one transaction: adds <paramref name="certificate"/>, saves
-    /// <paramref name="device"/> (pointing at it; compare-and-swap on its concurrency stamp, which is
-    /// renewed), appends <paramref name="issued"/> and removes <paramref name="pending"/> when the
+    /// <paramref name="device"/>'s issuance fields (<see cref="Device.CurrentCertificateId"/>,
+    /// <see cref="Device.CurrentCertificateNotAfter"/>, <see cref="Device.RegisteredAt"/>, <see cref="Device.LastSeenAt"/>,
+    /// <see cref="Device.Status"/>: pointing at it; compare-and-swap on its concurrency stamp, which is renewed; a store may
+    /// save the whole device, its other fields being those it read), appends <paramref name="issued"/> and removes <paramref name="pending"/> when the
     /// issuance was written to the store (<see langword="null"/>: it never was). On
     /// <see cref="ConcurrencyConflictException"/> (the device changed or is gone) nothing is written.
     /// </summary>

@@ -78,6 +78,9 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
 
     private const int CreateChunk = 1000;
 
+    /// <summary>Up to this many matches, a filter without an index in the sort's order is read through its own index first.</summary>
+    private const int FewMatches = 2_000;
+
     public Task UpdateAsync(Device device, CancellationToken cancellationToken)
         => context.UpdateStampedAsync(device, d => d.ConcurrencyStamp, $"Device '{device.DeviceId}' was changed or deleted by someone else.", cancellationToken);
 
@@ -117,8 +120,17 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
 
     public async Task<Page<Device>> ListAsync(DeviceQuery query, CancellationToken cancellationToken)
     {
-        var devices = Filtered(query);
-        var total = query.CountTotal ? await devices.CountAsync(cancellationToken).ConfigureAwait(false) : -1;
+        var devices = Filtered(query, ordered: true);
+        if ((query.FactorySecret is not null || query.NameResolution is not null) && query.Status is null && string.IsNullOrWhiteSpace(query.Search) && query.Sort != DeviceSort.Created)
+        {
+            // A filter without an index in the sort's order (factory secret, name resolution; status has one per sort):
+            // when it matches few devices, they are found through its index and ordered by themselves; read in the sort's
+            // order and tested one by one, a filter that matches none of a million devices read all of them (1.8 s).
+            var few = await devices.Select(d => d.DeviceId).Take(FewMatches + 1).ToListAsync(cancellationToken).ConfigureAwait(false);
+            devices = few.Count <= FewMatches ? Devices.AsNoTracking().Where(d => few.Contains(d.DeviceId)) : Filtered(query, filterIndexes: false, ordered: true);
+        }
+
+        var total = query.CountTotal ? await Filtered(query).CountAsync(cancellationToken).ConfigureAwait(false) : -1;
         var skip = (query.Page - 1) * query.PageSize;
         var items = query.Sort switch
         {
@@ -129,22 +141,40 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         return new Page<Device>(items, total, query.Page, query.PageSize);
     }
 
-    private IQueryable<Device> Filtered(DeviceQuery query)
+    /// <param name="query">The filters.</param>
+    /// <param name="filterIndexes">
+    /// False: the factory-secret and name-resolution tests are written so that no index answers them (a CASE), so the
+    /// database reads the sort's index and tests each device, as it should for a filter that matches many: taking the
+    /// filter's index, SQLite (which keeps no statistics here) read and sorted all of a million matches (0.8 s).
+    /// </param>
+    /// <param name="ordered">Whether the devices are read in the query's order (a page), not counted.</param>
+    private IQueryable<Device> Filtered(DeviceQuery query, bool filterIndexes = true, bool ordered = false)
     {
         var devices = Devices.AsNoTracking();
         if (query.Status is { } status)
         {
-            devices = devices.Where(d => d.Status == status);
+            devices = (ordered ? query.Sort : DeviceSort.Created, status) switch
+            {
+                // By last seen or expiry: the active devices (most of a fleet) are read in that index's order and tested
+                // one by one (through the status's own index they were all read and sorted: 0.7 s at a million); the others
+                // through the partial indexes of devices that are not active, which SQLite uses only when the query names
+                // their condition as they do.
+                (DeviceSort.LastSeen or DeviceSort.Expiry, DeviceStatus.Active) => devices.Where(d => (d.Status == DeviceStatus.Active ? 1 : 0) == 1),
+                (DeviceSort.LastSeen or DeviceSort.Expiry, _) => devices.Where(d => d.Status == status && d.Status != DeviceStatus.Active),
+                _ => devices.Where(d => d.Status == status),
+            };
         }
 
         if (query.FactorySecret is { } factory)
         {
-            devices = factory ? devices.Where(d => d.SecretOrigin == DeviceSecretOrigin.Factory) : devices.Where(d => d.SecretOrigin != DeviceSecretOrigin.Factory);
+            // An equality either way (the origin has two values): "!=" reads no index.
+            var origin = factory ? DeviceSecretOrigin.Factory : DeviceSecretOrigin.Device;
+            devices = filterIndexes ? devices.Where(d => d.SecretOrigin == origin) : devices.Where(d => (d.SecretOrigin == origin ? 1 : 0) == 1);
         }
 
         if (query.NameResolution is { } resolution)
         {
-            devices = devices.Where(d => d.NameResolution == resolution);
+            devices = filterIndexes ? devices.Where(d => d.NameResolution == resolution) : devices.Where(d => (d.NameResolution == resolution ? 1 : 0) == 1);
         }
 
         if (!string.IsNullOrWhiteSpace(query.Search))
@@ -170,8 +200,10 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
     {
         (DeviceSort.DeviceId, false) => devices.OrderBy(d => d.DeviceId),
         (DeviceSort.DeviceId, true) => devices.OrderByDescending(d => d.DeviceId),
+        // Ties in the sort's direction: the (Status, DeviceId) index read forwards or backwards (a mixed order would sort
+        // the whole of a status: 0.7 s at a million devices).
         (DeviceSort.Status, false) => devices.OrderBy(d => d.Status).ThenBy(d => d.DeviceId),
-        (DeviceSort.Status, true) => devices.OrderByDescending(d => d.Status).ThenBy(d => d.DeviceId),
+        (DeviceSort.Status, true) => devices.OrderByDescending(d => d.Status).ThenByDescending(d => d.DeviceId),
         (_, false) => devices.OrderBy(d => d.CreatedAt).ThenBy(d => d.DeviceId),
         _ => devices.OrderByDescending(d => d.CreatedAt).ThenBy(d => d.DeviceId),
     };
@@ -195,8 +227,9 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
             return items;
         }
 
-        // The run with values ended on this page (or before it): how many it has tells where the rest begins.
-        var valuedCount = items.Count > 0 ? skip + items.Count : await valued.CountAsync(cancellationToken).ConfigureAwait(false);
+        // The run with values ended on this page (or before it): how many it has tells where the rest begins (none on
+        // the first page: no count).
+        var valuedCount = items.Count > 0 || skip == 0 ? skip + items.Count : await valued.CountAsync(cancellationToken).ConfigureAwait(false);
         items.AddRange(await devices.Where(noValue).OrderBy(d => d.DeviceId)
             .Skip(Math.Max(0, skip - valuedCount)).Take(take - items.Count)
             .ToListAsync(cancellationToken).ConfigureAwait(false));

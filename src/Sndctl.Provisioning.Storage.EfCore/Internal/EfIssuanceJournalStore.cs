@@ -15,7 +15,10 @@ internal sealed class EfIssuanceJournalStore<TContext>(TContext context) : IIssu
         (db, deviceId, _) => db.Set<PendingIssuance>().FirstOrDefault(p => p.DeviceId == deviceId));
 
     // The completing transaction's statements (every issuance runs them).
-    private static readonly OwnStatement s_updateDevice = OwnStatement.UpdateGuarded<Device>();
+    // The device's issuance fields only (what IIssuanceJournalStore.CompleteAsync saves): every index holding a column in
+    // the SET list is rewritten by SQLite, changed or not, and most of the device's indexes hold none of these.
+    private static readonly OwnStatement s_updateDevice = OwnStatement.UpdateGuarded<Device>(
+        nameof(Device.CurrentCertificateId), nameof(Device.CurrentCertificateNotAfter), nameof(Device.RegisteredAt), nameof(Device.LastSeenAt), nameof(Device.Status));
     private static readonly OwnStatement s_insertCertificate = OwnStatement.Insert<DeviceCertificate>();
     private static readonly OwnStatement s_insertEvent = OwnStatement.Insert<AuditEvent>(generated: nameof(AuditEvent.Id));
     private static readonly OwnStatement s_deletePending = new(context =>

@@ -40,16 +40,18 @@ internal sealed class OwnStatement(Func<DbContext, OwnStatement.Text> build)
     });
 
     /// <summary>
-    /// UPDATE of every column of a <typeparamref name="TEntity"/> row from the entity, found by its key, only while its
-    /// concurrency token is still the one value the caller passes (the entity holds the new one). Returns 0 rows otherwise.
+    /// UPDATE of the <paramref name="columns"/> (every column when none are named) and the concurrency token of a
+    /// <typeparamref name="TEntity"/> row from the entity, found by its key, only while its concurrency token is still the
+    /// one value the caller passes (the entity holds the new one). Returns 0 rows otherwise. Name the columns a write
+    /// changes where it can: SQLite rewrites the entry of every index that holds a column in the SET list, changed or not.
     /// </summary>
-    public static OwnStatement UpdateGuarded<TEntity>() => new(context =>
+    public static OwnStatement UpdateGuarded<TEntity>(params string[] columns) => new(context =>
     {
         var entity = EntityType<TEntity>(context);
         var (table, column) = SqlNames.Of<TEntity>(context);
         var key = entity.FindPrimaryKey()!.Properties;
         var token = entity.GetProperties().Single(p => p.IsConcurrencyToken);
-        var set = entity.GetProperties().Where(p => !p.IsPrimaryKey()).ToList();
+        var set = entity.GetProperties().Where(p => !p.IsPrimaryKey() && (columns.Length == 0 || p == token || columns.Contains(p.Name))).ToList();
         var where = key.Select((p, i) => $"{column(p.Name)} = @p{set.Count + i}").Append($"{column(token.Name)} = @p{set.Count + key.Count}");
         var sql = $"UPDATE {table} SET {string.Join(", ", set.Select((p, i) => $"{column(p.Name)} = @p{i}"))} WHERE {string.Join(" AND ", where)}";
         return new Text(sql, [.. set.Concat(key).Select(p => new Parameter(p, FromEntity: true)), new Parameter(token)]);

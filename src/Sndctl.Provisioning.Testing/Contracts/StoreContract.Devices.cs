@@ -156,12 +156,13 @@ public sealed partial class StoreContract
             Assert.Equal("abcd", await Order(DeviceSort.DeviceId, false));
             Assert.Equal("dcba", await Order(DeviceSort.DeviceId, true));
             Assert.Equal("bacd", await Order(DeviceSort.Status, false)); // active, disabled, pending (by name)
+            Assert.Equal("dcab", await Order(DeviceSort.Status, true)); // pending (ties by ID, descending too), disabled, active
             Assert.Equal("bcad", await Order(DeviceSort.LastSeen, true)); // never-seen last
             Assert.Equal("cbad", await Order(DeviceSort.Expiry, false)); // soonest first, no certificate last
             Assert.Equal("bcad", await Order(DeviceSort.Expiry, true));
 
             // Page by page, also where a page holds the last devices with a value and the first without.
-            foreach (var (sort, descending) in new[] { (DeviceSort.Expiry, false), (DeviceSort.Expiry, true), (DeviceSort.LastSeen, true), (DeviceSort.LastSeen, false), (DeviceSort.Status, false) })
+            foreach (var (sort, descending) in new[] { (DeviceSort.Expiry, false), (DeviceSort.Expiry, true), (DeviceSort.LastSeen, true), (DeviceSort.LastSeen, false), (DeviceSort.Status, false), (DeviceSort.Status, true) })
             {
                 foreach (var pageSize in new[] { 1, 3 })
                 {

@@ -106,7 +106,7 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
         }
     }
 
-    /// <summary>The EF store's orders: status by its stored name, devices without a value last, ties by ID.</summary>
+    /// <summary>The EF store's orders: status by its stored name (ties by ID in its direction), devices without a value last, ties by ID.</summary>
     private static IEnumerable<Device> Order(IEnumerable<Device> devices, DeviceSort sort, bool descending)
     {
         IOrderedEnumerable<Device> ordered = (sort, descending) switch
@@ -114,7 +114,7 @@ internal sealed class InMemoryStores(TimeProvider time) : IDeviceStore, ICertifi
             (DeviceSort.DeviceId, false) => devices.OrderBy(d => d.DeviceId, StringComparer.Ordinal),
             (DeviceSort.DeviceId, true) => devices.OrderByDescending(d => d.DeviceId, StringComparer.Ordinal),
             (DeviceSort.Status, false) => devices.OrderBy(d => d.Status.ToString(), StringComparer.Ordinal),
-            (DeviceSort.Status, true) => devices.OrderByDescending(d => d.Status.ToString(), StringComparer.Ordinal),
+            (DeviceSort.Status, true) => devices.OrderByDescending(d => d.Status.ToString(), StringComparer.Ordinal).ThenByDescending(d => d.DeviceId, StringComparer.Ordinal),
             (DeviceSort.LastSeen, false) => devices.OrderBy(d => d.LastSeenAt is null).ThenBy(d => d.LastSeenAt),
             (DeviceSort.LastSeen, true) => devices.OrderBy(d => d.LastSeenAt is null).ThenByDescending(d => d.LastSeenAt),
             (DeviceSort.Expiry, false) => devices.OrderBy(d => d.CurrentCertificateNotAfter is null).ThenBy(d => d.CurrentCertificateNotAfter),

@@ -250,19 +250,28 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                     b.HasIndex("Hostname")
                         .IsUnique();
 
-                    b.HasIndex("NameResolution");
-
-                    b.HasIndex("SecretOrigin");
-
                     b.HasIndex("CurrentCertificateNotAfter", "DeviceId");
 
                     b.HasIndex("LastSeenAt", "DeviceId")
                         .IsDescending(true, false);
 
+                    b.HasIndex("NameResolution", "CreatedAt");
+
+                    b.HasIndex("SecretOrigin", "CreatedAt");
+
                     b.HasIndex("Status", "CreatedAt");
+
+                    b.HasIndex("Status", "DeviceId");
 
                     b.HasIndex(new[] { "DeviceId" }, "IX_ProvisioningDevices_AddressRecordsPending")
                         .HasFilter("\"AddressRecordsPending\"");
+
+                    b.HasIndex(new[] { "Status", "CurrentCertificateNotAfter", "DeviceId" }, "IX_ProvisioningDevices_NotActive_Expiry")
+                        .HasFilter("\"CurrentCertificateNotAfter\" IS NOT NULL AND \"Status\" <> 'Active'");
+
+                    b.HasIndex(new[] { "Status", "LastSeenAt", "DeviceId" }, "IX_ProvisioningDevices_NotActive_LastSeen")
+                        .IsDescending(false, true, false)
+                        .HasFilter("\"LastSeenAt\" IS NOT NULL AND \"Status\" <> 'Active'");
 
                     b.ToTable("ProvisioningDevices", (string)null);
                 });
