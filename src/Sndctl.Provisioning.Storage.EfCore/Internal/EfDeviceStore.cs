@@ -127,7 +127,7 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
             // when it matches few devices, they are found through its index and ordered by themselves; read in the sort's
             // order and tested one by one, a filter that matches none of a million devices read all of them (1.8 s).
             var few = await devices.Select(d => d.DeviceId).Take(FewMatches + 1).ToListAsync(cancellationToken).ConfigureAwait(false);
-            devices = few.Count <= FewMatches ? Devices.AsNoTracking().Where(d => few.Contains(d.DeviceId)) : Filtered(query, filterIndexes: false, ordered: true);
+            devices = few.Count <= FewMatches ? devices.Where(d => few.Contains(d.DeviceId)) : Filtered(query, filterIndexes: false, ordered: true);
         }
 
         var total = query.CountTotal ? await Filtered(query).CountAsync(cancellationToken).ConfigureAwait(false) : -1;
