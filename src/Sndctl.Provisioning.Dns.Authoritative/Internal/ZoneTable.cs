@@ -217,18 +217,7 @@ internal sealed class ZoneTable
     /// <summary>Makes the records at <paramref name="name"/> exactly <paramref name="records"/> (read from the store after a change there).</summary>
     public void Replace(string name, IReadOnlyList<ZoneRecord> records, (int Count, long MaxId) version, uint serial)
     {
-        if (Relative(name) is { } relative)
-        {
-            Change(relative, data =>
-            {
-                data.Clear();
-                foreach (var record in records)
-                {
-                    data.Add(record.Type, record.Value);
-                }
-            });
-        }
-
+        ReplaceAt(name, records);
         _state = new State(version, serial);
     }
 
@@ -238,6 +227,14 @@ internal sealed class ZoneTable
     /// held, leaves it as it is), the highest ID takes theirs.
     /// </summary>
     public void Replace(string name, IReadOnlyList<ZoneRecord> records, uint serial)
+    {
+        var delta = ReplaceAt(name, records);
+        var (count, maxId) = _state.Version;
+        _state = new State((count + delta, records.Count == 0 ? maxId : Math.Max(maxId, records.Max(r => r.Id))), serial);
+    }
+
+    /// <summary>Makes the records at <paramref name="name"/> exactly <paramref name="records"/>; how many more records it holds than before.</summary>
+    private int ReplaceAt(string name, IReadOnlyList<ZoneRecord> records)
     {
         var delta = 0;
         if (Relative(name) is { } relative)
@@ -253,8 +250,7 @@ internal sealed class ZoneTable
             });
         }
 
-        var (count, maxId) = _state.Version;
-        _state = new State((count + delta, records.Count == 0 ? maxId : Math.Max(maxId, records.Max(r => r.Id))), serial);
+        return delta;
     }
 
     /// <summary>Makes the A/AAAA records at <paramref name="name"/> exactly <paramref name="addresses"/>; its TXT records stay.</summary>
