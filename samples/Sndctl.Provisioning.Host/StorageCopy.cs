@@ -7,7 +7,8 @@ namespace Sndctl.Provisioning.Host;
 
 /// <summary>
 /// <c>copy-storage --to-provider PostgreSql --to-connection CS</c>: copies everything this configuration's database
-/// holds (devices, certificates, the CA, the key ring, journals, audit trail: every table of the model) into another
+/// holds (devices, certificates, the CA, the key ring, journals, audit trail: every table of the model but the derived
+/// device counts, which the target keeps itself) into another
 /// database, which is migrated first and must be empty. The source is only read, inside one transaction (a
 /// consistent snapshot, so the server may keep running; what it writes afterwards is not copied). Every table's row
 /// count is compared at the end. Exit codes: 0 copied and verified, 3 refused or the counts differ.
@@ -38,7 +39,10 @@ internal static class StorageCopy
             }
 
             await target.Database.MigrateSerializedAsync();
-            var tables = source.Model.GetEntityTypes().Where(t => t.GetTableName() is not null && !t.IsOwned()).OrderBy(t => t.GetTableName(), StringComparer.Ordinal).ToList();
+            // Derived tables (the device counts) are not copied: the target's triggers count the devices as they arrive.
+            var tables = source.Model.GetEntityTypes()
+                .Where(t => t.GetTableName() is not null && !t.IsOwned() && t.FindAnnotation(ProvisioningModelBuilderExtensions.DerivedTableAnnotation) is null)
+                .OrderBy(t => t.GetTableName(), StringComparer.Ordinal).ToList();
             foreach (var table in tables)
             {
                 if (await CountAsync(target, table) > 0)

@@ -27,6 +27,7 @@ public static class EntityFrameworkStoresBuilderExtensions
             }
 
             services.TryAddSingleton<ZoneChangeSource>();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IProvisioningJob, DeviceCountCompactionJob<TContext>>());
 
             // EF Core's own check (CanConnectAsync in a scope of its own). Its registration step is the framework's
             // and outlives a replaced seam: of several "database" checks, the last registered is the one.

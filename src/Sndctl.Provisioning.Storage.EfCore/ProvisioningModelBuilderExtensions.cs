@@ -14,6 +14,12 @@ public static class ProvisioningModelBuilderExtensions
     internal const string NotActive = "\"Status\" <> 'Active'";
 
     /// <summary>
+    /// Marks a table whose rows the database derives from other tables (the device counts, kept by triggers): a tool that
+    /// copies a database table by table leaves such a table out, and the target derives it again.
+    /// </summary>
+    public const string DerivedTableAnnotation = "Sndctl:DerivedTable";
+
+    /// <summary>
     /// Maps devices, certificates, audit events, issuer state, issuance leases, the issuance journal, rate-limit counters and private-CA CSR requests. Call it from your
     /// DbContext's <c>OnModelCreating</c>, then add a migration.
     /// </summary>
@@ -90,6 +96,19 @@ public static class ProvisioningModelBuilderExtensions
             change.Property(c => c.Names).IsRequired();
             // Entries older than ZoneChanges.Retention go by this index.
             change.HasIndex(c => c.ChangedAt);
+        });
+
+        modelBuilder.Entity<DeviceCountEntry>(count =>
+        {
+            // Kept by triggers on the devices table (DeviceCounts): derived, so a copy of the database leaves it out
+            // (the target's triggers count the devices as they arrive).
+            count.ToTable(tablePrefix + "DeviceCounts");
+            count.HasKey(c => c.Id);
+            count.Property(c => c.Id).ValueGeneratedOnAdd();
+            count.Property(c => c.Status).HasMaxLength(16);
+            count.Property(c => c.NameResolution).HasMaxLength(16);
+            count.Property(c => c.SecretOrigin).HasMaxLength(16);
+            count.Metadata.SetAnnotation(DerivedTableAnnotation, true);
         });
 
         modelBuilder.Entity<DeviceCertificate>(certificate =>

@@ -25,6 +25,7 @@ public sealed class CopyStorageTests : HostCommandTest
             string root, certificate, privateKey;
             CreatedDevice device;
             int total;
+            string copyOutput;
             await using (var host = HostProcess.Start(Sqlite(original)))
             {
                 await host.WaitReadyAsync();
@@ -42,6 +43,7 @@ public sealed class CopyStorageTests : HostCommandTest
                 var copy = await Host(["copy-storage", "--to-provider", "PostgreSql", "--to-connection", target], Sqlite(original));
                 Assert.True(copy.ExitCode == 0, copy.Output + copy.Error);
                 Assert.Matches(@"ProvisioningDevices\s+1501 ->\s+1501", copy.Output);
+                copyOutput = copy.Output;
                 Assert.Contains("Provisioning:DataProtection:CertificateFile", copy.Output, StringComparison.Ordinal);
 
                 var again = await Host(["copy-storage", "--to-provider", "PostgreSql", "--to-connection", target], Sqlite(original));
@@ -72,6 +74,12 @@ public sealed class CopyStorageTests : HostCommandTest
 
                 using var admin = host.CreateClient(AdminKey);
                 Assert.Equal(total, (await admin.GetFromJsonAsync<JsonElement>("/api/admin/devices?pageSize=1")).GetProperty("total").GetInt32());
+
+                // The device counts were not copied (derived): the target's triggers counted the devices as they arrived.
+                Assert.DoesNotContain("ProvisioningDeviceCounts", copyOutput, StringComparison.Ordinal);
+                var statistics = await admin.GetFromJsonAsync<JsonElement>("/api/admin/statistics");
+                Assert.Equal(1, statistics.GetProperty("devicesByStatus").GetProperty("active").GetInt32());
+                Assert.Equal(1500, statistics.GetProperty("devicesByStatus").GetProperty("pending").GetInt32());
                 var copied = await admin.GetFromJsonAsync<JsonElement>($"/api/admin/devices/{device.DeviceId}");
                 Assert.Equal("berlin", copied.GetProperty("labels").GetProperty("site").GetString());
 

@@ -28,6 +28,15 @@ internal static class TestDatabase
         services.AddDeviceProvisioning().UseEntityFrameworkStores<TestDbContext>();
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }
+
+    /// <summary>Has the database keep the device counts, as the reference host's migration does (what its own migrations would add).</summary>
+    public static void KeepDeviceCounts(DbContext context)
+    {
+        foreach (var statement in Internal.DeviceCounts.Install(context.Model, context.Database.ProviderName!))
+        {
+            context.Database.ExecuteSqlRaw(statement);
+        }
+    }
 }
 
 public class SqliteFileDatabase : ITestDatabase
@@ -45,6 +54,11 @@ public class SqliteFileDatabase : ITestDatabase
         _gated = gated;
         using var context = CreateContext();
         context.Database.EnsureCreated();
+        if (gated)
+        {
+            // The plain file counts devices the way a host without the counts' migration does; the gated one as the reference host.
+            TestDatabase.KeepDeviceCounts(context);
+        }
     }
 
     public TestDbContext CreateContext()
@@ -88,6 +102,7 @@ public sealed class PostgreSqlDatabase : ITestDatabase
         _connectionString = new NpgsqlConnectionStringBuilder(_server) { Database = $"sndctl_store_{Guid.NewGuid():N}" }.ConnectionString;
         using var context = CreateContext();
         context.Database.EnsureCreated();
+        TestDatabase.KeepDeviceCounts(context);
     }
 
     public TestDbContext CreateContext() => new(new DbContextOptionsBuilder<TestDbContext>().UseNpgsql(_connectionString).Options);

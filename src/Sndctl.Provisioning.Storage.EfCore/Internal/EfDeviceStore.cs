@@ -115,8 +115,18 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
             },
             cancellationToken);
 
-    public Task<int> CountAsync(DeviceQuery query, CancellationToken cancellationToken)
-        => Filtered(query).CountAsync(cancellationToken);
+    public async Task<int> CountAsync(DeviceQuery query, CancellationToken cancellationToken)
+    {
+        // Without a search, every filter is a cell of the counts the database keeps (when it keeps them).
+        if (string.IsNullOrWhiteSpace(query.Search) && await DeviceCounts.ReadAsync(context, cancellationToken).ConfigureAwait(false) is { } cells)
+        {
+            return (int)cells.Where(c => (query.Status is null || c.Status == query.Status)
+                && (query.FactorySecret is null || (c.SecretOrigin == DeviceSecretOrigin.Factory) == query.FactorySecret)
+                && (query.NameResolution is null || c.NameResolution == query.NameResolution)).Sum(c => c.Count);
+        }
+
+        return await Filtered(query).CountAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     public async Task<Page<Device>> ListAsync(DeviceQuery query, CancellationToken cancellationToken)
     {
@@ -130,7 +140,7 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
             devices = few.Count <= FewMatches ? devices.Where(d => few.Contains(d.DeviceId)) : Filtered(query, filterIndexes: false, ordered: true);
         }
 
-        var total = query.CountTotal ? await Filtered(query).CountAsync(cancellationToken).ConfigureAwait(false) : -1;
+        var total = query.CountTotal ? await CountAsync(query, cancellationToken).ConfigureAwait(false) : -1;
         var skip = (query.Page - 1) * query.PageSize;
         var items = query.Sort switch
         {
@@ -238,6 +248,11 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
 
     public async Task<IReadOnlyDictionary<DeviceNameResolution, int>> CountByNameResolutionAsync(CancellationToken cancellationToken)
     {
+        if (await DeviceCounts.ReadAsync(context, cancellationToken).ConfigureAwait(false) is { } cells)
+        {
+            return Enum.GetValues<DeviceNameResolution>().ToDictionary(r => r, r => (int)cells.Where(c => c.NameResolution == r).Sum(c => c.Count));
+        }
+
         var counts = await Devices
             .GroupBy(d => d.NameResolution)
             .Select(g => new { Resolution = g.Key, Count = g.Count() })
@@ -247,6 +262,11 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
 
     public async Task<IReadOnlyDictionary<DeviceStatus, int>> CountByStatusAsync(CancellationToken cancellationToken)
     {
+        if (await DeviceCounts.ReadAsync(context, cancellationToken).ConfigureAwait(false) is { } cells)
+        {
+            return Enum.GetValues<DeviceStatus>().ToDictionary(s => s, s => (int)cells.Where(c => c.Status == s).Sum(c => c.Count));
+        }
+
         var counts = await Devices
             .GroupBy(d => d.Status)
             .Select(g => new { Status = g.Key, Count = g.Count() })

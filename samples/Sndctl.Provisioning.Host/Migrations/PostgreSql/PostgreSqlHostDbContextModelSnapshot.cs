@@ -600,6 +600,39 @@ namespace Sndctl.Provisioning.Host.Migrations.PostgreSql
                     b.ToTable("ProvisioningAcmeNonces", (string)null);
                 });
 
+            modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.DeviceCountEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("NameResolution")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("SecretOrigin")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ProvisioningDeviceCounts", (string)null);
+
+                    b.HasAnnotation("Sndctl:DerivedTable", true);
+                });
+
             modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.IssuanceLease", b =>
                 {
                     b.Property<string>("DeviceId")

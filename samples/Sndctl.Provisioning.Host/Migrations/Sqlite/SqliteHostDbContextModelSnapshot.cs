@@ -589,6 +589,37 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                     b.ToTable("ProvisioningAcmeNonces", (string)null);
                 });
 
+            modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.DeviceCountEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("NameResolution")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SecretOrigin")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ProvisioningDeviceCounts", (string)null);
+
+                    b.HasAnnotation("Sndctl:DerivedTable", true);
+                });
+
             modelBuilder.Entity("Sndctl.Provisioning.Storage.EfCore.Internal.IssuanceLease", b =>
                 {
                     b.Property<string>("DeviceId")
