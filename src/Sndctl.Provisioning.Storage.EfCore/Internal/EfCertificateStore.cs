@@ -62,10 +62,11 @@ internal sealed class EfCertificateStore<TContext>(TContext context) : ICertific
     {
         var devices = context.Set<Device>();
         var inRange = await devices.CountAsync(d => d.CurrentCertificateNotAfter < before, cancellationToken).ConfigureAwait(false);
+        // From the few revoked certificates (their partial index) to their devices: written as a join, SQLite (which keeps
+        // no statistics here) went the other way, every device in range to its certificate (0.4-0.6 s at a million).
         var revoked = await Certificates
             .Where(c => c.RevokedAt != null)
-            .Join(devices, c => new { c.DeviceId, Id = (Guid?)c.Id }, d => new { d.DeviceId, Id = d.CurrentCertificateId }, (c, d) => d)
-            .CountAsync(d => d.CurrentCertificateNotAfter < before, cancellationToken).ConfigureAwait(false);
+            .CountAsync(c => devices.Any(d => d.DeviceId == c.DeviceId && d.CurrentCertificateId == c.Id && d.CurrentCertificateNotAfter < before), cancellationToken).ConfigureAwait(false);
         return inRange - revoked;
     }
 
