@@ -20,6 +20,9 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         return new OwnStatement.Text(sql, [.. set.Append(nameof(Device.DeviceId)).Append(nameof(Device.ConcurrencyStamp)).Select(name => new OwnStatement.Parameter(entity.FindProperty(name)))]);
     });
 
+    private static readonly OwnStatement s_insert = OwnStatement.Insert<Device>();
+    private static readonly OwnStatement s_insertRows = OwnStatement.InsertRows<Device>(InsertRows);
+
     // Compiled: read on every device call, and EF would otherwise re-examine the expression tree each time.
     private static readonly CompiledQuery<TContext, string, Device?> s_find = new(
         (db, deviceId, _) => db.Set<Device>().AsNoTracking().FirstOrDefault(d => d.DeviceId == deviceId));
@@ -39,32 +42,33 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
 
         try
         {
-            // In one transaction, a thousand at a time: the change tracker holds one chunk's entries and commands, not a
-            // whole batch's (10,000 devices a call when a fleet is seeded).
-            await SqliteWriteGate.WriteGatedAsync(
+            // In one transaction, InsertRows devices a statement (the rest one by one): no change tracker, and on SQLite
+            // one statement journal per statement, not per device (a statement that may fire a trigger, the device
+            // counts', keeps one: 75 µs a statement, which made seeding a fleet a third slower device by device).
+            await OwnStatement.WriteAsync(
                 context,
-                () => context.InTransactionAsync(
-                    async () =>
+                transaction: true,
+                async runner =>
+                {
+                    foreach (var chunk in devices.Chunk(InsertRows))
                     {
-                        foreach (var chunk in devices.Chunk(CreateChunk))
+                        if (chunk.Length == InsertRows)
                         {
-                            Devices.AddRange(chunk);
-                            try
-                            {
-                                await context.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-                            }
-                            finally
-                            {
-                                context.Detach(chunk);
-                            }
+                            await runner.RunRowsAsync(s_insertRows, chunk, cancellationToken).ConfigureAwait(false);
+                            continue;
                         }
 
-                        return devices.Count;
-                    },
-                    cancellationToken),
+                        foreach (var device in chunk)
+                        {
+                            await runner.RunAsync(s_insert, device, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+
+                    return devices.Count;
+                },
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (DbUpdateException ex)
+        catch (Exception ex) when (ex is DbUpdateException or System.Data.Common.DbException)
         {
             // Lost a race with a concurrent insert of the same ID: report it as the duplicate it is.
             if (await Devices.AnyAsync(d => ids.Contains(d.DeviceId), cancellationToken).ConfigureAwait(false))
@@ -76,7 +80,8 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
         }
     }
 
-    private const int CreateChunk = 1000;
+    /// <summary>Devices one INSERT statement writes when a batch is created (their parameters stay far below SQLite's 32,766).</summary>
+    private const int InsertRows = 50;
 
     /// <summary>Up to this many matches, a filter without an index in the sort's order is read through its own index first.</summary>
     private const int FewMatches = 2_000;
