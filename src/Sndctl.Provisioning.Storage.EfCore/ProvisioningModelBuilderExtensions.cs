@@ -13,6 +13,12 @@ public static class ProvisioningModelBuilderExtensions
     /// <summary>The partial indexes' condition for devices that are not active (the store's queries name it word for word).</summary>
     internal const string NotActive = "\"Status\" <> 'Active'";
 
+    /// <summary>The partial indexes' condition for devices whose secret is no longer the factory's.</summary>
+    internal const string ReplacedSecret = "\"SecretOrigin\" <> 'Factory'";
+
+    /// <summary>The partial indexes' condition for devices that reported a name resolution.</summary>
+    internal const string Resolved = "\"NameResolution\" <> 'Unknown'";
+
     /// <summary>
     /// Marks a table whose rows the database derives from other tables (the device counts, kept by triggers): a tool that
     /// copies a database table by table leaves such a table out, and the target derives it again.
@@ -63,6 +69,20 @@ public static class ProvisioningModelBuilderExtensions
                 .IsDescending(false, true, false).HasFilter("\"LastSeenAt\" IS NOT NULL AND " + NotActive);
             device.HasIndex(d => new { d.Status, d.CurrentCertificateNotAfter, d.DeviceId }, "IX_" + tablePrefix + "Devices_NotActive_Expiry")
                 .HasFilter("\"CurrentCertificateNotAfter\" IS NOT NULL AND " + NotActive);
+            // The factory-secret and name-resolution filters in every other order the list offers (device ID, status, last
+            // seen, expiry), for the devices outside a new device's cell only (a replaced secret, a reported resolution):
+            // without them such a filter read the sort's index and tested each device until a page was full (2.2-4.6 s at a
+            // million when the matches sit at the far end of the order). A new device (factory secret, resolution unknown)
+            // is in none of them, so creating devices and their first issuances (the storm) write none; full indexes cost
+            // the storm a quarter of its rate. The store's queries name the same conditions, as SQLite needs.
+            foreach (var (name, column, condition) in new[] { ("ReplacedSecret", nameof(Device.SecretOrigin), ReplacedSecret), ("Resolved", nameof(Device.NameResolution), Resolved) })
+            {
+                device.HasIndex([column, nameof(Device.DeviceId)], $"IX_{tablePrefix}Devices_{name}_DeviceId").HasFilter(condition);
+                device.HasIndex([column, nameof(Device.Status), nameof(Device.DeviceId)], $"IX_{tablePrefix}Devices_{name}_Status").HasFilter(condition);
+                device.HasIndex([column, nameof(Device.LastSeenAt), nameof(Device.DeviceId)], $"IX_{tablePrefix}Devices_{name}_LastSeen").IsDescending(false, true, false).HasFilter(condition);
+                device.HasIndex([column, nameof(Device.CurrentCertificateNotAfter), nameof(Device.DeviceId)], $"IX_{tablePrefix}Devices_{name}_Expiry").HasFilter(condition);
+            }
+
             device.Property(d => d.Labels)
                 .HasConversion(LabelsConverter, LabelsComparer)
                 .HasMaxLength(16_384);

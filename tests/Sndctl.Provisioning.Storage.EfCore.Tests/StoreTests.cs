@@ -131,6 +131,7 @@ public abstract class StoreTests<TDatabase>
             CreatedAt = created.AddSeconds(i),
             Status = (DeviceStatus)(i % 3),
             NameResolution = i % 700 == 0 ? DeviceNameResolution.Ok : DeviceNameResolution.Unknown,
+            SecretOrigin = i >= 2_050 ? DeviceSecretOrigin.Device : DeviceSecretOrigin.Factory,
             LastSeenAt = i % 2 == 0 ? created.AddMinutes(i) : null,
             CurrentCertificateNotAfter = i % 4 == 0 ? created.AddDays(90).AddMinutes(-i) : null,
         }).ToList();
@@ -147,7 +148,7 @@ public abstract class StoreTests<TDatabase>
 
             // Many: read in the sort's order and tested one by one.
             Assert.Equal(
-                Expected(d => true, all => all.OrderByDescending(d => d.DeviceId, StringComparer.Ordinal)).Select(d => d.DeviceId),
+                Expected(d => d.SecretOrigin == DeviceSecretOrigin.Factory, all => all.OrderByDescending(d => d.DeviceId, StringComparer.Ordinal)).Select(d => d.DeviceId),
                 await Page(new DeviceQuery(Sort: DeviceSort.DeviceId, Descending: true) { FactorySecret = true }));
             Assert.Equal(
                 Expected(d => d.NameResolution == DeviceNameResolution.Unknown, all => all.Where(d => d.LastSeenAt is not null).OrderByDescending(d => d.LastSeenAt)).Select(d => d.DeviceId),
@@ -183,7 +184,28 @@ public abstract class StoreTests<TDatabase>
             Assert.Equal(["d1400", "d0700", "d0000"], await Page(new DeviceQuery(Sort: DeviceSort.DeviceId, Descending: true) { NameResolution = DeviceNameResolution.Ok }));
             Assert.Equal(["d1400", "d0700", "d0000"], await Page(new DeviceQuery(Sort: DeviceSort.LastSeen, Descending: true) { NameResolution = DeviceNameResolution.Ok }));
             Assert.Equal(["d0700", "d1400", "d0000"], await Page(new DeviceQuery(Sort: DeviceSort.Status, Descending: false) { NameResolution = DeviceNameResolution.Ok }));
-            Assert.Empty(await Page(new DeviceQuery(Sort: DeviceSort.Status) { FactorySecret = false }));
+            Assert.Empty(await Page(new DeviceQuery(Sort: DeviceSort.Status) { NameResolution = DeviceNameResolution.Blocked }));
+
+            // A replaced secret (the partial indexes of devices outside a new device's cell), in every order, page after page.
+            var replaced = devices.Where(d => d.SecretOrigin == DeviceSecretOrigin.Device).ToList();
+            foreach (var (sort, descending, expected) in new (DeviceSort, bool, IEnumerable<Device>)[]
+            {
+                (DeviceSort.DeviceId, true, replaced.OrderByDescending(d => d.DeviceId, StringComparer.Ordinal)),
+                (DeviceSort.Status, false, replaced.OrderBy(d => d.Status.ToString(), StringComparer.Ordinal).ThenBy(d => d.DeviceId, StringComparer.Ordinal)),
+                (DeviceSort.Status, true, replaced.OrderByDescending(d => d.Status.ToString(), StringComparer.Ordinal).ThenByDescending(d => d.DeviceId, StringComparer.Ordinal)),
+                (DeviceSort.LastSeen, true, replaced.Where(d => d.LastSeenAt is not null).OrderByDescending(d => d.LastSeenAt).Concat(replaced.Where(d => d.LastSeenAt is null).OrderBy(d => d.DeviceId, StringComparer.Ordinal))),
+                (DeviceSort.Expiry, false, replaced.Where(d => d.CurrentCertificateNotAfter is not null).OrderBy(d => d.CurrentCertificateNotAfter).Concat(replaced.Where(d => d.CurrentCertificateNotAfter is null).OrderBy(d => d.DeviceId, StringComparer.Ordinal))),
+            })
+            {
+                for (var page = 1; page <= 13; page++)
+                {
+                    Assert.Equal(
+                        expected.Skip((page - 1) * 4).Take(4).Select(d => d.DeviceId),
+                        (await store.ListAsync(new DeviceQuery(Page: page, PageSize: 4, Sort: sort, Descending: descending) { FactorySecret = false }, ct)).Items.Select(d => d.DeviceId));
+                }
+            }
+
+            Assert.Equal(50, (await store.ListAsync(new DeviceQuery { FactorySecret = false }, ct)).Total);
             Assert.Equal(3, (await store.ListAsync(new DeviceQuery(Sort: DeviceSort.Expiry) { NameResolution = DeviceNameResolution.Ok }, ct)).Total);
         }
     }

@@ -136,9 +136,10 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
     public async Task<Page<Device>> ListAsync(DeviceQuery query, CancellationToken cancellationToken)
     {
         var devices = Filtered(query, ordered: true);
-        if ((query.FactorySecret is not null || query.NameResolution is not null) && query.Status is null && string.IsNullOrWhiteSpace(query.Search) && query.Sort != DeviceSort.Created)
+        if (OnlyNewDeviceFilters(query) && query.Status is null && string.IsNullOrWhiteSpace(query.Search) && query.Sort != DeviceSort.Created)
         {
-            // A filter without an index in the sort's order (factory secret, name resolution; status has one per sort):
+            // A filter without an index in the sort's order (the factory secret, an unknown resolution: a new device's; the
+            // other values have partial indexes in every order, and status has one per sort):
             // when it matches few devices, they are found through its index and ordered by themselves; read in the sort's
             // order and tested one by one, a filter that matches none of a million devices read all of them (1.8 s).
             var few = await devices.Select(d => d.DeviceId).Take(FewMatches + 1).ToListAsync(cancellationToken).ConfigureAwait(false);
@@ -158,7 +159,7 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
 
     /// <param name="query">The filters.</param>
     /// <param name="filterIndexes">
-    /// False: the factory-secret and name-resolution tests are written so that no index answers them (a CASE), so the
+    /// False: a new device's factory-secret and name-resolution tests are written so that no index answers them (a CASE), so the
     /// database reads the sort's index and tests each device, as it should for a filter that matches many: taking the
     /// filter's index, SQLite (which keeps no statistics here) read and sorted all of a million matches (0.8 s).
     /// </param>
@@ -182,14 +183,24 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
 
         if (query.FactorySecret is { } factory)
         {
-            // An equality either way (the origin has two values): "!=" reads no index.
-            var origin = factory ? DeviceSecretOrigin.Factory : DeviceSecretOrigin.Device;
-            devices = filterIndexes ? devices.Where(d => d.SecretOrigin == origin) : devices.Where(d => (d.SecretOrigin == origin ? 1 : 0) == 1);
+            // An equality either way (the origin has two values): "!=" reads no index; a replaced secret also names the
+            // partial indexes' condition.
+            devices = (factory, filterIndexes) switch
+            {
+                (false, _) => devices.Where(d => d.SecretOrigin == DeviceSecretOrigin.Device && d.SecretOrigin != DeviceSecretOrigin.Factory),
+                (true, true) => devices.Where(d => d.SecretOrigin == DeviceSecretOrigin.Factory),
+                _ => devices.Where(d => (d.SecretOrigin == DeviceSecretOrigin.Factory ? 1 : 0) == 1),
+            };
         }
 
         if (query.NameResolution is { } resolution)
         {
-            devices = filterIndexes ? devices.Where(d => d.NameResolution == resolution) : devices.Where(d => (d.NameResolution == resolution ? 1 : 0) == 1);
+            devices = (resolution, filterIndexes) switch
+            {
+                (not DeviceNameResolution.Unknown, _) => devices.Where(d => d.NameResolution == resolution && d.NameResolution != DeviceNameResolution.Unknown),
+                (_, true) => devices.Where(d => d.NameResolution == resolution),
+                _ => devices.Where(d => (d.NameResolution == resolution ? 1 : 0) == 1),
+            };
         }
 
         if (!string.IsNullOrWhiteSpace(query.Search))
@@ -210,6 +221,14 @@ internal sealed class EfDeviceStore<TContext>(TContext context) : IDeviceStore
 
         return devices;
     }
+
+    /// <summary>
+    /// Whether the query filters by factory secret or name resolution with a new device's values only (a factory secret,
+    /// an unknown resolution), which have no index in every order (the other values do: partial indexes).
+    /// </summary>
+    private static bool OnlyNewDeviceFilters(DeviceQuery query)
+        => (query.FactorySecret is not null || query.NameResolution is not null)
+            && (query.FactorySecret is null or true) && (query.NameResolution is null or DeviceNameResolution.Unknown);
 
     private static IQueryable<Device> Order(IQueryable<Device> devices, DeviceSort sort, bool descending) => (sort, descending) switch
     {

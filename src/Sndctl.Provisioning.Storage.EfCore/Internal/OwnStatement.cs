@@ -37,7 +37,7 @@ internal sealed class OwnStatement(Func<DbContext, OwnStatement.Text> build)
         var entity = EntityType<TEntity>(context);
         var (table, column) = SqlNames.Of<TEntity>(context);
         var properties = entity.GetProperties().Where(p => p.Name != generated).ToList();
-        var sql = $"INSERT INTO {table} ({string.Join(", ", properties.Select(p => column(p.Name)))}) VALUES ({string.Join(", ", properties.Select((_, i) => "@p" + i))})";
+        var sql = $"{Verb(context, "INSERT")} INTO {table} ({string.Join(", ", properties.Select(p => column(p.Name)))}) VALUES ({string.Join(", ", properties.Select((_, i) => "@p" + i))})";
         var returns = generated is null ? null : entity.FindProperty(generated)!;
         return new Text(returns is null ? sql : sql + " RETURNING " + column(returns.Name), [.. properties.Select(p => new Parameter(p, FromEntity: true))], returns);
     });
@@ -54,7 +54,7 @@ internal sealed class OwnStatement(Func<DbContext, OwnStatement.Text> build)
         var (table, column) = SqlNames.Of<TEntity>(context);
         var properties = entity.GetProperties().ToList();
         var values = Enumerable.Range(0, rows).Select(row => "(" + string.Join(", ", properties.Select((_, i) => "@p" + ((row * properties.Count) + i))) + ")");
-        var sql = $"INSERT INTO {table} ({string.Join(", ", properties.Select(p => column(p.Name)))}) VALUES {string.Join(", ", values)}";
+        var sql = $"{Verb(context, "INSERT")} INTO {table} ({string.Join(", ", properties.Select(p => column(p.Name)))}) VALUES {string.Join(", ", values)}";
         return new Text(sql, [.. Enumerable.Range(0, rows).SelectMany(row => properties.Select(p => new Parameter(p, FromEntity: true, Row: row)))]);
     });
 
@@ -72,7 +72,7 @@ internal sealed class OwnStatement(Func<DbContext, OwnStatement.Text> build)
         var token = entity.GetProperties().Single(p => p.IsConcurrencyToken);
         var set = entity.GetProperties().Where(p => !p.IsPrimaryKey() && (columns.Length == 0 || p == token || columns.Contains(p.Name))).ToList();
         var where = key.Select((p, i) => $"{column(p.Name)} = @p{set.Count + i}").Append($"{column(token.Name)} = @p{set.Count + key.Count}");
-        var sql = $"UPDATE {table} SET {string.Join(", ", set.Select((p, i) => $"{column(p.Name)} = @p{i}"))} WHERE {string.Join(" AND ", where)}";
+        var sql = $"{Verb(context, "UPDATE")} {table} SET {string.Join(", ", set.Select((p, i) => $"{column(p.Name)} = @p{i}"))} WHERE {string.Join(" AND ", where)}";
         return new Text(sql, [.. set.Concat(key).Select(p => new Parameter(p, FromEntity: true)), new Parameter(token)]);
     });
 
@@ -243,6 +243,16 @@ internal sealed class OwnStatement(Func<DbContext, OwnStatement.Text> build)
             throw new ArgumentException($"The statement takes {next} values, not {values.Length}.", nameof(values));
         }
     }
+
+    /// <summary>
+    /// The statement's verb. On SQLite "OR FAIL": a statement that may fire a trigger (every device write: the device
+    /// counts) and may abort on a constraint keeps a statement journal, a temporary file made for each run inside a
+    /// transaction, so that an abort undoes the statement alone; with FAIL nothing needs undoing by the statement (it
+    /// stops where it failed) and no journal is kept. Every statement of our own runs alone or in a transaction that a
+    /// failure rolls back whole, so what a failed statement had written never stays.
+    /// </summary>
+    private static string Verb(DbContext context, string verb)
+        => context.Database.ProviderName == SqlNames.SqliteProvider ? verb + " OR FAIL" : verb;
 
     private static IEntityType EntityType<TEntity>(DbContext context)
         => context.Model.FindEntityType(typeof(TEntity))

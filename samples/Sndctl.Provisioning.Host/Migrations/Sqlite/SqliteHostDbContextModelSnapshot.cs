@@ -273,6 +273,32 @@ namespace Sndctl.Provisioning.Host.Migrations.Sqlite
                         .IsDescending(false, true, false)
                         .HasFilter("\"LastSeenAt\" IS NOT NULL AND \"Status\" <> 'Active'");
 
+                    b.HasIndex(new[] { "SecretOrigin", "DeviceId" }, "IX_ProvisioningDevices_ReplacedSecret_DeviceId")
+                        .HasFilter("\"SecretOrigin\" <> 'Factory'");
+
+                    b.HasIndex(new[] { "SecretOrigin", "CurrentCertificateNotAfter", "DeviceId" }, "IX_ProvisioningDevices_ReplacedSecret_Expiry")
+                        .HasFilter("\"SecretOrigin\" <> 'Factory'");
+
+                    b.HasIndex(new[] { "SecretOrigin", "LastSeenAt", "DeviceId" }, "IX_ProvisioningDevices_ReplacedSecret_LastSeen")
+                        .IsDescending(false, true, false)
+                        .HasFilter("\"SecretOrigin\" <> 'Factory'");
+
+                    b.HasIndex(new[] { "SecretOrigin", "Status", "DeviceId" }, "IX_ProvisioningDevices_ReplacedSecret_Status")
+                        .HasFilter("\"SecretOrigin\" <> 'Factory'");
+
+                    b.HasIndex(new[] { "NameResolution", "DeviceId" }, "IX_ProvisioningDevices_Resolved_DeviceId")
+                        .HasFilter("\"NameResolution\" <> 'Unknown'");
+
+                    b.HasIndex(new[] { "NameResolution", "CurrentCertificateNotAfter", "DeviceId" }, "IX_ProvisioningDevices_Resolved_Expiry")
+                        .HasFilter("\"NameResolution\" <> 'Unknown'");
+
+                    b.HasIndex(new[] { "NameResolution", "LastSeenAt", "DeviceId" }, "IX_ProvisioningDevices_Resolved_LastSeen")
+                        .IsDescending(false, true, false)
+                        .HasFilter("\"NameResolution\" <> 'Unknown'");
+
+                    b.HasIndex(new[] { "NameResolution", "Status", "DeviceId" }, "IX_ProvisioningDevices_Resolved_Status")
+                        .HasFilter("\"NameResolution\" <> 'Unknown'");
+
                     b.ToTable("ProvisioningDevices", (string)null);
                 });
 
