@@ -19,6 +19,9 @@ internal sealed partial class DeviceCountCompactionJob<TContext>(ILogger<DeviceC
     /// <summary>The most batches one run folds (a bound on its time; the rest waits for the next run).</summary>
     private const int MaxBatches = 100;
 
+    /// <summary>A fold of at least this many changes is followed by a vacuum of the table (PostgreSQL).</summary>
+    private const int VacuumAfter = 10_000;
+
     public TimeSpan Interval => TimeSpan.FromMinutes(1);
 
     public async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
@@ -34,6 +37,11 @@ internal sealed partial class DeviceCountCompactionJob<TContext>(ILogger<DeviceC
             {
                 break;
             }
+        }
+
+        if (folded >= VacuumAfter)
+        {
+            await DeviceCounts.VacuumAsync(context, cancellationToken).ConfigureAwait(false);
         }
 
         if (folded > 0)

@@ -210,6 +210,22 @@ internal static class DeviceCounts
             cancellationToken);
     }
 
+    /// <summary>
+    /// On PostgreSQL, vacuums the counts' table after a large fold: the folded rows stay in its pages as dead rows until
+    /// a vacuum, and every read of the counts scans them (a table of 2 million folded changes: 130 MB, 50-170 ms a read).
+    /// Vacuumed, the next rows reuse the space and a later vacuum gives the emptied end of the table back.
+    /// </summary>
+    public static async Task VacuumAsync(DbContext context, CancellationToken cancellationToken)
+    {
+        if (context.Database.ProviderName == SqlNames.PostgreSqlProvider && context.Database.CurrentTransaction is null)
+        {
+            var (table, _) = SqlNames.Of<DeviceCountEntry>(context);
+#pragma warning disable EF1003 // A name from the model, not from input.
+            await context.Database.ExecuteSqlRawAsync("VACUUM " + table, cancellationToken).ConfigureAwait(false);
+#pragma warning restore EF1003
+        }
+    }
+
     private static (string Devices, string Counts, Func<string, string> Trigger, string Function, Func<string, string> DeviceColumn, Func<string, string> CountColumn) Names(IReadOnlyModel model)
     {
         var (devices, d, _, _) = SqlNames.Named<Device>(model);
