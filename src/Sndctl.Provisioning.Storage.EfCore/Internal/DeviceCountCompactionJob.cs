@@ -19,7 +19,7 @@ internal sealed partial class DeviceCountCompactionJob<TContext>(ILogger<DeviceC
     /// <summary>The most batches one run folds (a bound on its time; the rest waits for the next run).</summary>
     private const int MaxBatches = 100;
 
-    /// <summary>A fold of at least this many changes is followed by a vacuum of the table (PostgreSQL).</summary>
+    /// <summary>A fold of at least this many changes is followed by a rewrite of the table (PostgreSQL, <see cref="DeviceCounts.VacuumAsync"/>).</summary>
     private const int VacuumAfter = 10_000;
 
     public TimeSpan Interval => TimeSpan.FromMinutes(1);
