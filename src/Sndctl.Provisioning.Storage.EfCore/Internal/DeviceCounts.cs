@@ -107,7 +107,7 @@ internal static class DeviceCounts
     public static async Task<IReadOnlyList<Cell>?> ReadAsync(DbContext context, CancellationToken cancellationToken)
     {
         var (table, column) = SqlNames.Of<DeviceCountEntry>(context);
-        var cells = $"{column(nameof(DeviceCountEntry.Status))}, {column(nameof(DeviceCountEntry.NameResolution))}, {column(nameof(DeviceCountEntry.SecretOrigin))}";
+        var cells = CellColumns(column);
         var command = context.CreateCommand();
         await using (command.ConfigureAwait(false))
         {
@@ -153,7 +153,7 @@ internal static class DeviceCounts
         var (table, column) = SqlNames.Of<DeviceCountEntry>(context);
         var id = column(nameof(DeviceCountEntry.Id));
         var count = column(nameof(DeviceCountEntry.Count));
-        var cells = $"{column(nameof(DeviceCountEntry.Status))}, {column(nameof(DeviceCountEntry.NameResolution))}, {column(nameof(DeviceCountEntry.SecretOrigin))}";
+        var cells = CellColumns(column);
         var keep = $"HAVING SUM({count}) <> 0 OR {column(nameof(DeviceCountEntry.Status))} = '{Marker}'";
         return SqliteWriteGate.WriteGatedAsync(
             context,
@@ -226,6 +226,10 @@ internal static class DeviceCounts
 #pragma warning restore EF1003
         }
     }
+
+    /// <summary>The columns that name a cell, quoted and joined.</summary>
+    private static string CellColumns(Func<string, string> column)
+        => string.Join(", ", new[] { nameof(DeviceCountEntry.Status), nameof(DeviceCountEntry.NameResolution), nameof(DeviceCountEntry.SecretOrigin) }.Select(column));
 
     private static (string Devices, string Counts, Func<string, string> Trigger, string Function, Func<string, string> DeviceColumn, Func<string, string> CountColumn) Names(IReadOnlyModel model)
     {
